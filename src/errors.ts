@@ -1,0 +1,132 @@
+/**
+ * Every failure edge-mesh reports has its own error class with a fixed `name`.
+ * Callers (the CLI, the HTTP API, remote peers) recognise failures by `name`,
+ * never by message text. The CLI maps names to exit codes in one place
+ * (`src/cli/errors.ts`), the HTTP API maps them to status codes in one place
+ * (`src/api/errors.ts`).
+ */
+
+/** Base class: every edge-mesh error is an EdgeMeshError with a fixed name. */
+export class EdgeMeshError extends Error {
+  static readonly name: string = 'EdgeMeshError'
+  override name = 'EdgeMeshError'
+}
+
+/** A configuration value, flag, environment variable or config file entry is invalid. */
+export class InvalidConfigError extends EdgeMeshError {
+  static override readonly name = 'InvalidConfigError'
+  override name = 'InvalidConfigError'
+}
+
+/** A string that should be a multiaddr is not one. */
+export class InvalidMultiaddrError extends EdgeMeshError {
+  static override readonly name = 'InvalidMultiaddrError'
+  override name = 'InvalidMultiaddrError'
+}
+
+/** A TCP port needed by the node (libp2p listener or control API) is already taken. */
+export class PortInUseError extends EdgeMeshError {
+  static override readonly name = 'PortInUseError'
+  override name = 'PortInUseError'
+}
+
+/** Bytes received from a peer do not decode to a valid message. */
+export class InvalidMessageError extends EdgeMeshError {
+  static override readonly name = 'InvalidMessageError'
+  override name = 'InvalidMessageError'
+}
+
+/** A message or frame is larger than the configured limit. */
+export class MessageTooLargeError extends EdgeMeshError {
+  static override readonly name = 'MessageTooLargeError'
+  override name = 'MessageTooLargeError'
+}
+
+/** A peer broke the protocol (unexpected frame, wrong order, stream ended early). */
+export class ProtocolError extends EdgeMeshError {
+  static override readonly name = 'ProtocolError'
+  override name = 'ProtocolError'
+}
+
+/** No model with the requested content id is loaded or can be fetched. */
+export class ModelNotFoundError extends EdgeMeshError {
+  static override readonly name = 'ModelNotFoundError'
+  override name = 'ModelNotFoundError'
+}
+
+/** A model's bytes do not hash to the content id they were requested by, or its files are malformed. */
+export class InvalidModelError extends EdgeMeshError {
+  static override readonly name = 'InvalidModelError'
+  override name = 'InvalidModelError'
+}
+
+/** A tensor has the wrong shape or dtype, or its data length does not match its shape. */
+export class InvalidTensorError extends EdgeMeshError {
+  static override readonly name = 'InvalidTensorError'
+  override name = 'InvalidTensorError'
+}
+
+/** A peer's queue is full: it refused the work at once so the caller can go elsewhere. */
+export class PeerBusyError extends EdgeMeshError {
+  static override readonly name = 'PeerBusyError'
+  override name = 'PeerBusyError'
+}
+
+/** The request's deadline passed before it could be answered. */
+export class DeadlineExceededError extends EdgeMeshError {
+  static override readonly name = 'DeadlineExceededError'
+  override name = 'DeadlineExceededError'
+}
+
+/** The operation was aborted by the caller's signal. */
+export class AbortError extends EdgeMeshError {
+  static override readonly name = 'AbortError'
+  override name = 'AbortError'
+}
+
+/** Every candidate peer failed; `errors` holds each attempt's failure. */
+export class AllPeersFailedError extends AggregateError {
+  static readonly name = 'AllPeersFailedError'
+  override name = 'AllPeersFailedError'
+}
+
+/** A federated update does not match the global model (names, shapes, dtypes) or holds non-finite values. */
+export class InvalidUpdateError extends EdgeMeshError {
+  static override readonly name = 'InvalidUpdateError'
+  override name = 'InvalidUpdateError'
+}
+
+/** A federated update arrived for a round that is already closed. */
+export class LateUpdateError extends EdgeMeshError {
+  static override readonly name = 'LateUpdateError'
+  override name = 'LateUpdateError'
+}
+
+/** A federated round could not complete (too few participants, coordinator stopped). */
+export class RoundAbortedError extends EdgeMeshError {
+  static override readonly name = 'RoundAbortedError'
+  override name = 'RoundAbortedError'
+}
+
+/** No federated run with the given id exists. */
+export class RunNotFoundError extends EdgeMeshError {
+  static override readonly name = 'RunNotFoundError'
+  override name = 'RunNotFoundError'
+}
+
+/** The node is not running (not started yet, or already stopped). */
+export class NotStartedError extends EdgeMeshError {
+  static override readonly name = 'NotStartedError'
+  override name = 'NotStartedError'
+}
+
+/** The control API of a node could not be reached (CLI client side). */
+export class ApiUnreachableError extends EdgeMeshError {
+  static override readonly name = 'ApiUnreachableError'
+  override name = 'ApiUnreachableError'
+}
+
+/** True when `err` is an error whose fixed name is `name`. */
+export function isErrorNamed (err: unknown, name: string): boolean {
+  return err instanceof Error && err.name === name
+}
