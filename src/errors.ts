@@ -8,7 +8,7 @@
 
 /** Base class: every edge-mesh error is an EdgeMeshError with a fixed name. */
 export class EdgeMeshError extends Error {
-  static readonly name: string = 'EdgeMeshError'
+  static override readonly name: string = 'EdgeMeshError'
   override name = 'EdgeMeshError'
 }
 
@@ -86,7 +86,7 @@ export class AbortError extends EdgeMeshError {
 
 /** Every candidate peer failed; `errors` holds each attempt's failure. */
 export class AllPeersFailedError extends AggregateError {
-  static readonly name = 'AllPeersFailedError'
+  static override readonly name = 'AllPeersFailedError'
   override name = 'AllPeersFailedError'
 }
 
