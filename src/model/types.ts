@@ -64,6 +64,16 @@ export interface Dataset {
   count: number
 }
 
+/** A multilayer perceptron architecture, e.g. MNIST's 784-200-200-10. */
+export interface MlpSpec {
+  inputSize: number
+  hidden: number[]
+  classes: number
+  /** Seed of the deterministic weight initialisation. @default 0 */
+  seed?: number
+  name?: string
+}
+
 /** Local training settings sent by a federated coordinator. */
 export interface TrainConfig extends AbortOptions {
   /** Local epochs E. @default 1 */
@@ -120,6 +130,11 @@ export interface ModelRuntime {
   train(baseId: string, weights: WeightRecord, data: Dataset, config?: TrainConfig): Promise<TrainResult>
   /** Evaluate `baseId`'s architecture with the given weights on a data set. */
   evaluate(baseId: string, weights: WeightRecord, data: Dataset, options?: AbortOptions): Promise<EvalResult>
+  /**
+   * Create and register a fresh multilayer perceptron (dense layers with ReLU, softmax output),
+   * initialised deterministically from `seed`. Used as the starting point of federated runs.
+   */
+  createMlp(spec: MlpSpec): Promise<ModelInfo>
   /** Free a model's memory. */
   unload(id: string): void
 }
