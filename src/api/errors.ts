@@ -1,0 +1,54 @@
+/**
+ * The one place where error names become HTTP status codes. Bodies are always
+ * `{ "error": { "name", "message" } }`.
+ */
+import type { ServerResponse } from 'node:http'
+
+const STATUS_BY_NAME: Record<string, number> = {
+  InvalidConfigError: 400,
+  InvalidMessageError: 400,
+  InvalidTensorError: 400,
+  InvalidUpdateError: 400,
+  InvalidRequestError: 400,
+  InvalidModelError: 422,
+  MessageTooLargeError: 413,
+  ModelNotFoundError: 404,
+  RunNotFoundError: 404,
+  RouteNotFoundError: 404,
+  MethodNotAllowedError: 405,
+  PeerBusyError: 503,
+  AllPeersFailedError: 502,
+  RoundAbortedError: 409,
+  DeadlineExceededError: 504,
+  AbortError: 499
+}
+
+export function statusFor (err: unknown): number {
+  const name = err instanceof Error ? err.name : ''
+  return STATUS_BY_NAME[name] ?? 500
+}
+
+export function sendError (res: ServerResponse, err: unknown): void {
+  const name = err instanceof Error ? err.name : 'Error'
+  const message = err instanceof Error ? err.message : String(err)
+  sendJson(res, statusFor(err), { error: { name, message } })
+}
+
+export function sendJson (res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) { res.end(); return }
+  const text = JSON.stringify(body)
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' })
+  res.end(text)
+}
+
+/** An HTTP request the API cannot route. */
+export class RouteNotFoundError extends Error {
+  static override readonly name = 'RouteNotFoundError'
+  override name = 'RouteNotFoundError'
+}
+
+/** A request body that is not the JSON the route expects. */
+export class InvalidRequestError extends Error {
+  static override readonly name = 'InvalidRequestError'
+  override name = 'InvalidRequestError'
+}

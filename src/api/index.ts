@@ -1,0 +1,76 @@
+/**
+ * @packageDocumentation
+ *
+ * The control API: plain HTTP on 127.0.0.1 (by default), JSON in and out.
+ * `GET /status`, `GET /metrics` (Prometheus), `GET /health`, and the routes of
+ * the capabilities present on the node (`POST /infer`, `/federated/runs`, `GET /`).
+ * Errors are `{ "error": { "name", "message" } }` with a status code chosen in
+ * `src/api/errors.ts`.
+ *
+ * @example
+ * ```ts
+ * services: { api: controlApi({ port: 0, role: 'edge', name: 'laptop' }) }
+ * // later
+ * console.log(node.services.api.url) // http://127.0.0.1:40123
+ * ```
+ */
+import { DEFAULT_MAX_BODY_BYTES } from './constants.js'
+import { ControlApi } from './server.js'
+import type { LoadView, LocalLoad } from '../gossip/types.js'
+import type { ModelRuntime } from '../model/types.js'
+import type { Offload } from '../offload/types.js'
+import type { ComponentLogger, PeerId } from '@libp2p/interface'
+import type { AddressManager, ConnectionManager } from '@libp2p/interface-internal'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+
+export type { ControlApi }
+export type { NodeStatus, PeerStatus } from './status.js'
+
+export interface ControlApiInit {
+  /** Interface to bind. @default '127.0.0.1' */
+  host?: string
+  /** Port; 0 picks a free one (read it from `url`). @default 7373 */
+  port?: number
+  /** Role shown in status. @default 'edge' */
+  role?: string
+  /** Name shown in status. @default '' */
+  name?: string
+  /** Largest request body, bytes. @default 16 MiB */
+  maxBodyBytes?: number
+}
+
+export interface NodeInfo {
+  role: string
+  name: string
+  startedAt: number
+}
+
+/** What the API reads. Optional parts add their routes only when present. */
+export interface ControlApiComponents {
+  peerId: PeerId
+  logger: ComponentLogger
+  addressManager: Pick<AddressManager, 'getAddresses'>
+  connectionManager: Pick<ConnectionManager, 'getConnections'>
+  loadView: LoadView
+  localLoad: LocalLoad
+  models?: Pick<ModelRuntime, 'backend' | 'list'>
+  offload?: Offload
+  federated?: unknown
+}
+
+export interface Route {
+  method: 'GET' | 'POST' | 'DELETE'
+  /** Exact path, or a prefix ending in `/*`. */
+  path: string
+  handle(req: IncomingMessage, res: ServerResponse, params: { rest: string, query: URLSearchParams }): void | Promise<void>
+}
+
+export function controlApi (init: ControlApiInit = {}): (components: ControlApiComponents) => ControlApi {
+  return (components) => new ControlApi(components, {
+    host: init.host ?? '127.0.0.1',
+    port: init.port ?? 7373,
+    role: init.role ?? 'edge',
+    name: init.name ?? '',
+    maxBodyBytes: init.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
+  })
+}

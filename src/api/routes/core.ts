@@ -1,0 +1,40 @@
+/** Routes every node serves: status, health and Prometheus metrics. */
+import { sendJson } from '../errors.js'
+import { formatMetrics } from '../metrics.js'
+import { buildStatus } from '../status.js'
+import type { ControlApiComponents, NodeInfo, Route } from '../index.js'
+import type { MetricFamily } from '../metrics.js'
+
+function coreMetrics (components: ControlApiComponents, info: NodeInfo): MetricFamily[] {
+  const status = buildStatus(components, info, Date.now())
+  const gossip = components.loadView.stats()
+  const self = components.loadView.self()
+  return [
+    { name: 'edge_mesh_info', help: 'Constant 1, labelled with this node\'s identity.', type: 'gauge', samples: [{ labels: { peer_id: status.peerId, name: info.name, role: info.role, backend: status.backend }, value: 1 }] },
+    { name: 'edge_mesh_uptime_seconds', help: 'Seconds since the node started.', type: 'gauge', samples: [{ value: status.uptimeMs / 1000 }] },
+    { name: 'edge_mesh_connections', help: 'Open libp2p connections.', type: 'gauge', samples: [{ value: status.connections }] },
+    { name: 'edge_mesh_peers_connected', help: 'Distinct peers with an open connection.', type: 'gauge', samples: [{ value: status.peers.filter(p => p.connected).length }] },
+    { name: 'edge_mesh_peers_known', help: 'Peers known by connection or by a live load report.', type: 'gauge', samples: [{ value: status.peers.length }] },
+    { name: 'edge_mesh_load_reports_sent_total', help: 'Load reports this node published.', type: 'counter', samples: [{ value: gossip.sent }] },
+    { name: 'edge_mesh_load_reports_received_total', help: 'Load reports accepted from peers.', type: 'counter', samples: [{ value: gossip.received }] },
+    { name: 'edge_mesh_load_reports_rejected_total', help: 'Load reports rejected by the validator (malformed, oversized, far-future, unsigned).', type: 'counter', samples: [{ value: gossip.rejected }] },
+    { name: 'edge_mesh_cpu_utilisation', help: 'This node\'s process CPU use as a fraction of the machine, last interval.', type: 'gauge', samples: [{ value: self?.cpu ?? 0 }] },
+    { name: 'edge_mesh_models_loaded', help: 'Models this node can serve.', type: 'gauge', samples: [{ value: status.models.length }] }
+  ]
+}
+
+export function coreRoutes (components: ControlApiComponents, info: NodeInfo, extraMetrics: () => MetricFamily[]): Route[] {
+  return [
+    { method: 'GET', path: '/status', handle: (_req, res) => { sendJson(res, 200, buildStatus(components, info, Date.now())) } },
+    { method: 'GET', path: '/health', handle: (_req, res) => { sendJson(res, 200, { ok: true }) } },
+    {
+      method: 'GET',
+      path: '/metrics',
+      handle: (_req, res) => {
+        const text = formatMetrics([...coreMetrics(components, info), ...extraMetrics()])
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
+        res.end(text)
+      }
+    }
+  ]
+}

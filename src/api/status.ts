@@ -1,0 +1,68 @@
+/**
+ * The `GET /status` document: this node, its addresses and load, and every
+ * peer it knows (connected, or heard of through load gossip).
+ */
+import { optionalComponent } from '../optional-component.js'
+import type { ControlApiComponents, NodeInfo } from './index.js'
+import type { LoadReport } from '../gossip/types.js'
+
+export interface PeerStatus {
+  peerId: string
+  name: string | null
+  role: string | null
+  connected: boolean
+  addresses: string[]
+  load: LoadReport | null
+  loadAgeMs: number | null
+}
+
+export interface NodeStatus {
+  peerId: string
+  name: string
+  role: string
+  addresses: string[]
+  backend: string
+  uptimeMs: number
+  startedAt: number
+  load: LoadReport | null
+  models: Array<{ id: string, name: string, parameters: number }>
+  connections: number
+  peers: PeerStatus[]
+}
+
+export function buildStatus (components: ControlApiComponents, info: NodeInfo, now: number): NodeStatus {
+  const { peerId, addressManager, connectionManager, loadView } = components
+  const models = optionalComponent<ControlApiComponents['models']>(components, 'models')
+  const connected = new Map<string, string[]>()
+  for (const conn of connectionManager.getConnections()) {
+    const id = conn.remotePeer.toString()
+    connected.set(id, [...(connected.get(id) ?? []), conn.remoteAddr.toString()])
+  }
+  const loads = new Map(loadView.peers().map(p => [p.peerId, p]))
+  const ids = new Set([...connected.keys(), ...loads.keys()])
+  const peers = [...ids].sort().map((id): PeerStatus => {
+    const entry = loads.get(id)
+    return {
+      peerId: id,
+      name: entry?.report.name ?? null,
+      role: entry?.report.role ?? null,
+      connected: connected.has(id),
+      addresses: entry?.report.addrs ?? connected.get(id) ?? [],
+      load: entry?.report ?? null,
+      loadAgeMs: entry == null ? null : now - entry.receivedAt
+    }
+  })
+  return {
+    peerId: peerId.toString(),
+    name: info.name,
+    role: info.role,
+    addresses: addressManager.getAddresses().map(a => a.toString()),
+    backend: models?.backend ?? 'none',
+    uptimeMs: now - info.startedAt,
+    startedAt: info.startedAt,
+    load: loadView.self() ?? null,
+    models: (models?.list() ?? []).map(m => ({ id: m.id, name: m.name, parameters: m.parameters })),
+    connections: connectionManager.getConnections().length,
+    peers
+  }
+}

@@ -1,0 +1,31 @@
+/** Strict flag parsing on top of node:util parseArgs, with UsageError on anything unknown. */
+import { parseArgs } from 'node:util'
+import { UsageError } from './errors.js'
+import type { ParseArgsConfig } from 'node:util'
+
+export type FlagSpec = NonNullable<ParseArgsConfig['options']>
+
+export function parseFlags (argv: string[], options: FlagSpec, allowPositionals = false): { values: Record<string, any>, positionals: string[] } {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options, strict: true, allowPositionals, allowNegative: true })
+    return { values: values as Record<string, any>, positionals }
+  } catch (err: any) {
+    throw new UsageError(String(err?.message ?? err).replace(/\. To specify a positional argument.*$/, ''))
+  }
+}
+
+/** Parse a whole number flag or throw a UsageError naming it. */
+export function intFlag (name: string, value: unknown, min: number, max: number): number | undefined {
+  if (value == null) return undefined
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} expects a whole number from ${min} to ${max}, got "${String(value)}"`)
+  return n
+}
+
+/** Parse a number flag or throw a UsageError naming it. */
+export function numberFlag (name: string, value: unknown, min: number, max: number): number | undefined {
+  if (value == null) return undefined
+  const n = Number(value)
+  if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${name} expects a number from ${min} to ${max}, got "${String(value)}"`)
+  return n
+}

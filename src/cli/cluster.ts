@@ -1,0 +1,92 @@
+/**
+ * Starting edge-mesh node processes on this machine: used by `edge-mesh demo`,
+ * `experiment --mode mesh`, the integration tests and the benchmarks. Each
+ * node is a real child process (`edge-mesh start --log-format json`) that
+ * reports readiness with one JSON line on stdout.
+ */
+import { spawn } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { platform } from 'node:os'
+import type { ChildProcess } from 'node:child_process'
+
+/** Path of the CLI entry point. */
+export const BIN_PATH = fileURLToPath(new URL('../../../bin/edge-mesh.js', import.meta.url))
+
+export interface NodeProcessOptions {
+  /** `start` or `seed`. @default 'start' */
+  command?: 'start' | 'seed'
+  /** Extra CLI arguments. */
+  args?: string[]
+  /** Extra environment. */
+  env?: Record<string, string>
+  /** Run through this prefix, e.g. `['ip', 'netns', 'exec', 'ns1']`. */
+  prefix?: string[]
+  /** Wait this long for readiness, ms. @default 60000 */
+  readyTimeoutMs?: number
+  /** Called with every JSON event line the node prints. */
+  onEvent?(event: Record<string, any>): void
+  /** Called with every stderr line. */
+  onStderr?(line: string): void
+}
+
+export interface NodeProcess {
+  readonly child: ChildProcess
+  readonly peerId: string
+  readonly apiUrl: string
+  readonly addresses: string[]
+  readonly ready: Record<string, any>
+  /** stderr lines so far (for diagnostics). */
+  readonly stderr: string[]
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code. */
+  stop(graceMs?: number): Promise<number | null>
+  /** SIGKILL at once (a crash). */
+  kill(): Promise<number | null>
+  /** Resolves when the process exits. */
+  exited: Promise<number | null>
+}
+
+/** The loopback address to give node `index` of a local cluster (distinct on Linux, 127.0.0.1 elsewhere). */
+export function loopbackAddress (index: number): string {
+  return platform() === 'linux' ? `127.0.0.${2 + (index % 250)}` : '127.0.0.1'
+}
+
+export async function startNodeProcess (options: NodeProcessOptions = {}): Promise<NodeProcess> {
+  const prefix = options.prefix ?? []
+  const argv = [...prefix, process.execPath, BIN_PATH, options.command ?? 'start', '--log-format', 'json', ...(options.args ?? [])]
+  const child = spawn(argv[0], argv.slice(1), { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const stderr: string[] = []
+  const exited = new Promise<number | null>(resolve => { child.once('exit', (code, signal) => { resolve(code ?? (signal != null ? -1 : null)) }) })
+  createInterface({ input: child.stderr! }).on('line', line => {
+    if (stderr.length < 500) stderr.push(line)
+    options.onStderr?.(line)
+  })
+  const ready = await new Promise<Record<string, any>>((resolve, reject) => {
+    const timer = setTimeout(() => { reject(new Error(`node did not become ready in time; stderr: ${stderr.join('\n')}`)) }, options.readyTimeoutMs ?? 60_000)
+    createInterface({ input: child.stdout! }).on('line', line => {
+      let event: Record<string, any>
+      try { event = JSON.parse(line) } catch { return }
+      options.onEvent?.(event)
+      if (event.event === 'ready') { clearTimeout(timer); resolve(event) }
+    })
+    void exited.then(code => { clearTimeout(timer); reject(new Error(`node exited with code ${String(code)} before it was ready: ${stderr.join('\n')}`)) })
+  })
+  const stop = async (graceMs = 10_000): Promise<number | null> => {
+    if (child.exitCode != null || child.signalCode != null) return await exited
+    child.kill('SIGTERM')
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
+    const code = await exited
+    clearTimeout(timer)
+    return code
+  }
+  const kill = async (): Promise<number | null> => {
+    if (child.exitCode == null && child.signalCode == null) child.kill('SIGKILL')
+    return await exited
+  }
+  return { child, peerId: ready.peerId, apiUrl: ready.apiUrl, addresses: ready.addresses, ready, stderr, stop, kill, exited }
+}
+
+/** Pick the address of `node` that is on the given host (e.g. its loopback address). */
+export function addressOn (node: Pick<NodeProcess, 'addresses'>, host: string): string {
+  return node.addresses.find(a => a.includes(`/ip4/${host}/`)) ?? node.addresses[0]
+}

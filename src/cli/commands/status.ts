@@ -1,0 +1,39 @@
+/** `edge-mesh status`: a node, its peers and their load, as a table or JSON. */
+import { parseFlags } from '../args.js'
+import { DEFAULT_API_URL, callApi } from '../api-client.js'
+import { formatBytes, formatDuration, shortId, table } from '../output.js'
+import type { NodeStatus } from '../../api/status.js'
+
+export const STATUS_HELP = `Usage: edge-mesh status [--api <url>] [--json]
+Show a node, its peers and their load.
+  --api <url>   control API of the node (${DEFAULT_API_URL})
+  --json        print the raw JSON of GET /status`
+
+export function renderStatus (s: NodeStatus): string {
+  const head = [
+    `${s.name} (${s.role})  ${s.peerId}`,
+    `backend ${s.backend}   up ${formatDuration(s.uptimeMs)}   connections ${s.connections}   models ${s.models.length}`,
+    ...s.addresses.map(a => `  ${a}`)
+  ]
+  const rows = s.peers.map(p => [
+    shortId(p.peerId), p.name ?? '?', p.role ?? '?', p.connected ? 'yes' : 'no',
+    p.load == null ? '-' : `${Math.round(p.load.cpu * 100)}%`,
+    p.load == null ? '-' : formatBytes(p.load.memFree),
+    p.load == null ? '-' : `${p.load.inFlight}/${p.load.capacity}`,
+    p.load == null ? '-' : String(p.load.queued),
+    p.load == null ? '-' : String(p.load.models.length),
+    p.load?.training === true ? 'yes' : 'no',
+    p.loadAgeMs == null ? '-' : `${(p.loadAgeMs / 1000).toFixed(1)}s`
+  ])
+  const peers = rows.length === 0
+    ? 'no peers yet'
+    : table(['PEER', 'NAME', 'ROLE', 'CONNECTED', 'CPU', 'FREE MEM', 'BUSY', 'QUEUED', 'MODELS', 'TRAINING', 'REPORT AGE'], rows)
+  return [...head, '', peers].join('\n')
+}
+
+export async function runStatus (argv: string[]): Promise<void> {
+  const { values } = parseFlags(argv, { api: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } })
+  if (values.help === true) { process.stdout.write(STATUS_HELP + '\n'); return }
+  const status: NodeStatus = await callApi(values.api ?? process.env.EDGE_MESH_API ?? DEFAULT_API_URL, '/status')
+  process.stdout.write((values.json === true ? JSON.stringify(status, null, 2) : renderStatus(status)) + '\n')
+}

@@ -1,0 +1,123 @@
+/**
+ * The settings of a node from three sources, strongest first: command-line
+ * flags, environment variables (`EDGE_MESH_*`), a JSON config file
+ * (`--config` or `EDGE_MESH_CONFIG`). `resolveConfig` then fills defaults and
+ * validates everything in one place.
+ */
+import { readFileSync } from 'node:fs'
+import { InvalidConfigError } from '../errors.js'
+import { resolveConfig } from '../node/config.js'
+import { intFlag, numberFlag } from './args.js'
+import type { FlagSpec } from './args.js'
+import type { EdgeMeshConfig } from '../node/config.js'
+
+export const NODE_FLAGS: FlagSpec = {
+  listen: { type: 'string', multiple: true },
+  bootstrap: { type: 'string', multiple: true },
+  mdns: { type: 'boolean' },
+  'api-host': { type: 'string' },
+  'api-port': { type: 'string' },
+  'data-dir': { type: 'string' },
+  name: { type: 'string' },
+  preset: { type: 'string' },
+  'report-interval': { type: 'string' },
+  'max-connections': { type: 'string' },
+  model: { type: 'string', multiple: true },
+  capacity: { type: 'string' },
+  'max-queue': { type: 'string' },
+  'simulate-slowdown': { type: 'string' },
+  data: { type: 'string' },
+  'log-format': { type: 'string' },
+  config: { type: 'string' },
+  help: { type: 'boolean', short: 'h' }
+}
+
+export const NODE_FLAGS_HELP = `Node options:
+  --listen <multiaddr>        libp2p listen address, repeatable (edge: /ip4/0.0.0.0/tcp/0, seed: /ip4/0.0.0.0/tcp/4010)
+  --bootstrap <multiaddr>     join through this node (a seed's address with /p2p/<id>), repeatable
+  --no-mdns                   do not discover peers on the LAN by mDNS (seeds: off by default)
+  --api-host <host>           control API interface (127.0.0.1)
+  --api-port <n>              control API port, 0 for a free one (edge 7373, seed 7374)
+  --data-dir <dir>            identity key, known peers, model cache, checkpoints (.edge-mesh/<name>)
+  --name <label>              name shown in status and gossip (edge / seed)
+  --preset lan|local-test     timing preset; local-test uses short intervals (lan)
+  --report-interval <ms>      load report interval (lan 1000, local-test 250)
+  --max-connections <n>       most connections to keep (128)
+  --model <dir>               TF.js layers model to serve, repeatable
+  --capacity <n>              concurrent inference jobs (2)
+  --max-queue <n>             queued requests before answering busy (32)
+  --simulate-slowdown <x>     stretch service time by x to emulate a slower device (1)
+  --data <spec>               local training data: a directory, mnist:<k>/<n> or mnist:<k>/<n>:noniid
+  --log-format text|json      output format (text)
+  --config <file.json>        read settings from a JSON file (keys as in README "Configuration")
+Environment: EDGE_MESH_<SETTING> for each setting (EDGE_MESH_API_PORT, EDGE_MESH_BOOTSTRAP=a,b, EDGE_MESH_MDNS=false, ...)`
+
+type Partial_ = Partial<Record<keyof EdgeMeshConfig, unknown>>
+
+const ENV_KEYS: Array<[string, keyof EdgeMeshConfig, 'string' | 'list' | 'bool']> = [
+  ['EDGE_MESH_ROLE', 'role', 'string'], ['EDGE_MESH_NAME', 'name', 'string'], ['EDGE_MESH_LISTEN', 'listen', 'list'],
+  ['EDGE_MESH_BOOTSTRAP', 'bootstrap', 'list'], ['EDGE_MESH_MDNS', 'mdns', 'bool'], ['EDGE_MESH_API_HOST', 'apiHost', 'string'],
+  ['EDGE_MESH_API_PORT', 'apiPort', 'string'], ['EDGE_MESH_DATA_DIR', 'dataDir', 'string'], ['EDGE_MESH_PRESET', 'preset', 'string'],
+  ['EDGE_MESH_REPORT_INTERVAL', 'reportIntervalMs', 'string'], ['EDGE_MESH_MAX_CONNECTIONS', 'maxConnections', 'string'],
+  ['EDGE_MESH_MODELS', 'models', 'list'], ['EDGE_MESH_CAPACITY', 'capacity', 'string'], ['EDGE_MESH_MAX_QUEUE', 'maxQueue', 'string'],
+  ['EDGE_MESH_SIMULATE_SLOWDOWN', 'simulateSlowdown', 'string'], ['EDGE_MESH_DATA', 'data', 'string'], ['EDGE_MESH_LOG_FORMAT', 'logFormat', 'string']
+]
+
+export function fromEnv (env: NodeJS.ProcessEnv): Partial_ {
+  const out: Partial_ = {}
+  for (const [variable, key, kind] of ENV_KEYS) {
+    const raw = env[variable]
+    if (raw == null || raw === '') continue
+    if (kind === 'list') out[key] = raw.split(',').map(s => s.trim()).filter(s => s !== '')
+    else if (kind === 'bool') {
+      if (!['true', 'false', '1', '0'].includes(raw)) throw new InvalidConfigError(`${variable}: expected true or false, got "${raw}"`)
+      out[key] = raw === 'true' || raw === '1'
+    } else out[key] = raw
+  }
+  return out
+}
+
+export function fromFile (path: string | undefined): Partial_ {
+  if (path == null) return {}
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (err: any) {
+    throw new InvalidConfigError(`config file ${path}: ${err?.code === 'ENOENT' ? 'not found' : err?.message}`)
+  }
+  try {
+    const parsed = JSON.parse(text)
+    if (parsed == null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object')
+    return parsed
+  } catch (err: any) {
+    throw new InvalidConfigError(`config file ${path}: not a JSON object (${err?.message})`)
+  }
+}
+
+export function fromFlags (values: Record<string, any>): Partial_ {
+  const out: Partial_ = {}
+  const set = (key: keyof EdgeMeshConfig, value: unknown): void => { if (value !== undefined) out[key] = value }
+  set('listen', values.listen)
+  set('bootstrap', values.bootstrap)
+  set('mdns', values.mdns)
+  set('apiHost', values['api-host'])
+  set('apiPort', intFlag('api-port', values['api-port'], 0, 65535))
+  set('dataDir', values['data-dir'])
+  set('name', values.name)
+  set('preset', values.preset)
+  set('reportIntervalMs', intFlag('report-interval', values['report-interval'], 50, 60_000))
+  set('maxConnections', intFlag('max-connections', values['max-connections'], 1, 10_000))
+  set('models', values.model)
+  set('capacity', intFlag('capacity', values.capacity, 1, 1024))
+  set('maxQueue', intFlag('max-queue', values['max-queue'], 0, 100_000))
+  set('simulateSlowdown', numberFlag('simulate-slowdown', values['simulate-slowdown'], 1, 1000))
+  set('data', values.data)
+  set('logFormat', values['log-format'])
+  return out
+}
+
+/** Merge file < env < flags and resolve. */
+export function configFromSources (values: Record<string, any>, env: NodeJS.ProcessEnv, role: 'edge' | 'seed'): EdgeMeshConfig {
+  const file = fromFile(values.config ?? env.EDGE_MESH_CONFIG)
+  return resolveConfig({ ...file, ...fromEnv(env), ...fromFlags(values), role })
+}

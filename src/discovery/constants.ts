@@ -1,0 +1,14 @@
+/** Defaults of the discovery capability. */
+
+/** File in the data dir where known peers are remembered across restarts. */
+export const KNOWN_PEERS_FILE = 'peers.json'
+/** Most peers remembered. */
+export const MAX_KNOWN_PEERS = 256
+/** Time a single dial may take, ms. */
+export const DIAL_TIMEOUT_MS = 5000
+/** First wait before redialling a peer that failed or dropped, ms (doubles up to the cap). */
+export const DEFAULT_REDIAL_MS = 5000
+/** Longest wait between redials, ms. */
+export const MAX_REDIAL_MS = 60_000
+/** Known peers are written to disk at most this often, ms. */
+export const PERSIST_DEBOUNCE_MS = 1000

@@ -1,0 +1,81 @@
+/**
+ * @packageDocumentation
+ *
+ * Discovery: how nodes find each other and stay connected.
+ * - on a LAN, libp2p's mDNS announces and finds peers with no configuration;
+ * - beyond it, a bootstrap list (usually a seed's multiaddr) gets a node into the mesh;
+ * - the mesh dialer then connects directly to every peer it hears of: from mDNS,
+ *   from bootstrap, from load reports gossiped through the seed, and from the
+ *   known-peers file written before a restart.
+ *
+ * `discoveryModules()` returns the libp2p peer-discovery modules for a
+ * configuration; `meshDialer()` is the service.
+ *
+ * @example
+ * ```ts
+ * const node = await createLibp2p({
+ *   peerDiscovery: discoveryModules({ mdns: true, bootstrap: [seedAddr] }),
+ *   services: { meshDialer: meshDialer({ dataDir: '.edge-mesh/laptop' }) }
+ * })
+ * ```
+ */
+import { bootstrap } from '@libp2p/bootstrap'
+import { mdns } from '@libp2p/mdns'
+import { DEFAULT_REDIAL_MS } from './constants.js'
+import { MeshDialer } from './mesh-dialer.js'
+import type { LoadView } from '../gossip/types.js'
+import type { ComponentLogger, Libp2pEvents, PeerDiscovery, PeerId, PeerStore, TypedEventTarget } from '@libp2p/interface'
+import type { ConnectionManager } from '@libp2p/interface-internal'
+
+export type { KnownPeer } from './known-peers.js'
+export type { MeshDialer }
+
+export interface DiscoveryModulesInit {
+  /** Announce and discover on the LAN by mDNS. @default true */
+  mdns?: boolean
+  /** mDNS query interval, ms. @default 10000 */
+  mdnsIntervalMs?: number
+  /** Multiaddrs to bootstrap from. @default [] */
+  bootstrap?: string[]
+  /** Service tag: nodes only discover nodes announcing the same tag. @default 'edge-mesh.local' */
+  serviceTag?: string
+}
+
+/** The libp2p peer-discovery modules for these settings. */
+export function discoveryModules (init: DiscoveryModulesInit = {}): Array<(components: any) => PeerDiscovery> {
+  const modules: Array<(components: any) => PeerDiscovery> = []
+  if (init.mdns ?? true) {
+    modules.push(mdns({ interval: init.mdnsIntervalMs ?? 10_000, serviceTag: init.serviceTag ?? 'edge-mesh.local' }))
+  }
+  if ((init.bootstrap ?? []).length > 0) {
+    modules.push(bootstrap({ list: init.bootstrap ?? [], timeout: 0 }))
+  }
+  return modules
+}
+
+export interface MeshDialerInit {
+  /** Where `peers.json` is kept. */
+  dataDir: string
+  /** Stop dialling new peers above this many connections. @default 128 */
+  maxConnections?: number
+  /** First redial wait after a failure or drop, ms; doubles up to 60 s. @default 5000 */
+  redialMs?: number
+}
+
+export interface DiscoveryComponents {
+  peerId: PeerId
+  logger: ComponentLogger
+  events: TypedEventTarget<Libp2pEvents>
+  peerStore: Pick<PeerStore, 'merge'>
+  connectionManager: Pick<ConnectionManager, 'openConnection' | 'getConnections'>
+  loadView?: Pick<LoadView, 'addEventListener' | 'removeEventListener'>
+}
+
+/** Create the mesh dialer service. */
+export function meshDialer (init: MeshDialerInit): (components: DiscoveryComponents) => MeshDialer {
+  return (components) => new MeshDialer(components, {
+    dataDir: init.dataDir,
+    maxConnections: init.maxConnections ?? 128,
+    redialMs: init.redialMs ?? DEFAULT_REDIAL_MS
+  })
+}

@@ -1,0 +1,158 @@
+/**
+ * The mesh dialer turns knowledge of a peer into a direct connection:
+ * peers found by mDNS or bootstrap (`peer:discovery`), peers whose load
+ * reports arrive through gossip (so nodes that only share a seed end up
+ * connected to each other, and offload and training traffic goes peer to peer),
+ * and peers remembered from before a restart. Dials are bounded by
+ * `maxConnections` and a doubling per-peer backoff.
+ */
+import { peerIdFromString } from '@libp2p/peer-id'
+import { optionalComponent } from '../optional-component.js'
+import { multiaddr } from '@multiformats/multiaddr'
+import { DIAL_TIMEOUT_MS, MAX_REDIAL_MS, PERSIST_DEBOUNCE_MS } from './constants.js'
+import { readKnownPeers, rememberPeer, writeKnownPeers } from './known-peers.js'
+import { canDial, dialFailed } from './redial-backoff.js'
+import type { DiscoveryComponents, MeshDialerInit } from './index.js'
+import type { KnownPeer } from './known-peers.js'
+import type { DialState } from './redial-backoff.js'
+import type { PeerLoad } from '../gossip/types.js'
+import type { Connection, IdentifyResult, Logger, PeerId, PeerInfo, Startable } from '@libp2p/interface'
+
+export class MeshDialer implements Startable {
+  private readonly log: Logger
+  private known = new Map<string, KnownPeer>()
+  private readonly dialState = new Map<string, DialState>()
+  private readonly dialing = new Set<string>()
+  private persistTimer?: ReturnType<typeof setTimeout>
+  private readonly timers = new Set<ReturnType<typeof setTimeout>>()
+  private started = false
+
+  constructor (private readonly components: DiscoveryComponents, private readonly init: Required<MeshDialerInit>) {
+    this.log = components.logger.forComponent('edge-mesh:discovery')
+  }
+
+  readonly [Symbol.toStringTag] = 'edge-mesh:mesh-dialer'
+
+  async start (): Promise<void> {
+    if (this.started) return
+    this.started = true
+    const { events } = this.components
+    const loadView = optionalComponent<DiscoveryComponents['loadView']>(this.components, 'loadView')
+    events.addEventListener('peer:discovery', this.onDiscovery)
+    events.addEventListener('peer:connect', this.onConnect)
+    events.addEventListener('peer:identify', this.onIdentify)
+    events.addEventListener('peer:disconnect', this.onDisconnect)
+    loadView?.addEventListener('load:report', this.onReport)
+    for (const peer of await readKnownPeers(this.init.dataDir)) this.known.set(peer.peerId, peer)
+  }
+
+  /** After libp2p has started: redial peers remembered from an earlier run. */
+  afterStart (): void {
+    for (const peer of this.known.values()) void this.dial(peer.peerId, peer.addrs)
+  }
+
+  async stop (): Promise<void> {
+    if (!this.started) return
+    this.started = false
+    const { events } = this.components
+    const loadView = optionalComponent<DiscoveryComponents['loadView']>(this.components, 'loadView')
+    events.removeEventListener('peer:discovery', this.onDiscovery)
+    events.removeEventListener('peer:connect', this.onConnect)
+    events.removeEventListener('peer:identify', this.onIdentify)
+    events.removeEventListener('peer:disconnect', this.onDisconnect)
+    loadView?.removeEventListener('load:report', this.onReport)
+    for (const timer of this.timers) clearTimeout(timer)
+    this.timers.clear()
+    clearTimeout(this.persistTimer)
+    await this.persist()
+  }
+
+  /** Peers remembered for reconnection. */
+  knownPeers (): KnownPeer[] {
+    return [...this.known.values()]
+  }
+
+  private isConnected (peerId: string): boolean {
+    return this.components.connectionManager.getConnections().some(c => c.remotePeer.toString() === peerId)
+  }
+
+  private async dial (peerId: string, addrs: string[]): Promise<void> {
+    if (!this.started || peerId === this.components.peerId.toString()) return
+    if (this.dialing.has(peerId) || this.isConnected(peerId)) return
+    if (this.components.connectionManager.getConnections().length >= this.init.maxConnections) return
+    if (!canDial(this.dialState.get(peerId), Date.now())) return
+    this.dialing.add(peerId)
+    try {
+      const id = peerIdFromString(peerId)
+      const multiaddrs = addrs.flatMap(a => { try { return [multiaddr(a)] } catch { return [] } })
+      if (multiaddrs.length > 0) await this.components.peerStore.merge(id, { multiaddrs })
+      await this.components.connectionManager.openConnection(id, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
+      this.dialState.delete(peerId)
+    } catch (err: any) {
+      this.dialState.set(peerId, dialFailed(this.dialState.get(peerId), Date.now(), this.init.redialMs, MAX_REDIAL_MS))
+      this.log('dial %s failed: %s', peerId, err?.message)
+    } finally {
+      this.dialing.delete(peerId)
+    }
+  }
+
+  private schedulePersist (): void {
+    if (this.persistTimer != null) return
+    this.persistTimer = setTimeout(() => {
+      this.persistTimer = undefined
+      void this.persist()
+    }, PERSIST_DEBOUNCE_MS)
+    this.persistTimer.unref?.()
+  }
+
+  private async persist (): Promise<void> {
+    try {
+      await writeKnownPeers(this.init.dataDir, [...this.known.values()])
+    } catch (err: any) {
+      this.log.error('could not save known peers: %s', err?.message)
+    }
+  }
+
+  private remember (peerId: string, addrs: string[]): void {
+    this.known = rememberPeer(this.known, peerId, addrs, Date.now())
+    this.schedulePersist()
+  }
+
+  private readonly onDiscovery = (evt: CustomEvent<PeerInfo>): void => {
+    void this.dial(evt.detail.id.toString(), evt.detail.multiaddrs.map(a => a.toString()))
+  }
+
+  private readonly onReport = (evt: CustomEvent<PeerLoad>): void => {
+    const { peerId, report } = evt.detail
+    if (!this.isConnected(peerId)) void this.dial(peerId, report.addrs)
+  }
+
+  private readonly onConnect = (evt: CustomEvent<PeerId>): void => {
+    const peerId = evt.detail.toString()
+    this.dialState.delete(peerId)
+    const conn: Connection | undefined = this.components.connectionManager.getConnections(evt.detail)[0]
+    const remote = conn != null && conn.direction === 'outbound' ? [conn.remoteAddr.decapsulateCode(421).toString()] : []
+    this.remember(peerId, remote)
+  }
+
+  private readonly onIdentify = (evt: CustomEvent<IdentifyResult>): void => {
+    const addrs = evt.detail.listenAddrs.map(a => a.decapsulateCode(421).toString())
+      .filter(a => !a.includes('/ip4/0.0.0.0/'))
+    this.remember(evt.detail.peerId.toString(), addrs)
+  }
+
+  /** A dropped known peer is redialled after a backoff, so the mesh heals by itself. */
+  private readonly onDisconnect = (evt: CustomEvent<PeerId>): void => {
+    const peerId = evt.detail.toString()
+    const peer = this.known.get(peerId)
+    if (!this.started || peer == null) return
+    const state = dialFailed(this.dialState.get(peerId), Date.now(), this.init.redialMs, MAX_REDIAL_MS)
+    this.dialState.set(peerId, state)
+    const timer = setTimeout(() => {
+      this.timers.delete(timer)
+      void this.dial(peerId, this.known.get(peerId)?.addrs ?? [])
+    }, Math.max(0, state.notBefore - Date.now()))
+    timer.unref?.()
+    this.timers.add(timer)
+  }
+}

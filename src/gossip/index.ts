@@ -1,0 +1,87 @@
+/**
+ * @packageDocumentation
+ *
+ * Load gossip: every node publishes a compact binary load report on the
+ * gossipsub topic `/edge-mesh/load/1` every interval and at once when its load
+ * changes a lot; every node validates the reports it receives and keeps the
+ * latest one per peer in a load table whose entries expire.
+ *
+ * @example
+ * ```ts
+ * import { createLibp2p } from 'libp2p'
+ * import { gossipsub } from '@libp2p/gossipsub'
+ * import { localLoad, loadGossip } from 'edge-mesh/gossip'
+ *
+ * const node = await createLibp2p({
+ *   // transports, encrypters, muxers, identify ...
+ *   services: {
+ *     pubsub: gossipsub({ allowPublishToZeroTopicPeers: true }),
+ *     localLoad: localLoad({ capacity: 4 }),
+ *     loadGossip: loadGossip({ intervalMs: 1000, name: 'laptop-1' })
+ *   }
+ * })
+ * node.services.loadGossip.addEventListener('load:report', (evt) => {
+ *   console.log(evt.detail.peerId, evt.detail.report.cpu)
+ * })
+ * ```
+ */
+import { DEFAULT_EXPIRY_INTERVALS, DEFAULT_REPORT_INTERVAL_MS } from './constants.js'
+import { LoadGossip } from './load-gossip.js'
+import { LocalLoadRegister } from './local-load.js'
+import type { LocalLoad, LocalWork, NodeRole } from './types.js'
+import type { ModelRuntime } from '../model/types.js'
+import type { Message } from '@libp2p/gossipsub'
+import type { ComponentLogger, Libp2pEvents, PeerId, TypedEventTarget } from '@libp2p/interface'
+import type { AddressManager } from '@libp2p/interface-internal'
+
+export * from './types.js'
+export { LOAD_TOPIC } from './constants.js'
+export { encodeLoadReport, decodeLoadReport } from './codec.js'
+export * from './load-table.js'
+
+export interface LoadGossipInit {
+  /** How often to publish a report, ms. @default 1000 */
+  intervalMs?: number
+  /** A peer's entry expires after this many intervals without a newer report. @default 3 */
+  expiryIntervals?: number
+  /** This node's role. @default 'edge' */
+  role?: NodeRole
+  /** Human label carried in reports. @default '' */
+  name?: string
+}
+
+/** The slice of gossipsub the load gossip uses. */
+export interface LoadPubSub extends TypedEventTarget<{ message: CustomEvent<Message> }> {
+  topicValidators: Map<string, (peer: PeerId, message: Message) => any>
+  subscribe(topic: string): void
+  unsubscribe(topic: string): void
+  publish(topic: string, data: Uint8Array): Promise<unknown>
+}
+
+export interface LoadGossipComponents {
+  peerId: PeerId
+  logger: ComponentLogger
+  addressManager: Pick<AddressManager, 'getAddresses'>
+  events: TypedEventTarget<Libp2pEvents>
+  pubsub: LoadPubSub
+  localLoad: LocalLoad
+  /** Backend and loaded models are read from here when present. */
+  models?: Pick<ModelRuntime, 'backend' | 'list'>
+}
+
+/** Create the load gossip service. */
+export function loadGossip (init: LoadGossipInit = {}): (components: LoadGossipComponents) => LoadGossip {
+  return (components) => new LoadGossip(components, {
+    intervalMs: init.intervalMs ?? DEFAULT_REPORT_INTERVAL_MS,
+    expiryIntervals: init.expiryIntervals ?? DEFAULT_EXPIRY_INTERVALS,
+    role: init.role ?? 'edge',
+    name: init.name ?? ''
+  })
+}
+
+/** Create the register where this node's services record their work. */
+export function localLoad (init: Partial<LocalWork> = {}): () => LocalLoad {
+  return () => new LocalLoadRegister(init)
+}
+
+export type { LoadGossip }

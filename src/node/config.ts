@@ -1,0 +1,142 @@
+/**
+ * A node's configuration: one typed record with a documented default for
+ * every field, built from a partial input (CLI flags, environment, config file
+ * merged by the CLI) and validated in one place. Every problem is reported as
+ * an InvalidConfigError (or InvalidMultiaddrError) naming the setting.
+ */
+import { join } from 'node:path'
+import { multiaddr } from '@multiformats/multiaddr'
+import { InvalidConfigError, InvalidMultiaddrError } from '../errors.js'
+import {
+  DEFAULT_API_HOST, DEFAULT_API_PORT, DEFAULT_DATA_ROOT, DEFAULT_EDGE_LISTEN, DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_SEED_API_PORT, DEFAULT_SEED_LISTEN
+} from './constants.js'
+import { PRESETS } from './presets.js'
+import type { PresetName } from './presets.js'
+import type { NodeRole } from '../gossip/types.js'
+
+export interface EdgeMeshConfig {
+  /** `edge` (a device) or `seed` (always-on bootstrap, relay and coordinator). @default 'edge' */
+  role: NodeRole
+  /** Human label shown in status and gossip. @default 'edge' or 'seed' */
+  name: string
+  /** libp2p listen multiaddrs. @default ['/ip4/0.0.0.0/tcp/0'] (seed: tcp/4010) */
+  listen: string[]
+  /** Multiaddrs (with /p2p/<id>) of seeds or other nodes to join through. @default [] */
+  bootstrap: string[]
+  /** Discover peers on the LAN by mDNS. @default true for edges, false for seeds */
+  mdns: boolean
+  /** Control API interface. @default '127.0.0.1' */
+  apiHost: string
+  /** Control API port, 0 for a free one. @default 7373 (seed: 7374) */
+  apiPort: number
+  /** Where the identity key, known peers, model cache and checkpoints live. @default '.edge-mesh/<name>' */
+  dataDir: string
+  /** Named timing preset. @default 'lan' */
+  preset: PresetName
+  /** Load report interval, ms. @default the preset's (lan: 1000) */
+  reportIntervalMs: number
+  /** Most connections to keep. @default 128 */
+  maxConnections: number
+  /** TF.js model directories to load and serve. @default [] */
+  models: string[]
+  /** Concurrent inference jobs this node accepts. @default 2 */
+  capacity: number
+  /** Inference requests waiting beyond `capacity` before the node answers busy. @default 32 */
+  maxQueue: number
+  /** Stretch this node's service time by this factor to emulate a slower device. @default 1 */
+  simulateSlowdown: number
+  /** Local training data for federated runs: a directory, `mnist:<shard>/<of>` or `mnist:<shard>/<of>:noniid`. @default none */
+  data?: string
+  /** Log format of the CLI: human lines or one JSON object per line. @default 'text' */
+  logFormat: 'text' | 'json'
+}
+
+function fail (setting: string, message: string): never {
+  throw new InvalidConfigError(`${setting}: ${message}`)
+}
+
+function checkInt (setting: string, value: unknown, min: number, max: number): number {
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+    fail(setting, `expected a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`)
+  }
+  return n
+}
+
+function checkNumber (setting: string, value: unknown, min: number, max: number): number {
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value
+  if (typeof n !== 'number' || !Number.isFinite(n) || n < min || n > max) {
+    fail(setting, `expected a number from ${min} to ${max}, got ${JSON.stringify(value)}`)
+  }
+  return n
+}
+
+function checkStrings (setting: string, value: unknown): string[] {
+  const list = typeof value === 'string' ? [value] : value
+  if (!Array.isArray(list) || list.some(v => typeof v !== 'string')) fail(setting, 'expected a list of strings')
+  return list
+}
+
+function checkMultiaddrs (setting: string, value: unknown, needPeerId: boolean): string[] {
+  return checkStrings(setting, value).map(text => {
+    let ma
+    try {
+      ma = multiaddr(text)
+    } catch {
+      throw new InvalidMultiaddrError(`${setting}: "${text}" is not a valid multiaddr (example: /ip4/192.168.1.10/tcp/4010/p2p/12D3KooW...)`)
+    }
+    if (needPeerId && ma.getComponents().find(c => c.name === 'p2p') == null) {
+      throw new InvalidMultiaddrError(`${setting}: "${text}" has no /p2p/<peer id> part; copy the full address a seed prints`)
+    }
+    return ma.toString()
+  })
+}
+
+const KNOWN_KEYS = new Set<string>([
+  'role', 'name', 'listen', 'bootstrap', 'mdns', 'apiHost', 'apiPort', 'dataDir', 'preset', 'reportIntervalMs',
+  'maxConnections', 'models', 'capacity', 'maxQueue', 'simulateSlowdown', 'data', 'logFormat'
+])
+
+/** Build a full, validated configuration from a partial one. */
+export function resolveConfig (input: Partial<Record<keyof EdgeMeshConfig, unknown>> = {}): EdgeMeshConfig {
+  for (const key of Object.keys(input)) {
+    if (!KNOWN_KEYS.has(key)) fail(key, `unknown setting (known: ${[...KNOWN_KEYS].join(', ')})`)
+  }
+  const role = input.role ?? 'edge'
+  if (role !== 'edge' && role !== 'seed') fail('role', `expected "edge" or "seed", got ${JSON.stringify(role)}`)
+  const preset = input.preset ?? 'lan'
+  if (typeof preset !== 'string' || !(preset in PRESETS)) fail('preset', `expected one of ${Object.keys(PRESETS).join(', ')}, got ${JSON.stringify(preset)}`)
+  const timings = PRESETS[preset as PresetName]
+  const name = input.name ?? role
+  if (typeof name !== 'string' || name.length === 0 || Buffer.byteLength(name) > 64) fail('name', 'expected a label of 1 to 64 bytes')
+  const logFormat = input.logFormat ?? 'text'
+  if (logFormat !== 'text' && logFormat !== 'json') fail('logFormat', 'expected "text" or "json"')
+  const dataDir = input.dataDir ?? join(DEFAULT_DATA_ROOT, name)
+  if (typeof dataDir !== 'string' || dataDir === '') fail('dataDir', 'expected a directory path')
+  const apiHost = input.apiHost ?? DEFAULT_API_HOST
+  if (typeof apiHost !== 'string' || apiHost === '') fail('apiHost', 'expected a host name or IP address')
+  const mdns = input.mdns ?? role === 'edge'
+  if (typeof mdns !== 'boolean') fail('mdns', 'expected true or false')
+  if (input.data != null && (typeof input.data !== 'string' || input.data === '')) fail('data', 'expected a directory or mnist:<shard>/<of>[:noniid]')
+
+  return {
+    role,
+    name,
+    listen: checkMultiaddrs('listen', input.listen ?? [role === 'seed' ? DEFAULT_SEED_LISTEN : DEFAULT_EDGE_LISTEN], false),
+    bootstrap: checkMultiaddrs('bootstrap', input.bootstrap ?? [], true),
+    mdns,
+    apiHost,
+    apiPort: checkInt('apiPort', input.apiPort ?? (role === 'seed' ? DEFAULT_SEED_API_PORT : DEFAULT_API_PORT), 0, 65535),
+    dataDir,
+    preset: preset as PresetName,
+    reportIntervalMs: checkInt('reportIntervalMs', input.reportIntervalMs ?? timings.reportIntervalMs, 50, 60_000),
+    maxConnections: checkInt('maxConnections', input.maxConnections ?? DEFAULT_MAX_CONNECTIONS, 1, 10_000),
+    models: checkStrings('models', input.models ?? []),
+    capacity: checkInt('capacity', input.capacity ?? 2, 1, 1024),
+    maxQueue: checkInt('maxQueue', input.maxQueue ?? 32, 0, 100_000),
+    simulateSlowdown: checkNumber('simulateSlowdown', input.simulateSlowdown ?? 1, 1, 1000),
+    data: input.data as string | undefined,
+    logFormat
+  }
+}

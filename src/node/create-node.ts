@@ -1,0 +1,56 @@
+/**
+ * Composition of an edge-mesh node: a libp2p node (TCP, Noise, yamux,
+ * identify, ping, gossipsub, circuit relay) whose services are the edge-mesh
+ * capabilities. This file wires configuration to services; it implements none.
+ */
+import { noise } from '@chainsafe/libp2p-noise'
+import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import { gossipsub } from '@libp2p/gossipsub'
+import { identify } from '@libp2p/identify'
+import { ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import { yamux } from '@libp2p/yamux'
+import { createLibp2p } from 'libp2p'
+import { controlApi } from '../api/index.js'
+import { discoveryModules, meshDialer } from '../discovery/index.js'
+import { loadGossip, localLoad } from '../gossip/index.js'
+import { loadOrCreateIdentity } from './identity.js'
+import { PRESETS } from './presets.js'
+import type { EdgeMeshConfig } from './config.js'
+
+/** Build the libp2p node with every edge-mesh service, not started. */
+export async function buildLibp2p (config: EdgeMeshConfig) {
+  const timings = PRESETS[config.preset]
+  const privateKey = await loadOrCreateIdentity(config.dataDir)
+  const isSeed = config.role === 'seed'
+  return createLibp2p({
+    start: false,
+    privateKey,
+    addresses: { listen: config.listen },
+    transports: [tcp(), circuitRelayTransport()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    peerDiscovery: discoveryModules({ mdns: config.mdns, mdnsIntervalMs: timings.mdnsIntervalMs, bootstrap: config.bootstrap }),
+    connectionManager: { maxConnections: config.maxConnections },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      pubsub: gossipsub({
+        allowPublishToZeroTopicPeers: true,
+        heartbeatInterval: timings.heartbeatMs,
+        doPX: isSeed,
+        scoreParams: timings.ipColocationPenalty ? {} : { IPColocationFactorWeight: 0 }
+      }),
+      ...(isSeed ? { relay: circuitRelayServer({ reservations: { maxReservations: 256 } }) } : {}),
+      localLoad: localLoad({ capacity: config.capacity }),
+      loadView: loadGossip({
+        intervalMs: config.reportIntervalMs,
+        expiryIntervals: timings.expiryIntervals,
+        role: config.role,
+        name: config.name
+      }),
+      meshDialer: meshDialer({ dataDir: config.dataDir, maxConnections: config.maxConnections, redialMs: timings.redialMs }),
+      api: controlApi({ host: config.apiHost, port: config.apiPort, role: config.role, name: config.name })
+    }
+  })
+}

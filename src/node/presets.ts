@@ -1,0 +1,43 @@
+/**
+ * Named presets, like memberlist's DefaultLANConfig / DefaultLocalConfig:
+ * every timing a preset sets is listed here and in the README.
+ */
+export type PresetName = 'lan' | 'local-test'
+
+export interface PresetTimings {
+  /** Load report interval, ms. */
+  reportIntervalMs: number
+  /** Entries expire after this many missed intervals. */
+  expiryIntervals: number
+  /** mDNS query interval, ms. */
+  mdnsIntervalMs: number
+  /** gossipsub heartbeat, ms. */
+  heartbeatMs: number
+  /**
+   * Whether gossipsub's IP-colocation penalty applies. Many nodes on one
+   * machine share an IP and would be graylisted by it, so `local-test`
+   * turns it off; on a LAN every device has its own address and it stays on.
+   */
+  ipColocationPenalty: boolean
+  /** Delay before redialling a known peer that dropped, ms. */
+  redialMs: number
+}
+
+export const PRESETS: Record<PresetName, PresetTimings> = {
+  lan: {
+    reportIntervalMs: 1000,
+    expiryIntervals: 3,
+    mdnsIntervalMs: 10_000,
+    heartbeatMs: 1000,
+    ipColocationPenalty: true,
+    redialMs: 5000
+  },
+  'local-test': {
+    reportIntervalMs: 250,
+    expiryIntervals: 4,
+    mdnsIntervalMs: 1000,
+    heartbeatMs: 250,
+    ipColocationPenalty: false,
+    redialMs: 500
+  }
+}
