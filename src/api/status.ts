@@ -24,6 +24,8 @@ export interface NodeStatus {
   backend: string
   uptimeMs: number
   startedAt: number
+  /** Operating-system process id of the node. */
+  pid: number
   load: LoadReport | null
   models: Array<{ id: string, name: string, parameters: number }>
   connections: number
@@ -60,6 +62,7 @@ export function buildStatus (components: ControlApiComponents, info: NodeInfo, n
     backend: models?.backend ?? 'none',
     uptimeMs: now - info.startedAt,
     startedAt: info.startedAt,
+    pid: process.pid,
     load: loadView.self() ?? null,
     models: (models?.list() ?? []).map(m => ({ id: m.id, name: m.name, parameters: m.parameters })),
     connections: connectionManager.getConnections().length,

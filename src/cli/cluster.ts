@@ -5,13 +5,16 @@
  * reports readiness with one JSON line on stdout.
  */
 import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { platform } from 'node:os'
 import type { ChildProcess } from 'node:child_process'
 
-/** Path of the CLI entry point. */
-export const BIN_PATH = fileURLToPath(new URL('../../../bin/edge-mesh.js', import.meta.url))
+/** Path of the CLI entry point (this file runs from `src/cli` in tests and from `dist/src/cli` when built). */
+export const BIN_PATH = ['../../bin/edge-mesh.js', '../../../bin/edge-mesh.js']
+  .map(relative => fileURLToPath(new URL(relative, import.meta.url)))
+  .find(path => existsSync(path)) ?? 'edge-mesh'
 
 export interface NodeProcessOptions {
   /** `start` or `seed`. @default 'start' */

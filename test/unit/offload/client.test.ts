@@ -1,0 +1,214 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { ModelNotFoundError, PeerBusyError, InvalidTensorError } from '../../../src/errors.js'
+import { OffloadClient } from '../../../src/offload/client.js'
+import type { ClientConfig } from '../../../src/offload/client.js'
+import type { Candidate } from '../../../src/offload/scheduler.js'
+import type { ServedResult } from '../../../src/offload/types.js'
+import type { TensorData } from '../../../src/model/types.js'
+import type { AbortOptions } from '@libp2p/interface'
+
+const input: TensorData[] = [{ shape: [1, 2], dtype: 'float32', data: new Float32Array([1, 2]) }]
+
+function result (tag: number): ServedResult {
+  return { outputs: [{ shape: [1, 1], dtype: 'float32', data: new Float32Array([tag]) }], queueMs: 0, computeMs: 1, batchSize: 1 }
+}
+
+function cand (peerId: string, over: Partial<Candidate> = {}): Candidate {
+  return { peerId, local: false, hasModel: true, inFlight: 0, queued: 0, capacity: 1, cpu: 0, training: false, ...over }
+}
+
+/** Resolves after `ms` of (fake) time unless the signal aborts first; `ms = Infinity` never answers. */
+async function after (ms: number, value: ServedResult, signal?: AbortSignal): Promise<ServedResult> {
+  return new Promise((resolve, reject) => {
+    const t = Number.isFinite(ms) ? setTimeout(() => { resolve(value) }, ms) : undefined
+    signal?.addEventListener('abort', () => { clearTimeout(t); reject(signal.reason) }, { once: true })
+  })
+}
+
+type Behaviour = (call: number, options: AbortOptions & { deadlineMs: number }) => Promise<ServedResult>
+
+interface Harness {
+  client: OffloadClient
+  calls: string[]
+  signals: Record<string, AbortSignal[]>
+}
+
+function harness (candidates: Candidate[], behaviours: Record<string, Behaviour>, config: Partial<ClientConfig> = {}, extra: { fetchLocal?: () => Promise<void> } = {}): Harness {
+  const calls: string[] = []
+  const signals: Record<string, AbortSignal[]> = {}
+  const count: Record<string, number> = {}
+  const invoke = async (peerId: string, options: AbortOptions & { deadlineMs: number }): Promise<ServedResult> => {
+    calls.push(peerId)
+    count[peerId] = (count[peerId] ?? 0) + 1
+    if (options.signal != null) (signals[peerId] ??= []).push(options.signal)
+    return behaviours[peerId](count[peerId], options)
+  }
+  const client = new OffloadClient({
+    selfId: 'self',
+    local: async (_model, _inputs, options) => invoke('self', options),
+    remote: async (peerId, _model, _inputs, options) => invoke(peerId, options),
+    candidates: () => candidates,
+    fetchLocal: extra.fetchLocal,
+    now: () => Date.now(),
+    random: () => 0.5,
+    config: { hedging: false, ...config }
+  })
+  return { client, calls, signals }
+}
+
+const busySelf = cand('self', { local: true, inFlight: 4, capacity: 1 })
+
+beforeEach(() => { vi.useFakeTimers() })
+afterEach(() => { vi.useRealTimers() })
+
+describe('OffloadClient attempt loop', () => {
+  it('retries on another peer after PeerBusy', async () => {
+    const { client, calls } = harness([cand('a'), cand('b', { inFlight: 1 })], {
+      a: async () => { throw new PeerBusyError('queue full') },
+      b: async () => result(2)
+    })
+    const r = await client.infer('m', input)
+    expect(r.servedBy).toBe('b')
+    expect(calls).toEqual(['a', 'b'])
+    expect(r.attempts).toBe(2)
+    expect(r.attemptLog.map(a => [a.peerId, a.outcome])).toEqual([['a', 'PeerBusyError'], ['b', 'ok']])
+    expect(r.latencyMs.computeMs).toBe(1)
+  })
+
+  it('falls back to this node when the peer fails', async () => {
+    const { client } = harness([busySelf, cand('a')], {
+      a: async () => { throw new Error('connection reset') },
+      self: async () => result(1)
+    })
+    const r = await client.infer('m', input)
+    expect(r.servedBy).toBe('self')
+    expect(r.attemptLog.map(a => a.outcome)).toEqual(['Error', 'ok'])
+    expect(client.counters()).toMatchObject({ servedLocally: 1, servedRemotely: 0, failed: 0 })
+  })
+
+  it('treats ModelNotFound on a peer as a failure of that peer', async () => {
+    const { client } = harness([cand('a'), cand('b', { inFlight: 1 })], {
+      a: async () => { throw new ModelNotFoundError('stale gossip') },
+      b: async () => result(2)
+    })
+    expect((await client.infer('m', input)).servedBy).toBe('b')
+  })
+
+  it('fails with AllPeersFailedError holding every attempt\'s error', async () => {
+    const { client } = harness([cand('a'), cand('b', { inFlight: 1 })], {
+      a: async () => { throw new PeerBusyError('a busy') },
+      b: async () => { throw new Error('b down') }
+    }, { maxAttempts: 2 })
+    const err = await client.infer('m', input).catch(e => e)
+    expect(err.name).toBe('AllPeersFailedError')
+    expect(err).toBeInstanceOf(AggregateError)
+    expect(err.errors.map((e: Error) => e.name)).toEqual(['PeerBusyError', 'Error'])
+    expect(client.counters().failed).toBe(1)
+  })
+
+  it('waits for a backoff to expire when it ends before the deadline', async () => {
+    const { client, calls } = harness([cand('a')], {
+      a: async (n) => { if (n === 1) throw new PeerBusyError('busy'); return result(1) }
+    })
+    const pending = client.infer('m', input, { deadlineMs: 1000 })
+    await vi.advanceTimersByTimeAsync(100)
+    const r = await pending
+    expect(r.servedBy).toBe('a')
+    expect(calls).toEqual(['a', 'a'])
+  })
+
+  it('gives up at once when every backoff outlasts the deadline', async () => {
+    const { client } = harness([cand('a')], { a: async () => { throw new Error('down') } })
+    const err = await client.infer('m', input, { deadlineMs: 100 }).catch(e => e)
+    expect(err.name).toBe('AllPeersFailedError')
+    expect(err.errors).toHaveLength(1)
+  })
+
+  it('ends with DeadlineExceededError no later than the deadline and aborts the attempt', async () => {
+    const { client, signals } = harness([cand('a')], { a: async (_n, o) => after(Infinity, result(1), o.signal) })
+    const started = Date.now()
+    let endedAt = -1
+    const pending = client.infer('m', input, { deadlineMs: 500 }).catch(e => { endedAt = Date.now(); return e })
+    await vi.advanceTimersByTimeAsync(500)
+    const err = await pending
+    expect(err.name).toBe('DeadlineExceededError')
+    expect(endedAt - started).toBeLessThanOrEqual(500)
+    expect(signals.a[0].aborted).toBe(true)
+  })
+
+  it('passes the remaining deadline to the invoker', async () => {
+    let seen = 0
+    const { client } = harness([cand('a')], { a: async (_n, o) => { seen = o.deadlineMs; return result(1) } })
+    await client.infer('m', input, { deadlineMs: 750 })
+    expect(seen).toBe(750)
+  })
+
+  it('ends with AbortError when the caller aborts', async () => {
+    const { client } = harness([cand('a')], { a: async (_n, o) => after(Infinity, result(1), o.signal) })
+    const controller = new AbortController()
+    const pending = client.infer('m', input, { signal: controller.signal }).catch(e => e)
+    controller.abort()
+    expect((await pending).name).toBe('AbortError')
+  })
+
+  it('fails at once with InvalidTensorError (no other node can do better)', async () => {
+    const { client, calls } = harness([cand('a'), cand('b', { inFlight: 1 })], {
+      a: async () => { throw new InvalidTensorError('shape') },
+      b: async () => result(2)
+    })
+    expect((await client.infer('m', input).catch(e => e)).name).toBe('InvalidTensorError')
+    expect(calls).toEqual(['a'])
+  })
+
+  it('fails with ModelNotFoundError when no node holds the model', async () => {
+    const { client } = harness([], {})
+    expect((await client.infer('m', input).catch(e => e)).name).toBe('ModelNotFoundError')
+  })
+
+  it('fetches the model before running it here when this node lacks it', async () => {
+    const fetchLocal = vi.fn(async () => {})
+    const { client } = harness([cand('self', { local: true, hasModel: false })], { self: async () => result(1) }, {}, { fetchLocal })
+    const r = await client.infer('m', input, { prefer: 'local' })
+    expect(r.servedBy).toBe('self')
+    expect(fetchLocal).toHaveBeenCalledTimes(1)
+  })
+})
+
+describe('OffloadClient hedging', () => {
+  it('hedges a slow attempt on another peer; the first answer wins and the loser is aborted', async () => {
+    const { client, signals } = harness([cand('a'), cand('b', { inFlight: 1 })], {
+      a: async (n, o) => after(n === 1 ? 10 : Infinity, result(1), o.signal),
+      b: async (_n, o) => after(5, result(2), o.signal)
+    }, { hedging: true, hedgeMinSamples: 1, hedgeBudget: { ratio: 1, burst: 1 } })
+    const warm = client.infer('m', input)
+    await vi.advanceTimersByTimeAsync(10)
+    expect((await warm).servedBy).toBe('a')
+
+    const pending = client.infer('m', input)
+    await vi.advanceTimersByTimeAsync(10 + 5)
+    const r = await pending
+    expect(r.servedBy).toBe('b')
+    expect(r.attemptLog).toMatchObject([{ peerId: 'a', outcome: 'AbortError' }, { peerId: 'b', outcome: 'ok', hedge: true }])
+    expect(signals.a[1].aborted).toBe(true)
+    expect(client.counters().hedges).toBe(1)
+  })
+
+  it('keeps hedges within 5 % of requests over many requests', async () => {
+    let seed = 7
+    const random = (): number => { seed = (seed * 16807) % 2147483647; return seed / 2147483647 }
+    // 30 % of attempts are slow: far more would be hedged without a budget.
+    const slowOrFast: Behaviour = async (_n, o) => after(random() < 0.3 ? 1000 : 1 + Math.floor(random() * 20), result(1), o.signal)
+    const { client } = harness([cand('a'), cand('b'), cand('c')], { a: slowOrFast, b: slowOrFast, c: slowOrFast }, { hedging: true })
+    const requests = 400
+    let hedgedRequests = 0
+    for (let i = 0; i < requests; i++) {
+      const pending = client.infer('m', input)
+      await vi.advanceTimersByTimeAsync(2100)
+      const r = await pending
+      if (r.attemptLog.some(a => a.hedge === true)) hedgedRequests++
+    }
+    expect(client.counters().hedges).toBe(hedgedRequests)
+    expect(hedgedRequests).toBeGreaterThan(0)
+    expect(hedgedRequests).toBeLessThanOrEqual(Math.floor(requests * 0.05))
+  })
+})
