@@ -1,0 +1,48 @@
+/**
+ * The public face of the federated service on a node, as the control API,
+ * the CLI and the dashboard see it.
+ */
+
+/** One completed round of a run. */
+export interface RoundSummary {
+  round: number
+  accuracy: number
+  loss: number
+  participants: number
+  failures: number
+  /** Why participants failed, e.g. `InvalidUpdateError`, `DeadlineExceededError`. */
+  failureReasons: string[]
+  wallMs: number
+  bytesUp: number
+  bytesDown: number
+  /** Content id of the global model after this round. */
+  globalModelId: string
+}
+
+export type RunState = 'running' | 'completed' | 'failed' | 'aborted'
+
+/** A federated run as shown by `GET /federated/runs/:id`. */
+export interface RunSummary {
+  id: string
+  state: RunState
+  strategy: string
+  /** Rounds asked for. */
+  rounds: number
+  /** Rounds completed so far. */
+  completedRounds: number
+  /** Peer id of the coordinator. */
+  coordinator: string
+  /** Content id of the latest global model. */
+  globalModelId: string
+  startedAt: number
+  finishedAt?: number
+  /** Why the run failed or was aborted. */
+  error?: { name: string, message: string }
+  history: RoundSummary[]
+}
+
+/** What the API and dashboard read from the federated service. */
+export interface FederatedView {
+  runs(): RunSummary[]
+  run(id: string): RunSummary | undefined
+}
