@@ -2,6 +2,7 @@
 import { UsageError, exitWithError } from './errors.js'
 import { DEMO_HELP, runDemo } from './commands/demo.js'
 import { SEED_HELP, START_HELP, runNode } from './commands/start.js'
+import { KEYGEN_HELP, runKeygen } from './commands/keygen.js'
 import { STATUS_HELP, runStatus } from './commands/status.js'
 
 interface Command {
@@ -14,7 +15,8 @@ const COMMANDS: Record<string, Command> = {
   start: { summary: 'start an edge node', help: START_HELP, run: async argv => { await runNode(argv, 'edge') } },
   seed: { summary: 'start an always-on seed node (bootstrap, relay, coordinator)', help: SEED_HELP, run: async argv => { await runNode(argv, 'seed') } },
   status: { summary: 'show a node, its peers and their load', help: STATUS_HELP, run: runStatus },
-  demo: { summary: 'start a laptop cluster of N nodes on this machine', help: DEMO_HELP, run: runDemo }
+  demo: { summary: 'start a laptop cluster of N nodes on this machine', help: DEMO_HELP, run: runDemo },
+  keygen: { summary: 'write a key for a private mesh', help: KEYGEN_HELP, run: runKeygen }
 }
 
 export function usage (): string {

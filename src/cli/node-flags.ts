@@ -28,6 +28,9 @@ export const NODE_FLAGS: FlagSpec = {
   'simulate-slowdown': { type: 'string' },
   data: { type: 'string' },
   'log-format': { type: 'string' },
+  'mesh-key': { type: 'string' },
+  'allow-peers': { type: 'string' },
+  'dial-ranges': { type: 'string', multiple: true },
   config: { type: 'string' },
   help: { type: 'boolean', short: 'h' }
 }
@@ -48,6 +51,9 @@ export const NODE_FLAGS_HELP = `Node options:
   --max-queue <n>             queued requests before answering busy (32)
   --simulate-slowdown <x>     stretch service time by x to emulate a slower device (1)
   --data <spec>               local training data: a directory, mnist:<k>/<n> or mnist:<k>/<n>:noniid
+  --mesh-key <file>           private mesh: only nodes with this key (edge-mesh keygen) can connect
+  --allow-peers <file>        only these peer ids (one per line) may connect
+  --dial-ranges <cidr>        only dial gossiped addresses in these blocks, repeatable (any)
   --log-format text|json      output format (text)
   --config <file.json>        read settings from a JSON file (keys as in README "Configuration")
 Environment: EDGE_MESH_<SETTING> for each setting (EDGE_MESH_API_PORT, EDGE_MESH_BOOTSTRAP=a,b, EDGE_MESH_MDNS=false, ...)`
@@ -60,7 +66,8 @@ const ENV_KEYS: Array<[string, keyof EdgeMeshConfig, 'string' | 'list' | 'bool']
   ['EDGE_MESH_API_PORT', 'apiPort', 'string'], ['EDGE_MESH_DATA_DIR', 'dataDir', 'string'], ['EDGE_MESH_PRESET', 'preset', 'string'],
   ['EDGE_MESH_REPORT_INTERVAL', 'reportIntervalMs', 'string'], ['EDGE_MESH_MAX_CONNECTIONS', 'maxConnections', 'string'],
   ['EDGE_MESH_MODELS', 'models', 'list'], ['EDGE_MESH_CAPACITY', 'capacity', 'string'], ['EDGE_MESH_MAX_QUEUE', 'maxQueue', 'string'],
-  ['EDGE_MESH_SIMULATE_SLOWDOWN', 'simulateSlowdown', 'string'], ['EDGE_MESH_DATA', 'data', 'string'], ['EDGE_MESH_LOG_FORMAT', 'logFormat', 'string']
+  ['EDGE_MESH_SIMULATE_SLOWDOWN', 'simulateSlowdown', 'string'], ['EDGE_MESH_DATA', 'data', 'string'], ['EDGE_MESH_LOG_FORMAT', 'logFormat', 'string'],
+  ['EDGE_MESH_MESH_KEY', 'meshKey', 'string'], ['EDGE_MESH_ALLOW_PEERS', 'allowPeers', 'string'], ['EDGE_MESH_DIAL_RANGES', 'dialRanges', 'list']
 ]
 
 export function fromEnv (env: NodeJS.ProcessEnv): Partial_ {
@@ -113,6 +120,9 @@ export function fromFlags (values: Record<string, any>): Partial_ {
   set('simulateSlowdown', numberFlag('simulate-slowdown', values['simulate-slowdown'], 1, 1000))
   set('data', values.data)
   set('logFormat', values['log-format'])
+  set('meshKey', values['mesh-key'])
+  set('allowPeers', values['allow-peers'])
+  set('dialRanges', values['dial-ranges'])
   return out
 }
 

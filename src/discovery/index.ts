@@ -24,6 +24,7 @@ import { mdns } from '@libp2p/mdns'
 import { DEFAULT_REDIAL_MS } from './constants.js'
 import { MeshDialer } from './mesh-dialer.js'
 import type { LoadView } from '../gossip/types.js'
+import type { AddressFilter } from '../trust/dial-ranges.js'
 import type { ComponentLogger, Libp2pEvents, PeerDiscovery, PeerId, PeerStore, TypedEventTarget } from '@libp2p/interface'
 import type { ConnectionManager } from '@libp2p/interface-internal'
 
@@ -60,6 +61,8 @@ export interface MeshDialerInit {
   maxConnections?: number
   /** First redial wait after a failure or drop, ms; doubles up to 60 s. @default 5000 */
   redialMs?: number
+  /** Which gossiped addresses may be dialled. @default every address */
+  dialFilter?: AddressFilter
 }
 
 export interface DiscoveryComponents {
@@ -76,6 +79,7 @@ export function meshDialer (init: MeshDialerInit): (components: DiscoveryCompone
   return (components) => new MeshDialer(components, {
     dataDir: init.dataDir,
     maxConnections: init.maxConnections ?? 128,
-    redialMs: init.redialMs ?? DEFAULT_REDIAL_MS
+    redialMs: init.redialMs ?? DEFAULT_REDIAL_MS,
+    dialFilter: init.dialFilter ?? { allows: () => true }
   })
 }

@@ -26,6 +26,7 @@ export class MeshDialer implements Startable {
   private persistTimer?: ReturnType<typeof setTimeout>
   private readonly timers = new Set<ReturnType<typeof setTimeout>>()
   private started = false
+  private readonly counters = { dials: 0, dialFailures: 0 }
 
   constructor (private readonly components: DiscoveryComponents, private readonly init: Required<MeshDialerInit>) {
     this.log = components.logger.forComponent('edge-mesh:discovery')
@@ -67,6 +68,11 @@ export class MeshDialer implements Startable {
     await this.persist()
   }
 
+  /** Dial counters for metrics. */
+  stats (): { dials: number, dialFailures: number, knownPeers: number } {
+    return { ...this.counters, knownPeers: this.known.size }
+  }
+
   /** Peers remembered for reconnection. */
   knownPeers (): KnownPeer[] {
     return [...this.known.values()]
@@ -82,6 +88,7 @@ export class MeshDialer implements Startable {
     if (this.components.connectionManager.getConnections().length >= this.init.maxConnections) return
     if (!canDial(this.dialState.get(peerId), Date.now())) return
     this.dialing.add(peerId)
+    this.counters.dials++
     try {
       const id = peerIdFromString(peerId)
       const multiaddrs = addrs.flatMap(a => { try { return [multiaddr(a)] } catch { return [] } })
@@ -89,6 +96,7 @@ export class MeshDialer implements Startable {
       await this.components.connectionManager.openConnection(id, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
       this.dialState.delete(peerId)
     } catch (err: any) {
+      this.counters.dialFailures++
       this.dialState.set(peerId, dialFailed(this.dialState.get(peerId), Date.now(), this.init.redialMs, MAX_REDIAL_MS))
       this.log('dial %s failed: %s', peerId, err?.message)
     } finally {
@@ -124,7 +132,9 @@ export class MeshDialer implements Startable {
 
   private readonly onReport = (evt: CustomEvent<PeerLoad>): void => {
     const { peerId, report } = evt.detail
-    if (!this.isConnected(peerId)) void this.dial(peerId, report.addrs)
+    if (this.isConnected(peerId)) return
+    const addrs = report.addrs.filter(a => this.init.dialFilter.allows(a))
+    if (addrs.length > 0) void this.dial(peerId, addrs)
   }
 
   private readonly onConnect = (evt: CustomEvent<PeerId>): void => {

@@ -48,6 +48,12 @@ export interface EdgeMeshConfig {
   simulateSlowdown: number
   /** Local training data for federated runs: a directory, `mnist:<shard>/<of>` or `mnist:<shard>/<of>:noniid`. @default none */
   data?: string
+  /** Pre-shared mesh key file (`edge-mesh keygen`): only holders of the same key can connect. @default none (open mesh) */
+  meshKey?: string
+  /** File of allowed peer ids, one per line: others are refused in the connection gater. @default none (everyone) */
+  allowPeers?: string
+  /** CIDR blocks of addresses this node dials because a load report named them. @default [] (any) */
+  dialRanges: string[]
   /** Log format of the CLI: human lines or one JSON object per line. @default 'text' */
   logFormat: 'text' | 'json'
 }
@@ -95,7 +101,8 @@ function checkMultiaddrs (setting: string, value: unknown, needPeerId: boolean):
 
 const KNOWN_KEYS = new Set<string>([
   'role', 'name', 'listen', 'bootstrap', 'mdns', 'apiHost', 'apiPort', 'dataDir', 'preset', 'reportIntervalMs',
-  'maxConnections', 'models', 'capacity', 'maxQueue', 'simulateSlowdown', 'data', 'logFormat'
+  'maxConnections', 'models', 'capacity', 'maxQueue', 'simulateSlowdown', 'data', 'logFormat',
+  'meshKey', 'allowPeers', 'dialRanges'
 ])
 
 /** Build a full, validated configuration from a partial one. */
@@ -118,6 +125,9 @@ export function resolveConfig (input: Partial<Record<keyof EdgeMeshConfig, unkno
   if (typeof apiHost !== 'string' || apiHost === '') fail('apiHost', 'expected a host name or IP address')
   const mdns = input.mdns ?? role === 'edge'
   if (typeof mdns !== 'boolean') fail('mdns', 'expected true or false')
+  for (const key of ['meshKey', 'allowPeers'] as const) {
+    if (input[key] != null && (typeof input[key] !== 'string' || input[key] === '')) fail(key, 'expected a file path')
+  }
   if (input.data != null && (typeof input.data !== 'string' || input.data === '')) fail('data', 'expected a directory or mnist:<shard>/<of>[:noniid]')
 
   return {
@@ -137,6 +147,9 @@ export function resolveConfig (input: Partial<Record<keyof EdgeMeshConfig, unkno
     maxQueue: checkInt('maxQueue', input.maxQueue ?? 32, 0, 100_000),
     simulateSlowdown: checkNumber('simulateSlowdown', input.simulateSlowdown ?? 1, 1, 1000),
     data: input.data as string | undefined,
+    meshKey: input.meshKey as string | undefined,
+    allowPeers: input.allowPeers as string | undefined,
+    dialRanges: checkStrings('dialRanges', input.dialRanges ?? []),
     logFormat
   }
 }

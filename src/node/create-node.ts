@@ -8,12 +8,14 @@ import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay
 import { gossipsub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
+import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
 import { createLibp2p } from 'libp2p'
 import { controlApi } from '../api/index.js'
 import { discoveryModules, meshDialer } from '../discovery/index.js'
 import { loadGossip, localLoad } from '../gossip/index.js'
+import { AdmissionPolicy, dialRangeFilter, meshServiceTag, readAllowList, readMeshKey } from '../trust/index.js'
 import { loadOrCreateIdentity } from './identity.js'
 import { PRESETS } from './presets.js'
 import type { EdgeMeshConfig } from './config.js'
@@ -23,14 +25,24 @@ export async function buildLibp2p (config: EdgeMeshConfig) {
   const timings = PRESETS[config.preset]
   const privateKey = await loadOrCreateIdentity(config.dataDir)
   const isSeed = config.role === 'seed'
+  const meshKey = config.meshKey != null ? readMeshKey(config.meshKey) : undefined
+  const admission = new AdmissionPolicy(config.allowPeers != null ? readAllowList(config.allowPeers) : undefined)
+  const dialFilter = dialRangeFilter(config.dialRanges)
   return createLibp2p({
     start: false,
     privateKey,
+    ...(meshKey != null ? { connectionProtector: preSharedKey({ psk: meshKey }) } : {}),
+    connectionGater: admission.gater(),
     addresses: { listen: config.listen },
     transports: [tcp(), circuitRelayTransport()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    peerDiscovery: discoveryModules({ mdns: config.mdns, mdnsIntervalMs: timings.mdnsIntervalMs, bootstrap: config.bootstrap }),
+    peerDiscovery: discoveryModules({
+      mdns: config.mdns,
+      mdnsIntervalMs: timings.mdnsIntervalMs,
+      bootstrap: config.bootstrap,
+      ...(meshKey != null ? { serviceTag: meshServiceTag(meshKey) } : {})
+    }),
     connectionManager: { maxConnections: config.maxConnections },
     services: {
       identify: identify(),
@@ -42,6 +54,7 @@ export async function buildLibp2p (config: EdgeMeshConfig) {
         scoreParams: timings.ipColocationPenalty ? {} : { IPColocationFactorWeight: 0 }
       }),
       ...(isSeed ? { relay: circuitRelayServer({ reservations: { maxReservations: 256 } }) } : {}),
+      trust: () => admission,
       localLoad: localLoad({ capacity: config.capacity }),
       loadView: loadGossip({
         intervalMs: config.reportIntervalMs,
@@ -49,7 +62,7 @@ export async function buildLibp2p (config: EdgeMeshConfig) {
         role: config.role,
         name: config.name
       }),
-      meshDialer: meshDialer({ dataDir: config.dataDir, maxConnections: config.maxConnections, redialMs: timings.redialMs }),
+      meshDialer: meshDialer({ dataDir: config.dataDir, maxConnections: config.maxConnections, redialMs: timings.redialMs, dialFilter }),
       api: controlApi({ host: config.apiHost, port: config.apiPort, role: config.role, name: config.name })
     }
   })

@@ -75,6 +75,26 @@ describe('model runtime: loading and content ids', () => {
     expect((await runtime.loadFromDir(dir)).id).toBe(example.id)
   })
 
+  it('expands uint8-quantised weights to float32 in the canonical form', async () => {
+    const base = await runtime.createMlp({ inputSize: 3, hidden: [2], classes: 2, seed: 4 })
+    const { modelJson } = runtime.exportArtifacts(base.id)
+    const json = JSON.parse(new TextDecoder().decode(modelJson))
+    const quantization = { dtype: 'uint8', min: -1, scale: 0.01 }
+    const specs = json.weightsManifest[0].weights.map((w: any) => ({ ...w, quantization }))
+    json.weightsManifest = [{ paths: ['q.bin'], weights: specs }]
+    const total = specs.reduce((n: number, w: any) => n + w.shape.reduce((a: number, b: number) => a * b, 1), 0)
+    const q = Uint8Array.from({ length: total }, (_, i) => (i * 37) % 256)
+    const dir = path.join(tmp, 'quantised')
+    await writeModelDir(dir, { modelJson: new TextEncoder().encode(JSON.stringify(json)), weights: new Uint8Array() })
+    await writeFile(path.join(dir, 'q.bin'), q)
+    const info = await runtime.loadFromDir(dir)
+    const values = runtime.getWeights(info.id).flatMap((w) => Array.from(w.data))
+    expect(values.length).toBe(total)
+    values.forEach((v, i) => { expect(v).toBeCloseTo(-1 + 0.01 * q[i], 5) })
+    const reread = JSON.parse(new TextDecoder().decode(runtime.exportArtifacts(info.id).modelJson))
+    expect(reread.weightsManifest[0].weights[0].quantization).toBeUndefined()
+  })
+
   it('rejects artifacts whose hash differs from the expected id', async () => {
     const artifacts = runtime.exportArtifacts(example.id)
     artifacts.weights[100] ^= 1

@@ -1,0 +1,231 @@
+/**
+ * `TfModelRuntime`: the TensorFlow.js implementation of `ModelRuntime`.
+ *
+ * Every model is held as canonical artifacts (its content id is their hash)
+ * plus one `tf.LayersModel` used for inference. Registered models never
+ * change: training and evaluation run on a short-lived copy that is built
+ * from the topology and the given weights, then disposed.
+ */
+import path from 'node:path'
+import * as tf from '@tensorflow/tfjs'
+import { logger } from '@libp2p/logger'
+import { InvalidModelError, ModelNotFoundError, InvalidTensorError } from '../errors.js'
+import { canonicalise, canonicaliseArtifacts, sizeOf } from './canonical.js'
+import { fileSystemLoader, memoryLoader, writeModelDir } from './io.js'
+import { mlpArtifacts } from './mlp.js'
+import { checkInput, decodeWeights, encodeWeights, fromTensor, toTensor } from './tensors.js'
+import { evaluateModel, throwIfAborted, trainModel, trainSettings } from './train.js'
+import type { CanonicalModel, WeightSpec } from './canonical.js'
+import type { InputSpec } from './tensors.js'
+import type {
+  BackendName, Dataset, EvalResult, MlpSpec, ModelArtifacts, ModelInfo, ModelRuntime,
+  TensorData, TrainConfig, TrainResult, WeightRecord
+} from './types.js'
+import type { AbortOptions, Logger } from '@libp2p/interface'
+
+/** A registered model. */
+interface Entry {
+  info: ModelInfo
+  canonical: CanonicalModel
+  model: tf.LayersModel
+  inputs: InputSpec[]
+}
+
+/** The TF.js model runtime. Create it with `createModelRuntime()` (which picks the backend first). */
+export class TfModelRuntime implements ModelRuntime {
+  readonly backend: BackendName
+  private readonly models = new Map<string, Entry>()
+  private readonly loading = new Map<string, Promise<ModelInfo>>()
+  private readonly log: Logger
+
+  constructor (backend: BackendName, log: Logger = logger('edge-mesh:model')) {
+    this.backend = backend
+    this.log = log
+  }
+
+  async loadFromDir (dir: string, options?: AbortOptions): Promise<ModelInfo> {
+    throwIfAborted(options, 'model load')
+    const raw = await fileSystemLoader(dir).loadRaw()
+    return this.register(canonicalise(raw), path.basename(path.resolve(dir)), options)
+  }
+
+  async loadFromArtifacts (artifacts: ModelArtifacts, options?: AbortOptions & { expectedId?: string, name?: string }): Promise<ModelInfo> {
+    throwIfAborted(options, 'model load')
+    const canonical = canonicaliseArtifacts(artifacts)
+    if (options?.expectedId != null && options.expectedId !== canonical.id) {
+      throw new InvalidModelError(`content id mismatch: expected ${options.expectedId}, artifacts hash to ${canonical.id}`)
+    }
+    return this.register(canonical, options?.name ?? canonical.id.slice(0, 19), options)
+  }
+
+  exportArtifacts (id: string): ModelArtifacts {
+    const { artifacts } = this.entry(id).canonical
+    return { modelJson: artifacts.modelJson.slice(), weights: artifacts.weights.slice() }
+  }
+
+  /** Write a loaded model's canonical artifacts as `model.json` + `weights.bin` in `dir`. */
+  async saveToDir (id: string, dir: string): Promise<void> {
+    await writeModelDir(dir, this.entry(id).canonical.artifacts)
+  }
+
+  has (id: string): boolean {
+    return this.models.has(id)
+  }
+
+  get (id: string): ModelInfo | undefined {
+    return this.models.get(id)?.info
+  }
+
+  list (): ModelInfo[] {
+    return [...this.models.values()].map((e) => e.info)
+  }
+
+  async predict (id: string, inputs: TensorData[], options?: AbortOptions): Promise<TensorData[]> {
+    throwIfAborted(options, 'prediction')
+    const entry = this.entry(id)
+    if (!Array.isArray(inputs) || inputs.length !== entry.inputs.length) {
+      throw new InvalidTensorError(`model ${id} takes ${entry.inputs.length} input(s), got ${Array.isArray(inputs) ? inputs.length : 'none'}`)
+    }
+    inputs.forEach((input, i) => { checkInput(input, entry.inputs[i], i) })
+    const outputs = tf.tidy(() => {
+      const xs = inputs.map(toTensor)
+      const out = entry.model.predictOnBatch(xs.length === 1 ? xs[0] : xs)
+      return Array.isArray(out) ? out : [out]
+    })
+    try {
+      return await Promise.all(outputs.map(fromTensor))
+    } finally {
+      tf.dispose(outputs)
+    }
+  }
+
+  getWeights (id: string): WeightRecord {
+    const { specs, artifacts } = this.entry(id).canonical
+    return decodeWeights(specs, artifacts.weights)
+  }
+
+  async createFromWeights (baseId: string, weights: WeightRecord, options?: { name?: string }): Promise<ModelInfo> {
+    const base = this.entry(baseId).canonical
+    const bytes = encodeWeights(base.specs, weights)
+    const canonical = canonicalise({ modelTopology: base.topology, weightSpecs: base.specs, weightData: bytes })
+    return this.register(canonical, options?.name ?? this.entry(baseId).info.name)
+  }
+
+  async createMlp (spec: MlpSpec): Promise<ModelInfo> {
+    const canonical = mlpArtifacts(spec)
+    const hidden = spec.hidden.join('-')
+    return this.register(canonical, spec.name ?? `mlp-${spec.inputSize}-${hidden === '' ? '' : hidden + '-'}${spec.classes}`)
+  }
+
+  async train (baseId: string, weights: WeightRecord, data: Dataset, config: TrainConfig = {}): Promise<TrainResult> {
+    const settings = trainSettings(config)
+    throwIfAborted(settings, 'training')
+    const started = performance.now()
+    const { specs } = this.entry(baseId).canonical
+    const model = await this.instantiate(baseId, weights)
+    try {
+      const { loss, accuracy } = await trainModel(model, data, settings)
+      const trained = await readWeights(model, specs)
+      return { weights: trained, numExamples: data.count, loss, accuracy, trainMs: performance.now() - started }
+    } finally {
+      model.dispose()
+    }
+  }
+
+  async evaluate (baseId: string, weights: WeightRecord, data: Dataset, options?: AbortOptions): Promise<EvalResult> {
+    throwIfAborted(options, 'evaluation')
+    const model = await this.instantiate(baseId, weights)
+    try {
+      return await evaluateModel(model, data, options)
+    } finally {
+      model.dispose()
+    }
+  }
+
+  /** Free a model's memory. Unloading an unknown id does nothing. */
+  unload (id: string): void {
+    const entry = this.models.get(id)
+    if (entry == null) return
+    this.models.delete(id)
+    entry.model.dispose()
+    this.log('unloaded model %s', id)
+  }
+
+  /** Unload every model. */
+  unloadAll (): void {
+    for (const id of [...this.models.keys()]) this.unload(id)
+  }
+
+  private entry (id: string): Entry {
+    const entry = this.models.get(id)
+    if (entry == null) throw new ModelNotFoundError(`model ${id} is not loaded`)
+    return entry
+  }
+
+  /** Build a model for canonical artifacts and add it; loading an id that is already there returns its info. */
+  private async register (canonical: CanonicalModel, name: string, options?: AbortOptions): Promise<ModelInfo> {
+    const existing = this.models.get(canonical.id)?.info ?? this.loading.get(canonical.id)
+    if (existing != null) return existing
+    const pending = this.build(canonical, name)
+    this.loading.set(canonical.id, pending)
+    try {
+      const info = await pending
+      throwIfAborted(options, 'model load')
+      return info
+    } finally {
+      this.loading.delete(canonical.id)
+    }
+  }
+
+  private async build (canonical: CanonicalModel, name: string): Promise<ModelInfo> {
+    const model = await loadLayers(canonical.topology, canonical.specs, canonical.artifacts.weights)
+    const shapeOf = (t: tf.SymbolicTensor): number[] => t.shape.map((d) => d ?? -1)
+    const info: ModelInfo = {
+      id: canonical.id,
+      name,
+      inputShapes: model.inputs.map(shapeOf),
+      outputShapes: model.outputs.map(shapeOf),
+      parameters: canonical.specs.reduce((n, s) => n + sizeOf(s.shape), 0),
+      sizeBytes: canonical.artifacts.modelJson.byteLength + canonical.artifacts.weights.byteLength
+    }
+    const inputs = model.inputs.map((t) => ({ shape: shapeOf(t), dtype: t.dtype === 'int32' ? 'int32' as const : 'float32' as const }))
+    this.models.set(info.id, { info, canonical, model, inputs })
+    this.log('loaded model %s (%s, %d parameters)', info.id, name, info.parameters)
+    return info
+  }
+
+  /** A fresh, unregistered copy of `baseId`'s architecture holding `weights`. The caller disposes it. */
+  private async instantiate (baseId: string, weights: WeightRecord): Promise<tf.LayersModel> {
+    const { topology, specs } = this.entry(baseId).canonical
+    return loadLayers(topology, specs, encodeWeights(specs, weights))
+  }
+}
+
+/** `tf.loadLayersModel` over canonical parts; TF.js failures become InvalidModelErrors. */
+async function loadLayers (topology: object, specs: WeightSpec[], weights: Uint8Array): Promise<tf.LayersModel> {
+  try {
+    return await tf.loadLayersModel(memoryLoader(topology, specs, weights))
+  } catch (err: any) {
+    throw new InvalidModelError(`TF.js cannot build the model: ${String(err?.message ?? err)}`)
+  }
+}
+
+/** Read a model's weights in the order and under the names of `specs`. */
+async function readWeights (model: tf.LayersModel, specs: WeightSpec[]): Promise<WeightRecord> {
+  const byName = new Map<string, tf.LayerVariable>()
+  for (const layer of model.layers) {
+    for (const w of layer.weights) byName.set(w.originalName, w)
+  }
+  return Promise.all(specs.map(async (spec) => {
+    const variable = byName.get(spec.name) ?? byName.get(shortName(spec.name))
+    if (variable == null) throw new InvalidModelError(`weight "${spec.name}" has no variable in the model`)
+    const t = await fromTensor(variable.read())
+    return { name: spec.name, ...t }
+  }))
+}
+
+/** TF.js's fallback for nested names: `a/b/c/kernel` -> `a/kernel` (see `Container.loadWeights`). */
+function shortName (name: string): string {
+  const tokens = name.split('/')
+  return [...tokens.slice(0, -2), tokens[tokens.length - 1]].join('/')
+}
