@@ -2,7 +2,11 @@
 import { createServer } from 'node:http'
 import { PortInUseError } from '../errors.js'
 import { RouteNotFoundError, sendError } from './errors.js'
+import { capabilityMetrics } from './routes/capability-metrics.js'
 import { coreRoutes } from './routes/core.js'
+import { dashboardRoutes } from './routes/dashboard.js'
+import { eventsRoutes } from './routes/events.js'
+import { inferRoutes } from './routes/infer.js'
 import type { ControlApiComponents, ControlApiInit, NodeInfo, Route } from './index.js'
 import type { MetricFamily } from './metrics.js'
 import type { Logger, Startable } from '@libp2p/interface'
@@ -21,6 +25,9 @@ export class ControlApi implements Startable {
     this.log = components.logger.forComponent('edge-mesh:api')
     this.info = { role: init.role, name: init.name, startedAt: Date.now() }
     this.routes.push(...coreRoutes(components, this.info, () => this.metricSources.flatMap(source => source())))
+    this.routes.push(...dashboardRoutes(), ...eventsRoutes(components, this.info))
+    this.routes.push(...inferRoutes(components, init.maxBodyBytes))
+    this.metricSources.push(() => capabilityMetrics(components))
   }
 
   readonly [Symbol.toStringTag] = 'edge-mesh:control-api'

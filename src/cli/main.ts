@@ -2,6 +2,7 @@
 import { UsageError, exitWithError } from './errors.js'
 import { DEMO_HELP, runDemo } from './commands/demo.js'
 import { SEED_HELP, START_HELP, runNode } from './commands/start.js'
+import { INFER_HELP, runInfer } from './commands/infer.js'
 import { KEYGEN_HELP, runKeygen } from './commands/keygen.js'
 import { STATUS_HELP, runStatus } from './commands/status.js'
 
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, Command> = {
   seed: { summary: 'start an always-on seed node (bootstrap, relay, coordinator)', help: SEED_HELP, run: async argv => { await runNode(argv, 'seed') } },
   status: { summary: 'show a node, its peers and their load', help: STATUS_HELP, run: runStatus },
   demo: { summary: 'start a laptop cluster of N nodes on this machine', help: DEMO_HELP, run: runDemo },
+  infer: { summary: 'run an inference on the mesh through a node', help: INFER_HELP, run: runInfer },
   keygen: { summary: 'write a key for a private mesh', help: KEYGEN_HELP, run: runKeygen }
 }
 

@@ -26,6 +26,7 @@ export const NODE_FLAGS: FlagSpec = {
   capacity: { type: 'string' },
   'max-queue': { type: 'string' },
   'simulate-slowdown': { type: 'string' },
+  batching: { type: 'boolean' },
   data: { type: 'string' },
   'log-format': { type: 'string' },
   'mesh-key': { type: 'string' },
@@ -50,6 +51,7 @@ export const NODE_FLAGS_HELP = `Node options:
   --capacity <n>              concurrent inference jobs (2)
   --max-queue <n>             queued requests before answering busy (32)
   --simulate-slowdown <x>     stretch service time by x to emulate a slower device (1)
+  --no-batching               turn off dynamic micro-batching of concurrent requests (on)
   --data <spec>               local training data: a directory, mnist:<k>/<n> or mnist:<k>/<n>:noniid
   --mesh-key <file>           private mesh: only nodes with this key (edge-mesh keygen) can connect
   --allow-peers <file>        only these peer ids (one per line) may connect
@@ -66,7 +68,7 @@ const ENV_KEYS: Array<[string, keyof EdgeMeshConfig, 'string' | 'list' | 'bool']
   ['EDGE_MESH_API_PORT', 'apiPort', 'string'], ['EDGE_MESH_DATA_DIR', 'dataDir', 'string'], ['EDGE_MESH_PRESET', 'preset', 'string'],
   ['EDGE_MESH_REPORT_INTERVAL', 'reportIntervalMs', 'string'], ['EDGE_MESH_MAX_CONNECTIONS', 'maxConnections', 'string'],
   ['EDGE_MESH_MODELS', 'models', 'list'], ['EDGE_MESH_CAPACITY', 'capacity', 'string'], ['EDGE_MESH_MAX_QUEUE', 'maxQueue', 'string'],
-  ['EDGE_MESH_SIMULATE_SLOWDOWN', 'simulateSlowdown', 'string'], ['EDGE_MESH_DATA', 'data', 'string'], ['EDGE_MESH_LOG_FORMAT', 'logFormat', 'string'],
+  ['EDGE_MESH_SIMULATE_SLOWDOWN', 'simulateSlowdown', 'string'], ['EDGE_MESH_BATCHING', 'batching', 'bool'], ['EDGE_MESH_DATA', 'data', 'string'], ['EDGE_MESH_LOG_FORMAT', 'logFormat', 'string'],
   ['EDGE_MESH_MESH_KEY', 'meshKey', 'string'], ['EDGE_MESH_ALLOW_PEERS', 'allowPeers', 'string'], ['EDGE_MESH_DIAL_RANGES', 'dialRanges', 'list']
 ]
 
@@ -117,6 +119,7 @@ export function fromFlags (values: Record<string, any>): Partial_ {
   set('models', values.model)
   set('capacity', intFlag('capacity', values.capacity, 1, 1024))
   set('maxQueue', intFlag('max-queue', values['max-queue'], 0, 100_000))
+  set('batching', values.batching)
   set('simulateSlowdown', numberFlag('simulate-slowdown', values['simulate-slowdown'], 1, 1000))
   set('data', values.data)
   set('logFormat', values['log-format'])

@@ -44,6 +44,8 @@ export interface EdgeMeshConfig {
   capacity: number
   /** Inference requests waiting beyond `capacity` before the node answers busy. @default 32 */
   maxQueue: number
+  /** Dynamic micro-batching of concurrent requests for the same model. @default true */
+  batching: boolean
   /** Stretch this node's service time by this factor to emulate a slower device. @default 1 */
   simulateSlowdown: number
   /** Local training data for federated runs: a directory, `mnist:<shard>/<of>` or `mnist:<shard>/<of>:noniid`. @default none */
@@ -102,7 +104,7 @@ function checkMultiaddrs (setting: string, value: unknown, needPeerId: boolean):
 const KNOWN_KEYS = new Set<string>([
   'role', 'name', 'listen', 'bootstrap', 'mdns', 'apiHost', 'apiPort', 'dataDir', 'preset', 'reportIntervalMs',
   'maxConnections', 'models', 'capacity', 'maxQueue', 'simulateSlowdown', 'data', 'logFormat',
-  'meshKey', 'allowPeers', 'dialRanges'
+  'meshKey', 'allowPeers', 'dialRanges', 'batching'
 ])
 
 /** Build a full, validated configuration from a partial one. */
@@ -125,6 +127,8 @@ export function resolveConfig (input: Partial<Record<keyof EdgeMeshConfig, unkno
   if (typeof apiHost !== 'string' || apiHost === '') fail('apiHost', 'expected a host name or IP address')
   const mdns = input.mdns ?? role === 'edge'
   if (typeof mdns !== 'boolean') fail('mdns', 'expected true or false')
+  const batching = input.batching ?? true
+  if (typeof batching !== 'boolean') fail('batching', 'expected true or false')
   for (const key of ['meshKey', 'allowPeers'] as const) {
     if (input[key] != null && (typeof input[key] !== 'string' || input[key] === '')) fail(key, 'expected a file path')
   }
@@ -145,6 +149,7 @@ export function resolveConfig (input: Partial<Record<keyof EdgeMeshConfig, unkno
     models: checkStrings('models', input.models ?? []),
     capacity: checkInt('capacity', input.capacity ?? 2, 1, 1024),
     maxQueue: checkInt('maxQueue', input.maxQueue ?? 32, 0, 100_000),
+    batching,
     simulateSlowdown: checkNumber('simulateSlowdown', input.simulateSlowdown ?? 1, 1, 1000),
     data: input.data as string | undefined,
     meshKey: input.meshKey as string | undefined,

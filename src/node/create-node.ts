@@ -12,9 +12,12 @@ import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
 import { createLibp2p } from 'libp2p'
+import { join } from 'node:path'
 import { controlApi } from '../api/index.js'
 import { discoveryModules, meshDialer } from '../discovery/index.js'
 import { loadGossip, localLoad } from '../gossip/index.js'
+import { models } from '../model/index.js'
+import { offload } from '../offload/index.js'
 import { AdmissionPolicy, dialRangeFilter, meshServiceTag, readAllowList, readMeshKey } from '../trust/index.js'
 import { loadOrCreateIdentity } from './identity.js'
 import { PRESETS } from './presets.js'
@@ -55,12 +58,20 @@ export async function buildLibp2p (config: EdgeMeshConfig) {
       }),
       ...(isSeed ? { relay: circuitRelayServer({ reservations: { maxReservations: 256 } }) } : {}),
       trust: () => admission,
+      models: models({ modelDirs: config.models }),
       localLoad: localLoad({ capacity: config.capacity }),
       loadView: loadGossip({
         intervalMs: config.reportIntervalMs,
         expiryIntervals: timings.expiryIntervals,
         role: config.role,
         name: config.name
+      }),
+      offload: offload({
+        capacity: config.capacity,
+        maxQueue: config.maxQueue,
+        simulateSlowdown: config.simulateSlowdown,
+        batching: config.batching,
+        cacheDir: join(config.dataDir, 'models')
       }),
       meshDialer: meshDialer({ dataDir: config.dataDir, maxConnections: config.maxConnections, redialMs: timings.redialMs, dialFilter }),
       api: controlApi({ host: config.apiHost, port: config.apiPort, role: config.role, name: config.name })
