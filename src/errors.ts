@@ -126,6 +126,12 @@ export class ApiUnreachableError extends EdgeMeshError {
   override name = 'ApiUnreachableError'
 }
 
+/** A peer failed to serve a request for a reason it did not name (a runtime failure, a bug). */
+export class InternalError extends EdgeMeshError {
+  static override readonly name = 'InternalError'
+  override name = 'InternalError'
+}
+
 /** True when `err` is an error whose fixed name is `name`. */
 export function isErrorNamed (err: unknown, name: string): boolean {
   return err instanceof Error && err.name === name

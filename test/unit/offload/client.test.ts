@@ -33,7 +33,7 @@ interface Harness {
   signals: Record<string, AbortSignal[]>
 }
 
-function harness (candidates: Candidate[], behaviours: Record<string, Behaviour>, config: Partial<ClientConfig> = {}, extra: { fetchLocal?: () => Promise<void> } = {}): Harness {
+function harness (candidates: Candidate[], behaviours: Record<string, Behaviour>, config: Partial<ClientConfig> = {}, extra: { fetchLocal?: () => Promise<void>, now?: () => number } = {}): Harness {
   const calls: string[] = []
   const signals: Record<string, AbortSignal[]> = {}
   const count: Record<string, number> = {}
@@ -49,7 +49,7 @@ function harness (candidates: Candidate[], behaviours: Record<string, Behaviour>
     remote: async (peerId, _model, _inputs, options) => invoke(peerId, options),
     candidates: () => candidates,
     fetchLocal: extra.fetchLocal,
-    now: () => Date.now(),
+    now: extra.now ?? (() => Date.now()),
     random: () => 0.5,
     config: { hedging: false, ...config }
   })
@@ -141,6 +141,14 @@ describe('OffloadClient attempt loop', () => {
     const { client } = harness([cand('a')], { a: async (_n, o) => { seen = o.deadlineMs; return result(1) } })
     await client.infer('m', input, { deadlineMs: 750 })
     expect(seen).toBe(750)
+  })
+
+  it('passes whole milliseconds, rounded down, with a fractional clock', async () => {
+    let seen = 0
+    let t = 0.25
+    const { client } = harness([cand('a')], { a: async (_n, o) => { seen = o.deadlineMs; return result(1) } }, {}, { now: () => (t += 0.3) })
+    await client.infer('m', input, { deadlineMs: 750 })
+    expect(seen).toBe(749)
   })
 
   it('ends with AbortError when the caller aborts', async () => {

@@ -5,7 +5,11 @@
  * store for model transfer.
  */
 import { createHash } from 'node:crypto'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { streamPair } from '@libp2p/utils'
 import { InvalidModelError, InvalidTensorError, ModelNotFoundError } from '../../../src/errors.js'
+import type { Stream } from '@libp2p/interface'
 import type { ModelArtifacts, ModelInfo, ModelRuntime, TensorData } from '../../../src/model/types.js'
 
 export interface FakeModel {
@@ -87,4 +91,33 @@ export class FakeRuntime {
 /** The fake as the slice of ModelRuntime the code under test uses. */
 export function asRuntime (fake: FakeRuntime): ModelRuntime {
   return fake as unknown as ModelRuntime
+}
+
+/** A fresh peer id string. */
+export async function randomPeerId (): Promise<string> {
+  return peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
+}
+
+/**
+ * A connection manager whose `openStream` returns one end of an in-memory
+ * stream pair and hands the other end to `handle`; `served` holds the
+ * handlers' promises (they must all resolve) and `opened` the peers asked for.
+ */
+export function pairedConnectionManager (handle: (stream: Stream) => Promise<void>): {
+  openStream(peer: { toString(): string }, protocol: string | string[]): Promise<Stream>
+  served: Array<Promise<void>>
+  opened: string[]
+} {
+  const served: Array<Promise<void>> = []
+  const opened: string[] = []
+  return {
+    served,
+    opened,
+    async openStream (peer) {
+      opened.push(peer.toString())
+      const [outbound, inbound] = await streamPair()
+      served.push(handle(inbound))
+      return outbound
+    }
+  }
 }

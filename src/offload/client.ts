@@ -1,0 +1,381 @@
+/**
+ * The requesting side of offload: the attempt loop that makes sure every
+ * request ends, before its deadline, with a result or a typed error.
+ *
+ * Within the remaining deadline the loop asks the scheduler for a candidate,
+ * runs the attempt (the {@link LocalInvoker} for this node, the
+ * {@link RemoteInvoker} for a peer) and, on failure, tries another candidate:
+ * - PeerBusyError, or DeadlineExceededError from the peer: short backoff of that peer, try elsewhere;
+ * - any other failure (ModelNotFoundError from a peer whose gossip was stale,
+ *   transport errors, protocol errors): the peer's backoff doubles, try elsewhere;
+ * - InvalidTensorError: the inputs are wrong for the model, so no other node
+ *   can do better: the request fails at once with it.
+ * Candidates already tried are avoided while others are left; this node is never
+ * backed off, so when every peer fails the request falls back to running locally
+ * (when this node has or can fetch the model). When every candidate is in
+ * backoff the loop waits for the earliest to expire, if that is before the deadline.
+ *
+ * Hedging: when an attempt runs longer than the observed p95 of this node's
+ * requests, a second attempt starts on another candidate, at most one per
+ * request and only with a token from the hedge budget (at most 5 % of
+ * requests). The first answer wins; the other attempt is aborted.
+ *
+ * The request ends with DeadlineExceededError when the deadline passes, with
+ * AbortError when the caller's signal aborts, with ModelNotFoundError when no
+ * node holds the model, or with AllPeersFailedError holding every attempt's error.
+ */
+import { logger } from '@libp2p/logger'
+import { AbortError, AllPeersFailedError, DeadlineExceededError, ModelNotFoundError } from '../errors.js'
+import { EventQueue, runAttempt, toError } from './attempt.js'
+import type { Attempt, AttemptOutcome } from './attempt.js'
+import { backedOffPeers, DEFAULT_BACKOFF_CONFIG, emptyBackoff, pruneBackoff, recordBusy, recordFailure, recordSuccess } from './backoff.js'
+import type { BackoffConfig, BackoffState } from './backoff.js'
+import { DEFAULT_HEDGE_BUDGET_CONFIG, depositHedge, emptyHedgeBudget, withdrawHedge } from './hedge.js'
+import type { HedgeBudget, HedgeBudgetConfig } from './hedge.js'
+import { currentLatency, LatencyWindow, observeLatency } from './latency.js'
+import type { LatencyWindowInit, PeakEwma } from './latency.js'
+import { chooseCandidate, DEFAULT_SCHEDULER_CONFIG } from './scheduler.js'
+import type { Candidate, Choice, SchedulerConfig } from './scheduler.js'
+import {
+  DEFAULT_DEADLINE_MS, DEFAULT_EWMA_TAU_MS, DEFAULT_HEDGE_MIN_SAMPLES, DEFAULT_HEDGING, DEFAULT_MAX_ATTEMPTS
+} from './scheduler-constants.js'
+import type { AttemptRecord, InferOptions, InferResult, LocalInvoker, Preference, RemoteInvoker, ServedResult } from './types.js'
+import type { TensorData } from '../model/types.js'
+import type { AbortOptions, Logger } from '@libp2p/interface'
+
+export interface ClientConfig {
+  /** @default 5000 */
+  defaultDeadlineMs: number
+  /** Most attempts per request, hedges included. @default 6 */
+  maxAttempts: number
+  /** @default true */
+  hedging: boolean
+  /** Samples needed before the p95 is used as a hedge delay. @default 20 */
+  hedgeMinSamples: number
+  hedgeBudget: HedgeBudgetConfig
+  /** Peak-EWMA time constant, ms. @default 10000 */
+  ewmaTauMs: number
+  backoff: BackoffConfig
+  scheduler: SchedulerConfig
+  latencyWindow: LatencyWindowInit
+}
+
+export interface ClientInit {
+  selfId: string
+  local: LocalInvoker
+  remote: RemoteInvoker
+  /** The candidates for a model as of now (see `buildCandidates`). */
+  candidates(modelId: string): Candidate[]
+  /** Fetch a model from the peers that announce it so this node can run it. */
+  fetchLocal?(modelId: string, options: AbortOptions): Promise<void>
+  /** Monotonic clock, ms. @default performance.now */
+  now?(): number
+  /** @default Math.random */
+  random?(): number
+  config?: Partial<ClientConfig>
+  log?: Logger
+}
+
+/** What the client counts; the service adds the engine's numbers. */
+export interface ClientCounters {
+  servedLocally: number
+  servedRemotely: number
+  failed: number
+  hedges: number
+  requests: number
+  byPeer: Record<string, number>
+}
+
+interface Request {
+  modelId: string
+  inputs: TensorData[]
+  prefer: Preference
+  startedAt: number
+  deadlineAt: number
+  signal: AbortSignal
+  tried: Set<string>
+  errors: Error[]
+  log: AttemptRecord[]
+  hedged: boolean
+}
+
+type LoopEvent = { type: 'settled', attempt: Attempt, outcome: AttemptOutcome } | { type: 'hedge' } | { type: 'wake' } | { type: 'abort' }
+
+/** A latency estimate this many time constants old weighs e^-10 of the prior: it is dropped. */
+const LATENCY_FORGET_TAUS = 10
+
+/** A request outcome that may not be retried elsewhere. */
+function isTerminal (err: Error): boolean {
+  return err.name === 'InvalidTensorError'
+}
+
+export class OffloadClient {
+  private readonly init: ClientInit
+  private readonly config: ClientConfig
+  private readonly now: () => number
+  private readonly random: () => number
+  private readonly log: Logger
+  private readonly window: LatencyWindow
+  private readonly latency = new Map<string, PeakEwma>()
+  private readonly outstanding = new Map<string, number>()
+  private readonly active = new Set<AbortController>()
+  private readonly records = new WeakMap<Attempt, AttemptRecord>()
+  private backoff: BackoffState = emptyBackoff()
+  private budget: HedgeBudget = emptyHedgeBudget()
+  private readonly counts: ClientCounters = { servedLocally: 0, servedRemotely: 0, failed: 0, hedges: 0, requests: 0, byPeer: {} }
+
+  constructor (init: ClientInit) {
+    this.init = init
+    this.config = {
+      defaultDeadlineMs: DEFAULT_DEADLINE_MS,
+      maxAttempts: DEFAULT_MAX_ATTEMPTS,
+      hedging: DEFAULT_HEDGING,
+      hedgeMinSamples: DEFAULT_HEDGE_MIN_SAMPLES,
+      hedgeBudget: DEFAULT_HEDGE_BUDGET_CONFIG,
+      ewmaTauMs: DEFAULT_EWMA_TAU_MS,
+      backoff: DEFAULT_BACKOFF_CONFIG,
+      scheduler: DEFAULT_SCHEDULER_CONFIG,
+      latencyWindow: {},
+      ...init.config
+    }
+    this.now = init.now ?? (() => performance.now())
+    this.random = init.random ?? Math.random
+    this.log = init.log ?? logger('edge-mesh:offload:client')
+    this.window = new LatencyWindow(this.config.latencyWindow)
+  }
+
+  /** Run one request somewhere in the mesh; see the module documentation for the guarantees. */
+  async infer (modelId: string, inputs: TensorData[], options: InferOptions = {}): Promise<InferResult> {
+    if (options.signal?.aborted === true) throw new AbortError('request aborted by the caller')
+    const deadlineMs = Math.max(0, options.deadlineMs ?? this.config.defaultDeadlineMs)
+    const controller = new AbortController()
+    const timer = setTimeout(() => { controller.abort(new DeadlineExceededError(`no answer within ${deadlineMs} ms`)) }, deadlineMs)
+    const onAbort = (): void => { controller.abort(new AbortError('request aborted by the caller')) }
+    options.signal?.addEventListener('abort', onAbort, { once: true })
+    this.active.add(controller)
+    const startedAt = this.now()
+    this.counts.requests++
+    this.budget = depositHedge(this.budget, this.config.hedgeBudget)
+    const req: Request = {
+      modelId, inputs, prefer: options.prefer ?? 'auto', startedAt, deadlineAt: startedAt + deadlineMs,
+      signal: controller.signal, tried: new Set(), errors: [], log: [], hedged: false
+    }
+    try {
+      const { attempt, result } = await this.loop(req)
+      return this.succeed(req, attempt, result)
+    } catch (err) {
+      this.counts.failed++
+      this.log('request for %s failed after %d attempts: %s', modelId, req.log.length, toError(err).name)
+      throw err
+    } finally {
+      clearTimeout(timer)
+      options.signal?.removeEventListener('abort', onAbort)
+      this.active.delete(controller)
+    }
+  }
+
+  /** Abort every running request with `reason` (the service is stopping). */
+  abortAll (reason: Error): void {
+    for (const controller of this.active) controller.abort(reason)
+  }
+
+  counters (): ClientCounters {
+    return { ...this.counts, byPeer: { ...this.counts.byPeer } }
+  }
+
+  /** A percentile (0..1) of this node's request latencies over the window, ms; 0 when empty. */
+  percentile (q: number): number {
+    return this.window.percentile(q, this.now()) ?? 0
+  }
+
+  /** The attempt loop of one request: resolves with the winning attempt or rejects with a typed error. */
+  private async loop (req: Request): Promise<{ attempt: Attempt, result: ServedResult }> {
+    const events = new EventQueue<LoopEvent>()
+    const running = new Set<Attempt>()
+    const timers = new Set<ReturnType<typeof setTimeout>>()
+    const later = (ms: number, event: LoopEvent): void => {
+      const t = setTimeout(() => { timers.delete(t); events.push(event) }, Math.max(0, ms))
+      timers.add(t)
+    }
+    let hedgeTimer: ReturnType<typeof setTimeout> | undefined
+    const onAbort = (): void => { events.push({ type: 'abort' }) }
+    req.signal.addEventListener('abort', onAbort, { once: true })
+    const start = (choice: Choice, hedge: boolean): void => {
+      const attempt = this.start(req, choice, hedge)
+      running.add(attempt)
+      void attempt.done.then(outcome => { events.push({ type: 'settled', attempt, outcome }) })
+      const p95 = this.hedgeDelay()
+      if (hedge || req.hedged || p95 == null) return
+      clearTimeout(hedgeTimer)
+      hedgeTimer = setTimeout(() => { events.push({ type: 'hedge' }) }, p95)
+    }
+    const stopAll = (reason: Error): void => {
+      for (const a of running) this.abandon(a, reason)
+      running.clear()
+    }
+    try {
+      if (this.init.candidates(req.modelId).length === 0) throw new ModelNotFoundError(`no node holds model ${req.modelId}`)
+      while (true) {
+        if (req.signal.aborted) throw toError(req.signal.reason)
+        if (running.size === 0) this.next(req, start, later)
+        const event = await events.next()
+        if (event.type === 'abort') throw toError(req.signal.reason)
+        if (event.type === 'hedge' && running.size === 1 && !req.hedged) this.hedge(req, running, start)
+        if (event.type !== 'settled' || !running.has(event.attempt)) continue
+        running.delete(event.attempt)
+        if (!event.attempt.hedge) clearTimeout(hedgeTimer)
+        const { attempt, outcome } = event
+        if (outcome.ok) {
+          stopAll(new AbortError('another attempt answered first'))
+          return { attempt, result: outcome.result }
+        }
+        if (req.signal.aborted) throw toError(req.signal.reason)
+        this.fail(req, attempt, outcome.error)
+        if (isTerminal(outcome.error)) throw outcome.error
+      }
+    } catch (err) {
+      stopAll(toError(err))
+      throw err
+    } finally {
+      for (const t of timers) clearTimeout(t)
+      clearTimeout(hedgeTimer)
+      req.signal.removeEventListener('abort', onAbort)
+    }
+  }
+
+  /** Nothing is running: start the next attempt, wait for a backoff to expire, or give up. */
+  private next (req: Request, start: (c: Choice, hedge: boolean) => void, later: (ms: number, e: LoopEvent) => void): void {
+    if (req.log.length >= this.config.maxAttempts) throw this.allFailed(req, 'attempt limit reached')
+    const choice = this.choose(req, req.tried)
+    if (choice != null) { start(choice, false); return }
+    const now = this.now()
+    const candidates = new Set(this.init.candidates(req.modelId).map(c => c.peerId))
+    const expiries = [...this.backoff.entries].filter(([p, e]) => candidates.has(p) && e.until > now).map(([, e]) => e.until)
+    const wakeAt = Math.min(...expiries)
+    if (!Number.isFinite(wakeAt) || wakeAt >= req.deadlineAt) throw this.allFailed(req, 'no eligible candidate left')
+    later(wakeAt - now, { type: 'wake' })
+  }
+
+  /** The hedge timer fired while one attempt runs: start a second one if allowed. */
+  private hedge (req: Request, running: Set<Attempt>, start: (c: Choice, hedge: boolean) => void): void {
+    if (req.log.length >= this.config.maxAttempts) return
+    const busy = new Set([...req.tried, ...[...running].map(a => a.choice.candidate.peerId)])
+    const choice = this.choose(req, busy)
+    if (choice == null || busy.has(choice.candidate.peerId)) return
+    const { budget, granted } = withdrawHedge(this.budget)
+    this.budget = budget
+    if (!granted) return
+    req.hedged = true
+    this.counts.hedges++
+    start(choice, true)
+  }
+
+  private choose (req: Request, tried: ReadonlySet<string>): Choice | undefined {
+    const now = this.now()
+    this.forget(now)
+    const candidates = this.init.candidates(req.modelId)
+    const latencyMs = new Map(candidates.map(c => [c.peerId, currentLatency(this.latency.get(c.peerId), now, this.config.ewmaTauMs, this.config.scheduler.priorLatencyMs)]))
+    return chooseCandidate(candidates, {
+      latencyMs, outstanding: this.outstanding, backedOff: backedOffPeers(this.backoff, now), tried, prefer: req.prefer, config: this.config.scheduler
+    }, this.random)
+  }
+
+  /** Drop backoff entries and latency estimates too old to matter, so state stays as small as the live mesh. */
+  private forget (now: number): void {
+    this.backoff = pruneBackoff(this.backoff, now, this.config.backoff)
+    for (const [peerId, e] of this.latency) {
+      if (now - e.updatedAt > LATENCY_FORGET_TAUS * this.config.ewmaTauMs) this.latency.delete(peerId)
+    }
+  }
+
+  private start (req: Request, choice: Choice, hedge: boolean): Attempt {
+    const { peerId, local, hasModel } = choice.candidate
+    req.tried.add(peerId)
+    this.outstanding.set(peerId, (this.outstanding.get(peerId) ?? 0) + 1)
+    this.log('%s attempt %d of %s on %s (%s, cost %d)', hedge ? 'hedge' : 'start', req.log.length + 1, req.modelId, peerId, choice.reason, Math.round(choice.cost))
+    // Whole milliseconds, rounded down so the attempt never outlives the request.
+    const remaining = (): number => Math.max(0, Math.floor(req.deadlineAt - this.now()))
+    const work = async (signal: AbortSignal): Promise<ServedResult> => {
+      if (!local) return this.init.remote(peerId, req.modelId, req.inputs, { signal, deadlineMs: remaining() })
+      if (!hasModel) {
+        if (this.init.fetchLocal == null) throw new ModelNotFoundError(`model ${req.modelId} is not loaded here`)
+        await this.init.fetchLocal(req.modelId, { signal })
+      }
+      return this.init.local(req.modelId, req.inputs, { signal, deadlineMs: remaining() })
+    }
+    const attempt = runAttempt(choice, hedge, this.now(), req.signal, work)
+    const record: AttemptRecord = { peerId, outcome: 'pending', ms: 0, ...(hedge ? { hedge: true } : {}) }
+    req.log.push(record)
+    this.records.set(attempt, record)
+    void attempt.done.finally(() => { this.release(peerId) })
+    return attempt
+  }
+
+  private release (peerId: string): void {
+    const n = (this.outstanding.get(peerId) ?? 1) - 1
+    if (n <= 0) this.outstanding.delete(peerId)
+    else this.outstanding.set(peerId, n)
+  }
+
+  /** Fill in the attempt's entry of the attempt log with its outcome and duration. */
+  private record (attempt: Attempt, outcome: string): number {
+    const ms = Math.max(0, this.now() - attempt.startedAt)
+    const entry = this.records.get(attempt)
+    if (entry != null) { entry.outcome = outcome; entry.ms = ms }
+    return ms
+  }
+
+  private fail (req: Request, attempt: Attempt, error: Error): void {
+    const ms = this.record(attempt, error.name)
+    req.errors.push(error)
+    const { peerId, local } = attempt.choice.candidate
+    this.log('attempt on %s failed after %d ms: %s', peerId, Math.round(ms), error.name)
+    if (local || error.name === 'AbortError') return
+    // A peer that dropped the request at its deadline is overloaded rather than broken: a short backoff.
+    const now = this.now()
+    this.backoff = error.name === 'PeerBusyError' || error.name === 'DeadlineExceededError'
+      ? recordBusy(this.backoff, peerId, now, this.config.backoff)
+      : recordFailure(this.backoff, peerId, now, this.config.backoff)
+  }
+
+  /** Abort a running attempt that is no longer needed; its time so far is a lower bound of its latency. */
+  private abandon (attempt: Attempt, reason: Error): void {
+    attempt.controller.abort(reason)
+    const ms = this.record(attempt, reason.name)
+    const peerId = attempt.choice.candidate.peerId
+    const current = this.latency.get(peerId)
+    if (current == null || ms > current.estimateMs) this.latency.set(peerId, observeLatency(current, ms, this.now(), this.config.ewmaTauMs))
+  }
+
+  private succeed (req: Request, attempt: Attempt, result: ServedResult): InferResult {
+    const { peerId, local } = attempt.choice.candidate
+    const now = this.now()
+    const ms = this.record(attempt, 'ok')
+    const serviceMs = Math.max(0, ms - result.queueMs)
+    this.latency.set(peerId, observeLatency(this.latency.get(peerId), serviceMs, now, this.config.ewmaTauMs))
+    this.backoff = recordSuccess(this.backoff, peerId)
+    const totalMs = Math.max(0, now - req.startedAt)
+    this.window.record(totalMs, now)
+    if (local) this.counts.servedLocally++
+    else this.counts.servedRemotely++
+    this.counts.byPeer[peerId] = (this.counts.byPeer[peerId] ?? 0) + 1
+    return {
+      outputs: result.outputs,
+      servedBy: peerId,
+      attempts: req.log.length,
+      attemptLog: req.log,
+      latencyMs: { totalMs, queueMs: result.queueMs, computeMs: result.computeMs, overheadMs: Math.max(0, totalMs - result.queueMs - result.computeMs) }
+    }
+  }
+
+  private hedgeDelay (): number | undefined {
+    if (!this.config.hedging) return undefined
+    const now = this.now()
+    if (this.window.count(now) < this.config.hedgeMinSamples) return undefined
+    return this.window.percentile(0.95, now)
+  }
+
+  private allFailed (req: Request, why: string): AllPeersFailedError {
+    return new AllPeersFailedError([...req.errors], `${why}: ${req.errors.length} attempts at ${req.modelId} failed`)
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * Wire and execution defaults of the offload capability: protocol ids, frame
+ * limits, stream limits, the execution engine (slots, queue, micro-batcher) and
+ * model distribution. The byte layouts are specified in docs/protocols.md.
+ * Scheduler and client defaults live in `scheduler-constants.ts`.
+ */
+
+/** Protocol id of one inference request/response per stream. */
+export const INFER_PROTOCOL = '/edge-mesh/infer/1.0.0'
+
+/** Protocol id of model distribution by content id. */
+export const MODEL_PROTOCOL = '/edge-mesh/model/1.0.0'
+
+/** Version byte that starts every `/edge-mesh/infer/1.0.0` frame. */
+export const INFER_WIRE_VERSION = 1
+
+/** Version byte that starts every `/edge-mesh/model/1.0.0` control frame. */
+export const MODEL_WIRE_VERSION = 1
+
+/** Longest model id on the wire, UTF-8 bytes. */
+export const MAX_MODEL_ID_BYTES = 128
+
+/** Longest error message on the wire, UTF-8 bytes; longer messages are truncated. */
+export const MAX_ERROR_MESSAGE_BYTES = 1024
+
+/** Highest tensor rank accepted. */
+export const MAX_TENSOR_RANK = 8
+
+/** Most tensors in one request or response. */
+export const MAX_TENSORS = 32
+
+/** Largest `/edge-mesh/infer/1.0.0` frame accepted, bytes (8 MiB). */
+export const DEFAULT_MAX_INFER_FRAME_BYTES = 8 * 1024 * 1024
+
+/** Longest a served inference stream may stay open, ms; the stream is aborted on expiry. */
+export const DEFAULT_INFER_STREAM_TIMEOUT_MS = 30_000
+
+/** Concurrent inbound inference streams per connection. */
+export const DEFAULT_INFER_MAX_INBOUND_STREAMS = 64
+
+/** Concurrent outbound inference streams per connection. */
+export const DEFAULT_INFER_MAX_OUTBOUND_STREAMS = 64
+
+/**
+ * Execution slots of the engine: how many `predict` calls (a micro-batch is one
+ * call) run at once. TF.js kernels on one device mostly serialise, so a small
+ * number keeps latency predictable while overlapping encode/decode and I/O.
+ */
+export const DEFAULT_CAPACITY = 4
+
+/** Requests that may wait for a slot; one more is refused at once with PeerBusyError. */
+export const DEFAULT_MAX_QUEUE = 32
+
+/** Micro-batching of concurrent requests for the same model and per-example shapes. */
+export const DEFAULT_BATCHING = true
+
+/** Most rows (sum of the requests' leading dimensions) in one micro-batch. */
+export const DEFAULT_MAX_BATCH_SIZE = 16
+
+/** Longest the oldest request of a forming micro-batch waits for company, ms. */
+export const DEFAULT_MAX_BATCH_DELAY_MS = 2
+
+/** Service-time stretch factor that emulates a slower device (1 = native speed). */
+export const DEFAULT_SIMULATE_SLOWDOWN = 1
+
+/** Largest model (model.json + weights) served, fetched or cached, bytes (256 MiB). */
+export const DEFAULT_MAX_MODEL_BYTES = 256 * 1024 * 1024
+
+/** Payload bytes of one model data frame. */
+export const DEFAULT_MODEL_CHUNK_BYTES = 256 * 1024
+
+/** Largest frame accepted on `/edge-mesh/model/1.0.0`, bytes; a data chunk must fit. */
+export const MAX_MODEL_FRAME_BYTES = 1024 * 1024
+
+/** Longest one model transfer stream may stay open, ms. */
+export const DEFAULT_MODEL_TRANSFER_TIMEOUT_MS = 120_000
+
+/** Concurrent inbound model transfer streams per connection. */
+export const DEFAULT_MODEL_MAX_INBOUND_STREAMS = 4
+
+/** Concurrent outbound model transfer streams per connection. */
+export const DEFAULT_MODEL_MAX_OUTBOUND_STREAMS = 4
+
+/** Byte bound of the on-disk model cache (1 GiB); least recently used models are evicted. */
+export const DEFAULT_MODEL_CACHE_BYTES = 1024 * 1024 * 1024

@@ -1,0 +1,148 @@
+/**
+ * The offload service: composes the execution engine, the inbound infer
+ * handler, the remote invoker, model transfer and the client's attempt loop.
+ * See `index.ts` for the public documentation.
+ */
+import { NotStartedError } from '../errors.js'
+import { announcers, buildCandidates } from './candidates.js'
+import { OffloadClient } from './client.js'
+import { DEFAULT_MODEL_TRANSFER_TIMEOUT_MS } from './constants.js'
+import { createModelEnsurer } from './ensure-model.js'
+import { createInferHandler } from './infer-handler.js'
+import { createRemoteInvoker } from './remote-invoker.js'
+import { DEFAULT_DEADLINE_MS, DEFAULT_HEDGING, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_CONCURRENT_FETCHES } from './scheduler-constants.js'
+import { createInferenceEngine } from './server.js'
+import type { Candidate } from './scheduler.js'
+import type { EnsureModel } from './ensure-model.js'
+import type { InferHandler } from './infer-handler.js'
+import type { OffloadComponents, OffloadInit, ModelTransfer } from './index.js'
+import type { InferenceEngine } from './server.js'
+import type { InferOptions, InferResult, LocalInvoker, Offload, OffloadStats } from './types.js'
+import type { TensorData } from '../model/types.js'
+import type { Logger, Startable } from '@libp2p/interface'
+
+export class OffloadService implements Offload, Startable {
+  readonly [Symbol.toStringTag] = '@edge-mesh/offload'
+  private readonly components: OffloadComponents
+  private readonly log: Logger
+  private readonly selfId: string
+  private readonly engine: InferenceEngine
+  private readonly handler: InferHandler
+  private readonly transfer: ModelTransfer
+  private readonly client: OffloadClient
+  private readonly ensure: EnsureModel
+  private shutdown = new AbortController()
+  private started = false
+
+  constructor (components: OffloadComponents, init: OffloadInit, transfer: (components: OffloadComponents, init: OffloadInit) => ModelTransfer) {
+    this.components = components
+    this.log = components.logger.forComponent('edge-mesh:offload')
+    this.selfId = components.peerId.toString()
+    this.engine = createInferenceEngine({ runtime: components.models, localLoad: components.localLoad }, {
+      capacity: init.capacity,
+      maxQueue: init.maxQueue,
+      batching: init.batching,
+      maxBatchSize: init.maxBatchSize,
+      maxBatchDelayMs: init.maxBatchDelayMs,
+      simulateSlowdown: init.simulateSlowdown
+    })
+    this.transfer = transfer(components, init)
+    this.ensure = createModelEnsurer({
+      models: components.models,
+      sources: (modelId) => announcers(components.loadView.peers(), modelId, this.selfId),
+      fetch: async (modelId, peers, options) => this.transfer.fetch(modelId, peers, options),
+      timeoutMs: init.modelTransferTimeoutMs ?? DEFAULT_MODEL_TRANSFER_TIMEOUT_MS,
+      maxConcurrent: DEFAULT_MAX_CONCURRENT_FETCHES,
+      stopSignal: () => this.shutdown.signal
+    })
+    this.handler = createInferHandler({ registrar: components.registrar, engine: this.serving }, {
+      maxFrameBytes: init.maxFrameBytes,
+      timeoutMs: init.streamTimeoutMs,
+      maxInboundStreams: init.maxInboundStreams
+    })
+    this.client = new OffloadClient({
+      selfId: this.selfId,
+      local: this.engine.invoke,
+      remote: createRemoteInvoker({ connectionManager: components.connectionManager }, { maxFrameBytes: init.maxFrameBytes }),
+      candidates: (modelId) => this.candidates(modelId),
+      fetchLocal: async (modelId, options) => this.ensure(modelId, options),
+      log: this.log.newScope('client'),
+      config: {
+        defaultDeadlineMs: init.defaultDeadlineMs ?? DEFAULT_DEADLINE_MS,
+        hedging: init.hedging ?? DEFAULT_HEDGING,
+        maxAttempts: init.maxAttempts ?? DEFAULT_MAX_ATTEMPTS
+      }
+    })
+  }
+
+  /**
+   * The invoker behind the inbound handler: a request for a model this node
+   * does not hold first fetches it from the peers that announce it (the
+   * requester among them), within the request's deadline.
+   */
+  private readonly serving: LocalInvoker = async (modelId, inputs, options) => {
+    if (this.components.models.has(modelId)) return this.engine.invoke(modelId, inputs, options)
+    const startedAt = performance.now()
+    this.log('fetching model %s to serve a peer', modelId)
+    await this.ensure(modelId, options)
+    return this.engine.invoke(modelId, inputs, { ...options, deadlineMs: Math.floor(options.deadlineMs - (performance.now() - startedAt)) })
+  }
+
+  private candidates (modelId: string): Candidate[] {
+    return buildCandidates({
+      modelId,
+      selfId: this.selfId,
+      local: this.components.localLoad.snapshot(),
+      localCpu: this.components.loadView.self()?.cpu ?? 0,
+      localHasModel: this.components.models.has(modelId),
+      canFetch: true,
+      peers: this.components.loadView.peers()
+    })
+  }
+
+  isStarted (): boolean {
+    return this.started
+  }
+
+  async start (): Promise<void> {
+    if (this.started) return
+    this.shutdown = this.shutdown.signal.aborted ? new AbortController() : this.shutdown
+    this.engine.start()
+    await this.transfer.start()
+    await this.handler.start()
+    this.started = true
+  }
+
+  async stop (): Promise<void> {
+    if (!this.started) return
+    this.started = false
+    const reason = new NotStartedError('offload service stopped')
+    this.client.abortAll(reason)
+    this.shutdown.abort(reason)
+    await this.handler.stop()
+    await this.transfer.stop()
+    this.engine.stop()
+  }
+
+  async infer (modelId: string, inputs: TensorData[], options?: InferOptions): Promise<InferResult> {
+    if (!this.started) throw new NotStartedError('offload service is not started')
+    return this.client.infer(modelId, inputs, options)
+  }
+
+  stats (): OffloadStats {
+    const c = this.client.counters()
+    const e = this.engine.stats()
+    return {
+      servedLocally: c.servedLocally,
+      servedRemotely: c.servedRemotely,
+      servedForPeers: this.handler.stats().served,
+      failed: c.failed,
+      byPeer: c.byPeer,
+      p50Ms: this.client.percentile(0.5),
+      p99Ms: this.client.percentile(0.99),
+      queueDepth: e.queued,
+      inFlight: e.inFlightRequests,
+      capacity: e.capacity
+    }
+  }
+}

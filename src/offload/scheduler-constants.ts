@@ -1,0 +1,65 @@
+/**
+ * Defaults of the offload scheduler and client (where a request runs, retries,
+ * backoff, hedging). The wire defaults (queue, batcher, frames, streams) live in
+ * `constants.ts`. README "Configuration" lists the same values.
+ */
+
+/** Time budget of one request, retries included, ms. */
+export const DEFAULT_DEADLINE_MS = 5000
+
+/** Most attempts (hedges included) one request makes before giving up. */
+export const DEFAULT_MAX_ATTEMPTS = 6
+
+/** Time constant of the peak-EWMA latency estimate, ms (Finagle and linkerd use 10 s). */
+export const DEFAULT_EWMA_TAU_MS = 10_000
+
+/** Latency assumed for a candidate with no sample yet, ms: optimistic enough that new peers get tried. */
+export const DEFAULT_PRIOR_LATENCY_MS = 50
+
+/** Extra cost of a candidate that has to fetch the model before running it, ms. */
+export const DEFAULT_FETCH_PENALTY_MS = 2000
+
+/** Cost multiplier of a node that is training a federated round (training shares its CPU). */
+export const DEFAULT_TRAINING_FACTOR = 2
+
+/** Weight of gossiped CPU utilisation: cost is multiplied by `1 + weight * cpu`. */
+export const DEFAULT_CPU_WEIGHT = 0.5
+
+/**
+ * The local node is kept, without sampling, when it has a free slot and its cost
+ * is at most this multiple of the cheapest peer's (network hops are not free).
+ */
+export const DEFAULT_LOCAL_BIAS = 1.25
+
+/** First backoff of a failed peer, ms; doubles with each further failure. */
+export const DEFAULT_BACKOFF_BASE_MS = 250
+
+/** Longest backoff of a failed peer, ms. */
+export const DEFAULT_BACKOFF_MAX_MS = 30_000
+
+/** Backoff of a peer that answered PeerBusy (its queue was full), ms. Does not grow. */
+export const DEFAULT_BUSY_BACKOFF_MS = 100
+
+/** Whether slow requests are hedged on a second candidate. */
+export const DEFAULT_HEDGING = true
+
+/** Hedges allowed per request, as a fraction (token bucket refill per request). */
+export const DEFAULT_HEDGE_RATIO = 0.05
+
+/** Most hedge tokens saved up, so a quiet period cannot fund a burst of hedges. */
+export const DEFAULT_HEDGE_BURST = 10
+
+/** Latency samples needed in the window before the p95 is trusted as a hedge delay. */
+export const DEFAULT_HEDGE_MIN_SAMPLES = 20
+
+/** Length of the latency percentile window, ms. */
+export const DEFAULT_LATENCY_WINDOW_MS = 60_000
+
+/** Number of sub-windows the percentile window rotates through. */
+export const DEFAULT_LATENCY_SLOTS = 6
+
+/** Relative precision of the percentile histogram buckets (5 %). */
+export const DEFAULT_HISTOGRAM_PRECISION = 0.05
+
+/** Different models this node fetches at once to serve or run a request; one more is refused with PeerBusyError. */
+export const DEFAULT_MAX_CONCURRENT_FETCHES = 2

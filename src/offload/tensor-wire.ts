@@ -1,0 +1,174 @@
+/**
+ * The building blocks of the `/edge-mesh/infer/1.0.0` codec: a bounds-checked
+ * reader over one frame, and the binary form of a tensor.
+ *
+ * A tensor on the wire is `dtype u8, rank u8, rank x dim u32, byteLength u32,
+ * 0-3 zero pad bytes, data`, header integers big-endian and element bytes
+ * little-endian. The pad puts the data at a multiple of 4 bytes from the start
+ * of the frame, so a decoder whose frame buffer is aligned can view the data in
+ * place instead of copying it.
+ */
+import { InvalidMessageError, InvalidTensorError, MessageTooLargeError } from '../errors.js'
+import { MAX_TENSORS, MAX_TENSOR_RANK } from './constants.js'
+import type { DType, TensorData } from '../model/types.js'
+
+/** Wire codes of element types. Every supported type has 4-byte elements. */
+export const DTYPE_CODES: Readonly<Record<DType, number>> = { float32: 1, int32: 2 }
+const DTYPES_BY_CODE: ReadonlyMap<number, DType> = new Map([[1, 'float32'], [2, 'int32']])
+const ELEMENT_BYTES = 4
+const MAX_U32 = 0xffff_ffff
+const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
+
+/** Bytes needed to move `offset` up to a multiple of 4. */
+export function padTo4 (offset: number): number {
+  return (4 - (offset % 4)) % 4
+}
+
+/** Product of a shape's dimensions, saturating at MAX_SAFE_INTEGER instead of losing precision. */
+export function elementCount (shape: readonly number[]): number {
+  let count = 1
+  for (const dim of shape) count = Math.min(count * dim, Number.MAX_SAFE_INTEGER)
+  return count
+}
+
+/** Check that a tensor can be put on the wire. Throws InvalidTensorError. */
+export function checkTensor (tensor: TensorData, what: string): void {
+  const arrayOk = tensor.dtype === 'float32' ? tensor.data instanceof Float32Array : tensor.dtype === 'int32' && tensor.data instanceof Int32Array
+  if (!arrayOk) throw new InvalidTensorError(`${what}: dtype ${String(tensor.dtype)} does not match its data array`)
+  if (tensor.shape.length > MAX_TENSOR_RANK) throw new InvalidTensorError(`${what}: rank ${tensor.shape.length} exceeds ${MAX_TENSOR_RANK}`)
+  if (!tensor.shape.every(d => Number.isInteger(d) && d >= 0 && d <= MAX_U32)) throw new InvalidTensorError(`${what}: shape [${tensor.shape.join(', ')}] has an invalid dimension`)
+  if (elementCount(tensor.shape) !== tensor.data.length) throw new InvalidTensorError(`${what}: shape [${tensor.shape.join(', ')}] does not match ${tensor.data.length} values`)
+}
+
+/** Encoded size of a tensor whose header starts at `offset` in the frame. */
+export function tensorWireBytes (tensor: TensorData, offset: number): number {
+  const header = 2 + 4 * tensor.shape.length + 4
+  return header + padTo4(offset + header) + tensor.data.byteLength
+}
+
+/** The element bytes of a tensor in little-endian order: a view on little-endian hosts. */
+function littleEndianBytes (data: Float32Array | Int32Array): Uint8Array {
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+  if (HOST_IS_LITTLE_ENDIAN) return bytes
+  const out = new Uint8Array(bytes.length)
+  for (let i = 0; i < bytes.length; i += 4) {
+    out[i] = bytes[i + 3]; out[i + 1] = bytes[i + 2]; out[i + 2] = bytes[i + 1]; out[i + 3] = bytes[i]
+  }
+  return out
+}
+
+/**
+ * Encode a tensor whose header starts at `offset` in the frame. Returns the
+ * header (with its pad) and the data as separate chunks so the data is not copied.
+ */
+export function encodeTensor (tensor: TensorData, offset: number): [Uint8Array, Uint8Array] {
+  const headerBytes = 2 + 4 * tensor.shape.length + 4
+  const header = new Uint8Array(headerBytes + padTo4(offset + headerBytes))
+  const view = new DataView(header.buffer)
+  view.setUint8(0, DTYPE_CODES[tensor.dtype])
+  view.setUint8(1, tensor.shape.length)
+  tensor.shape.forEach((dim, i) => { view.setUint32(2 + 4 * i, dim) })
+  view.setUint32(2 + 4 * tensor.shape.length, tensor.data.byteLength)
+  return [header, littleEndianBytes(tensor.data)]
+}
+
+/** A bounds-checked cursor over one frame. Every overrun is an InvalidMessageError. */
+export class FrameCursor {
+  offset = 0
+  private readonly view: DataView
+
+  constructor (readonly bytes: Uint8Array) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  }
+
+  get remaining (): number {
+    return this.bytes.length - this.offset
+  }
+
+  private need (n: number, what: string): void {
+    if (n > this.remaining) throw new InvalidMessageError(`frame truncated in ${what}`)
+  }
+
+  u8 (what: string): number {
+    this.need(1, what)
+    return this.view.getUint8(this.offset++)
+  }
+
+  u16 (what: string): number {
+    this.need(2, what)
+    const value = this.view.getUint16(this.offset)
+    this.offset += 2
+    return value
+  }
+
+  u32 (what: string): number {
+    this.need(4, what)
+    const value = this.view.getUint32(this.offset)
+    this.offset += 4
+    return value
+  }
+
+  u64 (what: string): bigint {
+    this.need(8, what)
+    const value = this.view.getBigUint64(this.offset)
+    this.offset += 8
+    return value
+  }
+
+  take (n: number, what: string): Uint8Array {
+    this.need(n, what)
+    const out = this.bytes.subarray(this.offset, this.offset + n)
+    this.offset += n
+    return out
+  }
+
+  /** Throws unless every byte was consumed. */
+  end (what: string): void {
+    if (this.remaining !== 0) throw new InvalidMessageError(`${this.remaining} unexpected bytes after ${what}`)
+  }
+}
+
+/** Typed-array data over little-endian element bytes: a view when aligned on a little-endian host, else a copy. */
+function typedData (dtype: DType, bytes: Uint8Array): Float32Array | Int32Array {
+  const count = bytes.length / ELEMENT_BYTES
+  if (HOST_IS_LITTLE_ENDIAN && bytes.byteOffset % ELEMENT_BYTES === 0) {
+    return dtype === 'float32' ? new Float32Array(bytes.buffer, bytes.byteOffset, count) : new Int32Array(bytes.buffer, bytes.byteOffset, count)
+  }
+  const out = dtype === 'float32' ? new Float32Array(count) : new Int32Array(count)
+  const src = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  for (let i = 0; i < count; i++) {
+    out[i] = dtype === 'float32' ? src.getFloat32(i * 4, true) : src.getInt32(i * 4, true)
+  }
+  return out
+}
+
+/** Decode one tensor at the cursor, validating dtype, rank, dims, length and pad. */
+export function decodeTensor (cursor: FrameCursor, what: string): TensorData {
+  const dtype = DTYPES_BY_CODE.get(cursor.u8(`${what} dtype`))
+  if (dtype == null) throw new InvalidMessageError(`${what}: unknown dtype code`)
+  const rank = cursor.u8(`${what} rank`)
+  if (rank > MAX_TENSOR_RANK) throw new InvalidMessageError(`${what}: rank ${rank} exceeds ${MAX_TENSOR_RANK}`)
+  const shape: number[] = []
+  for (let i = 0; i < rank; i++) shape.push(cursor.u32(`${what} dims`))
+  const byteLength = cursor.u32(`${what} byte length`)
+  const pad = cursor.take(padTo4(cursor.offset), `${what} pad`)
+  if (pad.some(b => b !== 0)) throw new InvalidMessageError(`${what}: non-zero pad byte`)
+  if (byteLength % ELEMENT_BYTES !== 0) throw new InvalidMessageError(`${what}: byte length ${byteLength} is not a multiple of ${ELEMENT_BYTES}`)
+  if (elementCount(shape) !== byteLength / ELEMENT_BYTES) throw new InvalidMessageError(`${what}: shape [${shape.join(', ')}] does not match ${byteLength} bytes`)
+  return { dtype, shape, data: typedData(dtype, cursor.take(byteLength, `${what} data`)) }
+}
+
+/** Decode a tensor count and that many tensors. */
+export function decodeTensors (cursor: FrameCursor, what: string): TensorData[] {
+  const count = cursor.u8(`${what} count`)
+  if (count > MAX_TENSORS) throw new InvalidMessageError(`${count} ${what} exceed ${MAX_TENSORS}`)
+  const tensors: TensorData[] = []
+  for (let i = 0; i < count; i++) tensors.push(decodeTensor(cursor, `${what} ${i}`))
+  return tensors
+}
+
+/** Check a tensor list before encoding it. */
+export function checkTensors (tensors: TensorData[], what: string): void {
+  if (tensors.length > MAX_TENSORS) throw new MessageTooLargeError(`${tensors.length} ${what} exceed ${MAX_TENSORS}`)
+  tensors.forEach((t, i) => { checkTensor(t, `${what} ${i}`) })
+}

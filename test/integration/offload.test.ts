@@ -1,0 +1,180 @@
+/**
+ * Inference offload between real node processes over TCP + Noise: remote
+ * serving, model fetching by content id, a peer killed under load, busy
+ * peers, hostile bytes on the wire, and load changes reaching peers.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { errorFromCode } from '../../src/offload/error-codes.js'
+import { decodeResponse, encodeRequest, randomRequestId } from '../../src/offload/codec.js'
+import { INFER_PROTOCOL } from '../../src/offload/constants.js'
+import { FrameReader } from '../../src/wire/framing.js'
+import { MNIST_MODEL_DIR, MNIST_MODEL_ID, TestCluster, addressOn, inferVia, loopbackAddress, mnistDigit, status, waitFor } from '../fixtures/index.js'
+import { createRoguePeer } from '../fixtures/rogue-peer.js'
+import type { NodeProcess } from '../fixtures/index.js'
+
+const MODEL = ['--model', MNIST_MODEL_DIR]
+
+async function connectedTo (node: NodeProcess, others: NodeProcess[]): Promise<void> {
+  await waitFor('peers connected with the model announced', async () => {
+    const s = await status(node)
+    return others.every(o => s.peers.some(p => p.peerId === o.peerId && p.connected && p.load != null))
+  })
+}
+
+describe('inference offload', () => {
+  const cluster = new TestCluster()
+  let a: NodeProcess
+  let b: NodeProcess
+  let c: NodeProcess
+
+  beforeAll(async () => {
+    a = await cluster.start('offload-a', [...MODEL, '--max-queue', '512'])
+    const boot = ['--bootstrap', addressOn(a, loopbackAddress(0))]
+    b = await cluster.start('offload-b', [...MODEL, ...boot])
+    c = await cluster.start('offload-c', boot)
+    await connectedTo(a, [b, c])
+    await connectedTo(c, [a, b])
+  })
+  afterAll(async () => { await cluster.cleanup() })
+
+  it('serves prefer: remote on another peer with outputs equal to local inference', async () => {
+    const input = await mnistDigit(7)
+    const local = await inferVia(a, { model: MNIST_MODEL_ID, inputs: [input], prefer: 'local' })
+    const remote = await inferVia(a, { model: MNIST_MODEL_ID, inputs: [input], prefer: 'remote', deadlineMs: 30_000 })
+    expect(local.status).toBe(200)
+    expect(remote.status).toBe(200)
+    expect(local.body.servedBy).toBe(a.peerId)
+    expect(remote.body.servedBy).not.toBe(a.peerId)
+    expect(remote.body.outputs[0].shape).toEqual([1, 10])
+    const l = local.body.outputs[0].data
+    const r = remote.body.outputs[0].data
+    for (let i = 0; i < 10; i++) expect(r[i]).toBeCloseTo(l[i], 5)
+    expect(l.indexOf(Math.max(...l))).toBe(7)
+    expect(remote.body.latencyMs.totalMs).toBeGreaterThan(0)
+  })
+
+  it('a peer without the model fetches it by content id and serves it', async () => {
+    expect((await status(c)).models).toHaveLength(0)
+    const res = await inferVia(c, { model: MNIST_MODEL_ID, inputs: [await mnistDigit(3)], prefer: 'local', deadlineMs: 60_000 })
+    expect(res.status).toBe(200)
+    expect(res.body.servedBy).toBe(c.peerId)
+    const out = res.body.outputs[0].data as number[]
+    expect(out.indexOf(Math.max(...out))).toBe(3)
+    expect((await status(c)).models.map(m => m.id)).toContain(MNIST_MODEL_ID)
+  })
+
+  it('answers bad requests with typed errors', async () => {
+    const wrongShape = await inferVia(a, { model: MNIST_MODEL_ID, inputs: [{ shape: [1, 3], dtype: 'float32', data: [1, 2, 3] }] })
+    expect(wrongShape.status).toBe(400)
+    expect(wrongShape.body.error.name).toBe('InvalidTensorError')
+    const unknown = await inferVia(a, { model: 'sha256-' + '0'.repeat(64), inputs: [await mnistDigit()] })
+    expect(unknown.status).toBe(404)
+    expect(unknown.body.error.name).toBe('ModelNotFoundError')
+    const badJson = await fetch(`${a.apiUrl}/infer`, { method: 'POST', body: '{not json' })
+    expect(badJson.status).toBe(400)
+  })
+
+  it('completes all 200 concurrent requests when the serving peer is killed mid-flight', async () => {
+    const victim = await cluster.start('offload-victim', [...MODEL, '--simulate-slowdown', '20', '--capacity', '8', '--max-queue', '256', '--bootstrap', addressOn(a, loopbackAddress(0))])
+    await connectedTo(a, [victim])
+    const input = await mnistDigit(7)
+    const requests = Array.from({ length: 200 }, async () => await inferVia(a, { model: MNIST_MODEL_ID, inputs: [input], prefer: 'remote', deadlineMs: 60_000 }))
+    await waitFor('the victim is busy', async () => {
+      const s = await status(victim)
+      return (s.load?.inFlight ?? 0) + (s.load?.queued ?? 0) > 0
+    }, 60_000, 20)
+    await victim.kill()
+    const results = await Promise.all(requests)
+    const failed = results.filter(r => r.status !== 200)
+    expect(failed.map(r => r.body.error)).toEqual([])
+    for (const r of results) {
+      const out = r.body.outputs[0].data as number[]
+      expect(out.indexOf(Math.max(...out))).toBe(7)
+    }
+    const servers = new Set(results.map(r => r.body.servedBy))
+    expect(servers.size).toBeGreaterThan(1)
+  })
+})
+
+describe('a full peer', () => {
+  const cluster = new TestCluster()
+  afterAll(async () => { await cluster.cleanup() })
+
+  it('answers busy at once and the request is served elsewhere', async () => {
+    const full = await cluster.start('full', [...MODEL, '--capacity', '1', '--max-queue', '0', '--simulate-slowdown', '200'])
+    const asker = await cluster.start('asker', [...MODEL, '--bootstrap', addressOn(full, loopbackAddress(0))])
+    await connectedTo(asker, [full])
+    const input = await mnistDigit(7)
+    const results = await Promise.all(Array.from({ length: 6 }, async () => await inferVia(asker, { model: MNIST_MODEL_ID, inputs: [input], prefer: 'remote', deadlineMs: 60_000 })))
+    expect(results.every(r => r.status === 200)).toBe(true)
+    const bounced = results.filter(r => r.body.attemptLog.some((a: any) => a.peerId === full.peerId && a.outcome === 'PeerBusyError'))
+    expect(bounced.length).toBeGreaterThan(0)
+    for (const r of bounced) expect(r.body.servedBy).toBe(asker.peerId)
+  })
+
+  it('shows its load change in its peers\' status within two report intervals', async () => {
+    const [full, asker] = cluster.nodes
+    const input = await mnistDigit(7)
+    const burst = Array.from({ length: 3 }, async () => await inferVia(full, { model: MNIST_MODEL_ID, inputs: [input], prefer: 'local', deadlineMs: 60_000 }))
+    const busySeq = await waitFor('the node reports itself busy', async () => {
+      const self = (await status(full)).load
+      return self != null && self.inFlight > 0 ? self.seq : undefined
+    }, 30_000, 10)
+    const seenAt = await waitFor('the peer sees it', async () => {
+      const view = (await status(asker)).peers.find(p => p.peerId === full.peerId)?.load
+      return view != null && view.seq >= busySeq && view.inFlight > 0 ? (await status(full)).load?.seq : undefined
+    }, 30_000, 10)
+    expect(seenAt! - busySeq).toBeLessThanOrEqual(2)
+    await Promise.all(burst)
+  })
+})
+
+describe('hostile bytes on /edge-mesh/infer/1.0.0', () => {
+  const cluster = new TestCluster()
+  afterAll(async () => { await cluster.cleanup() })
+
+  it('get typed errors and the node keeps serving others', async () => {
+    const node = await cluster.start('target', MODEL)
+    const rogue = await createRoguePeer(loopbackAddress(7))
+    const addr = addressOn(node, loopbackAddress(0))
+    const exchange = async (bytes: Uint8Array[]): Promise<string> => {
+      const stream = await rogue.node.dialProtocol(await import('@multiformats/multiaddr').then(m => m.multiaddr(addr)), INFER_PROTOCOL)
+      for (const b of bytes) stream.send(b)
+      await stream.close().catch(() => {})
+      const reader = new FrameReader(stream)
+      try {
+        const frame = await reader.next()
+        if (frame == null) return 'closed'
+        const response = decodeResponse(frame)
+        return response.type === 'error' ? errorFromCode(response.code, response.message).name : 'result'
+      } catch (err: any) {
+        return `aborted:${String(err?.name)}`
+      }
+    }
+    try {
+      const garbage = await exchange([new Uint8Array([5, 0xde, 0xad, 0xbe, 0xef, 0x00])])
+      expect(garbage).toBe('InvalidMessageError')
+      const oversized = await exchange([new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x0f]), new Uint8Array(64)])
+      expect(oversized).toBe('MessageTooLargeError')
+      const frame = (request: Parameters<typeof encodeRequest>[0]): Uint8Array => {
+        const body = encodeRequest(request).subarray()
+        const prefix: number[] = []
+        let n = body.length
+        while (n >= 0x80) { prefix.push((n & 0x7f) | 0x80); n >>>= 7 }
+        prefix.push(n)
+        return new Uint8Array([...prefix, ...body])
+      }
+      const wrongShape = await exchange([frame({ requestId: randomRequestId(), deadlineMs: 5000, modelId: MNIST_MODEL_ID, inputs: [{ shape: [1, 3], dtype: 'float32', data: new Float32Array(3) }] })])
+      expect(wrongShape).toBe('InvalidTensorError')
+      const unknown = await exchange([frame({ requestId: randomRequestId(), deadlineMs: 5000, modelId: 'sha256-' + '1'.repeat(64), inputs: [{ shape: [1, 784], dtype: 'float32', data: new Float32Array(784) }] })])
+      expect(unknown).toBe('ModelNotFoundError')
+      const ok = await exchange([frame({ requestId: randomRequestId(), deadlineMs: 5000, modelId: MNIST_MODEL_ID, inputs: [{ shape: [1, 784], dtype: 'float32', data: new Float32Array(784) }] })])
+      expect(ok).toBe('result')
+      const viaApi = await inferVia(node, { model: MNIST_MODEL_ID, inputs: [await mnistDigit(7)] })
+      expect(viaApi.status).toBe(200)
+      expect(node.child.exitCode).toBeNull()
+    } finally {
+      await rogue.stop()
+    }
+  })
+})
