@@ -1,0 +1,69 @@
+/**
+ * Prometheus families of the optional capabilities: inference offload
+ * (`edge_mesh_infer_*`, from `Offload.stats()`) and federated runs
+ * (`edge_mesh_fed_*`, from `FederatedView.runs()`). A node without the
+ * capability serves none of its families. Every name is listed in docs/metrics.md.
+ */
+import { readFederated, readOffload } from '../snapshot.js'
+import type { ControlApiComponents } from '../index.js'
+import type { MetricFamily } from '../metrics.js'
+import type { RunState, RunSummary } from '../../federated/service-types.js'
+import type { OffloadStats } from '../../offload/types.js'
+
+const RUN_STATES: RunState[] = ['running', 'completed', 'failed', 'aborted']
+
+export function offloadMetrics (stats: OffloadStats): MetricFamily[] {
+  return [
+    {
+      name: 'edge_mesh_infer_served_total',
+      help: 'Inference requests answered: for this node by itself (local), for this node by a peer (remote), by this node for peers (for_peers).',
+      type: 'counter',
+      samples: [
+        { labels: { where: 'local' }, value: stats.servedLocally },
+        { labels: { where: 'remote' }, value: stats.servedRemotely },
+        { labels: { where: 'for_peers' }, value: stats.servedForPeers }
+      ]
+    },
+    { name: 'edge_mesh_infer_failed_total', help: 'Inference requests of this node that ended in an error.', type: 'counter', samples: [{ value: stats.failed }] },
+    {
+      name: 'edge_mesh_infer_latency_ms',
+      help: 'End-to-end inference latency percentiles over the last minute, ms.',
+      type: 'gauge',
+      samples: [{ labels: { quantile: '0.5' }, value: stats.p50Ms }, { labels: { quantile: '0.99' }, value: stats.p99Ms }]
+    },
+    { name: 'edge_mesh_infer_queue_depth', help: 'Inference requests waiting in this node\'s queue.', type: 'gauge', samples: [{ value: stats.queueDepth }] },
+    { name: 'edge_mesh_infer_in_flight', help: 'Inference requests executing on this node now.', type: 'gauge', samples: [{ value: stats.inFlight }] },
+    { name: 'edge_mesh_infer_capacity', help: 'Concurrent inference jobs this node accepts.', type: 'gauge', samples: [{ value: stats.capacity }] }
+  ]
+}
+
+/** The run the `edge_mesh_fed_round|accuracy|loss` gauges describe: the most recently started. */
+function latestRun (runs: RunSummary[]): RunSummary | undefined {
+  return runs.reduce<RunSummary | undefined>((latest, run) => latest == null || run.startedAt >= latest.startedAt ? run : latest, undefined)
+}
+
+export function federatedMetrics (runs: RunSummary[]): MetricFamily[] {
+  const latest = latestRun(runs)
+  const last = latest?.history.at(-1)
+  return [
+    {
+      name: 'edge_mesh_fed_runs',
+      help: 'Federated runs this node knows, by state.',
+      type: 'gauge',
+      samples: RUN_STATES.map(state => ({ labels: { state }, value: runs.filter(r => r.state === state).length }))
+    },
+    { name: 'edge_mesh_fed_round', help: 'Rounds completed by the latest federated run.', type: 'gauge', samples: latest == null ? [] : [{ value: latest.completedRounds }] },
+    { name: 'edge_mesh_fed_accuracy', help: 'Accuracy of the global model after the latest completed round (0..1).', type: 'gauge', samples: last == null ? [] : [{ value: last.accuracy }] },
+    { name: 'edge_mesh_fed_loss', help: 'Loss of the global model after the latest completed round.', type: 'gauge', samples: last == null ? [] : [{ value: last.loss }] }
+  ]
+}
+
+/** The capability families of one node, read at scrape time (services may start after the API). */
+export function capabilityMetrics (components: ControlApiComponents): MetricFamily[] {
+  const offload = readOffload(components)
+  const federated = readFederated(components)
+  return [
+    ...(offload == null ? [] : offloadMetrics(offload.stats())),
+    ...(federated == null ? [] : federatedMetrics(federated.runs()))
+  ]
+}

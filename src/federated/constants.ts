@@ -1,0 +1,62 @@
+/**
+ * Documented defaults of the federated capability. Every option of
+ * `runFederated`, the strategies, the memory grid and the weight codec falls
+ * back to a value from this file.
+ */
+
+/** Fraction C of the known clients asked to train each round (McMahan et al. use 0.1). */
+export const DEFAULT_FRACTION = 0.1
+
+/** Fewest updates a round needs to aggregate; fewer when the deadline passes means a retry. */
+export const DEFAULT_MIN_PARTICIPANTS = 2
+
+/** Local epochs E per round. */
+export const DEFAULT_EPOCHS = 1
+
+/** Local batch size B (the paper's B=10); `0` means the whole local data set (FedSGD). */
+export const DEFAULT_BATCH_SIZE = 10
+
+/** Local SGD learning rate. */
+export const DEFAULT_LEARNING_RATE = 0.05
+
+/** FedProx proximal weight mu; 0 is plain FedAvg local training. */
+export const DEFAULT_PROXIMAL_MU = 0
+
+/** How long a round waits for updates before it aggregates what arrived: 60 s. */
+export const DEFAULT_ROUND_DEADLINE_MS = 60_000
+
+/** How many times a round that got too few updates is tried again before the run aborts. */
+export const DEFAULT_MAX_ROUND_RETRIES = 2
+
+/** Fraction cut from each end of every coordinate by the trimmed mean. */
+export const DEFAULT_TRIM_BETA = 0.1
+
+/** How many local trainings the in-memory grid runs at once (one shared model runtime). */
+export const DEFAULT_MEMORY_GRID_CONCURRENCY = 1
+
+/** Seed of the run's RNG (client sampling, partitions, attacks) when none is given. */
+export const DEFAULT_SEED = 0
+
+/** Update multiplier of the `scale` attack. */
+export const DEFAULT_ATTACK_SCALE = 10
+
+/** Standard deviation of the Gaussian noise added by the `noise` attack. */
+export const DEFAULT_ATTACK_NOISE_STD = 1
+
+/** Largest number of tensors a weight record may declare on the wire. */
+export const DEFAULT_CODEC_MAX_TENSORS = 1024
+
+/** Largest encoded weight record accepted: 64 MiB (MNIST's 784-200-200-10 MLP is 0.8 MB). */
+export const DEFAULT_CODEC_MAX_BYTES = 64 * 1024 * 1024
+
+/** Largest tensor rank accepted. */
+export const DEFAULT_CODEC_MAX_RANK = 8
+
+/** Longest tensor name accepted, in UTF-8 bytes. */
+export const DEFAULT_CODEC_MAX_NAME_BYTES = 512
+
+/** Size of the data chunks the encoder yields: 64 KiB. */
+export const DEFAULT_CODEC_CHUNK_BYTES = 64 * 1024
+
+/** Accuracy targets reported by the MNIST experiment. */
+export const DEFAULT_ACCURACY_TARGETS = [0.85, 0.9, 0.95]

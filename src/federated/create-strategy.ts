@@ -1,0 +1,40 @@
+/**
+ * Strategies by name, for configuration files and the CLI.
+ */
+import { InvalidConfigError } from '../errors.js'
+import { fedAvg } from './fedavg.js'
+import { fedMedian } from './fedmedian.js'
+import { fedSgd } from './fedsgd.js'
+import { krum } from './krum.js'
+import { trimmedMean } from './trimmed-mean.js'
+import type { KrumOptions } from './krum.js'
+import type { Strategy } from './strategy.js'
+import type { TrimmedMeanOptions } from './trimmed-mean.js'
+
+/** The strategy names `createStrategy` knows. */
+export const STRATEGY_NAMES = ['fedavg', 'fedsgd', 'fedmedian', 'trimmed-mean', 'krum'] as const
+
+export type StrategyName = typeof STRATEGY_NAMES[number]
+
+/** Options of every strategy; each strategy reads the ones it knows. */
+export type StrategyOptions = TrimmedMeanOptions & KrumOptions
+
+/**
+ * Create a strategy by name. FedProx is FedAvg (or any other strategy) with
+ * `proximalMu > 0`. FedSGD ignores `epochs` and `batchSize` (it uses E=1, B=0).
+ *
+ * @example
+ * ```ts
+ * const strategy = createStrategy('fedavg', { epochs: 1, batchSize: 10, learningRate: 0.05 })
+ * ```
+ */
+export function createStrategy (name: StrategyName | string, options: StrategyOptions = {}): Strategy {
+  switch (name) {
+    case 'fedavg': return fedAvg(options)
+    case 'fedsgd': return fedSgd({ learningRate: options.learningRate })
+    case 'fedmedian': return fedMedian(options)
+    case 'trimmed-mean': return trimmedMean(options)
+    case 'krum': return krum(options)
+    default: throw new InvalidConfigError(`unknown strategy "${name}", expected one of ${STRATEGY_NAMES.join(', ')}`)
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * Types of `runFederated`: its options, the per-round record and the result.
+ */
+import type { CheckpointStore } from './checkpoint.js'
+import type { Grid } from './grid.js'
+import type { ClientFailure, Strategy } from './strategy.js'
+import type { AbortOptions } from '@libp2p/interface'
+import type { ModelRuntime, WeightRecord } from '../model/types.js'
+
+/** What happened in one completed round. */
+export interface RoundRecord {
+  round: number
+  /** Held-out accuracy of the new global model. */
+  accuracy: number
+  /** Held-out loss of the new global model. */
+  loss: number
+  /** Updates aggregated. */
+  participants: number
+  /** Clients asked (over all attempts) that produced no usable update. */
+  failures: number
+  failureReasons: ClientFailure[]
+  /** Attempts the round needed (1 unless it was retried). */
+  attempts: number
+  /** Wall time from the first attempt's start to the end of evaluation. */
+  wallMs: number
+  /** Bytes of updates received from clients. */
+  bytesUp: number
+  /** Bytes of global weights sent to clients. */
+  bytesDown: number
+  /** Content id of the new global model. */
+  globalModelId: string
+  /** Longest local training among the aggregated updates, in ms. */
+  slowestTrainMs: number
+}
+
+/** Held-out evaluation of a global model. */
+export type EvaluateFn = (weights: WeightRecord, options: AbortOptions) => Promise<{ loss: number, accuracy: number }>
+
+export interface FederatedRunOptions extends AbortOptions {
+  grid: Grid
+  strategy: Strategy
+  /** Registers each new global model to get its content id. */
+  runtime: Pick<ModelRuntime, 'createFromWeights'> & Partial<Pick<ModelRuntime, 'unload'>>
+  /** Content id of a loaded model with the run's architecture. */
+  baseModelId: string
+  /** Global weights before round 1. */
+  initialWeights: WeightRecord
+  /** Rounds to run (in total, including rounds restored from a checkpoint). */
+  rounds: number
+  /** Fraction C of clients asked per round. @default 0.1 */
+  fraction?: number
+  /** Fewest updates a round aggregates. @default 2 */
+  minParticipants?: number
+  /** Per-attempt deadline. @default 60000 */
+  roundDeadlineMs?: number
+  /** Retries of a round that got too few updates. @default 2 */
+  maxRoundRetries?: number
+  evaluate: EvaluateFn
+  /** Saves after every round; a run resumes from its latest checkpoint. */
+  checkpoint?: CheckpointStore
+  /** Seed of client sampling and training seeds. @default 0 */
+  seed?: number
+  /** Keep every round's global model loaded in the runtime instead of unloading the previous one. @default false */
+  keepModels?: boolean
+  /** Called after each round this call runs (not for rounds restored from a checkpoint). */
+  onRound?(record: RoundRecord): void
+}
+
+export interface FederatedRunResult {
+  records: RoundRecord[]
+  weights: WeightRecord
+  globalModelId: string
+  /** Rounds restored from a checkpoint (0 for a fresh run). */
+  resumedRounds: number
+}
