@@ -12,3 +12,7 @@ export const DEFAULT_REDIAL_MS = 5000
 export const MAX_REDIAL_MS = 60_000
 /** Known peers are written to disk at most this often, ms. */
 export const PERSIST_DEBOUNCE_MS = 1000
+/** Most known peers dialled in one maintenance pass (a pass runs every redial interval). */
+export const DIALS_PER_MAINTENANCE = 8
+/** A known peer that failed this many dials in a row is forgotten. */
+export const MAX_FAILURES_BEFORE_FORGET = 10

@@ -9,7 +9,7 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { optionalComponent } from '../optional-component.js'
 import { multiaddr } from '@multiformats/multiaddr'
-import { DIAL_TIMEOUT_MS, MAX_REDIAL_MS, PERSIST_DEBOUNCE_MS } from './constants.js'
+import { DIALS_PER_MAINTENANCE, DIAL_TIMEOUT_MS, MAX_FAILURES_BEFORE_FORGET, MAX_REDIAL_MS, PERSIST_DEBOUNCE_MS } from './constants.js'
 import { readKnownPeers, rememberPeer, writeKnownPeers } from './known-peers.js'
 import { canDial, dialFailed } from './redial-backoff.js'
 import type { DiscoveryComponents, MeshDialerInit } from './index.js'
@@ -24,6 +24,9 @@ export class MeshDialer implements Startable {
   private readonly dialState = new Map<string, DialState>()
   private readonly dialing = new Set<string>()
   private persistTimer?: ReturnType<typeof setTimeout>
+  private maintenanceTimer?: ReturnType<typeof setInterval>
+  private writing?: Promise<void>
+  private writeAgain = false
   private readonly timers = new Set<ReturnType<typeof setTimeout>>()
   private started = false
   private readonly counters = { dials: 0, dialFailures: 0 }
@@ -47,9 +50,32 @@ export class MeshDialer implements Startable {
     for (const peer of await readKnownPeers(this.init.dataDir)) this.known.set(peer.peerId, peer)
   }
 
-  /** After libp2p has started: redial peers remembered from an earlier run. */
+  /** After libp2p has started: redial peers remembered from an earlier run, then keep the mesh connected. */
   afterStart (): void {
-    for (const peer of this.known.values()) void this.dial(peer.peerId, peer.addrs)
+    this.maintain()
+    this.maintenanceTimer = setInterval(this.maintain, this.init.redialMs)
+    this.maintenanceTimer.unref?.()
+  }
+
+  /**
+   * One maintenance pass: dial known peers that are not connected and whose
+   * backoff has passed (a few per pass), and forget peers that failed too often.
+   */
+  private readonly maintain = (): void => {
+    if (!this.started) return
+    let dials = 0
+    for (const peer of this.known.values()) {
+      const state = this.dialState.get(peer.peerId)
+      if ((state?.failures ?? 0) >= MAX_FAILURES_BEFORE_FORGET) {
+        this.known.delete(peer.peerId)
+        this.dialState.delete(peer.peerId)
+        this.schedulePersist()
+        continue
+      }
+      if (dials >= DIALS_PER_MAINTENANCE || this.isConnected(peer.peerId) || !canDial(state, Date.now())) continue
+      dials++
+      void this.dial(peer.peerId, peer.addrs)
+    }
   }
 
   async stop (): Promise<void> {
@@ -62,6 +88,8 @@ export class MeshDialer implements Startable {
     events.removeEventListener('peer:identify', this.onIdentify)
     events.removeEventListener('peer:disconnect', this.onDisconnect)
     loadView?.removeEventListener('load:report', this.onReport)
+    clearInterval(this.maintenanceTimer)
+    this.maintenanceTimer = undefined
     for (const timer of this.timers) clearTimeout(timer)
     this.timers.clear()
     clearTimeout(this.persistTimer)
@@ -121,9 +149,22 @@ export class MeshDialer implements Startable {
     }
   }
 
+  /** Record a sighting; a new peer or new addresses are written at once, a mere `lastSeen` update later. */
   private remember (peerId: string, addrs: string[]): void {
+    const before = this.known.get(peerId)
     this.known = rememberPeer(this.known, peerId, addrs, Date.now())
-    this.schedulePersist()
+    const after = this.known.get(peerId)
+    if (before == null || before.addrs.join() !== after?.addrs.join()) void this.persistSoon()
+    else this.schedulePersist()
+  }
+
+  /** Write now, coalescing writes that are already under way. */
+  private async persistSoon (): Promise<void> {
+    if (this.writing != null) { this.writeAgain = true; return }
+    this.writing = this.persist()
+    await this.writing
+    this.writing = undefined
+    if (this.writeAgain) { this.writeAgain = false; await this.persistSoon() }
   }
 
   private readonly onDiscovery = (evt: CustomEvent<PeerInfo>): void => {

@@ -3,6 +3,8 @@
  * with mDNS off, direct connections between edges, restart with the same
  * identity, load changes in gossip, and malformed load reports.
  */
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LOAD_TOPIC } from '../../src/gossip/constants.js'
 import { encodeLoadReport } from '../../src/gossip/codec.js'
@@ -67,6 +69,10 @@ describe('a mesh joined through a seed (mDNS off)', () => {
 
   it('a killed node restarted with the same data dir keeps its peer id and is seen again', async () => {
     const victim = edges[2]
+    await waitFor('the victim has written its known peers', async () => {
+      const known = JSON.parse(await readFile(join(edgeDirs[2], 'peers.json'), 'utf8').catch(() => '[]')) as Array<{ peerId: string }>
+      return [seed, edges[0], edges[1]].every(n => known.some(k => k.peerId === n.peerId))
+    })
     await victim.kill()
     await waitFor('others notice the dead node', async () => {
       const s = await status(edges[0])
