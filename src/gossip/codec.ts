@@ -15,6 +15,7 @@ import type { LoadReport } from './types.js'
 
 const FLAG_TRAINING = 0b01
 const FLAG_SEED = 0b10
+const FLAG_CAN_TRAIN = 0b100
 const FIXED_BYTES = 1 + 1 + 8 + 8 + 2 + 8 + 2 + 2 + 2
 const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: true })
@@ -51,7 +52,7 @@ export function encodeLoadReport (report: LoadReport): Uint8Array {
   const view = new DataView(out.buffer)
   let o = 0
   view.setUint8(o, LOAD_REPORT_VERSION); o += 1
-  view.setUint8(o, (report.training ? FLAG_TRAINING : 0) | (report.role === 'seed' ? FLAG_SEED : 0)); o += 1
+  view.setUint8(o, (report.training ? FLAG_TRAINING : 0) | (report.role === 'seed' ? FLAG_SEED : 0) | (report.canTrain ? FLAG_CAN_TRAIN : 0)); o += 1
   view.setBigUint64(o, BigInt(clampInt(report.seq, Number.MAX_SAFE_INTEGER))); o += 8
   view.setBigUint64(o, BigInt(clampInt(report.timestamp, Number.MAX_SAFE_INTEGER))); o += 8
   view.setUint16(o, clampInt(report.cpu * 10_000, 10_000)); o += 2
@@ -124,7 +125,7 @@ export function decodeLoadReport (bytes: Uint8Array): LoadReport {
   const version = r.u8('version')
   if (version !== LOAD_REPORT_VERSION) throw new InvalidMessageError(`unsupported load report version ${version}`)
   const flags = r.u8('flags')
-  if ((flags & ~(FLAG_TRAINING | FLAG_SEED)) !== 0) throw new InvalidMessageError('unknown flag bits set')
+  if ((flags & ~(FLAG_TRAINING | FLAG_SEED | FLAG_CAN_TRAIN)) !== 0) throw new InvalidMessageError('unknown flag bits set')
   const seq = r.u64('seq')
   const timestamp = r.u64('timestamp')
   const cpuBasisPoints = r.u16('cpu')
@@ -162,6 +163,7 @@ export function decodeLoadReport (bytes: Uint8Array): LoadReport {
     backend,
     models,
     training: (flags & FLAG_TRAINING) !== 0,
+    canTrain: (flags & FLAG_CAN_TRAIN) !== 0,
     role: (flags & FLAG_SEED) !== 0 ? 'seed' : 'edge',
     name,
     addrs

@@ -117,6 +117,7 @@ export class LoadGossip extends TypedEventEmitter<LoadGossipEvents> implements L
       backend: models?.backend ?? 'none',
       models: [...served].slice(0, 32),
       training: work.training,
+      canTrain: work.canTrain,
       role: this.role,
       name: this.name,
       addrs: addressManager.getAddresses()
@@ -156,7 +157,7 @@ export class LoadGossip extends TypedEventEmitter<LoadGossipEvents> implements L
     if (before == null) return
     const delta = Math.abs((now.inFlight + now.queued) - (before.inFlight + before.queued))
     const significant = delta >= Math.max(1, SIGNIFICANT_CHANGE_FRACTION * Math.max(1, now.capacity)) ||
-      now.training !== before.training || now.models.join() !== before.models.join()
+      now.training !== before.training || now.canTrain !== before.canTrain || now.models.join() !== before.models.join()
     if (!significant || this.earlyTimer != null) return
     const wait = Math.max(0, MIN_EARLY_REPORT_GAP_MS - (Date.now() - this.lastPublishAt))
     this.earlyTimer = setTimeout(() => {

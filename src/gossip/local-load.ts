@@ -12,13 +12,13 @@ export class LocalLoadRegister extends TypedEventEmitter<LocalLoadEvents> implem
 
   constructor (initial: Partial<LocalWork> = {}) {
     super()
-    this.work = { inFlight: 0, queued: 0, capacity: 1, training: false, models: [], ...initial }
+    this.work = { inFlight: 0, queued: 0, capacity: 1, training: false, canTrain: false, models: [], ...initial }
   }
 
   update (change: Partial<LocalWork>): void {
     const next = { ...this.work, ...change }
     const same = next.inFlight === this.work.inFlight && next.queued === this.work.queued &&
-      next.capacity === this.work.capacity && next.training === this.work.training &&
+      next.capacity === this.work.capacity && next.training === this.work.training && next.canTrain === this.work.canTrain &&
       next.models.join() === this.work.models.join()
     this.work = next
     if (!same) this.safeDispatchEvent('load:change', { detail: { ...next } })

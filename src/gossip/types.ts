@@ -29,6 +29,8 @@ export interface LoadReport {
   models: string[]
   /** True while the node trains a federated round. */
   training: boolean
+  /** True when the node holds local training data and takes part in federated runs. */
+  canTrain: boolean
   role: NodeRole
   /** Human label (`--name`). */
   name: string
@@ -50,6 +52,7 @@ export interface LocalWork {
   queued: number
   capacity: number
   training: boolean
+  canTrain: boolean
   models: string[]
 }
 

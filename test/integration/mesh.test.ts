@@ -95,7 +95,7 @@ describe('a mesh joined through a seed (mDNS off)', () => {
       await rogue.dial(addressOn(seed, loopbackAddress(0)))
       await waitFor('rogue sees the seed subscribed', () => rogue.node.services.pubsub.getSubscribers(LOAD_TOPIC).length > 0)
       const before = await metric(seed, 'edge_mesh_load_reports_rejected_total')
-      const valid = encodeLoadReport({ seq: Date.now(), timestamp: Date.now(), cpu: 0, memFree: 0, inFlight: 0, queued: 0, capacity: 1, backend: 'cpu', models: [], training: false, role: 'edge', name: 'rogue', addrs: [] })
+      const valid = encodeLoadReport({ seq: Date.now(), timestamp: Date.now(), cpu: 0, memFree: 0, inFlight: 0, queued: 0, capacity: 1, backend: 'cpu', models: [], training: false, canTrain: false, role: 'edge', name: 'rogue', addrs: [] })
       const garbage = [
         new Uint8Array([0xff, 0x00, 0x01]),
         new Uint8Array(5000).fill(7),

@@ -15,6 +15,7 @@ const report: LoadReport = {
   backend: 'wasm',
   models: ['sha256-' + 'ab'.repeat(32), 'sha256-' + 'cd'.repeat(32)],
   training: true,
+  canTrain: true,
   role: 'seed',
   name: 'laptop-1',
   addrs: ['/ip4/192.168.1.10/tcp/4010', '/ip6/::1/tcp/4011']

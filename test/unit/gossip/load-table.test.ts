@@ -4,7 +4,7 @@ import type { LoadReport } from '../../../src/gossip/types.js'
 
 const base: LoadReport = {
   seq: 10, timestamp: 1000, cpu: 0.1, memFree: 1, inFlight: 0, queued: 0, capacity: 2,
-  backend: 'cpu', models: [], training: false, role: 'edge', name: 'a', addrs: []
+  backend: 'cpu', models: [], training: false, canTrain: false, role: 'edge', name: 'a', addrs: []
 }
 const SKEW = 60_000
 

@@ -70,7 +70,7 @@ function gossip (): void {
       receivedAt: Date.now(),
       report: {
         seq: 1, timestamp: Date.now(), cpu: 0, memFree: 1, inFlight: 0, queued: 0, capacity: 4, backend: 'cpu',
-        models: o.runtime.list().map(m => m.id), training: false, role: 'edge', name: '', addrs: []
+        models: o.runtime.list().map(m => m.id), training: false, canTrain: false, role: 'edge', name: '', addrs: []
       }
     }))
   }

@@ -15,7 +15,7 @@ const input: TensorData[] = [{ shape: [1, 2], dtype: 'float32', data: new Float3
 function report (models: string[]): LoadReport {
   return {
     seq: 1, timestamp: Date.now(), cpu: 0, memFree: 1, inFlight: 0, queued: 0, capacity: 4, backend: 'cpu',
-    models, training: false, role: 'edge', name: 'peer', addrs: []
+    models, training: false, canTrain: false, role: 'edge', name: 'peer', addrs: []
   }
 }
 
