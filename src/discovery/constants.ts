@@ -16,3 +16,5 @@ export const PERSIST_DEBOUNCE_MS = 1000
 export const DIALS_PER_MAINTENANCE = 8
 /** A known peer that failed this many dials in a row is forgotten. */
 export const MAX_FAILURES_BEFORE_FORGET = 10
+/** Longest wait between redials of a bootstrap peer (a seed that is down), ms. */
+export const MAX_BOOTSTRAP_REDIAL_MS = 10_000

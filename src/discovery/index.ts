@@ -61,6 +61,8 @@ export interface MeshDialerInit {
   maxConnections?: number
   /** First redial wait after a failure or drop, ms; doubles up to 60 s. @default 5000 */
   redialMs?: number
+  /** Bootstrap multiaddrs (with /p2p/<id>): remembered for good and redialled until they answer. @default [] */
+  bootstrap?: string[]
   /** Which gossiped addresses may be dialled. @default every address */
   dialFilter?: AddressFilter
 }
@@ -80,6 +82,7 @@ export function meshDialer (init: MeshDialerInit): (components: DiscoveryCompone
     dataDir: init.dataDir,
     maxConnections: init.maxConnections ?? 128,
     redialMs: init.redialMs ?? DEFAULT_REDIAL_MS,
-    dialFilter: init.dialFilter ?? { allows: () => true }
+    dialFilter: init.dialFilter ?? { allows: () => true },
+    bootstrap: init.bootstrap ?? []
   })
 }

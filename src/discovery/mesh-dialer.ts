@@ -9,7 +9,7 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { optionalComponent } from '../optional-component.js'
 import { multiaddr } from '@multiformats/multiaddr'
-import { DIALS_PER_MAINTENANCE, DIAL_TIMEOUT_MS, MAX_FAILURES_BEFORE_FORGET, MAX_REDIAL_MS, PERSIST_DEBOUNCE_MS } from './constants.js'
+import { DIALS_PER_MAINTENANCE, MAX_BOOTSTRAP_REDIAL_MS, DIAL_TIMEOUT_MS, MAX_FAILURES_BEFORE_FORGET, MAX_REDIAL_MS, PERSIST_DEBOUNCE_MS } from './constants.js'
 import { readKnownPeers, rememberPeer, writeKnownPeers } from './known-peers.js'
 import { canDial, dialFailed } from './redial-backoff.js'
 import type { DiscoveryComponents, MeshDialerInit } from './index.js'
@@ -30,6 +30,8 @@ export class MeshDialer implements Startable {
   private readonly timers = new Set<ReturnType<typeof setTimeout>>()
   private started = false
   private readonly counters = { dials: 0, dialFailures: 0 }
+  /** Bootstrap peers: never forgotten, redialled with a shorter backoff cap. */
+  private readonly pinned = new Set<string>()
 
   constructor (private readonly components: DiscoveryComponents, private readonly init: Required<MeshDialerInit>) {
     this.log = components.logger.forComponent('edge-mesh:discovery')
@@ -48,6 +50,13 @@ export class MeshDialer implements Startable {
     events.addEventListener('peer:disconnect', this.onDisconnect)
     loadView?.addEventListener('load:report', this.onReport)
     for (const peer of await readKnownPeers(this.init.dataDir)) this.known.set(peer.peerId, peer)
+    for (const addr of this.init.bootstrap) {
+      const peerId = addr.split('/p2p/')[1]
+      if (peerId != null) {
+        this.pinned.add(peerId)
+        this.known = rememberPeer(this.known, peerId, [addr.split('/p2p/')[0]], this.known.get(peerId)?.lastSeen ?? 0)
+      }
+    }
   }
 
   /** After libp2p has started: redial peers remembered from an earlier run, then keep the mesh connected. */
@@ -66,7 +75,7 @@ export class MeshDialer implements Startable {
     let dials = 0
     for (const peer of this.known.values()) {
       const state = this.dialState.get(peer.peerId)
-      if ((state?.failures ?? 0) >= MAX_FAILURES_BEFORE_FORGET) {
+      if ((state?.failures ?? 0) >= MAX_FAILURES_BEFORE_FORGET && !this.pinned.has(peer.peerId)) {
         this.known.delete(peer.peerId)
         this.dialState.delete(peer.peerId)
         this.schedulePersist()
@@ -125,7 +134,8 @@ export class MeshDialer implements Startable {
       this.dialState.delete(peerId)
     } catch (err: any) {
       this.counters.dialFailures++
-      this.dialState.set(peerId, dialFailed(this.dialState.get(peerId), Date.now(), this.init.redialMs, MAX_REDIAL_MS))
+      const cap = this.pinned.has(peerId) ? MAX_BOOTSTRAP_REDIAL_MS : MAX_REDIAL_MS
+      this.dialState.set(peerId, dialFailed(this.dialState.get(peerId), Date.now(), this.init.redialMs, cap))
       this.log('dial %s failed: %s', peerId, err?.message)
     } finally {
       this.dialing.delete(peerId)

@@ -73,7 +73,7 @@ export async function buildLibp2p (config: EdgeMeshConfig) {
         batching: config.batching,
         cacheDir: join(config.dataDir, 'models')
       }),
-      meshDialer: meshDialer({ dataDir: config.dataDir, maxConnections: config.maxConnections, redialMs: timings.redialMs, dialFilter }),
+      meshDialer: meshDialer({ dataDir: config.dataDir, maxConnections: config.maxConnections, redialMs: timings.redialMs, dialFilter, bootstrap: config.bootstrap }),
       api: controlApi({ host: config.apiHost, port: config.apiPort, role: config.role, name: config.name })
     }
   })
