@@ -16,6 +16,7 @@
  */
 import { DEFAULT_MAX_BODY_BYTES } from './constants.js'
 import { ControlApi } from './server.js'
+import type { ProcessHealthMonitor } from './process-health.js'
 import type { LoadView, LocalLoad } from '../gossip/types.js'
 import type { ModelRuntime } from '../model/types.js'
 import type { Offload } from '../offload/types.js'
@@ -43,6 +44,8 @@ export interface NodeInfo {
   role: string
   name: string
   startedAt: number
+  /** Memory and event-loop delay of this process (set while the API runs). */
+  health?: ProcessHealthMonitor
 }
 
 /** What the API reads. Optional parts add their routes only when present. */

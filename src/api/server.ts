@@ -1,6 +1,7 @@
 /** The HTTP server shell of the control API: routing, error mapping, lifecycle. */
 import { createServer } from 'node:http'
 import { PortInUseError } from '../errors.js'
+import { ProcessHealthMonitor } from './process-health.js'
 import { RouteNotFoundError, sendError } from './errors.js'
 import { capabilityMetrics } from './routes/capability-metrics.js'
 import { coreRoutes } from './routes/core.js'
@@ -23,7 +24,7 @@ export class ControlApi implements Startable {
 
   constructor (private readonly components: ControlApiComponents, private readonly init: Required<ControlApiInit>) {
     this.log = components.logger.forComponent('edge-mesh:api')
-    this.info = { role: init.role, name: init.name, startedAt: Date.now() }
+    this.info = { role: init.role, name: init.name, startedAt: Date.now(), health: new ProcessHealthMonitor() }
     this.routes.push(...coreRoutes(components, this.info, () => this.metricSources.flatMap(source => source())))
     this.routes.push(...dashboardRoutes(), ...eventsRoutes(components, this.info))
     this.routes.push(...inferRoutes(components, init.maxBodyBytes))
@@ -49,6 +50,7 @@ export class ControlApi implements Startable {
 
   async start (): Promise<void> {
     if (this.server != null) return
+    this.info.health?.start()
     const server = createServer((req, res) => { void this.dispatch(req, res) })
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: any) => {
@@ -69,6 +71,7 @@ export class ControlApi implements Startable {
     const server = this.server
     if (server == null) return
     this.server = undefined
+    this.info.health?.stop()
     server.closeAllConnections()
     await new Promise<void>(resolve => { server.close(() => { resolve() }) })
   }

@@ -4,6 +4,7 @@
  */
 import { optionalComponent } from '../optional-component.js'
 import type { ControlApiComponents, NodeInfo } from './index.js'
+import type { ProcessHealth } from './process-health.js'
 import type { LoadReport } from '../gossip/types.js'
 
 export interface PeerStatus {
@@ -26,6 +27,8 @@ export interface NodeStatus {
   startedAt: number
   /** Operating-system process id of the node. */
   pid: number
+  /** Memory and event-loop delay of the node's process. */
+  process: ProcessHealth
   load: LoadReport | null
   models: Array<{ id: string, name: string, parameters: number }>
   connections: number
@@ -33,6 +36,7 @@ export interface NodeStatus {
 }
 
 export function buildStatus (components: ControlApiComponents, info: NodeInfo, now: number): NodeStatus {
+  const health = info.health?.sample() ?? { rssBytes: process.memoryUsage().rss, heapUsedBytes: 0, eventLoopLagP50Ms: 0, eventLoopLagP99Ms: 0, eventLoopLagMaxMs: 0 }
   const { peerId, addressManager, connectionManager, loadView } = components
   const models = optionalComponent<ControlApiComponents['models']>(components, 'models')
   const connected = new Map<string, string[]>()
@@ -63,6 +67,7 @@ export function buildStatus (components: ControlApiComponents, info: NodeInfo, n
     uptimeMs: now - info.startedAt,
     startedAt: info.startedAt,
     pid: process.pid,
+    process: health,
     load: loadView.self() ?? null,
     models: (models?.list() ?? []).map(m => ({ id: m.id, name: m.name, parameters: m.parameters })),
     connections: connectionManager.getConnections().length,

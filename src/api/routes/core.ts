@@ -25,6 +25,8 @@ function coreMetrics (components: ControlApiComponents, info: NodeInfo): MetricF
     { name: 'edge_mesh_load_reports_received_total', help: 'Load reports accepted from peers.', type: 'counter', samples: [{ value: gossip.received }] },
     { name: 'edge_mesh_load_reports_rejected_total', help: 'Load reports rejected by the validator (malformed, oversized, far-future, unsigned).', type: 'counter', samples: [{ value: gossip.rejected }] },
     { name: 'edge_mesh_cpu_utilisation', help: 'This node\'s process CPU use as a fraction of the machine, last interval.', type: 'gauge', samples: [{ value: self?.cpu ?? 0 }] },
+    { name: 'edge_mesh_process_resident_memory_bytes', help: 'Resident memory of the node process.', type: 'gauge', samples: [{ value: status.process.rssBytes }] },
+    { name: 'edge_mesh_event_loop_lag_ms', help: 'Event-loop delay of the node process over the last 10-20 s.', type: 'gauge', samples: [{ labels: { quantile: '0.5' }, value: status.process.eventLoopLagP50Ms }, { labels: { quantile: '0.99' }, value: status.process.eventLoopLagP99Ms }] },
     { name: 'edge_mesh_models_loaded', help: 'Models this node can serve.', type: 'gauge', samples: [{ value: status.models.length }] }
   ]
 }
