@@ -8,14 +8,21 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { intFlag, parseFlags } from '../args.js'
-import { addressOn, loopbackAddress, startNodeProcess } from '../cluster.js'
+import { BIN_PATH, addressOn, loopbackAddress, startNodeProcess } from '../cluster.js'
 import { table } from '../output.js'
+import { startDemoTraffic } from '../demo-traffic.js'
+import { existsSync } from 'node:fs'
+import { dirname } from 'node:path'
+
+/** The repository (or installed package) root, where examples/ lives. */
+const REPO_ROOT = dirname(dirname(BIN_PATH))
+const EXAMPLE_MODEL = 'examples/models/mnist-mlp'
 import type { NodeProcess } from '../cluster.js'
 
 export const DEMO_HELP = `Usage: edge-mesh demo [--nodes N] [options]
 Start a laptop cluster of N nodes on this machine and keep it running until Ctrl-C.
   --nodes <n>          number of nodes (3)
-  --model <dir>        model every node serves (examples/models/mnist-mlp when present)
+  --model <dir>        model every node serves, repeatable (examples/models/mnist-mlp when present)
   --mdns               also discover by mDNS on the LAN (off: the nodes bootstrap from node-1 over loopback)
   --data-dir <dir>     keep the nodes' data here (a temporary folder, removed on exit)
   --preset <name>      timing preset for the nodes (local-test)
@@ -28,6 +35,7 @@ export async function runDemo (argv: string[]): Promise<void> {
   })
   if (values.help === true) { process.stdout.write(DEMO_HELP + '\n'); return }
   const count = intFlag('nodes', values.nodes, 1, 64) ?? 3
+  const models: string[] = values.model ?? (existsSync(join(REPO_ROOT, EXAMPLE_MODEL)) ? [join(REPO_ROOT, EXAMPLE_MODEL)] : [])
   const keepData = values['data-dir'] != null
   const root = values['data-dir'] ?? await mkdtemp(join(tmpdir(), 'edge-mesh-demo-'))
   const nodes: NodeProcess[] = []
@@ -56,7 +64,7 @@ export async function runDemo (argv: string[]): Promise<void> {
         '--listen', `/ip4/${host}/tcp/0`, '--data-dir', join(root, `node-${i + 1}`),
         ...(values.mdns === true ? [] : ['--no-mdns']),
         ...(i > 0 ? ['--bootstrap', addressOn(nodes[0], loopbackAddress(0))] : []),
-        ...(values.model ?? []).flatMap((m: string) => ['--model', m])
+        ...models.flatMap((m: string) => ['--model', m])
       ]
       const node = await startNodeProcess({ args, onStderr: line => { process.stderr.write(`[node-${i + 1}] ${line}\n`) } })
       nodes.push(node)
@@ -67,6 +75,14 @@ export async function runDemo (argv: string[]): Promise<void> {
     throw err
   }
   process.stdout.write('\n' + table(['NODE', 'PEER ID', 'CONTROL API / DASHBOARD'], nodes.map((n, i) => [`node-${i + 1}`, n.peerId, n.apiUrl])) + '\n')
-  process.stdout.write(`\nstatus of the mesh: edge-mesh status --api ${nodes[0].apiUrl}\nPress Ctrl-C to stop all nodes.\n`)
+  process.stdout.write(`\nstatus of the mesh: edge-mesh status --api ${nodes[0].apiUrl}\ndashboard: open ${nodes[0].apiUrl}/ in a browser\n`)
+  let stopTraffic = (): void => {}
+  const modelId = (await (await fetch(`${nodes[0].apiUrl}/status`)).json() as any).models?.[0]?.id
+  if (values.traffic !== false && modelId != null && existsSync(join(REPO_ROOT, 'examples/inputs/mnist-digit-7.json'))) {
+    process.stdout.write(`sending example inference traffic for ${modelId as string} (--no-traffic to stop it)\n`)
+    stopTraffic = startDemoTraffic({ nodes, modelId, inputsDir: join(REPO_ROOT, 'examples/inputs'), print: line => { if (!stopping) process.stdout.write(line + '\n') } })
+  }
+  process.stdout.write('Press Ctrl-C to stop all nodes.\n')
   await done
+  stopTraffic()
 }
