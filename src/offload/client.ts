@@ -34,10 +34,12 @@ import { DEFAULT_HEDGE_BUDGET_CONFIG, depositHedge, emptyHedgeBudget, withdrawHe
 import type { HedgeBudget, HedgeBudgetConfig } from './hedge.js'
 import { currentLatency, LatencyWindow, observeLatency } from './latency.js'
 import type { LatencyWindowInit, PeakEwma } from './latency.js'
-import { chooseCandidate, DEFAULT_SCHEDULER_CONFIG } from './scheduler.js'
+import { chooseByPolicy, INITIAL_POLICY_STATE } from './policy.js'
+import type { PolicyState, SchedulingPolicy } from './policy.js'
+import { DEFAULT_SCHEDULER_CONFIG } from './scheduler.js'
 import type { Candidate, Choice, SchedulerConfig } from './scheduler.js'
 import {
-  DEFAULT_DEADLINE_MS, DEFAULT_EWMA_TAU_MS, DEFAULT_HEDGE_MIN_SAMPLES, DEFAULT_HEDGING, DEFAULT_MAX_ATTEMPTS
+  DEFAULT_DEADLINE_MS, DEFAULT_EWMA_TAU_MS, DEFAULT_HEDGE_MIN_SAMPLES, DEFAULT_HEDGING, DEFAULT_MAX_ATTEMPTS, DEFAULT_SCHEDULING_POLICY
 } from './scheduler-constants.js'
 import type { AttemptRecord, InferOptions, InferResult, LocalInvoker, Preference, RemoteInvoker, ServedResult } from './types.js'
 import type { TensorData } from '../model/types.js'
@@ -56,6 +58,8 @@ export interface ClientConfig {
   /** Peak-EWMA time constant, ms. @default 10000 */
   ewmaTauMs: number
   backoff: BackoffConfig
+  /** Who chooses each attempt's candidate; `random` and `round-robin` are benchmark baselines. @default 'p2c' */
+  policy: SchedulingPolicy
   scheduler: SchedulerConfig
   latencyWindow: LatencyWindowInit
 }
@@ -122,6 +126,7 @@ export class OffloadClient {
   private readonly records = new WeakMap<Attempt, AttemptRecord>()
   private backoff: BackoffState = emptyBackoff()
   private budget: HedgeBudget = emptyHedgeBudget()
+  private policyState: PolicyState = INITIAL_POLICY_STATE
   private readonly counts: ClientCounters = { servedLocally: 0, servedRemotely: 0, failed: 0, hedges: 0, requests: 0, byPeer: {} }
 
   constructor (init: ClientInit) {
@@ -134,6 +139,7 @@ export class OffloadClient {
       hedgeBudget: DEFAULT_HEDGE_BUDGET_CONFIG,
       ewmaTauMs: DEFAULT_EWMA_TAU_MS,
       backoff: DEFAULT_BACKOFF_CONFIG,
+      policy: DEFAULT_SCHEDULING_POLICY,
       scheduler: DEFAULT_SCHEDULER_CONFIG,
       latencyWindow: {},
       ...init.config
@@ -275,9 +281,11 @@ export class OffloadClient {
     this.forget(now)
     const candidates = this.init.candidates(req.modelId)
     const latencyMs = new Map(candidates.map(c => [c.peerId, currentLatency(this.latency.get(c.peerId), now, this.config.ewmaTauMs, this.config.scheduler.priorLatencyMs)]))
-    return chooseCandidate(candidates, {
+    const { choice, state } = chooseByPolicy(this.config.policy, candidates, {
       latencyMs, outstanding: this.outstanding, backedOff: backedOffPeers(this.backoff, now), tried, prefer: req.prefer, config: this.config.scheduler
-    }, this.random)
+    }, this.random, this.policyState)
+    this.policyState = state
+    return choice
   }
 
   /** Drop backoff entries and latency estimates too old to matter, so state stays as small as the live mesh. */

@@ -57,8 +57,14 @@ export const DEFAULT_BATCHING = true
 /** Most rows (sum of the requests' leading dimensions) in one micro-batch. */
 export const DEFAULT_MAX_BATCH_SIZE = 16
 
-/** Longest the oldest request of a forming micro-batch waits for company, ms. */
-export const DEFAULT_MAX_BATCH_DELAY_MS = 2
+/**
+ * Longest the oldest request of a forming micro-batch waits for company while a
+ * slot is free, ms. The default 0 never delays a request: batches form from the
+ * requests that queue while every slot is busy (adaptive batching), so a lone
+ * request pays nothing and a saturated node still runs full batches. Raise it
+ * to also trade a little latency for fuller batches at moderate load.
+ */
+export const DEFAULT_MAX_BATCH_DELAY_MS = 0
 
 /** Service-time stretch factor that emulates a slower device (1 = native speed). */
 export const DEFAULT_SIMULATE_SLOWDOWN = 1

@@ -48,6 +48,7 @@
 import { createModelTransfer } from './model-transfer.js'
 import { OffloadService } from './offload.js'
 import type { LoadView, LocalLoad } from '../gossip/types.js'
+import type { SchedulingPolicy } from './policy.js'
 import type { ModelRuntime } from '../model/types.js'
 import type { AbortOptions, ComponentLogger, PeerId, Startable } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
@@ -55,6 +56,8 @@ import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 export * from './types.js'
 export { INFER_PROTOCOL, MODEL_PROTOCOL } from './constants.js'
 export { chooseCandidate, candidateCost } from './scheduler.js'
+export { chooseByPolicy, isSchedulingPolicy } from './policy.js'
+export type { PolicyState, SchedulingPolicy } from './policy.js'
 export type { Candidate, Choice, SchedulerStats, SchedulerConfig } from './scheduler.js'
 export type { OffloadService }
 
@@ -67,7 +70,7 @@ export interface OffloadInit {
   batching?: boolean
   /** Most rows in one micro-batch. @default 16 */
   maxBatchSize?: number
-  /** Longest a forming micro-batch waits for company, ms. @default 2 */
+  /** Longest a forming micro-batch waits for company while a slot is free, ms (0: adaptive batching from the queue). @default 0 */
   maxBatchDelayMs?: number
   /** Service-time stretch factor that emulates a slower device. @default 1 */
   simulateSlowdown?: number
@@ -83,6 +86,12 @@ export interface OffloadInit {
   maxAttempts?: number
   /** Hedge slow requests on a second candidate (at most 5 % of requests). @default true */
   hedging?: boolean
+  /**
+   * Who chooses where each attempt runs: `p2c` is the cost-based scheduler;
+   * `random` and `round-robin` are load-blind baselines for benchmarks.
+   * @default 'p2c'
+   */
+  policy?: SchedulingPolicy
   /** Directory of the on-disk model cache; none when unset (fetched models live in memory only). @default undefined */
   cacheDir?: string
   /** Byte bound of the on-disk model cache. @default 1 GiB */

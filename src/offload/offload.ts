@@ -10,7 +10,9 @@ import { DEFAULT_MODEL_TRANSFER_TIMEOUT_MS } from './constants.js'
 import { createModelEnsurer } from './ensure-model.js'
 import { createInferHandler } from './infer-handler.js'
 import { createRemoteInvoker } from './remote-invoker.js'
-import { DEFAULT_DEADLINE_MS, DEFAULT_HEDGING, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_CONCURRENT_FETCHES } from './scheduler-constants.js'
+import {
+  DEFAULT_DEADLINE_MS, DEFAULT_HEDGING, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_CONCURRENT_FETCHES, DEFAULT_SCHEDULING_POLICY
+} from './scheduler-constants.js'
 import { createInferenceEngine } from './server.js'
 import type { Candidate } from './scheduler.js'
 import type { EnsureModel } from './ensure-model.js'
@@ -70,7 +72,8 @@ export class OffloadService implements Offload, Startable {
       config: {
         defaultDeadlineMs: init.defaultDeadlineMs ?? DEFAULT_DEADLINE_MS,
         hedging: init.hedging ?? DEFAULT_HEDGING,
-        maxAttempts: init.maxAttempts ?? DEFAULT_MAX_ATTEMPTS
+        maxAttempts: init.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+        policy: init.policy ?? DEFAULT_SCHEDULING_POLICY
       }
     })
   }

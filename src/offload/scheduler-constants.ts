@@ -31,6 +31,12 @@ export const DEFAULT_CPU_WEIGHT = 0.5
  */
 export const DEFAULT_LOCAL_BIAS = 1.25
 
+/**
+ * How the client chooses where an attempt runs: `p2c`, the cost-based scheduler;
+ * `random` and `round-robin` are load-blind baselines for benchmarks.
+ */
+export const DEFAULT_SCHEDULING_POLICY = 'p2c'
+
 /** First backoff of a failed peer, ms; doubles with each further failure. */
 export const DEFAULT_BACKOFF_BASE_MS = 250
 

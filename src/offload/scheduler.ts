@@ -97,7 +97,7 @@ export interface SchedulerStats {
   config?: Partial<SchedulerConfig>
 }
 
-export type ChoiceReason = 'local-idle' | 'only' | 'p2c' | 'fetch' | 'fallback'
+export type ChoiceReason = 'local-idle' | 'only' | 'p2c' | 'fetch' | 'fallback' | 'random' | 'round-robin'
 
 export interface Choice {
   candidate: Candidate
@@ -157,15 +157,24 @@ function powerOfTwo (pool: Candidate[], cost: (c: Candidate) => number, random: 
 }
 
 /**
+ * The candidates an attempt may use, by preference, backoff and the peers this
+ * request already tried; `fallback` when only this node is left of a `remote`
+ * preference. Shared by every policy, so they differ only in the choice itself.
+ */
+export function eligibleCandidates (candidates: Candidate[], stats: SchedulerStats): { live: Candidate[], fallback: boolean } {
+  const usable = (c: Candidate): boolean => !stats.backedOff.has(c.peerId) && !stats.tried.has(c.peerId)
+  const { pool, fallback } = byPreference(candidates, stats.prefer ?? 'auto', usable)
+  return { live: eligible(pool, stats), fallback }
+}
+
+/**
  * Choose the candidate for the next attempt, or `undefined` when none is
  * eligible. Pure: the same inputs and random sequence give the same choice.
  */
 export function chooseCandidate (candidates: Candidate[], stats: SchedulerStats, random: Random): Choice | undefined {
   const config = { ...DEFAULT_SCHEDULER_CONFIG, ...stats.config }
   const cost = (c: Candidate): number => candidateCost(c, stats, config)
-  const usable = (c: Candidate): boolean => !stats.backedOff.has(c.peerId) && !stats.tried.has(c.peerId)
-  const { pool, fallback } = byPreference(candidates, stats.prefer ?? 'auto', usable)
-  const live = eligible(pool, stats)
+  const { live, fallback } = eligibleCandidates(candidates, stats)
   if (live.length === 0) return undefined
   const pick = (candidate: Candidate, reason: ChoiceReason): Choice =>
     ({ candidate, cost: cost(candidate), reason: fallback ? 'fallback' : live.length === 1 ? 'only' : reason })

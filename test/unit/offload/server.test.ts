@@ -108,11 +108,11 @@ describe('inference engine micro-batching', () => {
     expect(batched.engine.stats()).toMatchObject({ batches: 1, batchedRequests: 5 })
   })
 
-  it('batches requests that arrive within the default delay', async () => {
+  it('by default runs a request at once on a free slot and batches those that queue while the slot is busy', async () => {
     const h = harness({ capacity: 1 }, false)
-    const results = await Promise.all([0, 1].map(i => h.engine.invoke('double', [tensor(row(i))], opts)))
-    expect(results.map(r => r.batchSize)).toEqual([2, 2])
-    expect(h.runtime.calls).toEqual([2])
+    const results = await Promise.all([0, 1, 2].map(i => h.engine.invoke('double', [tensor(row(i))], opts)))
+    expect(results.map(r => r.batchSize)).toEqual([1, 2, 2])
+    expect(h.runtime.calls).toEqual([1, 2])
   })
 
   it('refuses a malformed request alone; the others still batch', async () => {
