@@ -114,6 +114,24 @@ export class RunNotFoundError extends EdgeMeshError {
   override name = 'RunNotFoundError'
 }
 
+/** A participant holds no local training data (or no virtual client with the asked index). */
+export class NoTrainingDataError extends EdgeMeshError {
+  static override readonly name = 'NoTrainingDataError'
+  override name = 'NoTrainingDataError'
+}
+
+/** A participant was asked to pull or push weights of a model version the coordinator no longer holds. */
+export class StaleVersionError extends EdgeMeshError {
+  static override readonly name = 'StaleVersionError'
+  override name = 'StaleVersionError'
+}
+
+/** A federated participant lost its connection while a round waited for it. */
+export class PeerDisconnectedError extends EdgeMeshError {
+  static override readonly name = 'PeerDisconnectedError'
+  override name = 'PeerDisconnectedError'
+}
+
 /** The node is not running (not started yet, or already stopped). */
 export class NotStartedError extends EdgeMeshError {
   static override readonly name = 'NotStartedError'

@@ -7,6 +7,7 @@ import { capabilityMetrics } from './routes/capability-metrics.js'
 import { coreRoutes } from './routes/core.js'
 import { dashboardRoutes } from './routes/dashboard.js'
 import { eventsRoutes } from './routes/events.js'
+import { federatedRoutes } from './routes/federated.js'
 import { inferRoutes } from './routes/infer.js'
 import type { ControlApiComponents, ControlApiInit, NodeInfo, Route } from './index.js'
 import type { MetricFamily } from './metrics.js'
@@ -28,6 +29,7 @@ export class ControlApi implements Startable {
     this.routes.push(...coreRoutes(components, this.info, () => this.metricSources.flatMap(source => source())))
     this.routes.push(...dashboardRoutes(), ...eventsRoutes(components, this.info))
     this.routes.push(...inferRoutes(components, init.maxBodyBytes))
+    this.routes.push(...federatedRoutes(components, init.maxBodyBytes))
     this.metricSources.push(() => capabilityMetrics(components))
   }
 

@@ -5,6 +5,8 @@ import { SEED_HELP, START_HELP, runNode } from './commands/start.js'
 import { INFER_HELP, runInfer } from './commands/infer.js'
 import { KEYGEN_HELP, runKeygen } from './commands/keygen.js'
 import { STATUS_HELP, runStatus } from './commands/status.js'
+import { TRAIN_HELP, runTrain } from './commands/train.js'
+import { EXPERIMENT_HELP, runExperiment } from './commands/experiment.js'
 
 interface Command {
   summary: string
@@ -18,6 +20,8 @@ const COMMANDS: Record<string, Command> = {
   status: { summary: 'show a node, its peers and their load', help: STATUS_HELP, run: runStatus },
   demo: { summary: 'start a laptop cluster of N nodes on this machine', help: DEMO_HELP, run: runDemo },
   infer: { summary: 'run an inference on the mesh through a node', help: INFER_HELP, run: runInfer },
+  train: { summary: 'start a federated run on the mesh and follow it (train status: list runs)', help: TRAIN_HELP, run: runTrain },
+  experiment: { summary: 'MNIST federated experiment, simulated or on local node processes', help: EXPERIMENT_HELP, run: runExperiment },
   keygen: { summary: 'write a key for a private mesh', help: KEYGEN_HELP, run: runKeygen }
 }
 

@@ -52,7 +52,8 @@ export const NODE_FLAGS_HELP = `Node options:
   --max-queue <n>             queued requests before answering busy (32)
   --simulate-slowdown <x>     stretch service time by x to emulate a slower device (1)
   --no-batching               turn off dynamic micro-batching of concurrent requests (on)
-  --data <spec>               local training data: a directory, mnist:<k>/<n> or mnist:<k>/<n>:noniid
+  --data <spec>               local training data: a directory, mnist:<k>/<n>[:iid|:noniid|:dirichlet=<a>][:seed=<s>],
+                              or a comma-separated list of them (one virtual client each)
   --mesh-key <file>           private mesh: only nodes with this key (edge-mesh keygen) can connect
   --allow-peers <file>        only these peer ids (one per line) may connect
   --dial-ranges <cidr>        only dial gossiped addresses in these blocks, repeatable (any)

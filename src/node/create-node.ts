@@ -15,6 +15,7 @@ import { createLibp2p } from 'libp2p'
 import { join } from 'node:path'
 import { controlApi } from '../api/index.js'
 import { discoveryModules, meshDialer } from '../discovery/index.js'
+import { federated } from '../federated/service.js'
 import { loadGossip, localLoad } from '../gossip/index.js'
 import { models } from '../model/index.js'
 import { offload } from '../offload/index.js'
@@ -73,6 +74,7 @@ export async function buildLibp2p (config: EdgeMeshConfig) {
         batching: config.batching,
         cacheDir: join(config.dataDir, 'models')
       }),
+      federated: federated({ data: config.data, dataDir: config.dataDir, role: config.role }),
       meshDialer: meshDialer({ dataDir: config.dataDir, maxConnections: config.maxConnections, redialMs: timings.redialMs, dialFilter, bootstrap: config.bootstrap }),
       api: controlApi({ host: config.apiHost, port: config.apiPort, role: config.role, name: config.name })
     }

@@ -85,3 +85,11 @@ export function splitOutputs (outputs: TensorData[], rowsPerRequest: number[]): 
     })
   })
 }
+
+/** Rows `start` to `end` of every input, as views (no copy). */
+export function sliceRows (inputs: TensorData[], start: number, end: number): TensorData[] {
+  return inputs.map(t => {
+    const perRow = t.shape[0] === 0 ? 0 : t.data.length / t.shape[0]
+    return { dtype: t.dtype, shape: [end - start, ...t.shape.slice(1)], data: t.data.subarray(start * perRow, end * perRow) }
+  })
+}

@@ -89,3 +89,18 @@ export const DEFAULT_MODEL_MAX_OUTBOUND_STREAMS = 4
 
 /** Byte bound of the on-disk model cache (1 GiB); least recently used models are evicted. */
 export const DEFAULT_MODEL_CACHE_BYTES = 1024 * 1024 * 1024
+
+/** A request or batch larger than this many rows is run in chunks, yielding between them. */
+export const MAX_ROWS_PER_PREDICT = 64
+
+/** Request bytes one peer may have in flight on `/edge-mesh/infer/1.0.0` at once (announced frame lengths). */
+export const DEFAULT_MAX_PEER_INFLIGHT_BYTES = 16 * 1024 * 1024
+
+/** Time a caller has to deliver its request frame after opening a stream, ms. */
+export const DEFAULT_REQUEST_READ_TIMEOUT_MS = 5000
+
+/** A peer that sends this many malformed infer frames within `MALFORMED_WINDOW_MS` is banned. */
+export const MAX_MALFORMED_PER_WINDOW = 20
+export const MALFORMED_WINDOW_MS = 10_000
+/** How long an abusive peer stays banned, ms. */
+export const ABUSE_BAN_MS = 10 * 60_000

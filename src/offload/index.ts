@@ -104,7 +104,7 @@ export interface OffloadInit {
 export interface OffloadComponents {
   peerId: PeerId
   registrar: Pick<Registrar, 'handle' | 'unhandle'>
-  connectionManager: Pick<ConnectionManager, 'openStream'>
+  connectionManager: Pick<ConnectionManager, 'openStream' | 'closeConnections'>
   logger: ComponentLogger
   models: ModelRuntime
   loadView: LoadView

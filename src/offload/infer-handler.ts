@@ -9,12 +9,12 @@
  * past its own stream.
  */
 import { logger } from '@libp2p/logger'
-import { AbortError, DeadlineExceededError } from '../errors.js'
+import { AbortError, DeadlineExceededError, PeerBusyError } from '../errors.js'
 import { FrameReader, writeFrame } from '../wire/framing.js'
 import { decodeRequest, encodeError, encodeResult, peekRequestId } from './codec.js'
 import {
   DEFAULT_INFER_MAX_INBOUND_STREAMS, DEFAULT_INFER_MAX_OUTBOUND_STREAMS, DEFAULT_INFER_STREAM_TIMEOUT_MS,
-  DEFAULT_MAX_INFER_FRAME_BYTES, INFER_PROTOCOL
+  DEFAULT_MAX_INFER_FRAME_BYTES, DEFAULT_MAX_PEER_INFLIGHT_BYTES, MALFORMED_WINDOW_MS, MAX_MALFORMED_PER_WINDOW, DEFAULT_REQUEST_READ_TIMEOUT_MS, INFER_PROTOCOL
 } from './constants.js'
 import type { LocalInvoker } from './types.js'
 import type { Uint8ArrayList } from '../wire/framing.js'
@@ -23,8 +23,8 @@ import type { Registrar } from '@libp2p/interface-internal'
 
 const log = logger('edge-mesh:offload:infer-handler')
 
-/** Errors of a peer's bytes that deserve an error frame rather than a bare abort. */
-const WIRE_ERRORS = new Set(['InvalidMessageError', 'MessageTooLargeError', 'ProtocolError'])
+/** Errors of a peer's bytes (or its budget) that deserve an error frame rather than a bare abort. */
+const WIRE_ERRORS = new Set(['InvalidMessageError', 'MessageTooLargeError', 'ProtocolError', 'PeerBusyError'])
 
 export interface InferHandlerInit {
   /** Largest request frame accepted (and response frame sent), bytes. @default 8 MiB */
@@ -35,12 +35,21 @@ export interface InferHandlerInit {
   maxInboundStreams?: number
   /** @default 64 */
   maxOutboundStreams?: number
+  /** Request bytes one peer may have in flight at once; a frame beyond it is answered busy at once. @default 16 MiB */
+  maxPeerInflightBytes?: number
+  /** Time a caller has to deliver its request frame, ms. @default 5000 */
+  requestReadTimeoutMs?: number
 }
 
 export interface InferHandlerComponents {
   registrar: Pick<Registrar, 'handle' | 'unhandle'>
   /** The node's execution engine. */
   engine: LocalInvoker
+  /**
+   * Called once a peer has sent `MAX_MALFORMED_PER_WINDOW` malformed frames
+   * within `MALFORMED_WINDOW_MS` (honest peers send none): the service bans it.
+   */
+  onAbuse?(peerId: string): void
 }
 
 /** Counters of the handler. */
@@ -55,6 +64,8 @@ export interface InferHandlerStats {
   malformed: number
   /** Streams aborted (timeout, reset, write failure). */
   aborted: number
+  /** Peers reported for sending too many malformed frames. */
+  abusers: number
 }
 
 export class InferHandler implements Startable {
@@ -62,14 +73,23 @@ export class InferHandler implements Startable {
   private readonly timeoutMs: number
   private readonly maxInboundStreams: number
   private readonly maxOutboundStreams: number
+  private readonly maxPeerInflightBytes: number
+  private readonly requestReadTimeoutMs: number
+  /** Announced request bytes in flight, per peer. */
+  private readonly inflight = new Map<string, number>()
+  /** Malformed frames per peer in the current window. */
+  private malformedByPeer = new Map<string, number>()
+  private windowStartedAt = 0
   private started = false
-  private readonly counters: InferHandlerStats = { streams: 0, served: 0, errorReplies: 0, malformed: 0, aborted: 0 }
+  private readonly counters: InferHandlerStats = { streams: 0, served: 0, errorReplies: 0, malformed: 0, aborted: 0, abusers: 0 }
 
   constructor (private readonly components: InferHandlerComponents, init: InferHandlerInit = {}) {
     this.maxFrameBytes = init.maxFrameBytes ?? DEFAULT_MAX_INFER_FRAME_BYTES
     this.timeoutMs = init.timeoutMs ?? DEFAULT_INFER_STREAM_TIMEOUT_MS
     this.maxInboundStreams = init.maxInboundStreams ?? DEFAULT_INFER_MAX_INBOUND_STREAMS
     this.maxOutboundStreams = init.maxOutboundStreams ?? DEFAULT_INFER_MAX_OUTBOUND_STREAMS
+    this.maxPeerInflightBytes = init.maxPeerInflightBytes ?? DEFAULT_MAX_PEER_INFLIGHT_BYTES
+    this.requestReadTimeoutMs = Math.min(init.requestReadTimeoutMs ?? DEFAULT_REQUEST_READ_TIMEOUT_MS, this.timeoutMs)
   }
 
   isStarted (): boolean {
@@ -99,16 +119,24 @@ export class InferHandler implements Startable {
   readonly handle = async (stream: Stream, connection?: Connection): Promise<void> => {
     this.counters.streams++
     const startedAt = performance.now()
-    const timeout = AbortSignal.timeout(this.timeoutMs)
-    const onTimeout = (): void => { stream.abort(new DeadlineExceededError(`infer stream open longer than ${this.timeoutMs} ms`)) }
-    timeout.addEventListener('abort', onTimeout, { once: true })
+    // A timer cleared when the stream is done, not AbortSignal.timeout: that one lives for
+    // timeoutMs whatever happens and keeps the finished stream (held by the listeners its
+    // writes left on the signal) alive with it, so a flood of short streams piled up in memory.
+    const timeout = new AbortController()
+    const timer = setTimeout(() => {
+      const err = new DeadlineExceededError(`infer stream open longer than ${this.timeoutMs} ms`)
+      timeout.abort(err)
+      stream.abort(err)
+    }, this.timeoutMs)
     // A caller that resets the stream no longer wants the answer: drop its request.
     const gone = new AbortController()
     const onClose = (): void => { gone.abort(new AbortError('stream closed by the caller')) }
     stream.addEventListener('close', onClose, { once: true })
-    const signal = AbortSignal.any([timeout, gone.signal])
+    const signal = AbortSignal.any([timeout.signal, gone.signal])
+    const peer = connection?.remotePeer.toString() ?? ''
+    const budget = { reserved: 0 }
     try {
-      const reply = await this.answer(stream, signal, startedAt)
+      const reply = await this.answer(stream, signal, startedAt, peer, budget)
       await writeFrame(stream, reply, { signal })
       await stream.close({ signal })
     } catch (err: any) {
@@ -116,25 +144,53 @@ export class InferHandler implements Startable {
       log.error('infer stream from %p failed: %e', connection?.remotePeer, err)
       if (stream.status === 'open') stream.abort(err instanceof Error ? err : new Error(String(err)))
     } finally {
-      timeout.removeEventListener('abort', onTimeout)
+      clearTimeout(timer)
       stream.removeEventListener('close', onClose)
+      this.release(peer, budget.reserved)
     }
   }
 
+  /** Reserve a frame's announced length against the peer's budget, or refuse it. */
+  private reserve (peer: string, length: number, budget: { reserved: number }): void {
+    const used = this.inflight.get(peer) ?? 0
+    if (used + length > this.maxPeerInflightBytes) {
+      throw new PeerBusyError(`more than ${this.maxPeerInflightBytes} request bytes in flight from this peer`)
+    }
+    this.inflight.set(peer, used + length)
+    budget.reserved += length
+  }
+
+  private release (peer: string, bytes: number): void {
+    if (bytes === 0) return
+    const left = (this.inflight.get(peer) ?? 0) - bytes
+    if (left <= 0) this.inflight.delete(peer)
+    else this.inflight.set(peer, left)
+  }
+
   /** The reply frame for a stream: a result, or an error frame for any failure the peer should hear about. */
-  private async answer (stream: Stream, signal: AbortSignal, startedAt: number): Promise<Uint8Array | Uint8ArrayList> {
+  private async answer (stream: Stream, signal: AbortSignal, startedAt: number, peer: string, budget: { reserved: number }): Promise<Uint8Array | Uint8ArrayList> {
     let frame: Uint8Array
+    // A stream that does not deliver its request in time is dropped early, so a
+    // silent peer cannot hold buffers for the whole stream timeout.
+    const readTimer = setTimeout(() => {
+      stream.abort(new DeadlineExceededError(`no request frame within ${this.requestReadTimeoutMs} ms`))
+    }, this.requestReadTimeoutMs)
     try {
-      frame = await new FrameReader(stream, { maxFrameBytes: this.maxFrameBytes }).expect('the request')
+      frame = await new FrameReader(stream, {
+        maxFrameBytes: this.maxFrameBytes,
+        onLength: (length) => { this.reserve(peer, length, budget) }
+      }).expect('the request')
     } catch (err: any) {
       if (signal.aborted || !WIRE_ERRORS.has(err?.name)) throw err
-      return this.malformed(0n, err)
+      return this.malformed(0n, err, err?.name === 'PeerBusyError' ? undefined : peer)
+    } finally {
+      clearTimeout(readTimer)
     }
     let request
     try {
       request = decodeRequest(frame, { maxFrameBytes: this.maxFrameBytes })
     } catch (err) {
-      return this.malformed(peekRequestId(frame), err)
+      return this.malformed(peekRequestId(frame), err, peer)
     }
     try {
       const left = this.timeoutMs - (performance.now() - startedAt)
@@ -150,11 +206,27 @@ export class InferHandler implements Startable {
     }
   }
 
-  private malformed (requestId: bigint, err: unknown): Uint8Array {
+  private malformed (requestId: bigint, err: unknown, abuser?: string): Uint8Array {
     this.counters.malformed++
     this.counters.errorReplies++
     log('malformed request: %e', err)
+    if (abuser != null && abuser !== '') this.countAbuse(abuser)
     return encodeError(requestId, err)
+  }
+
+  /** Count a malformed frame against its sender; report the sender once it crosses the limit. */
+  private countAbuse (peer: string): void {
+    const now = performance.now()
+    if (now - this.windowStartedAt > MALFORMED_WINDOW_MS) {
+      this.malformedByPeer = new Map()
+      this.windowStartedAt = now
+    }
+    const count = (this.malformedByPeer.get(peer) ?? 0) + 1
+    this.malformedByPeer.set(peer, count)
+    if (count === MAX_MALFORMED_PER_WINDOW) {
+      this.counters.abusers++
+      this.components.onAbuse?.(peer)
+    }
   }
 }
 

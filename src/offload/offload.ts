@@ -3,10 +3,12 @@
  * handler, the remote invoker, model transfer and the client's attempt loop.
  * See `index.ts` for the public documentation.
  */
+import { peerIdFromString } from '@libp2p/peer-id'
 import { NotStartedError } from '../errors.js'
+import { optionalComponent } from '../optional-component.js'
 import { announcers, buildCandidates } from './candidates.js'
 import { OffloadClient } from './client.js'
-import { DEFAULT_MODEL_TRANSFER_TIMEOUT_MS } from './constants.js'
+import { ABUSE_BAN_MS, DEFAULT_MODEL_TRANSFER_TIMEOUT_MS } from './constants.js'
 import { createModelEnsurer } from './ensure-model.js'
 import { createInferHandler } from './infer-handler.js'
 import { createRemoteInvoker } from './remote-invoker.js'
@@ -21,6 +23,7 @@ import type { OffloadComponents, OffloadInit, ModelTransfer } from './index.js'
 import type { InferenceEngine } from './server.js'
 import type { InferOptions, InferResult, LocalInvoker, Offload, OffloadStats } from './types.js'
 import type { TensorData } from '../model/types.js'
+import type { PeerBans } from '../trust/index.js'
 import type { Logger, Startable } from '@libp2p/interface'
 
 export class OffloadService implements Offload, Startable {
@@ -57,7 +60,7 @@ export class OffloadService implements Offload, Startable {
       maxConcurrent: DEFAULT_MAX_CONCURRENT_FETCHES,
       stopSignal: () => this.shutdown.signal
     })
-    this.handler = createInferHandler({ registrar: components.registrar, engine: this.serving }, {
+    this.handler = createInferHandler({ registrar: components.registrar, engine: this.serving, onAbuse: (peer) => { this.banAbuser(peer) } }, {
       maxFrameBytes: init.maxFrameBytes,
       timeoutMs: init.streamTimeoutMs,
       maxInboundStreams: init.maxInboundStreams
@@ -89,6 +92,15 @@ export class OffloadService implements Offload, Startable {
     this.log('fetching model %s to serve a peer', modelId)
     await this.ensure(modelId, options)
     return this.engine.invoke(modelId, inputs, { ...options, deadlineMs: Math.floor(options.deadlineMs - (performance.now() - startedAt)) })
+  }
+
+  /** A peer that keeps sending malformed frames: ban it in the connection gater and hang up on it. */
+  private banAbuser (peer: string): void {
+    this.log('banning %s for %d ms: too many malformed infer frames', peer, ABUSE_BAN_MS)
+    optionalComponent<PeerBans>(this.components, 'trust')?.ban(peer, ABUSE_BAN_MS)
+    try {
+      void this.components.connectionManager.closeConnections(peerIdFromString(peer)).catch(() => {})
+    } catch {}
   }
 
   private candidates (modelId: string): Candidate[] {

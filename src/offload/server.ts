@@ -17,10 +17,11 @@
  */
 import { logger } from '@libp2p/logger'
 import { AbortError, DeadlineExceededError, InvalidConfigError, ModelNotFoundError, NotStartedError, PeerBusyError } from '../errors.js'
-import { batchKey, concatInputs, splitOutputs, validateInputs } from './batcher.js'
+import { batchKey, concatInputs, sliceRows, splitOutputs, validateInputs } from './batcher.js'
 import {
   DEFAULT_BATCHING, DEFAULT_CAPACITY, DEFAULT_MAX_BATCH_DELAY_MS, DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_QUEUE,
-  DEFAULT_SIMULATE_SLOWDOWN
+  DEFAULT_SIMULATE_SLOWDOWN,
+  MAX_ROWS_PER_PREDICT
 } from './constants.js'
 import { RequestQueue, selectBatch } from './queue.js'
 import type { Queued } from './queue.js'
@@ -247,10 +248,26 @@ export class InferenceEngine implements Startable {
     this.reportLoad()
   }
 
+  /**
+   * Run `predict` at most `MAX_ROWS_PER_PREDICT` rows at a time, yielding to the
+   * event loop between chunks, so a huge request never blocks the node (and
+   * the requests of everyone else) for long.
+   */
+  private async predictInChunks (modelId: string, inputs: TensorData[]): Promise<TensorData[]> {
+    const rows = inputs[0]?.shape[0] ?? 0
+    if (rows <= MAX_ROWS_PER_PREDICT) return await this.components.runtime.predict(modelId, inputs)
+    const parts: TensorData[][] = []
+    for (let start = 0; start < rows; start += MAX_ROWS_PER_PREDICT) {
+      if (start > 0) await new Promise(resolve => setImmediate(resolve))
+      parts.push(await this.components.runtime.predict(modelId, sliceRows(inputs, start, Math.min(rows, start + MAX_ROWS_PER_PREDICT))))
+    }
+    return concatInputs(parts)
+  }
+
   /** Run `predict`, then hold the slot for the emulated slowdown; returns outputs and service time. */
   private async predict (modelId: string, inputs: TensorData[]): Promise<{ outputs: TensorData[], computeMs: number }> {
     const start = performance.now()
-    const outputs = await this.components.runtime.predict(modelId, inputs)
+    const outputs = await this.predictInChunks(modelId, inputs)
     const computeMs = performance.now() - start
     await stretch((this.settings.simulateSlowdown - 1) * computeMs)
     return { outputs, computeMs: computeMs * this.settings.simulateSlowdown }

@@ -8,6 +8,15 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { InvalidConfigError } from '../errors.js'
 import type { ConnectionGater, PeerId } from '@libp2p/interface'
 
+/** Most peers banned at once; the oldest ban is dropped beyond it. */
+const MAX_BANS = 1024
+
+/** Temporary bans of abusive peers, enforced in the connection gater. */
+export interface PeerBans {
+  ban(peerId: string, ms: number): void
+  isBanned(peerId: string): boolean
+}
+
 /** Read a file of peer ids: one per line, `#` starts a comment. */
 export function readAllowList (path: string): Set<string> {
   let text: string
@@ -33,17 +42,38 @@ export function readAllowList (path: string): Set<string> {
  * The admission policy of a node: its connection gater and what it refused.
  * Registered as the `trust` service so status and metrics can read `stats()`.
  */
-export class AdmissionPolicy {
+export class AdmissionPolicy implements PeerBans {
   private refused = 0
+  private bansIssued = 0
+  /** Temporarily banned peers and when their ban ends (ms since the epoch). */
+  private readonly bans = new Map<string, number>()
 
   constructor (private readonly allowed?: ReadonlySet<string>) {}
 
   readonly [Symbol.toStringTag] = 'edge-mesh:admission-policy'
 
+  /** Refuse `peerId` for `ms` (a peer that abused a protocol); callers also close its connections. */
+  ban (peerId: string, ms: number): void {
+    if (this.bans.size >= MAX_BANS) this.bans.delete(this.bans.keys().next().value as string)
+    this.bans.set(peerId, Date.now() + ms)
+    this.bansIssued++
+  }
+
+  isBanned (peerId: string): boolean {
+    const until = this.bans.get(peerId)
+    if (until == null) return false
+    if (until > Date.now()) return true
+    this.bans.delete(peerId)
+    return false
+  }
+
   private readonly deny = (peer: PeerId): boolean => {
-    if (this.allowed == null || this.allowed.has(peer.toString())) return false
-    this.refused++
-    return true
+    const id = peer.toString()
+    if (this.isBanned(id) || (this.allowed != null && !this.allowed.has(id))) {
+      this.refused++
+      return true
+    }
+    return false
   }
 
   /** The libp2p connection gater enforcing the allow-list (admits everyone without one). */
@@ -56,7 +86,7 @@ export class AdmissionPolicy {
     }
   }
 
-  stats (): { refused: number, allowListSize: number | null } {
-    return { refused: this.refused, allowListSize: this.allowed?.size ?? null }
+  stats (): { refused: number, allowListSize: number | null, bansIssued: number } {
+    return { refused: this.refused, allowListSize: this.allowed?.size ?? null, bansIssued: this.bansIssued }
   }
 }

@@ -13,5 +13,6 @@
  */
 export { generateMeshKey, writeMeshKey, readMeshKey, meshServiceTag, KEY_HEADER } from './mesh-key.js'
 export { readAllowList, AdmissionPolicy } from './allow-list.js'
+export type { PeerBans } from './allow-list.js'
 export { dialRangeFilter } from './dial-ranges.js'
 export type { AddressFilter } from './dial-ranges.js'

@@ -20,6 +20,12 @@ export const DEFAULT_MAX_FRAME_BYTES = 8 * 1024 * 1024
 export interface FrameReadOptions {
   /** Largest frame payload accepted, in bytes. @default 8 MiB */
   maxFrameBytes?: number
+  /**
+   * Called with each frame's announced length as soon as its prefix is read,
+   * before any of its payload is buffered; throwing refuses the frame (a
+   * per-peer memory budget, for example).
+   */
+  onLength?(length: number): void
 }
 
 /** Translate the decoder's errors into edge-mesh's named errors. */
@@ -44,7 +50,7 @@ function toFramingError (err: any): Error {
 export async function * readFrames (source: AsyncIterable<Uint8Array | Uint8ArrayList>, options: FrameReadOptions = {}): AsyncGenerator<Uint8ArrayList> {
   const maxDataLength = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES
   try {
-    yield * pipe(source, (src) => lp.decode(src, { maxDataLength }))
+    yield * pipe(source, (src) => lp.decode(src, { maxDataLength, onLength: options.onLength }))
   } catch (err) {
     throw toFramingError(err)
   }

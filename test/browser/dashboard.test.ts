@@ -151,7 +151,7 @@ describe.skipIf(!HAS_CHROMIUM)('the live dashboard in headless Chromium', () => 
     const res = await fetch(`${nodes[0].apiUrl}/federated/runs`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: s.models[0]?.id, rounds: FED_ROUNDS, strategy: 'fedavg', minParticipants: 2, fraction: 1 })
+      body: JSON.stringify({ model: s.models[0]?.id, rounds: FED_ROUNDS, strategy: 'fedavg', minParticipants: 2, fraction: 1, epochs: 1, batchSize: 20, learningRate: 0.1, waitForClients: 2 })
     })
     if (res.status === 404) { ctx.skip('POST /federated/runs is not routed yet (federated service not wired): federated part not run') }
     expect(res.status).toBeLessThan(300)

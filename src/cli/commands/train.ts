@@ -1,0 +1,149 @@
+/** `edge-mesh train`: start a federated run through a node and follow it round by round; `train status`. */
+import { intFlag, numberFlag, parseFlags } from '../args.js'
+import { DEFAULT_API_URL, callApi } from '../api-client.js'
+import { UsageError } from '../errors.js'
+import { shortId, table } from '../output.js'
+import type { RoundSummary, RunSummary } from '../../federated/service-types.js'
+
+export const TRAIN_HELP = `Usage: edge-mesh train --rounds R [options]
+       edge-mesh train status [<run id>] [--json]
+Start a federated run on the mesh (coordinated by a seed when one is connected,
+else by the node asked) and show its progress round by round.
+  --rounds <R>               rounds to run (5)
+  --epochs <E>               local epochs per round (1)
+  --batch <B>                local batch size, 0 = all local data (10)
+  --lr <x>                   learning rate (0.05)
+  --fraction <C>             fraction of clients asked per round (0.1)
+  --min-participants <n>     fewest updates a round aggregates (2)
+  --deadline <ms>            per-round deadline (60000)
+  --strategy <name>          fedavg|fedsgd|fedmedian|trimmed-mean|krum (fedavg)
+  --proximal-mu <mu>         FedProx proximal term (0)
+  --model <id>               content id of the base model (a fresh 784-200-200-10 MLP)
+  --seed <s>                 seed of sampling and initialisation (0)
+  --wait-for-clients <n>     clients to wait for before round 1 (min participants)
+  --api <url>                control API of the node to ask (${DEFAULT_API_URL})
+  --no-wait                  print the run id and return at once
+  --json                     (status) print raw JSON`
+
+const POLL_MS = 500
+
+function apiOf (values: Record<string, any>): string {
+  return values.api ?? process.env.EDGE_MESH_API ?? DEFAULT_API_URL
+}
+
+/** One plain progress line for a round. */
+export function roundLine (r: RoundSummary, rounds: number): string {
+  return `round ${r.round}/${rounds}  participants ${r.participants}  failures ${r.failures}  accuracy ${r.accuracy.toFixed(3)}  loss ${r.loss.toFixed(2)}  global ${r.globalModelId.slice(0, 15)}…`
+}
+
+function bar (done: number, total: number, width = 20): string {
+  const filled = Math.round(width * Math.min(1, done / Math.max(1, total)))
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`
+}
+
+/**
+ * Poll a run until it ends, calling `onRound` once per new round; returns the
+ * final summary. A run not known yet (gossip still on its way) is retried for 30 s.
+ */
+export async function followRun (api: string, id: string, onRound: (r: RoundSummary, run: RunSummary) => void, signal?: AbortSignal): Promise<RunSummary> {
+  let shown = 0
+  const unknownUntil = Date.now() + 30_000
+  for (;;) {
+    signal?.throwIfAborted()
+    let run: RunSummary | undefined
+    try {
+      run = await callApi(api, `/federated/runs/${encodeURIComponent(id)}`)
+    } catch (err: any) {
+      if (err?.name !== 'RunNotFoundError' || Date.now() > unknownUntil) throw err
+    }
+    if (run !== undefined) {
+      for (const r of run.history.filter((h) => h.round > shown).sort((a, b) => a.round - b.round)) {
+        onRound(r, run)
+        shown = r.round
+      }
+      if (run.state !== 'running') return run
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS))
+  }
+}
+
+/** Print progress: a rewritten one-line bar on a TTY, plain lines otherwise. */
+export function progressPrinter (tty: boolean): { round: (r: RoundSummary, run: RunSummary) => void, done: () => void } {
+  return {
+    round: (r, run) => {
+      if (tty) process.stdout.write(`\r${bar(r.round, run.rounds)} ${roundLine(r, run.rounds)}\x1b[K`)
+      else process.stdout.write(roundLine(r, run.rounds) + '\n')
+    },
+    done: () => { if (tty) process.stdout.write('\n') }
+  }
+}
+
+function specFrom (values: Record<string, any>): Record<string, unknown> {
+  const spec: Record<string, unknown> = {
+    rounds: intFlag('rounds', values.rounds, 1, 100_000) ?? 5,
+    epochs: intFlag('epochs', values.epochs, 1, 1000),
+    batchSize: intFlag('batch', values.batch, 0, 1_000_000),
+    learningRate: numberFlag('lr', values.lr, 1e-9, 100),
+    fraction: numberFlag('fraction', values.fraction, 1e-9, 1),
+    minParticipants: intFlag('min-participants', values['min-participants'], 1, 100_000),
+    roundDeadlineMs: intFlag('deadline', values.deadline, 100, 86_400_000),
+    strategy: values.strategy ?? 'fedavg',
+    proximalMu: numberFlag('proximal-mu', values['proximal-mu'], 0, 1e6),
+    model: values.model,
+    seed: intFlag('seed', values.seed, 0, 0xFFFFFFFF),
+    waitForClients: intFlag('wait-for-clients', values['wait-for-clients'], 0, 100_000)
+  }
+  for (const k of Object.keys(spec)) if (spec[k] === undefined) delete spec[k]
+  return spec
+}
+
+function finalLine (run: RunSummary): string {
+  const last = run.history.at(-1)
+  const head = `run ${run.id} ${run.state} after ${run.completedRounds}/${run.rounds} rounds`
+  const acc = last === undefined ? '' : `, accuracy ${last.accuracy.toFixed(3)}`
+  const err = run.error === undefined ? '' : ` (${run.error.name}: ${run.error.message})`
+  return `${head}${acc}${err}\nglobal model ${run.globalModelId}`
+}
+
+async function runStatus (argv: string[]): Promise<void> {
+  const { values, positionals } = parseFlags(argv, { api: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true)
+  if (values.help === true) { process.stdout.write(TRAIN_HELP + '\n'); return }
+  const api = apiOf(values)
+  if (positionals.length > 1) throw new UsageError('train status takes at most one run id')
+  const id = positionals[0]
+  const body = id === undefined ? await callApi(api, '/federated/runs') : await callApi(api, `/federated/runs/${encodeURIComponent(id)}`)
+  if (values.json === true) { process.stdout.write(JSON.stringify(body, null, 2) + '\n'); return }
+  if (id !== undefined) {
+    const run = body as RunSummary
+    process.stdout.write([...run.history.map((r) => roundLine(r, run.rounds)), finalLine(run)].join('\n') + '\n')
+    return
+  }
+  const runs = (body.runs as RunSummary[])
+  process.stdout.write(runs.length === 0
+    ? 'no federated runs known\n'
+    : table(['RUN', 'STATE', 'STRATEGY', 'ROUNDS', 'ACCURACY', 'COORDINATOR'], runs.map((r) => [
+      r.id, r.state, r.strategy, `${r.completedRounds}/${r.rounds}`, r.history.at(-1)?.accuracy.toFixed(3) ?? '-', shortId(r.coordinator)
+    ])) + '\n')
+}
+
+export async function runTrain (argv: string[]): Promise<void> {
+  if (argv[0] === 'status') { await runStatus(argv.slice(1)); return }
+  const { values } = parseFlags(argv, {
+    rounds: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
+    fraction: { type: 'string' }, 'min-participants': { type: 'string' }, deadline: { type: 'string' },
+    strategy: { type: 'string' }, 'proximal-mu': { type: 'string' }, model: { type: 'string' }, seed: { type: 'string' },
+    'wait-for-clients': { type: 'string' }, api: { type: 'string' }, wait: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }
+  })
+  if (values.help === true) { process.stdout.write(TRAIN_HELP + '\n'); return }
+  const api = apiOf(values)
+  const started = await callApi(api, '/federated/runs', {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(specFrom(values))
+  })
+  process.stdout.write(`run ${String(started.id)} coordinated by ${shortId(String(started.coordinator))}\n`)
+  if (values.wait === false) return
+  const progress = progressPrinter(process.stdout.isTTY === true)
+  const run = await followRun(api, started.id, progress.round)
+  progress.done()
+  process.stdout.write(finalLine(run) + '\n')
+  if (run.state !== 'completed') process.exitCode = 1
+}

@@ -1,0 +1,135 @@
+/**
+ * The mesh grid and the participant over in-memory stream pairs: the real
+ * fedavg wire (ANNOUNCE, PULL, PUSH), a fake runtime that trains by arithmetic.
+ */
+import { streamPair } from '@libp2p/utils'
+import { describe, expect, it } from 'vitest'
+import { createMeshGrid } from '../../../src/federated/mesh-grid.js'
+import { Participant } from '../../../src/federated/participant.js'
+import { encodedWeightRecordSize } from '../../../src/federated/codec.js'
+import { serveStream } from '../../../src/federated/protocol/handler.js'
+import { exchange } from '../../../src/federated/protocol/wire.js'
+import { createStrategy } from '../../../src/federated/create-strategy.js'
+import { MemoryCheckpointStore } from '../../../src/federated/checkpoint.js'
+import { runFederated } from '../../../src/federated/run.js'
+import { randomPeerId } from '../offload/protocol-fixtures.js'
+import { constant, fakeRuntime } from './helpers.js'
+import type { Dispatch } from '../../../src/federated/protocol/handler.js'
+import type { MeshGrid } from '../../../src/federated/mesh-grid.js'
+import type { Dataset } from '../../../src/model/types.js'
+import type { PeerLoad } from '../../../src/gossip/types.js'
+
+const log = Object.assign(() => {}, { enabled: false, trace: () => {}, error: () => {}, newScope: () => log }) as any
+
+function dataset (value: number, count = 4): Dataset {
+  return { x: new Float32Array(count * 2).fill(value), y: new Int32Array(count), featureShape: [2], numClasses: 2, count }
+}
+
+function peerLoad (peerId: string): PeerLoad {
+  return { peerId, receivedAt: 0, report: { seq: 1, timestamp: 0, cpu: 0, memFree: 0, inFlight: 0, queued: 0, capacity: 2, backend: 'cpu', models: [], training: false, canTrain: true, role: 'edge', name: 'p', addrs: [] } }
+}
+
+/** A coordinator and participants wired by stream pairs: each peer id is served by its own dispatch. */
+async function mesh (clientsPerPeer: Dataset[][], attack?: string) {
+  const coordinatorId = await randomPeerId()
+  const peerIds = await Promise.all(clientsPerPeer.map(async () => randomPeerId()))
+  const dispatchers = new Map<string, Dispatch>()
+  const openerFor = (from: string) => ({
+    async openStream (peer: { toString(): string }) {
+      const [out, inbound] = await streamPair({ capacity: 4 })
+      const dispatch = dispatchers.get(peer.toString())
+      if (dispatch === undefined) throw new Error('dial failed')
+      void serveStream(inbound, from, dispatch, { timeoutMs: 10_000, log, onReplied: (req, bytes) => { if (req.type === 'pull') grid.recordPull(from, bytes) } })
+      return out
+    }
+  }) as any
+  const runtime = fakeRuntime()
+  const participants = clientsPerPeer.map((clients, i) => new Participant({
+    clients,
+    runtime,
+    localLoad: { update: () => {} },
+    ensureModel: async () => {},
+    pull: async (c, runId, version, o) => (await exchange(openerFor(peerIds[i]), c, { type: 'pull', runId, version }, undefined, 'weights', { timeoutMs: 5000, signal: o.signal })).record!,
+    push: async (c, header, weights, o) => { await exchange(openerFor(peerIds[i]), c, { type: 'push', ...header, weightBytes: encodedWeightRecordSize(weights) }, weights, 'ack', { timeoutMs: 5000, signal: o.signal }) },
+    log
+  }))
+  participants.forEach((p, i) => dispatchers.set(peerIds[i], async ({ message }, ctx) => {
+    if (message.type === 'hello') return { message: { type: 'hello-ok', clients: p.counts() } }
+    if (message.type === 'announce') return { message: await p.accept(message, ctx.from, ctx) }
+    throw new Error('unexpected')
+  }))
+  const grid: MeshGrid = createMeshGrid({
+    runId: 'run-test',
+    selfId: coordinatorId,
+    loadView: { peers: () => peerIds.map(peerLoad) },
+    clientCounts: (id) => clientsPerPeer[peerIds.indexOf(id)]?.map(d => d.count),
+    announce: async (peerId, message, o) => (await exchange(openerFor(coordinatorId), peerId, message, undefined, 'accept', { timeoutMs: 5000, signal: o.signal })).message,
+    deadlineMs: 10_000,
+    attackFor: (id) => (attack !== undefined && id === `${peerIds[0]}#0` ? { name: attack as any } : undefined)
+  })
+  dispatchers.set(coordinatorId, async ({ message, record }, ctx) => {
+    if (message.type === 'pull') {
+      const weights = grid.weightsFor(message.version)
+      return { message: { type: 'weights', runId: message.runId, version: message.version, weightBytes: encodedWeightRecordSize(weights) }, record: weights }
+    }
+    if (message.type === 'push') {
+      grid.deliver(ctx.from, message, record!, ctx.bytesIn)
+      return { message: { type: 'ack' } }
+    }
+    throw new Error('unexpected')
+  })
+  return { grid, runtime, peerIds, participants }
+}
+
+function run (grid: MeshGrid, runtime: ReturnType<typeof fakeRuntime>, rounds = 2) {
+  return runFederated({
+    grid, runtime, strategy: createStrategy('fedavg'), baseModelId: 'base', initialWeights: constant(0), rounds,
+    fraction: 1, minParticipants: 2, roundDeadlineMs: 10_000, maxRoundRetries: 0,
+    evaluate: async () => ({ loss: 0, accuracy: 1 }), checkpoint: new MemoryCheckpointStore()
+  })
+}
+
+describe('the mesh grid over the fedavg wire', () => {
+  it('lists every virtual client of every trainable peer and runs rounds through ANNOUNCE, PULL and PUSH', async () => {
+    const { grid, runtime, peerIds } = await mesh([[dataset(1), dataset(3)], [dataset(5, 8)]])
+    expect(grid.clients().map(c => c.id).sort()).toEqual([`${peerIds[0]}#0`, `${peerIds[0]}#1`, `${peerIds[1]}#0`].sort())
+    const result = await run(grid, runtime)
+    expect(result.records.map(r => r.participants)).toEqual([3, 3])
+    // fake training moves halfway to the client mean; FedAvg weights by examples: round 1 gives (4*0.5 + 4*1.5 + 8*2.5) / 16 = 1.75, round 2 (4*1.375 + 4*2.375 + 8*3.375) / 16 = 2.625
+    expect(result.weights[0].data[0]).toBeCloseTo(2.625, 5)
+    expect(grid.bytesUp).toBeGreaterThan(0)
+    expect(grid.bytesDown).toBeGreaterThan(0)
+  })
+
+  it('refuses a NaN update with InvalidUpdateError and records it as that client\'s failure', async () => {
+    const { grid, runtime, peerIds } = await mesh([[dataset(1)], [dataset(2)], [dataset(3)]], 'nan')
+    const result = await run(grid, runtime, 1)
+    const [r] = result.records
+    expect(r.participants).toBe(2)
+    expect(r.failureReasons).toEqual([{ clientId: `${peerIds[0]}#0`, reason: expect.stringContaining('InvalidUpdateError') }])
+  })
+
+  it('refuses late pushes with LateUpdateError and fails waiting clients of a peer that disconnects', async () => {
+    const { grid, peerIds } = await mesh([[dataset(1)]])
+    const push = { type: 'push', runId: 'run-test', round: 1, attempt: 1, version: 0, clientIndex: 0, numExamples: 4, loss: 0, accuracy: 0, trainMs: 1, weightBytes: 1 } as const
+    expect(() => { grid.deliver(peerIds[0], push, constant(1), 10) }).toThrow(expect.objectContaining({ name: 'LateUpdateError' }))
+    const hang = createMeshGrid({
+      runId: 'run-x', selfId: 'me', loadView: { peers: () => [peerLoad(peerIds[0])] }, clientCounts: () => undefined,
+      announce: async () => ({ type: 'accept', numExamples: 4 }), deadlineMs: 60_000
+    })
+    const training = hang.train(`${peerIds[0]}#0`, { round: 1, modelVersion: 0, baseModelId: 'b', weights: constant(0), config: { epochs: 1, batchSize: 1, learningRate: 0.1, proximalMu: 0, seed: 0 } }, {})
+    await new Promise(resolve => setImmediate(resolve))
+    hang.peerGone(peerIds[0])
+    await expect(training).rejects.toMatchObject({ name: 'PeerDisconnectedError' })
+    expect(() => hang.weightsFor(5)).toThrow(expect.objectContaining({ name: 'StaleVersionError' }))
+  })
+
+  it('answers ANNOUNCE with NoTrainingDataError for a missing client and PeerBusyError for a client busy with another run', async () => {
+    const { participants } = await mesh([[dataset(1)]])
+    const a = { type: 'announce', runId: 'run-test', round: 1, attempt: 1, version: 0, globalModelId: '', baseModelId: 'b', clientIndex: 3, epochs: 1, batchSize: 1, learningRate: 0.1, proximalMu: 0, seed: 0, deadlineMs: 50 } as const
+    await expect(participants[0].accept(a, 'nobody', {})).rejects.toMatchObject({ name: 'NoTrainingDataError' })
+    await participants[0].accept({ ...a, clientIndex: 0 }, await randomPeerId(), {})
+    await expect(participants[0].accept({ ...a, clientIndex: 0, runId: 'run-other' }, 'nobody', {})).rejects.toMatchObject({ name: 'PeerBusyError' })
+    participants[0].stop()
+  })
+})
