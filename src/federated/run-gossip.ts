@@ -44,13 +44,15 @@ function checkRound (r: any): RoundSummary {
     ['round', 'participants', 'failures', 'wallMs', 'bytesUp', 'bytesDown'].every((k) => isNum(r[k]) && r[k] >= 0) &&
     (isNum(r.accuracy) || r.accuracy === null) && (isNum(r.loss) || r.loss === null) &&
     isStr(r.globalModelId, 128) && Array.isArray(r.failureReasons) && r.failureReasons.length <= 1024 &&
-    r.failureReasons.every((f: unknown) => isStr(f, 4096))
+    r.failureReasons.every((f: unknown) => isStr(f, 4096)) &&
+    (r.participantIds === undefined || (Array.isArray(r.participantIds) && r.participantIds.length <= 1024 && r.participantIds.every((id: unknown) => isStr(id, 160))))
   if (!ok) throw new InvalidMessageError('malformed round in run summary')
   return {
     round: r.round,
     accuracy: r.accuracy ?? Number.NaN,
     loss: r.loss ?? Number.NaN,
     participants: r.participants,
+    participantIds: [...(r.participantIds ?? [])],
     failures: r.failures,
     failureReasons: [...r.failureReasons],
     wallMs: r.wallMs,

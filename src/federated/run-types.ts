@@ -16,6 +16,8 @@ export interface RoundRecord {
   loss: number
   /** Updates aggregated. */
   participants: number
+  /** Client ids of the aggregated updates (`<peerId>#<index>` on the mesh). */
+  participantIds: string[]
   /** Clients asked (over all attempts) that produced no usable update. */
   failures: number
   failureReasons: ClientFailure[]

@@ -116,6 +116,7 @@ async function runRound (o: FederatedRunOptions, run: RunState, round: number): 
       accuracy: evaluation.accuracy,
       loss: evaluation.loss,
       participants: outcome.updates.length,
+      participantIds: outcome.updates.map((u) => u.clientId),
       failures: failures.length,
       failureReasons: failures,
       attempts: run.round.attempt,

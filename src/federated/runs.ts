@@ -145,6 +145,7 @@ export function roundSummary (r: RoundRecord, bytes?: { up: number, down: number
     accuracy: r.accuracy,
     loss: r.loss,
     participants: r.participants,
+    participantIds: r.participantIds ?? [],
     failures: r.failures,
     failureReasons: r.failureReasons.map((f) => `${f.clientId}: ${f.reason}`),
     wallMs: r.wallMs,

@@ -9,6 +9,8 @@ export interface RoundSummary {
   accuracy: number
   loss: number
   participants: number
+  /** Client ids whose updates were aggregated (`<peerId>#<index>` on the mesh). */
+  participantIds: string[]
   failures: number
   /** Why participants failed, e.g. `InvalidUpdateError`, `DeadlineExceededError`. */
   failureReasons: string[]
