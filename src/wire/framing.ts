@@ -67,7 +67,9 @@ export async function sendWithBackpressure (stream: MessageStream, chunk: Uint8A
 export async function writeFrames (stream: MessageStream, frames: Iterable<Uint8Array | Uint8ArrayList> | AsyncIterable<Uint8Array | Uint8ArrayList>, options: AbortOptions = {}): Promise<void> {
   await pipe(
     frames,
-    (src) => lp.encode(src),
+    // One chunk per frame (prefix and payload together): half the muxer frames,
+    // Noise messages and socket writes of sending them apart.
+    async function * (src) { for await (const frame of src) yield lp.encode.single(frame) },
     async (src) => {
       for await (const chunk of src) {
         options.signal?.throwIfAborted()
@@ -98,6 +100,12 @@ export class FrameReader {
     const { value, done } = await this.frames.next()
     if (done === true) return undefined
     return value.subarray()
+  }
+
+  /** The next frame as received (possibly several chunks, not copied), or `undefined` at a clean end. */
+  async nextList (): Promise<Uint8ArrayList | undefined> {
+    const { value, done } = await this.frames.next()
+    return done === true ? undefined : value
   }
 
   /** The next frame; a clean end of stream is a ProtocolError here. */

@@ -78,8 +78,11 @@ export class MessageReader {
     const decoder = new WeightRecordDecoder({ maxBytes: weightBytes })
     let received = 0
     while (received < weightBytes) {
-      const frame = this.count(await this.frames.expect('the rest of the weight record'))
-      received += frame.length
+      // Data frames go to the decoder as received (no copy into one contiguous buffer).
+      const frame = await this.frames.nextList()
+      if (frame == null) throw new ProtocolError('stream ended before the rest of the weight record')
+      this.bytesRead += frame.byteLength + varintLength(frame.byteLength)
+      received += frame.byteLength
       if (received > weightBytes) throw new ProtocolError(`more weight bytes than the announced ${weightBytes}`)
       decoder.push(frame)
     }

@@ -122,7 +122,7 @@ describe('fedavg messages on a stream', () => {
 describe('run summaries on /edge-mesh/fedruns/1', () => {
   const run: RunSummary = {
     id: 'run-1', state: 'running', strategy: 'fedavg', rounds: 3, completedRounds: 1, coordinator: 'peer-a', globalModelId: 'sha256-x', startedAt: 1,
-    history: [{ round: 1, accuracy: 0.9, loss: 0.3, participants: 4, failures: 1, failureReasons: ['c#0: InvalidUpdateError: nan'], wallMs: 10, bytesUp: 5, bytesDown: 6, globalModelId: 'sha256-x' }]
+    history: [{ round: 1, accuracy: 0.9, loss: 0.3, participants: 4, participantIds: ['a#0', 'b#0', 'd#0', 'e#0'], failures: 1, failureReasons: ['c#0: InvalidUpdateError: nan'], wallMs: 10, bytesUp: 5, bytesDown: 6, globalModelId: 'sha256-x' }]
   }
 
   it('round trip, drop old rounds to fit, and keep the newest announcement from the coordinator only', () => {

@@ -1,0 +1,68 @@
+/**
+ * Settings of the offload benchmark, in one place. Every number here is part
+ * of the reported experiment; change it here, not inside a phase.
+ */
+
+/** The example model and its content id (see examples/models/mnist-mlp). */
+export const MODEL_DIR = 'examples/models/mnist-mlp'
+export const MODEL_ID = 'sha256-eeea90ef1d54a41204f3959bebb0d1b36beda1fbdbe43ae4e0f8b6ccfae38e4a'
+/** A [1, 784] float32 MNIST digit: batch 1. */
+export const INPUT_FILE = 'examples/inputs/mnist-digit-7.json'
+
+/** Protocol id of the raw libp2p echo baseline (bench only). */
+export const ECHO_PROTOCOL = '/edge-mesh-bench/echo/1.0.0'
+
+/** Deadline of every benchmark request, ms: generous, so slowness shows as latency rather than failure. */
+export const DEADLINE_MS = 5000
+
+/** Latency phase: warm-up requests per kind, then measured rounds (one local, one remote, one echo per round, interleaved). */
+export const LATENCY_WARMUP = 300
+export const LATENCY_ROUNDS = 2000
+
+/**
+ * Scheduling phase. Peers run with micro-batching off, so each is a plain
+ * queue with `capacity` slots and a service time of compute x slowdown; with
+ * batching on, a backlogged peer merges its queue into one predict and the
+ * phase would measure the batcher rather than where requests are sent.
+ */
+export const SCHEDULING = {
+  /** Serving peers; the last one is slowed down. */
+  peers: 4,
+  /** Execution slots per peer. */
+  capacity: 1,
+  /** Queue per peer before it answers busy (the node default). */
+  maxQueue: 32,
+  /** Service-time factor of the slow peer. */
+  slowdown: 4,
+  /** Offered load as a fraction of the measured cluster capacity. */
+  loadFraction: 0.7,
+  /**
+   * Capacity, measured before every round: each peer kept saturated by its own
+   * closed loop of this many in flight, all at once; completions per second.
+   */
+  capacityInFlightPerPeer: 8,
+  capacityRequestsPerPeer: 300,
+  /** Open loop: rounds of one segment per policy (order rotated each round), segment length, ms. */
+  rounds: 5,
+  segmentMs: 10_000,
+  /** Warm-up of each policy's requester at the same rate before the rounds, ms (not measured). */
+  warmupMs: 3000,
+  /** Seed of the Poisson arrivals: in each round every policy sees the same arrival times. */
+  seed: 20250101
+} as const
+
+/** Throughput phase: one saturated peer, closed loop. */
+export const THROUGHPUT = {
+  capacity: 2,
+  maxQueue: 128,
+  concurrency: 64,
+  warmupRequests: 1000,
+  requests: 6000
+} as const
+
+/** Memory phase: one serving peer, RSS after a warm-up and after `requests` more. */
+export const MEMORY = {
+  warmupRequests: 3000,
+  requests: 20_000,
+  concurrency: 16
+} as const

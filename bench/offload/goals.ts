@@ -1,0 +1,33 @@
+/**
+ * The goals of the offload benchmark (issue "Inference offload"), each
+ * checked against the numbers measured in the same run.
+ */
+import { round2 } from './stats.js'
+import type { LatencyResult } from './latency.js'
+import type { MemoryResult } from './memory.js'
+import type { SchedulingResult } from './scheduling.js'
+
+export interface Goal {
+  name: string
+  value: number
+  target: number
+  met: boolean
+}
+
+/** Goals whose phase ran; a phase left out (BENCH_PHASES) has no goal entry. */
+export function goals (r: { latency?: LatencyResult, scheduling?: SchedulingResult, memory?: MemoryResult }): Goal[] {
+  const out: Goal[] = []
+  if (r.latency != null) {
+    const target = round2(1.5 * r.latency.echo.p50)
+    out.push({ name: 'remote p50 - local p50 <= 1.5 x echo p50 (ms)', value: r.latency.remoteOverheadP50, target, met: r.latency.remoteOverheadP50 <= target })
+  }
+  if (r.scheduling != null) {
+    const ratio = round2(r.scheduling.edgeMesh.p99 / r.scheduling.random.p99)
+    out.push({ name: 'edge-mesh scheduler p99 / random p99 <= 0.5', value: ratio, target: 0.5, met: ratio <= 0.5 })
+    out.push({ name: 'edge-mesh scheduler success = 100 %', value: r.scheduling.edgeMesh.success, target: 1, met: r.scheduling.edgeMesh.success === 1 })
+  }
+  if (r.memory != null) {
+    out.push({ name: 'serving RSS growth over 20,000 requests after warm-up < 10 %', value: r.memory.growth, target: 0.1, met: r.memory.growth < 0.1 })
+  }
+  return out
+}

@@ -1,0 +1,103 @@
+/**
+ * `npm run bench:offload`: the inference offload benchmark. Every phase runs
+ * its peers as separate processes and drives them from an edge-mesh node in
+ * this process (see `driver.ts`), so times exclude HTTP. Prints the result as
+ * JSON on stdout (progress on stderr) and writes it to
+ * `bench-results/offload.json`.
+ *
+ * Phases (settings in `constants.ts`):
+ * 1. latency: local vs remote vs a raw libp2p echo, interleaved;
+ * 2. scheduling under skew: random, round robin and the edge-mesh scheduler
+ *    under the same Poisson arrivals at 70 % of the measured capacity;
+ * 3. throughput of one saturated peer, micro-batching off and on;
+ * 4. memory of a serving process after a warm-up and after 20,000 requests.
+ *
+ * `BENCH_PHASES=latency,scheduling` runs only the named phases (for
+ * development; goals of phases left out are not reported).
+ */
+import { mkdir, writeFile } from 'node:fs/promises'
+import { cpus, loadavg } from 'node:os'
+import { goals } from './goals.js'
+import { measureLatency } from './latency.js'
+import { measureMemory } from './memory.js'
+import { measureScheduling } from './scheduling.js'
+import { measureThroughput } from './throughput.js'
+import { Processes } from './processes.js'
+import { round2 } from './stats.js'
+
+function progress (line: string): void {
+  process.stderr.write(`[bench:offload ${new Date().toISOString().slice(11, 19)}] ${line}\n`)
+}
+
+/** A phase whose serving processes did not survive it: its numbers mean nothing. */
+class PeerLostError extends Error {
+  override readonly name = 'PeerLostError'
+}
+
+/**
+ * Run one phase; if a serving process it used exited under it (something
+ * outside the benchmark stopped it), its numbers are discarded and the phase
+ * runs once more. A second loss fails the benchmark.
+ */
+async function phase<T> (processes: Processes, name: string, run: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    processes.unexpectedExits.length = 0
+    let result: T
+    try {
+      result = await run()
+    } catch (err) {
+      if (processes.unexpectedExits.length === 0) throw err
+      result = undefined as T
+    }
+    if (processes.unexpectedExits.length === 0) return result
+    const lost = processes.unexpectedExits.join('; ')
+    if (attempt === 2) throw new PeerLostError(`${name}: serving processes exited during the phase twice: ${lost}`)
+    progress(`${name}: serving processes exited during the phase (${lost}); results discarded, running it again`)
+  }
+}
+
+async function main (): Promise<void> {
+  const processes = new Processes()
+  const stopOnSignal = (): void => { void processes.stopAll().finally(() => process.exit(130)) }
+  process.once('SIGINT', stopOnSignal)
+  process.once('SIGTERM', stopOnSignal)
+  const startedAt = performance.now()
+  const loadAtStart = loadavg().map(round2)
+  try {
+    const only = process.env.BENCH_PHASES?.split(',')
+    const want = (phase: string): boolean => only == null || only.includes(phase)
+    const latency = want('latency') ? await phase(processes, 'latency', async () => await measureLatency(processes, progress)) : undefined
+    const scheduling = want('scheduling') ? await phase(processes, 'scheduling', async () => await measureScheduling(processes, progress)) : undefined
+    const throughput = want('throughput') ? await phase(processes, 'throughput', async () => await measureThroughput(processes, progress)) : undefined
+    const memory = want('memory') ? await phase(processes, 'memory', async () => await measureMemory(processes, progress)) : undefined
+    const { activeBackend } = await import('../../src/model/index.js')
+    const result = {
+      machine: {
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model,
+        node: process.version,
+        backend: activeBackend(),
+        /** 1/5/15-minute load averages at start and end: other work on the machine shows here. */
+        loadAverage: { start: loadAtStart, end: loadavg().map(round2) }
+      },
+      latency,
+      scheduling,
+      throughput,
+      memory,
+      goals: goals({ latency, scheduling, memory }),
+      durationS: Math.round((performance.now() - startedAt) / 1000)
+    }
+    const json = JSON.stringify(result, null, 2)
+    await mkdir('bench-results', { recursive: true })
+    await writeFile('bench-results/offload.json', json + '\n')
+    process.stdout.write(json + '\n')
+    progress(`done in ${Math.round((performance.now() - startedAt) / 1000)} s; written to bench-results/offload.json`)
+  } finally {
+    await processes.stopAll()
+  }
+}
+
+main().catch(err => {
+  process.stderr.write(`bench:offload failed: ${String(err?.stack ?? err)}\n`)
+  process.exit(1)
+})

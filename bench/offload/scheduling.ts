@@ -1,0 +1,139 @@
+/**
+ * Phase 2, scheduling under skew. Four serving processes (`capacity` 1, no
+ * batching), the last one with `--simulate-slowdown 4`. Before every round the
+ * cluster's capacity is measured without any scheduler: every peer kept
+ * saturated by its own closed loop, all at once, total completions per second.
+ * Then, for each policy (random, round robin, the edge-mesh scheduler `p2c`),
+ * a model-less requester in this process sends Poisson arrivals at
+ * `loadFraction` of that capacity with `prefer: 'remote'`, so all work goes to
+ * the four peers. The policies run in rotating order with identical arrival
+ * times within a round.
+ * Everything but the choice (retries, backoff, hedging, deadlines) is the same
+ * offload client.
+ */
+import { DEADLINE_MS, MODEL_ID, SCHEDULING } from './constants.js'
+import { directSender, burst } from './direct.js'
+import { benchInput, startInProcessNode, waitForPeers } from './driver.js'
+import { openLoop, round2, seeded, summary } from './stats.js'
+import type { InProcessNode } from './driver.js'
+import type { Processes } from './processes.js'
+import type { TensorData } from '../../src/model/types.js'
+import type { SchedulingPolicy } from '../../src/offload/index.js'
+
+export interface PolicyResult {
+  p50: number
+  p99: number
+  /** Requests answered / requests sent. */
+  success: number
+  requests: number
+  /** Share of answers served by the slow peer. */
+  slowShare: number
+  /** Share of requests that needed more than one attempt (retries or hedges). */
+  retried: number
+  /** p99 of the time answered requests waited in a peer's queue (reported by the peer), ms. */
+  queueP99: number
+  /** p99 of each round's segment, ms: how much the machine's noise moved it. */
+  roundP99: number[]
+}
+
+export interface SchedulingResult {
+  /** Cluster capacity measured before each round, req/s. */
+  capacityRps: number[]
+  /** Poisson rate offered in each round (loadFraction of that round's capacity), req/s. */
+  offeredRps: number[]
+  random: PolicyResult
+  roundRobin: PolicyResult
+  edgeMesh: PolicyResult
+  settings: typeof SCHEDULING
+}
+
+const POLICIES: SchedulingPolicy[] = ['random', 'round-robin', 'p2c']
+
+interface Tally { latencies: number[], queueMs: number[], roundP99: number[], sent: number, ok: number, slow: number, retried: number }
+
+function emptyTally (): Tally {
+  return { latencies: [], queueMs: [], roundP99: [], sent: 0, ok: 0, slow: 0, retried: 0 }
+}
+
+/** One open-loop segment of `policy` at `rate`; adds to `tally` when given. */
+async function segment (node: InProcessNode, input: TensorData, rate: number, ms: number, seed: number, slowPeer: string, tally?: Tally): Promise<void> {
+  await openLoop(rate, ms, seeded(seed), async () => {
+    const startedAt = performance.now()
+    if (tally != null) tally.sent++
+    try {
+      const result = await node.offload.infer(MODEL_ID, [input], { prefer: 'remote', deadlineMs: DEADLINE_MS })
+      if (tally == null) return
+      tally.latencies.push(performance.now() - startedAt)
+      tally.queueMs.push(result.latencyMs.queueMs)
+      tally.ok++
+      if (result.servedBy === slowPeer) tally.slow++
+      if (result.attempts > 1) tally.retried++
+    } catch {}
+  })
+}
+
+function report (t: Tally): PolicyResult {
+  const { p50, p99 } = summary(t.latencies)
+  return { p50, p99, success: Math.round(t.ok / t.sent * 10_000) / 10_000, requests: t.sent, slowShare: round2(t.slow / Math.max(1, t.ok)), retried: round2(t.retried / t.sent), queueP99: summary(t.queueMs).p99, roundP99: t.roundP99 }
+}
+
+export async function measureScheduling (processes: Processes, progress: (line: string) => void): Promise<SchedulingResult> {
+  const input = await benchInput()
+  const peers: Array<Awaited<ReturnType<Processes['serving']>>> = []
+  for (let i = 0; i < SCHEDULING.peers; i++) {
+    const slow = i === SCHEDULING.peers - 1
+    peers.push(await processes.serving(slow ? 'skew-slow' : `skew-${i}`, {
+      capacity: SCHEDULING.capacity, maxQueue: SCHEDULING.maxQueue, batching: false, ...(slow ? { slowdown: SCHEDULING.slowdown } : {})
+    }))
+  }
+  const slowPeer = peers[peers.length - 1].node.peerId
+  const addresses = peers.map(p => p.address)
+  const requesters = new Map<SchedulingPolicy, InProcessNode>()
+  try {
+    for (const policy of POLICIES) requesters.set(policy, await startInProcessNode({ policy, peers: addresses }))
+    for (const node of requesters.values()) await waitForPeers(node, peers.map(p => p.node.peerId))
+
+    const send = directSender(requesters.get('p2c')!.libp2p, input)
+    // Other work on the machine changes what it can serve, so capacity is measured again before every round.
+    const measureCapacity = async (): Promise<number> => {
+      const startedAt = performance.now()
+      const bursts = await Promise.all(peers.map(async p => await burst(send, p.node.peerId, SCHEDULING.capacityRequestsPerPeer, SCHEDULING.capacityInFlightPerPeer)))
+      const done = bursts.reduce((n, b) => n + SCHEDULING.capacityRequestsPerPeer - b.failed, 0)
+      return Math.round(done / (performance.now() - startedAt) * 1000)
+    }
+    await measureCapacity()
+    const warmupRate = Math.round(await measureCapacity() * SCHEDULING.loadFraction)
+    for (const policy of POLICIES) {
+      progress(`scheduling: warm-up ${policy} at ${warmupRate} req/s`)
+      await segment(requesters.get(policy)!, input, warmupRate, SCHEDULING.warmupMs, SCHEDULING.seed - 1, slowPeer)
+    }
+    const tallies = new Map(POLICIES.map(p => [p, emptyTally()]))
+    const capacityRps: number[] = []
+    const offeredRps: number[] = []
+    for (let round = 0; round < SCHEDULING.rounds; round++) {
+      capacityRps.push(await measureCapacity())
+      const rate = Math.round(capacityRps[round] * SCHEDULING.loadFraction)
+      offeredRps.push(rate)
+      progress(`scheduling: round ${round + 1}/${SCHEDULING.rounds}: capacity ${capacityRps[round]} req/s, offering ${rate} req/s (Poisson)`)
+      const order = POLICIES.map((_, i) => POLICIES[(i + round) % POLICIES.length])
+      for (const policy of order) {
+        const tally = tallies.get(policy)!
+        const before = tally.latencies.length
+        await segment(requesters.get(policy)!, input, rate, SCHEDULING.segmentMs, SCHEDULING.seed + round, slowPeer, tally)
+        tally.roundP99.push(summary(tally.latencies.slice(before)).p99)
+        progress(`scheduling: round ${round + 1}/${SCHEDULING.rounds} ${policy}: ${tally.roundP99[round]} ms p99`)
+      }
+    }
+    return {
+      capacityRps,
+      offeredRps,
+      random: report(tallies.get('random')!),
+      roundRobin: report(tallies.get('round-robin')!),
+      edgeMesh: report(tallies.get('p2c')!),
+      settings: SCHEDULING
+    }
+  } finally {
+    for (const node of requesters.values()) await node.stop()
+    await processes.stopAll()
+  }
+}

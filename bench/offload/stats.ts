@@ -1,0 +1,77 @@
+/**
+ * Small measurement helpers of the offload benchmark: percentiles, a seeded
+ * random source, exponential inter-arrival times, a closed loop and an open
+ * loop. Pure or clock-only; no network.
+ */
+
+/** Percentile `q` (0..1) by nearest rank of an unsorted sample; NaN when empty. */
+export function percentile (samples: readonly number[], q: number): number {
+  if (samples.length === 0) return NaN
+  const sorted = [...samples].sort((a, b) => a - b)
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))
+  return sorted[rank]
+}
+
+/** Round to two decimals, for the report. */
+export function round2 (x: number): number {
+  return Math.round(x * 100) / 100
+}
+
+/** `{ p50, p99, n }` of a sample, ms. */
+export function summary (samples: readonly number[]): { p50: number, p99: number, n: number } {
+  return { p50: round2(percentile(samples, 0.5)), p99: round2(percentile(samples, 0.99)), n: samples.length }
+}
+
+/** A deterministic random sequence in [0, 1) (mulberry32), so load patterns repeat across runs. */
+export function seeded (seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/** Exponential inter-arrival time of a Poisson process of `ratePerSec`, ms. */
+export function exponentialMs (ratePerSec: number, random: () => number): number {
+  return -Math.log(1 - random()) / ratePerSec * 1000
+}
+
+/**
+ * Closed loop: `concurrency` workers each run `task` back to back until
+ * `count` tasks have started. Resolves with the wall time, ms.
+ */
+export async function closedLoop (count: number, concurrency: number, task: (i: number) => Promise<void>): Promise<number> {
+  let next = 0
+  const startedAt = performance.now()
+  const worker = async (): Promise<void> => {
+    while (next < count) await task(next++)
+  }
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker))
+  return performance.now() - startedAt
+}
+
+/**
+ * Open loop: start `task` at Poisson arrivals of `ratePerSec` for `durationMs`,
+ * never waiting for earlier tasks (so a slow system builds a queue, as real
+ * clients would). Arrivals are scheduled against the clock, so timer lateness
+ * does not lower the offered rate. Resolves when every task settled.
+ */
+export async function openLoop (ratePerSec: number, durationMs: number, random: () => number, task: () => Promise<void>): Promise<number> {
+  const startedAt = performance.now()
+  const running: Array<Promise<void>> = []
+  let due = startedAt
+  let arrivals = 0
+  while (true) {
+    due += exponentialMs(ratePerSec, random)
+    if (due - startedAt >= durationMs) break
+    const wait = due - performance.now()
+    if (wait > 1) await new Promise(resolve => setTimeout(resolve, wait))
+    running.push(task())
+    arrivals++
+  }
+  await Promise.all(running)
+  return arrivals
+}
