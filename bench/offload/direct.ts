@@ -9,7 +9,7 @@ import { createRemoteInvoker } from '../../src/offload/remote-invoker.js'
 import { DEADLINE_MS, MODEL_ID } from './constants.js'
 import { closedLoop } from './stats.js'
 import type { TensorData } from '../../src/model/types.js'
-import type { Libp2p, PeerId } from '@libp2p/interface'
+import type { AbortOptions, Libp2p, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 /** Sends one request to a peer; rejects with the peer's named error. */
@@ -18,7 +18,7 @@ export type SendTo = (peerId: string) => Promise<void>
 export function directSender (libp2p: Libp2p, input: TensorData): SendTo {
   const invoke = createRemoteInvoker({
     connectionManager: {
-      openStream: async (peer: PeerId | Multiaddr | Multiaddr[], protocol: string | string[], options?: any) => await libp2p.dialProtocol(peer, protocol, options)
+      openStream: async (peer: PeerId | Multiaddr | Multiaddr[], protocol: string | string[], options?: AbortOptions) => await libp2p.dialProtocol(peer, protocol, options)
     }
   })
   return async (peerId) => { await invoke(peerId, MODEL_ID, [input], { deadlineMs: DEADLINE_MS }) }

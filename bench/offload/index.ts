@@ -17,6 +17,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises'
 import { cpus, loadavg } from 'node:os'
+import { activeBackend } from '../../src/model/index.js'
 import { goals } from './goals.js'
 import { measureLatency } from './latency.js'
 import { measureMemory } from './memory.js'
@@ -70,7 +71,6 @@ async function main (): Promise<void> {
     const scheduling = want('scheduling') ? await phase(processes, 'scheduling', async () => await measureScheduling(processes, progress)) : undefined
     const throughput = want('throughput') ? await phase(processes, 'throughput', async () => await measureThroughput(processes, progress)) : undefined
     const memory = want('memory') ? await phase(processes, 'memory', async () => await measureMemory(processes, progress)) : undefined
-    const { activeBackend } = await import('../../src/model/index.js')
     const result = {
       machine: {
         cpus: cpus().length,

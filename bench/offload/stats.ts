@@ -1,3 +1,4 @@
+import { mulberry32 } from '../../src/model/random.js'
 /**
  * Small measurement helpers of the offload benchmark: percentiles, a seeded
  * random source, exponential inter-arrival times, a closed loop and an open
@@ -22,17 +23,8 @@ export function summary (samples: readonly number[]): { p50: number, p99: number
   return { p50: round2(percentile(samples, 0.5)), p99: round2(percentile(samples, 0.99)), n: samples.length }
 }
 
-/** A deterministic random sequence in [0, 1) (mulberry32), so load patterns repeat across runs. */
-export function seeded (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** A deterministic random sequence in [0, 1) (the project's mulberry32), so load patterns repeat across runs. */
+export const seeded = mulberry32
 
 /** Exponential inter-arrival time of a Poisson process of `ratePerSec`, ms. */
 export function exponentialMs (ratePerSec: number, random: () => number): number {

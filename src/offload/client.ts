@@ -267,7 +267,8 @@ export class OffloadClient {
     if (req.log.length >= this.config.maxAttempts) return
     const busy = new Set([...req.tried, ...[...running].map(a => a.choice.candidate.peerId)])
     const choice = this.choose(req, busy)
-    if (choice == null || busy.has(choice.candidate.peerId)) return
+    // A hedge is an optimisation, never a fallback: it does not break `prefer: remote`.
+    if (choice == null || busy.has(choice.candidate.peerId) || choice.reason === 'fallback') return
     const { budget, granted } = withdrawHedge(this.budget)
     this.budget = budget
     if (!granted) return

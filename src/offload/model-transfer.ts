@@ -11,6 +11,7 @@
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import { logger } from '@libp2p/logger'
+import { deadline } from '../wire/deadline.js'
 import { AbortError, AllPeersFailedError, DeadlineExceededError, MessageTooLargeError, ModelNotFoundError, ProtocolError } from '../errors.js'
 import { FrameReader, Uint8ArrayList, writeFrame, writeFrames } from '../wire/framing.js'
 import {
@@ -164,7 +165,8 @@ export class ModelTransferService implements ModelFetcher, Startable {
 
   /** The inbound handler; never rejects. */
   readonly handle = async (stream: Stream): Promise<void> => {
-    const signal = AbortSignal.timeout(this.timeoutMs)
+    const timer = deadline(this.timeoutMs, () => new DeadlineExceededError('model transfer timed out'))
+    const signal = timer.signal
     const onTimeout = (): void => { stream.abort(new DeadlineExceededError('model transfer timed out')) }
     signal.addEventListener('abort', onTimeout, { once: true })
     try {
@@ -173,12 +175,14 @@ export class ModelTransferService implements ModelFetcher, Startable {
       log.error('serving a model failed: %e', err)
       if (stream.status === 'open') stream.abort(err instanceof Error ? err : new Error(String(err)))
     } finally {
+      timer.clear()
       signal.removeEventListener('abort', onTimeout)
     }
   }
 
   async fetchModel (peerId: string, modelId: string, options: AbortOptions = {}): Promise<ModelInfo> {
-    const timeout = AbortSignal.timeout(this.timeoutMs)
+    const timer = deadline(this.timeoutMs, () => new DeadlineExceededError('model transfer timed out'))
+    const timeout = timer.signal
     const signal = options.signal == null ? timeout : AbortSignal.any([options.signal, timeout])
     let stream: Stream | undefined
     const onAbort = (): void => { stream?.abort(timeout.aborted ? new DeadlineExceededError('model transfer timed out') : new AbortError('model fetch aborted')) }
@@ -195,6 +199,7 @@ export class ModelTransferService implements ModelFetcher, Startable {
       if (timeout.aborted) throw new DeadlineExceededError(`model transfer from ${peerId} took longer than ${this.timeoutMs} ms`)
       throw err
     } finally {
+      timer.clear()
       signal.removeEventListener('abort', onAbort)
     }
   }

@@ -6,6 +6,7 @@
  * the stream; they surface as AbortError and DeadlineExceededError.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
+import { deadline } from '../wire/deadline.js'
 import { AbortError, DeadlineExceededError, InvalidMessageError, ProtocolError } from '../errors.js'
 import { FrameReader, writeFrame } from '../wire/framing.js'
 import { decodeResponse, encodeRequest, randomRequestId } from './codec.js'
@@ -62,10 +63,11 @@ export function createRemoteInvoker (components: RemoteInvokerComponents, init: 
     const requestId = randomRequestId()
     // Encode before dialling, so invalid inputs fail without touching the network.
     const frame = encodeRequest({ requestId, deadlineMs: options.deadlineMs, modelId, inputs }, { maxFrameBytes })
-    const deadline = AbortSignal.timeout(Math.min(options.deadlineMs, MAX_TIMER_MS))
-    const signal = options.signal == null ? deadline : AbortSignal.any([options.signal, deadline])
+    const timer = deadline(options.deadlineMs, () => new DeadlineExceededError('deadline passed'))
+    const expired = timer.signal
+    const signal = options.signal == null ? expired : AbortSignal.any([options.signal, expired])
     let stream: Stream | undefined
-    const onAbort = (): void => { stream?.abort(deadline.aborted ? new DeadlineExceededError('deadline passed') : new AbortError('aborted by the caller')) }
+    const onAbort = (): void => { stream?.abort(expired.aborted ? new DeadlineExceededError('deadline passed') : new AbortError('aborted by the caller')) }
     signal.addEventListener('abort', onAbort, { once: true })
     try {
       stream = await components.connectionManager.openStream(toPeerId(peerId), INFER_PROTOCOL, { signal })
@@ -76,9 +78,10 @@ export function createRemoteInvoker (components: RemoteInvokerComponents, init: 
     } catch (err: any) {
       if (stream?.status === 'open') stream.abort(err instanceof Error ? err : new Error(String(err)))
       if (isAborted(options.signal)) throw new AbortError('aborted by the caller')
-      if (deadline.aborted) throw new DeadlineExceededError(`no answer from ${peerId} within ${options.deadlineMs} ms`)
+      if (expired.aborted) throw new DeadlineExceededError(`no answer from ${peerId} within ${options.deadlineMs} ms`)
       throw err
     } finally {
+      timer.clear()
       signal.removeEventListener('abort', onAbort)
     }
   }

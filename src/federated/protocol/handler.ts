@@ -6,6 +6,7 @@
  * update, an unknown run) is answered with an error message; nothing a peer
  * sends can make the handler throw past its own stream.
  */
+import { deadline } from '../../wire/deadline.js'
 import { DeadlineExceededError } from '../../errors.js'
 import { errorMessage } from './errors.js'
 import { MessageReader, readMessage, writeMessage } from './wire.js'
@@ -58,7 +59,8 @@ async function answer (stream: Stream, from: string, dispatch: Dispatch, signal:
 
 /** Serve one inbound stream; never rejects. */
 export async function serveStream (stream: Stream, from: string, dispatch: Dispatch, options: ServeOptions): Promise<void> {
-  const signal = AbortSignal.timeout(options.timeoutMs)
+  const timer = deadline(options.timeoutMs, () => new DeadlineExceededError(`fedavg stream open longer than ${options.timeoutMs} ms`))
+  const signal = timer.signal
   const onTimeout = (): void => { stream.abort(new DeadlineExceededError(`fedavg stream open longer than ${options.timeoutMs} ms`)) }
   signal.addEventListener('abort', onTimeout, { once: true })
   try {
@@ -70,6 +72,7 @@ export async function serveStream (stream: Stream, from: string, dispatch: Dispa
     options.log('fedavg stream from %s failed: %s', from, err?.message)
     if (stream.status === 'open') stream.abort(err instanceof Error ? err : new Error(String(err)))
   } finally {
+    timer.clear()
     signal.removeEventListener('abort', onTimeout)
   }
 }

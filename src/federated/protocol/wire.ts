@@ -7,6 +7,7 @@
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import { AbortError, DeadlineExceededError, InvalidMessageError, MessageTooLargeError, ProtocolError } from '../../errors.js'
+import { deadline } from '../../wire/deadline.js'
 import { FrameReader, writeFrames } from '../../wire/framing.js'
 import { WeightRecordDecoder, encodeWeightRecord } from '../codec.js'
 import { DEFAULT_MAX_RECORD_BYTES, DEFAULT_WEIGHT_CHUNK_BYTES, FEDAVG_PROTOCOL, MAX_FRAME_BYTES } from './constants.js'
@@ -128,7 +129,8 @@ export type StreamOpener = Pick<ConnectionManager, 'openStream'>
  * The caller's signal surfaces as AbortError, the timeout as DeadlineExceededError.
  */
 export async function exchange<N extends MessageName> (opener: StreamOpener, peerId: string, request: FedMessage, record: WeightRecord | undefined, expect: N, options: ExchangeOptions): Promise<Exchanged<Extract<FedMessage, { type: N }>>> {
-  const timeout = AbortSignal.timeout(options.timeoutMs)
+  const timer = deadline(options.timeoutMs, () => new DeadlineExceededError(`${request.type} timed out`))
+  const timeout = timer.signal
   const signal = options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout])
   let stream: Stream | undefined
   const onAbort = (): void => { stream?.abort(timeout.aborted ? new DeadlineExceededError(`${request.type} timed out`) : new AbortError(`${request.type} aborted`)) }
@@ -149,6 +151,7 @@ export async function exchange<N extends MessageName> (opener: StreamOpener, pee
     if (err instanceof SyntaxError) throw new InvalidMessageError(err.message)
     throw err
   } finally {
+    timer.clear()
     signal.removeEventListener('abort', onAbort)
   }
 }

@@ -201,6 +201,22 @@ describe('OffloadClient hedging', () => {
     expect(client.counters().hedges).toBe(1)
   })
 
+  it('never hedges a prefer: remote request onto this node', async () => {
+    const { client, calls } = harness([cand('self', { local: true }), cand('a')], {
+      self: async (_n, o) => after(1, result(0), o.signal),
+      a: async (n, o) => after(n === 1 ? 10 : 40, result(1), o.signal)
+    }, { hedging: true, hedgeMinSamples: 1, hedgeBudget: { ratio: 1, burst: 1 } })
+    const warm = client.infer('m', input, { prefer: 'remote' })
+    await vi.advanceTimersByTimeAsync(10)
+    expect((await warm).servedBy).toBe('a')
+    const slow = client.infer('m', input, { prefer: 'remote' })
+    await vi.advanceTimersByTimeAsync(40)
+    const r = await slow
+    expect(r.servedBy).toBe('a')
+    expect(r.attemptLog.some(a => a.hedge === true)).toBe(false)
+    expect(calls).not.toContain('self')
+  })
+
   it('keeps hedges within 5 % of requests over many requests', async () => {
     let seed = 7
     const random = (): number => { seed = (seed * 16807) % 2147483647; return seed / 2147483647 }
