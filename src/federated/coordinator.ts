@@ -46,13 +46,13 @@ async function evalData (spec: string): Promise<Dataset> {
 }
 
 /** Rebuild history rounds the summary lacks from the checkpoint (a crash between checkpoint and summary save). */
-async function restoreHistory (store: FileCheckpointStore, summary: RunSummary): Promise<void> {
+export async function restoreHistory (store: FileCheckpointStore, summary: RunSummary): Promise<void> {
   const saved = await store.load().catch(() => undefined)
   if (saved === undefined) return
   const known = new Set(summary.history.map((h) => h.round))
   for (const r of saved.state.records) if (!known.has(r.round)) summary.history.push(roundSummary(r))
   summary.history.sort((a, b) => a.round - b.round)
-  summary.completedRounds = saved.state.completedRounds
+  summary.completedRounds = Math.max(summary.completedRounds, saved.state.completedRounds)
   summary.globalModelId = saved.state.globalModelId
 }
 

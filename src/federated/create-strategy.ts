@@ -1,6 +1,7 @@
 /**
  * Strategies by name, for configuration files and the CLI.
  */
+import { withBucketing } from './bucketing.js'
 import { InvalidConfigError } from '../errors.js'
 import { fedAvg } from './fedavg.js'
 import { fedMedian } from './fedmedian.js'
@@ -17,7 +18,16 @@ export const STRATEGY_NAMES = ['fedavg', 'fedsgd', 'fedmedian', 'trimmed-mean', 
 export type StrategyName = typeof STRATEGY_NAMES[number]
 
 /** Options of every strategy; each strategy reads the ones it knows. */
-export type StrategyOptions = TrimmedMeanOptions & KrumOptions
+export type StrategyOptions = TrimmedMeanOptions & KrumOptions & {
+  /**
+   * Bucket size for the robust strategies (median, trimmed mean, Krum): updates
+   * are averaged in random buckets of this size first (Karimireddy et al. 2022),
+   * which keeps robust aggregation accurate on non-IID data. @default 1 (off)
+   */
+  bucketSize?: number
+  /** Seed of the bucket shuffles. @default 0 */
+  seed?: number
+}
 
 /**
  * Create a strategy by name. FedProx is FedAvg (or any other strategy) with
@@ -32,9 +42,9 @@ export function createStrategy (name: StrategyName | string, options: StrategyOp
   switch (name) {
     case 'fedavg': return fedAvg(options)
     case 'fedsgd': return fedSgd({ learningRate: options.learningRate })
-    case 'fedmedian': return fedMedian(options)
-    case 'trimmed-mean': return trimmedMean(options)
-    case 'krum': return krum(options)
+    case 'fedmedian': return withBucketing(fedMedian(options), options.bucketSize ?? 1, options.seed)
+    case 'trimmed-mean': return withBucketing(trimmedMean(options), options.bucketSize ?? 1, options.seed)
+    case 'krum': return withBucketing(krum(options), options.bucketSize ?? 1, options.seed)
     default: throw new InvalidConfigError(`unknown strategy "${name}", expected one of ${STRATEGY_NAMES.join(', ')}`)
   }
 }

@@ -24,7 +24,8 @@ import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { ModelNotFoundError, NotStartedError, ProtocolError, RunNotFoundError } from '../errors.js'
 import { createModelTransfer } from '../offload/model-transfer.js'
 import { encodedWeightRecordSize } from './codec.js'
-import { coordinate } from './coordinator.js'
+import { coordinate, restoreHistory } from './coordinator.js'
+import { FileCheckpointStore } from './checkpoint.js'
 import { loadData } from './data-spec.js'
 import { createMeshGrid } from './mesh-grid.js'
 import { Participant } from './participant.js'
@@ -266,6 +267,8 @@ export class FederatedService implements Federated, Startable {
         this.own.set(record.id, { record, summary: s, controller: new AbortController(), saving: Promise.resolve() })
         continue
       }
+      // The checkpoint may be a round ahead of summary.json (stopped between the two writes).
+      await restoreHistory(new FileCheckpointStore(this.files.dir(record.id)), s)
       try {
         if (record.mlp !== undefined && !this.components.models.has(record.baseModelId)) await this.components.models.createMlp(record.mlp)
         await this.ensureModel(record.baseModelId, [], {})

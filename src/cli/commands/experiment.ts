@@ -35,6 +35,7 @@ MNIST federated averaging (McMahan et al.): K clients on digits 0..7999, evaluat
   --deadline <ms>            per-round deadline in mesh mode (120000)
   --byzantine <f>            fraction of byzantine clients (0)
   --attack <name>            signflip|scale|noise|labelflip (signflip)
+  --bucket-size <s>          average updates in random buckets of s before a robust strategy (1 = off)
   --seed <s>                 seed (0)
   --out <dir>                where rounds.csv and accuracy.svg go (out/mnist)`
 
@@ -53,6 +54,7 @@ interface Options {
   deadlineMs: number
   byzantine: number
   attack: string
+  bucketSize: number
   seed: number
   out: string
 }
@@ -61,7 +63,7 @@ function parse (argv: string[]): Options | undefined {
   const s = { type: 'string' } as const
   const { values, positionals } = parseFlags(argv, {
     mode: s, clients: s, nodes: s, fraction: s, epochs: s, batch: s, rounds: s, lr: s, partition: s, strategy: s,
-    'min-participants': s, deadline: s, byzantine: s, attack: s, seed: s, out: s, help: { type: 'boolean', short: 'h' }
+    'min-participants': s, deadline: s, byzantine: s, attack: s, seed: s, out: s, 'bucket-size': s, help: { type: 'boolean', short: 'h' }
   }, true)
   if (values.help === true) { process.stdout.write(EXPERIMENT_HELP + '\n'); return undefined }
   if (positionals[0] !== 'mnist' || positionals.length > 1) throw new UsageError('usage: edge-mesh experiment mnist [options]')
@@ -82,6 +84,7 @@ function parse (argv: string[]): Options | undefined {
     deadlineMs: intFlag('deadline', values.deadline, 100, 86_400_000) ?? 120_000,
     byzantine: numberFlag('byzantine', values.byzantine, 0, 1) ?? 0,
     attack: values.attack ?? 'signflip',
+    bucketSize: intFlag('bucket-size', values['bucket-size'], 1, 1000) ?? 1,
     seed: intFlag('seed', values.seed, 0, 0xFFFFFFFF) ?? 0,
     out: values.out ?? 'out/mnist'
   }
@@ -96,7 +99,7 @@ async function simulate (o: Options): Promise<void> {
   const result = await runMnistExperiment({
     mode: 'simulate', clients: o.clients, fraction: o.fraction, epochs: o.epochs, batchSize: o.batchSize, rounds: o.rounds,
     learningRate: o.learningRate, partition: o.partition, strategy: o.strategy as any, seed: o.seed, minParticipants: o.minParticipants,
-    byzantineFraction: o.byzantine, attack: o.attack, outDir: o.out,
+    byzantineFraction: o.byzantine, attack: o.attack, outDir: o.out, strategyOptions: { bucketSize: o.bucketSize, seed: o.seed },
     onRound: (r) => { process.stdout.write(`round ${r.round}/${o.rounds}  participants ${r.participants}  failures ${r.failures}  accuracy ${r.accuracy.toFixed(3)}  loss ${r.loss.toFixed(2)}\n`) }
   })
   process.stdout.write(`${reachedLines(result.records)}\nwall time ${(result.wallMs / 1000).toFixed(1)} s; wrote ${result.files.join(', ')}\n`)
