@@ -16,9 +16,10 @@ import { callApi } from '../api-client.js'
 import { addressOn, loopbackAddress, startNodeProcess } from '../cluster.js'
 import { UsageError } from '../errors.js'
 import { followRun, progressPrinter } from './train.js'
+import { roundSummary } from '../../federated/runs.js'
 import type { NodeProcess } from '../cluster.js'
 import type { RoundRecord } from '../../federated/run-types.js'
-import type { RoundSummary } from '../../federated/service-types.js'
+import type { RoundSummary, RunSummary } from '../../federated/service-types.js'
 
 export const EXPERIMENT_HELP = `Usage: edge-mesh experiment mnist [options]
 MNIST federated averaging (McMahan et al.): K clients on digits 0..7999, evaluated on 8000..9999.
@@ -96,12 +97,14 @@ function reachedLines (records: Array<Pick<RoundRecord, 'round' | 'accuracy'>>):
 }
 
 async function simulate (o: Options): Promise<void> {
+  const progress = progressPrinter(process.stdout.isTTY === true)
   const result = await runMnistExperiment({
     mode: 'simulate', clients: o.clients, fraction: o.fraction, epochs: o.epochs, batchSize: o.batchSize, rounds: o.rounds,
     learningRate: o.learningRate, partition: o.partition, strategy: o.strategy as any, seed: o.seed, minParticipants: o.minParticipants,
     byzantineFraction: o.byzantine, attack: o.attack, outDir: o.out, strategyOptions: { bucketSize: o.bucketSize, seed: o.seed },
-    onRound: (r) => { process.stdout.write(`round ${r.round}/${o.rounds}  participants ${r.participants}  failures ${r.failures}  accuracy ${r.accuracy.toFixed(3)}  loss ${r.loss.toFixed(2)}\n`) }
+    onRound: (r) => { progress.round(roundSummary(r), { rounds: o.rounds } as RunSummary) }
   })
+  progress.done()
   process.stdout.write(`${reachedLines(result.records)}\nwall time ${(result.wallMs / 1000).toFixed(1)} s; wrote ${result.files.join(', ')}\n`)
 }
 
