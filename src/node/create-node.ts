@@ -47,7 +47,11 @@ export async function buildLibp2p (config: EdgeMeshConfig) {
       bootstrap: config.bootstrap,
       ...(meshKey != null ? { serviceTag: meshServiceTag(meshKey) } : {})
     }),
-    connectionManager: { maxConnections: config.maxConnections },
+    connectionManager: {
+      maxConnections: config.maxConnections,
+      inboundConnectionThreshold: timings.inboundConnectionThreshold,
+      maxIncomingPendingConnections: timings.maxIncomingPendingConnections
+    },
     services: {
       identify: identify(),
       ping: ping(),

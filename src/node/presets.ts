@@ -21,6 +21,14 @@ export interface PresetTimings {
   ipColocationPenalty: boolean
   /** Delay before redialling a known peer that dropped, ms. */
   redialMs: number
+  /**
+   * Inbound connections accepted per second from one host, and connections
+   * being set up at once. libp2p's defaults (5 and 10) protect a device on a
+   * LAN; a cluster on one machine connects everything from 127.0.0.1, so
+   * `local-test` raises them.
+   */
+  inboundConnectionThreshold: number
+  maxIncomingPendingConnections: number
 }
 
 export const PRESETS: Record<PresetName, PresetTimings> = {
@@ -30,7 +38,9 @@ export const PRESETS: Record<PresetName, PresetTimings> = {
     mdnsIntervalMs: 10_000,
     heartbeatMs: 1000,
     ipColocationPenalty: true,
-    redialMs: 5000
+    redialMs: 5000,
+    inboundConnectionThreshold: 5,
+    maxIncomingPendingConnections: 10
   },
   'local-test': {
     reportIntervalMs: 250,
@@ -38,6 +48,8 @@ export const PRESETS: Record<PresetName, PresetTimings> = {
     mdnsIntervalMs: 1000,
     heartbeatMs: 250,
     ipColocationPenalty: false,
-    redialMs: 500
+    redialMs: 500,
+    inboundConnectionThreshold: 1000,
+    maxIncomingPendingConnections: 256
   }
 }

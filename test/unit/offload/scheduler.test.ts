@@ -1,26 +1,8 @@
 import { describe, expect, it } from 'vitest'
+import { cand, seeded, stats } from './scheduler-fixtures.js'
 import { candidateCost, chooseCandidate } from '../../../src/offload/scheduler.js'
 import type { Candidate, SchedulerStats } from '../../../src/offload/scheduler.js'
 
-function cand (peerId: string, over: Partial<Candidate> = {}): Candidate {
-  return { peerId, local: false, hasModel: true, inFlight: 0, queued: 0, capacity: 1, cpu: 0, training: false, ...over }
-}
-
-function stats (over: Partial<SchedulerStats> = {}): SchedulerStats {
-  return { latencyMs: new Map(), outstanding: new Map(), backedOff: new Set(), tried: new Set(), ...over }
-}
-
-/** A deterministic random sequence (mulberry32). */
-function seeded (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function tally (candidates: Candidate[], s: SchedulerStats, draws = 2000): Record<string, number> {
   const random = seeded(42)
