@@ -22,14 +22,9 @@
  *
  * Usage: node dist/bench/fedavg/transfer-peer.js [--listen /ip4/127.0.0.1/tcp/0]
  */
-import { noise } from '@chainsafe/libp2p-noise'
+import { runBarePeer } from '../shared/bare-peer.js'
 import * as lp from 'it-length-prefixed'
-import { identify } from '@libp2p/identify'
 import { logger } from '@libp2p/logger'
-import { tcp } from '@libp2p/tcp'
-import { yamux } from '@libp2p/yamux'
-import { createLibp2p } from 'libp2p'
-import { parseArgs } from 'node:util'
 import { ProtocolError } from '../../src/errors.js'
 import { encodeWeightRecord, encodedWeightRecordSize } from '../../src/federated/codec.js'
 import { DEFAULT_WEIGHT_CHUNK_BYTES, FEDAVG_PROTOCOL } from '../../src/federated/protocol/constants.js'
@@ -92,28 +87,14 @@ async function serveRaw (stream: Stream): Promise<void> {
   }
 }
 
-async function main (): Promise<void> {
-  const { values } = parseArgs({ options: { listen: { type: 'string', default: '/ip4/127.0.0.1/tcp/0' } } })
-  const node = await createLibp2p({
-    addresses: { listen: [values.listen] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    services: { identify: identify() }
-  })
-  const limits = { maxInboundStreams: 8, maxOutboundStreams: 8 }
-  await node.handle(FEDAVG_PROTOCOL, async (stream: Stream, connection: Connection) => {
-    await serveStream(stream, connection.remotePeer.toString(), dispatch, { timeoutMs: TRANSFER.timeoutMs, log })
-  }, limits)
-  await node.handle(RAW_PROTOCOL, serveRaw, limits)
-  const addresses = node.getMultiaddrs().map(a => a.toString())
-  process.stdout.write(JSON.stringify({ event: 'ready', peerId: node.peerId.toString(), addresses }) + '\n')
-  const stop = (): void => { void Promise.resolve(node.stop()).finally(() => process.exit(0)) }
-  process.once('SIGTERM', stop)
-  process.once('SIGINT', stop)
-}
-
-main().catch(err => {
-  process.stderr.write(`transfer-peer: ${String(err?.stack ?? err)}\n`)
-  process.exit(1)
-})
+const limits = { maxInboundStreams: 8, maxOutboundStreams: 8 }
+runBarePeer('transfer-peer', [
+  {
+    protocol: FEDAVG_PROTOCOL,
+    handler: async (stream: Stream, connection: Connection) => {
+      await serveStream(stream, connection.remotePeer.toString(), dispatch, { timeoutMs: TRANSFER.timeoutMs, log })
+    },
+    options: limits
+  },
+  { protocol: RAW_PROTOCOL, handler: serveRaw, options: limits }
+])

@@ -8,13 +8,8 @@
  *
  * Usage: node dist/bench/offload/echo-peer.js [--listen /ip4/127.0.0.1/tcp/0]
  */
-import { noise } from '@chainsafe/libp2p-noise'
-import { identify } from '@libp2p/identify'
-import { tcp } from '@libp2p/tcp'
-import { yamux } from '@libp2p/yamux'
-import { createLibp2p } from 'libp2p'
-import { parseArgs } from 'node:util'
 import { FrameReader, writeFrame } from '../../src/wire/framing.js'
+import { runBarePeer } from '../shared/bare-peer.js'
 import { ECHO_PROTOCOL } from './constants.js'
 import type { Stream } from '@libp2p/interface'
 
@@ -46,24 +41,4 @@ async function echo (stream: Stream): Promise<void> {
   }
 }
 
-async function main (): Promise<void> {
-  const { values } = parseArgs({ options: { listen: { type: 'string', default: '/ip4/127.0.0.1/tcp/0' } } })
-  const node = await createLibp2p({
-    addresses: { listen: [values.listen] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    services: { identify: identify() }
-  })
-  await node.handle(ECHO_PROTOCOL, echo, { maxInboundStreams: 256, maxOutboundStreams: 256 })
-  const addresses = node.getMultiaddrs().map(a => a.toString())
-  process.stdout.write(JSON.stringify({ event: 'ready', peerId: node.peerId.toString(), addresses }) + '\n')
-  const stop = (): void => { void Promise.resolve(node.stop()).finally(() => process.exit(0)) }
-  process.once('SIGTERM', stop)
-  process.once('SIGINT', stop)
-}
-
-main().catch(err => {
-  process.stderr.write(`echo-peer: ${String(err?.stack ?? err)}\n`)
-  process.exit(1)
-})
+runBarePeer('echo-peer', [{ protocol: ECHO_PROTOCOL, handler: echo, options: { maxInboundStreams: 256, maxOutboundStreams: 256 } }])
