@@ -36,7 +36,7 @@ export const DEFAULT_MAX_INFER_FRAME_BYTES = 8 * 1024 * 1024
 export const DEFAULT_INFER_STREAM_TIMEOUT_MS = 30_000
 
 /** Concurrent inbound inference streams per connection. */
-export const DEFAULT_INFER_MAX_INBOUND_STREAMS = 64
+export const DEFAULT_INFER_MAX_INBOUND_STREAMS = 32
 
 /** Concurrent outbound inference streams per connection. */
 export const DEFAULT_INFER_MAX_OUTBOUND_STREAMS = 64
@@ -94,7 +94,7 @@ export const DEFAULT_MODEL_CACHE_BYTES = 1024 * 1024 * 1024
 export const MAX_ROWS_PER_PREDICT = 64
 
 /** Request bytes one peer may have in flight on `/edge-mesh/infer/1.0.0` at once (announced frame lengths). */
-export const DEFAULT_MAX_PEER_INFLIGHT_BYTES = 16 * 1024 * 1024
+export const DEFAULT_MAX_PEER_INFLIGHT_BYTES = 4 * 1024 * 1024
 
 /** Time a caller has to deliver its request frame after opening a stream, ms. */
 export const DEFAULT_REQUEST_READ_TIMEOUT_MS = 5000

@@ -35,7 +35,7 @@ export interface InferHandlerInit {
   maxInboundStreams?: number
   /** @default 64 */
   maxOutboundStreams?: number
-  /** Request bytes one peer may have in flight at once; a frame beyond it is answered busy at once. @default 16 MiB */
+  /** Request bytes one peer may have in flight at once; a frame beyond it is answered busy at once. @default 4 MiB */
   maxPeerInflightBytes?: number
   /** Time a caller has to deliver its request frame, ms. @default 5000 */
   requestReadTimeoutMs?: number
