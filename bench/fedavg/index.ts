@@ -15,11 +15,12 @@
  * A phase that fails is reported with its error; the others still run.
  */
 import { mkdir, writeFile } from 'node:fs/promises'
-import { cpus, loadavg, totalmem } from 'node:os'
+import { cpus, totalmem } from 'node:os'
 import { measureAggregation } from './aggregation.js'
 import { goals } from './goals.js'
 import { measureMemory } from './memory.js'
 import { Processes } from './processes.js'
+import { startBenchRun } from '../shared/run.js'
 import { measureRounds } from './rounds.js'
 import { round2 } from './stats.js'
 import { measureTransfer } from './transfer.js'
@@ -47,11 +48,7 @@ async function phase<T> (name: string, run: () => Promise<T>, processes: Process
 
 async function main (): Promise<void> {
   const processes = new Processes()
-  const stopOnSignal = (): void => { void processes.stopAll().finally(() => process.exit(130)) }
-  process.once('SIGINT', stopOnSignal)
-  process.once('SIGTERM', stopOnSignal)
-  const startedAt = performance.now()
-  const loadAtStart = loadavg().map(round2)
+  const run = startBenchRun(async () => { await processes.stopAll() })
   const aggregation = await phase('aggregation', async () => await measureAggregation(progress), processes)
   const transfer = await phase('transfer', async () => await measureTransfer(processes, progress), processes)
   const roundOverhead = await phase('rounds', async () => await measureRounds(processes, progress), processes)
@@ -63,7 +60,7 @@ async function main (): Promise<void> {
       memoryGb: round2(totalmem() / 2 ** 30),
       node: process.version,
       /** 1/5/15-minute load averages at start and end: other work on the machine shows here. */
-      loadAverage: { start: loadAtStart, end: loadavg().map(round2) }
+      loadAverage: run.loadAverage()
     },
     aggregation,
     transfer,
@@ -71,7 +68,7 @@ async function main (): Promise<void> {
     memory,
     goals: goals({ aggregation, transfer, roundOverhead, memory }),
     errors: Object.keys(errors).length > 0 ? errors : undefined,
-    durationS: Math.round((performance.now() - startedAt) / 1000)
+    durationS: Math.round(run.elapsedS())
   }
   const json = JSON.stringify(result, null, 2)
   await mkdir('bench-results', { recursive: true })

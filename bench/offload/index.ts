@@ -16,7 +16,7 @@
  * development; goals of phases left out are not reported).
  */
 import { mkdir, writeFile } from 'node:fs/promises'
-import { cpus, loadavg } from 'node:os'
+import { cpus } from 'node:os'
 import { activeBackend } from '../../src/model/index.js'
 import { goals } from './goals.js'
 import { measureLatency } from './latency.js'
@@ -24,7 +24,7 @@ import { measureMemory } from './memory.js'
 import { measureScheduling } from './scheduling.js'
 import { measureThroughput } from './throughput.js'
 import { Processes } from './processes.js'
-import { round2 } from './stats.js'
+import { startBenchRun } from '../shared/run.js'
 
 function progress (line: string): void {
   process.stderr.write(`[bench:offload ${new Date().toISOString().slice(11, 19)}] ${line}\n`)
@@ -59,11 +59,7 @@ async function phase<T> (processes: Processes, name: string, run: () => Promise<
 
 async function main (): Promise<void> {
   const processes = new Processes()
-  const stopOnSignal = (): void => { void processes.stopAll().finally(() => process.exit(130)) }
-  process.once('SIGINT', stopOnSignal)
-  process.once('SIGTERM', stopOnSignal)
-  const startedAt = performance.now()
-  const loadAtStart = loadavg().map(round2)
+  const run = startBenchRun(async () => { await processes.stopAll() })
   try {
     const only = process.env.BENCH_PHASES?.split(',')
     const want = (phase: string): boolean => only == null || only.includes(phase)
@@ -78,20 +74,20 @@ async function main (): Promise<void> {
         node: process.version,
         backend: activeBackend(),
         /** 1/5/15-minute load averages at start and end: other work on the machine shows here. */
-        loadAverage: { start: loadAtStart, end: loadavg().map(round2) }
+        loadAverage: run.loadAverage()
       },
       latency,
       scheduling,
       throughput,
       memory,
       goals: goals({ latency, scheduling, memory }),
-      durationS: Math.round((performance.now() - startedAt) / 1000)
+      durationS: Math.round(run.elapsedS())
     }
     const json = JSON.stringify(result, null, 2)
     await mkdir('bench-results', { recursive: true })
     await writeFile('bench-results/offload.json', json + '\n')
     process.stdout.write(json + '\n')
-    progress(`done in ${Math.round((performance.now() - startedAt) / 1000)} s; written to bench-results/offload.json`)
+    progress(`done in ${Math.round(run.elapsedS())} s; written to bench-results/offload.json`)
   } finally {
     await processes.stopAll()
   }

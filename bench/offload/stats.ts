@@ -5,18 +5,8 @@ import { mulberry32 } from '../../src/model/random.js'
  * loop. Pure or clock-only; no network.
  */
 
-/** Percentile `q` (0..1) by nearest rank of an unsorted sample; NaN when empty. */
-export function percentile (samples: readonly number[], q: number): number {
-  if (samples.length === 0) return NaN
-  const sorted = [...samples].sort((a, b) => a - b)
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))
-  return sorted[rank]
-}
-
-/** Round to two decimals, for the report. */
-export function round2 (x: number): number {
-  return Math.round(x * 100) / 100
-}
+import { percentile, round2 } from '../shared/stats.js'
+export { percentile, round2 }
 
 /** `{ p50, p99, n }` of a sample, ms. */
 export function summary (samples: readonly number[]): { p50: number, p99: number, n: number } {

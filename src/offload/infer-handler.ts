@@ -10,6 +10,7 @@
  */
 import { logger } from '@libp2p/logger'
 import { AbortError, DeadlineExceededError, PeerBusyError } from '../errors.js'
+import { deadline } from '../wire/deadline.js'
 import { FrameReader, writeFrame } from '../wire/framing.js'
 import { decodeRequest, encodeError, encodeResult, peekRequestId } from './codec.js'
 import {
@@ -119,15 +120,10 @@ export class InferHandler implements Startable {
   readonly handle = async (stream: Stream, connection?: Connection): Promise<void> => {
     this.counters.streams++
     const startedAt = performance.now()
-    // A timer cleared when the stream is done, not AbortSignal.timeout: that one lives for
-    // timeoutMs whatever happens and keeps the finished stream (held by the listeners its
-    // writes left on the signal) alive with it, so a flood of short streams piled up in memory.
-    const timeout = new AbortController()
-    const timer = setTimeout(() => {
-      const err = new DeadlineExceededError(`infer stream open longer than ${this.timeoutMs} ms`)
-      timeout.abort(err)
-      stream.abort(err)
-    }, this.timeoutMs)
+    // A deadline released when the stream is done (see wire/deadline.ts): a flood of short
+    // streams must not keep each finished stream alive until its timeout would have fired.
+    const timeout = deadline(this.timeoutMs, () => new DeadlineExceededError(`infer stream open longer than ${this.timeoutMs} ms`))
+    timeout.signal.addEventListener('abort', () => { stream.abort(timeout.signal.reason) }, { once: true })
     // A caller that resets the stream no longer wants the answer: drop its request.
     const gone = new AbortController()
     const onClose = (): void => { gone.abort(new AbortError('stream closed by the caller')) }
@@ -144,7 +140,7 @@ export class InferHandler implements Startable {
       log.error('infer stream from %p failed: %e', connection?.remotePeer, err)
       if (stream.status === 'open') stream.abort(err instanceof Error ? err : new Error(String(err)))
     } finally {
-      clearTimeout(timer)
+      timeout.clear()
       stream.removeEventListener('close', onClose)
       this.release(peer, budget.reserved)
     }

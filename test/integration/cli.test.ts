@@ -25,6 +25,24 @@ function expectOneLineError (r: { stderr: string }, text: string): void {
   expect(r.stderr).not.toMatch(/\n\s+at /)
 }
 
+/** Run the CLI and expect it to fail with `code` and a one-line message containing `text`. */
+async function expectFailure (args: string[], code: number, text: string): Promise<void> {
+  const r = await run(args)
+  expect(r.code).toBe(code)
+  expectOneLineError(r, text)
+}
+
+/** Run `fn` with a TCP port on 127.0.0.1 held by another server. */
+async function withBusyPort (fn: (port: number) => Promise<void>): Promise<void> {
+  const blocker = createServer()
+  await new Promise<void>(resolve => blocker.listen(0, '127.0.0.1', resolve))
+  try {
+    await fn((blocker.address() as any).port)
+  } finally {
+    blocker.close()
+  }
+}
+
 describe('edge-mesh CLI', () => {
   const cluster = new TestCluster()
   afterAll(async () => { await cluster.cleanup() })
@@ -41,55 +59,31 @@ describe('edge-mesh CLI', () => {
   })
 
   it('rejects an unknown command and an unknown flag with a usage error', async () => {
-    const unknown = await run(['frobnicate'])
-    expect(unknown.code).toBe(2)
-    expectOneLineError(unknown, 'unknown command')
-    const flag = await run(['start', '--colour', 'red'])
-    expect(flag.code).toBe(2)
-    expectOneLineError(flag, '--colour')
+    await expectFailure(['frobnicate'], 2, 'unknown command')
+    await expectFailure(['start', '--colour', 'red'], 2, '--colour')
   })
 
   it('rejects a bad multiaddr and a bad number', async () => {
-    const addr = await run(['start', '--listen', 'tcp:1234', '--api-port', '0'])
-    expect(addr.code).toBe(2)
-    expectOneLineError(addr, 'not a valid multiaddr')
-    const port = await run(['start', '--api-port', 'lots'])
-    expect(port.code).toBe(2)
-    expectOneLineError(port, '--api-port')
+    await expectFailure(['start', '--listen', 'tcp:1234', '--api-port', '0'], 2, 'not a valid multiaddr')
+    await expectFailure(['start', '--api-port', 'lots'], 2, '--api-port')
   })
 
   it('reports a control API port in use', async () => {
-    const blocker = createServer()
-    await new Promise<void>(resolve => blocker.listen(0, '127.0.0.1', resolve))
-    const busy = (blocker.address() as any).port
-    try {
+    await withBusyPort(async (busy) => {
       const dir = await cluster.dir()
-      const r = await run(['start', '--no-mdns', '--api-port', String(busy), '--listen', '/ip4/127.0.0.1/tcp/0', '--data-dir', dir])
-      expect(r.code).toBe(3)
-      expectOneLineError(r, 'already in use')
-    } finally {
-      blocker.close()
-    }
+      await expectFailure(['start', '--no-mdns', '--api-port', String(busy), '--listen', '/ip4/127.0.0.1/tcp/0', '--data-dir', dir], 3, 'already in use')
+    })
   })
 
   it('reports a libp2p listen port in use', async () => {
-    const blocker = createServer()
-    await new Promise<void>(resolve => blocker.listen(0, '127.0.0.1', resolve))
-    const busy = (blocker.address() as any).port
-    try {
+    await withBusyPort(async (busy) => {
       const dir = await cluster.dir()
-      const r = await run(['start', '--no-mdns', '--api-port', '0', '--listen', `/ip4/127.0.0.1/tcp/${busy}`, '--data-dir', dir])
-      expect(r.code).toBe(3)
-      expectOneLineError(r, 'in use')
-    } finally {
-      blocker.close()
-    }
+      await expectFailure(['start', '--no-mdns', '--api-port', '0', '--listen', `/ip4/127.0.0.1/tcp/${busy}`, '--data-dir', dir], 3, 'in use')
+    })
   })
 
   it('status explains when no node answers', async () => {
-    const r = await run(['status', '--api', 'http://127.0.0.1:9'])
-    expect(r.code).toBe(4)
-    expectOneLineError(r, 'cannot reach the control API')
+    await expectFailure(['status', '--api', 'http://127.0.0.1:9'], 4, 'cannot reach the control API')
   })
 
   it('status shows a running node as a table and as JSON', async () => {

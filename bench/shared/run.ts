@@ -1,0 +1,27 @@
+/**
+ * The frame of a benchmark run: child processes stopped on Ctrl-C or SIGTERM,
+ * wall time and the machine's load average at start and end (these machines
+ * are shared, so every report says how busy they were).
+ */
+import { loadavg } from 'node:os'
+import { round2 } from './stats.js'
+
+export interface BenchRun {
+  /** Seconds since the run started. */
+  elapsedS(): number
+  /** 1-, 5- and 15-minute load averages at start and now. */
+  loadAverage(): { start: number[], end: number[] }
+}
+
+/** Start a run; `stopAll` is called (then exit 130) on SIGINT or SIGTERM. */
+export function startBenchRun (stopAll: () => Promise<void>): BenchRun {
+  const stopOnSignal = (): void => { void stopAll().finally(() => process.exit(130)) }
+  process.once('SIGINT', stopOnSignal)
+  process.once('SIGTERM', stopOnSignal)
+  const startedAt = performance.now()
+  const start = loadavg().map(round2)
+  return {
+    elapsedS: () => round2((performance.now() - startedAt) / 1000),
+    loadAverage: () => ({ start, end: loadavg().map(round2) })
+  }
+}
