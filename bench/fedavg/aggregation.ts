@@ -100,7 +100,11 @@ export function measureAggregationHere (progress: (line: string) => void): Aggre
   const updates = updatesOf(AGGREGATION.updates)
   const strategy = fedAvg()
   const ctx: RoundContext = { round: 1, attempt: 1, global, clients: [], sampleSize: updates.length, rng: createRng(1), seed: 1 }
-  const kernel = (): WeightRecord => strategy.aggregate(ctx, updates, [])
+  const kernel = (): WeightRecord => {
+    const next = strategy.aggregate(ctx, updates, [])
+    if (next instanceof Promise) throw new Error('FedAvg aggregates synchronously')
+    return next
+  }
   const plain = (): Float32Array[] => plainWeightedSum(global, updates)
   const difference = maxAbsDifference(kernel(), plain())
   for (let i = 0; i < AGGREGATION.warmup; i++) { kernel(); plain() }

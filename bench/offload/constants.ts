@@ -24,6 +24,15 @@ export const LATENCY_ROUNDS = 2000
  * queue with `capacity` slots and a service time of compute x slowdown; with
  * batching on, a backlogged peer merges its queue into one predict and the
  * phase would measure the batcher rather than where requests are sent.
+ *
+ * Every peer emulates an edge device `deviceSlowdown` times slower than this
+ * machine at the model (about 8 ms per digit instead of 0.4 ms, a small
+ * board), and the slow peer is `slowdown` times slower again. Without the
+ * common factor, four peers and the requester on two shared cores are bound
+ * by the CPU they all share (networking, Noise, codecs), not by their own
+ * service time, and a peer that sleeps longer per request is not slower in
+ * any way a scheduler could see: the phase would measure the machine rather
+ * than the choice of peer.
  */
 export const SCHEDULING = {
   /** Serving peers; the last one is slowed down. */
@@ -32,7 +41,9 @@ export const SCHEDULING = {
   capacity: 1,
   /** Queue per peer before it answers busy (the node default). */
   maxQueue: 32,
-  /** Service-time factor of the slow peer. */
+  /** Service-time factor of every peer (`--simulate-slowdown`): emulated devices slower than this machine. */
+  deviceSlowdown: 20,
+  /** Service-time factor of the slow peer relative to the others (its `--simulate-slowdown` is deviceSlowdown x this). */
   slowdown: 4,
   /** Offered load as a fraction of the measured cluster capacity. */
   loadFraction: 0.7,
@@ -60,9 +71,14 @@ export const THROUGHPUT = {
   requests: 6000
 } as const
 
-/** Memory phase: one serving peer, RSS after a warm-up and after `requests` more. */
+/**
+ * Memory phase: one serving peer, RSS after a warm-up and after `requests`
+ * more. Earlier runs with a 3,000-request warm-up showed RSS stepping up
+ * until about 30,000 requests and flat after, with a steady tensor count: the
+ * warm-up covers that settling.
+ */
 export const MEMORY = {
-  warmupRequests: 3000,
+  warmupRequests: 30_000,
   requests: 20_000,
   concurrency: 16
 } as const

@@ -4,12 +4,29 @@
  * process has been idle for a moment (same pause both times). Node default
  * serving settings (capacity 2, queue 32, batching on). A few intermediate
  * readings are kept, so steady growth can be told from a one-off step.
+ *
+ * Next to each RSS reading the node's own `/status` gives its V8 heap, its
+ * memory outside the heap (ArrayBuffers, the WebAssembly backend's memory)
+ * and the count of live TF.js tensors: a leak shows as one of them climbing
+ * with the requests, while allocator high-water marks show in RSS alone.
+ * The warm-up is long enough for those high-water marks to settle (they take
+ * a few tens of thousands of requests at this concurrency), so the measured
+ * growth is what continued serving adds.
  */
 import { MEMORY } from './constants.js'
 import { burst, directSender } from './direct.js'
 import { benchInput, startInProcessNode } from './driver.js'
 import { rssMb } from './processes.js'
 import type { Processes } from './processes.js'
+
+/** One reading of the serving node's memory. */
+export interface MemoryReading {
+  requests: number
+  rssMb: number
+  heapMb: number
+  externalMb: number
+  tensors: number
+}
 
 export interface MemoryResult {
   rssAfterWarmupMb: number
@@ -18,6 +35,8 @@ export interface MemoryResult {
   growth: number
   /** RSS after every fifth of the requests, MiB. */
   trajectoryMb: number[]
+  /** Every reading: after each fifth of the warm-up and of the measured requests. */
+  readings: MemoryReading[]
   failed: number
   settings: typeof MEMORY
 }
@@ -25,9 +44,18 @@ export interface MemoryResult {
 const IDLE_BEFORE_READING_MS = 1000
 const STEPS = 5
 
-async function settledRss (pid: number): Promise<number> {
+const mb = (bytes: number): number => Math.round(bytes / 1048576 * 10) / 10
+
+async function settledReading (pid: number, apiUrl: string, requests: number): Promise<MemoryReading> {
   await new Promise(resolve => setTimeout(resolve, IDLE_BEFORE_READING_MS))
-  return Math.round(await rssMb(pid) * 10) / 10
+  const status = await (await fetch(`${apiUrl}/status`)).json() as { process: { heapUsedBytes: number, externalBytes: number }, tensors: { count: number } }
+  return {
+    requests,
+    rssMb: Math.round(await rssMb(pid) * 10) / 10,
+    heapMb: mb(status.process.heapUsedBytes),
+    externalMb: mb(status.process.externalBytes),
+    tensors: status.tensors.count
+  }
 }
 
 export async function measureMemory (processes: Processes, progress: (line: string) => void): Promise<MemoryResult> {
@@ -38,21 +66,29 @@ export async function measureMemory (processes: Processes, progress: (line: stri
   const driver = await startInProcessNode({ peers: [peer.address] })
   try {
     const send = directSender(driver.libp2p, input)
-    progress(`memory: warm-up, ${MEMORY.warmupRequests} requests`)
-    let failed = (await burst(send, peer.node.peerId, MEMORY.warmupRequests, MEMORY.concurrency)).failed
-    const rssAfterWarmupMb = await settledRss(pid)
-    const trajectoryMb: number[] = []
-    for (let step = 0; step < STEPS; step++) {
-      failed += (await burst(send, peer.node.peerId, MEMORY.requests / STEPS, MEMORY.concurrency)).failed
-      trajectoryMb.push(await settledRss(pid))
-      progress(`memory: ${(step + 1) * MEMORY.requests / STEPS} requests, RSS ${trajectoryMb[step]} MiB`)
+    const readings: MemoryReading[] = []
+    let failed = 0
+    let sent = 0
+    const step = async (requests: number, what: string): Promise<MemoryReading> => {
+      failed += (await burst(send, peer.node.peerId, requests, MEMORY.concurrency)).failed
+      sent += requests
+      const reading = await settledReading(pid, peer.node.apiUrl, sent)
+      readings.push(reading)
+      progress(`memory: ${what}, ${sent} requests: RSS ${reading.rssMb} MiB, heap ${reading.heapMb} MiB, external ${reading.externalMb} MiB, ${reading.tensors} tensors`)
+      return reading
     }
+    let warm = readings[0]
+    for (let i = 0; i < STEPS; i++) warm = await step(MEMORY.warmupRequests / STEPS, 'warm-up')
+    const rssAfterWarmupMb = warm.rssMb
+    const trajectoryMb: number[] = []
+    for (let i = 0; i < STEPS; i++) trajectoryMb.push((await step(MEMORY.requests / STEPS, 'measured')).rssMb)
     const rssAfterMb = trajectoryMb[trajectoryMb.length - 1]
     return {
       rssAfterWarmupMb,
       rssAfterMb,
       growth: Math.round((rssAfterMb - rssAfterWarmupMb) / rssAfterWarmupMb * 1000) / 1000,
       trajectoryMb,
+      readings,
       failed,
       settings: MEMORY
     }

@@ -1,6 +1,7 @@
 /**
  * Phase 2, scheduling under skew. Four serving processes (`capacity` 1, no
- * batching), the last one with `--simulate-slowdown 4`. Before every round the
+ * batching), each emulating a device `deviceSlowdown` times slower than this
+ * machine, the last one 4 times slower again (see `SCHEDULING`). Before every round the
  * cluster's capacity is measured without any scheduler: every peer kept
  * saturated by its own closed loop, all at once, total completions per second.
  * Then, for each policy (random, round robin, the edge-mesh scheduler `p2c`),
@@ -83,7 +84,7 @@ export async function measureScheduling (processes: Processes, progress: (line: 
   for (let i = 0; i < SCHEDULING.peers; i++) {
     const slow = i === SCHEDULING.peers - 1
     peers.push(await processes.serving(slow ? 'skew-slow' : `skew-${i}`, {
-      capacity: SCHEDULING.capacity, maxQueue: SCHEDULING.maxQueue, batching: false, ...(slow ? { slowdown: SCHEDULING.slowdown } : {})
+      capacity: SCHEDULING.capacity, maxQueue: SCHEDULING.maxQueue, batching: false, slowdown: SCHEDULING.deviceSlowdown * (slow ? SCHEDULING.slowdown : 1)
     }))
   }
   const slowPeer = peers[peers.length - 1].node.peerId

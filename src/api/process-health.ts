@@ -13,6 +13,8 @@ export const LAG_WINDOW_MS = 10_000
 export interface ProcessHealth {
   rssBytes: number
   heapUsedBytes: number
+  /** Memory of ArrayBuffers and other objects outside the V8 heap (WebAssembly memory included). */
+  externalBytes: number
   eventLoopLagP50Ms: number
   eventLoopLagP99Ms: number
   eventLoopLagMaxMs: number
@@ -54,6 +56,7 @@ export class ProcessHealthMonitor {
     return {
       rssBytes: mem.rss,
       heapUsedBytes: mem.heapUsed,
+      externalBytes: mem.external,
       eventLoopLagP50Ms: Math.max(now.p50, last.p50),
       eventLoopLagP99Ms: Math.max(now.p99, last.p99),
       eventLoopLagMaxMs: Math.max(now.max, last.max)

@@ -31,12 +31,14 @@ export interface NodeStatus {
   process: ProcessHealth
   load: LoadReport | null
   models: Array<{ id: string, name: string, parameters: number }>
+  /** Live TF.js tensors and their bytes (a steady count under load means no tensor leak). */
+  tensors: { count: number, bytes: number }
   connections: number
   peers: PeerStatus[]
 }
 
 export function buildStatus (components: ControlApiComponents, info: NodeInfo, now: number): NodeStatus {
-  const health = info.health?.sample() ?? { rssBytes: process.memoryUsage().rss, heapUsedBytes: 0, eventLoopLagP50Ms: 0, eventLoopLagP99Ms: 0, eventLoopLagMaxMs: 0 }
+  const health = info.health?.sample() ?? { rssBytes: process.memoryUsage().rss, heapUsedBytes: 0, externalBytes: 0, eventLoopLagP50Ms: 0, eventLoopLagP99Ms: 0, eventLoopLagMaxMs: 0 }
   const { peerId, addressManager, connectionManager, loadView } = components
   const models = optionalComponent<ControlApiComponents['models']>(components, 'models')
   const connected = new Map<string, string[]>()
@@ -70,6 +72,7 @@ export function buildStatus (components: ControlApiComponents, info: NodeInfo, n
     process: health,
     load: loadView.self() ?? null,
     models: (models?.list() ?? []).map(m => ({ id: m.id, name: m.name, parameters: m.parameters })),
+    tensors: models?.memory?.() ?? { count: 0, bytes: 0 },
     connections: connectionManager.getConnections().length,
     peers
   }

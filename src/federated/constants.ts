@@ -60,3 +60,6 @@ export const DEFAULT_CODEC_CHUNK_BYTES = 64 * 1024
 
 /** Accuracy targets reported by the MNIST experiment. */
 export const DEFAULT_ACCURACY_TARGETS = [0.85, 0.9, 0.95]
+
+/** Digits in FLTrust's root data set in experiments (the paper's choice). */
+export const DEFAULT_ROOT_EXAMPLES = 100

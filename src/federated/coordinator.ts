@@ -11,7 +11,9 @@ import { FileCheckpointStore } from './checkpoint.js'
 import { createStrategy } from './create-strategy.js'
 import { loadData } from './data-spec.js'
 import { roundSummary } from './runs.js'
+import { deriveSeed } from './rng.js'
 import { runFederated } from './run.js'
+import type { RootUpdate } from './fltrust.js'
 import type { MeshGrid } from './mesh-grid.js'
 import type { RunFiles, RunRecordFile } from './runs.js'
 import type { RunSummary } from './service-types.js'
@@ -45,6 +47,14 @@ async function evalData (spec: string): Promise<Dataset> {
   return set
 }
 
+/** FLTrust's server update on the coordinator's root data: as many steps as the median client takes. */
+function rootTrainer (models: ModelRuntime, baseId: string, root: Dataset, seed: number): RootUpdate {
+  return async (ctx, train, clientExamples) => {
+    const epochs = train.epochs * Math.max(1, Math.round(clientExamples / Math.max(1, root.count)))
+    return (await models.train(baseId, ctx.global, root, { ...train, epochs, seed: deriveSeed(seed, 3, ctx.round, ctx.attempt) })).weights
+  }
+}
+
 /** Rebuild history rounds the summary lacks from the checkpoint (a crash between checkpoint and summary save). */
 export async function restoreHistory (store: FileCheckpointStore, summary: RunSummary): Promise<void> {
   const saved = await store.load().catch(() => undefined)
@@ -73,7 +83,8 @@ export async function coordinate (ctx: CoordinatorContext, record: RunRecordFile
     let bytes = { up: grid.bytesUp, down: grid.bytesDown }
     const strategy = createStrategy(spec.strategy, {
       epochs: spec.epochs, batchSize: spec.batchSize, learningRate: spec.learningRate, proximalMu: spec.proximalMu,
-      beta: spec.beta, f: spec.byzantineF, m: spec.krumM
+      beta: spec.beta, f: spec.byzantineF, m: spec.krumM, trustWeighting: spec.trustWeighting,
+      ...(spec.rootData === undefined ? {} : { rootUpdate: rootTrainer(ctx.models, record.baseModelId, await evalData(spec.rootData), spec.seed ?? 0) })
     })
     const result = await runFederated({
       grid,

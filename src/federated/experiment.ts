@@ -14,7 +14,7 @@ import { InvalidConfigError } from '../errors.js'
 import { createModelRuntime } from '../model/index.js'
 import { loadMnist, sliceDataset, subsetDataset } from '../model/datasets.js'
 import { parseAttack } from './attacks.js'
-import { DEFAULT_ACCURACY_TARGETS, DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, DEFAULT_FRACTION, DEFAULT_LEARNING_RATE, DEFAULT_SEED } from './constants.js'
+import { DEFAULT_ACCURACY_TARGETS, DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, DEFAULT_FRACTION, DEFAULT_LEARNING_RATE, DEFAULT_ROOT_EXAMPLES, DEFAULT_SEED } from './constants.js'
 import { createStrategy } from './create-strategy.js'
 import { roundsToCsv } from './csv.js'
 import { createMemoryGrid } from './memory-grid.js'
@@ -25,6 +25,7 @@ import { runFederated } from './run.js'
 import type { AttackName } from './attacks.js'
 import type { CheckpointStore } from './checkpoint.js'
 import type { StrategyName, StrategyOptions } from './create-strategy.js'
+import type { RootUpdate } from './fltrust.js'
 import type { Grid } from './grid.js'
 import type { VirtualClient } from './memory-grid.js'
 import type { RoundRecord } from './run-types.js'
@@ -55,6 +56,11 @@ export interface MnistExperimentOptions extends AbortOptions {
   strategy?: StrategyName
   /** Extra strategy options (trimmed-mean beta, Krum f and m). */
   strategyOptions?: StrategyOptions
+  /**
+   * Size of FLTrust's root data set: digits drawn (seeded) from the training
+   * digits 0..7999 and held by the coordinator. Used by `fltrust` only. @default 100
+   */
+  rootExamples?: number
   /** @default 0 */
   seed?: number
   /** Fraction of virtual clients that are byzantine. @default 0 */
@@ -121,6 +127,17 @@ async function writeOutputs (dir: string, records: RoundRecord[], targets: numbe
   return [csv, svg]
 }
 
+/** FLTrust's server update: train the round's global weights on `count` seeded training digits. */
+function rootTrainer (runtime: ModelRuntime, baseId: string, mnist: Dataset, count: number, seed: number): RootUpdate {
+  if (!Number.isInteger(count) || count < 1 || count > MNIST_TRAIN_END) throw new InvalidConfigError(`root examples must be an integer in [1, ${MNIST_TRAIN_END}], got ${count}`)
+  const picked = createRng(deriveSeed(seed, 3)).shuffle(Array.from({ length: MNIST_TRAIN_END }, (_, i) => i)).slice(0, count).sort((a, b) => a - b)
+  const root = subsetDataset(mnist, picked)
+  return async (ctx, train, clientExamples) => {
+    const epochs = train.epochs * Math.max(1, Math.round(clientExamples / count))
+    return (await runtime.train(baseId, ctx.global, root, { ...train, epochs, seed: deriveSeed(seed, 3, ctx.round, ctx.attempt) })).weights
+  }
+}
+
 /** Run the MNIST experiment; see the module TSDoc. */
 export async function runMnistExperiment (o: MnistExperimentOptions = {}): Promise<MnistExperimentResult> {
   const seed = o.seed ?? DEFAULT_SEED
@@ -136,6 +153,7 @@ export async function runMnistExperiment (o: MnistExperimentOptions = {}): Promi
   const base = await runtime.createMlp({ inputSize: 784, hidden: [200, 200], classes: 10, seed, name: 'mnist-mlp' })
   const strategyName = o.strategy ?? 'fedavg'
   const strategy = createStrategy(strategyName, {
+    ...(strategyName === 'fltrust' ? { rootUpdate: rootTrainer(runtime, base.id, mnist, o.rootExamples ?? DEFAULT_ROOT_EXAMPLES, seed) } : {}),
     ...o.strategyOptions,
     epochs: o.epochs ?? DEFAULT_EPOCHS,
     batchSize: o.batchSize ?? DEFAULT_BATCH_SIZE,

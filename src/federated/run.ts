@@ -102,7 +102,7 @@ async function runRound (o: FederatedRunOptions, run: RunState, round: number): 
       log('%s; retrying', run.round.abortReason)
       continue
     }
-    const weights = o.strategy.aggregate(ctx, outcome.updates, outcome.failures)
+    const weights = await o.strategy.aggregate(ctx, outcome.updates, outcome.failures)
     validateUpdate(run.weights, weights)
     const info = await o.runtime.createFromWeights(o.baseModelId, weights, { name: `federated-round-${round}` })
     run.round = roundReducer(run.round, { type: 'aggregated', round })

@@ -50,6 +50,10 @@ export interface RunSpec {
   beta?: number
   byzantineF?: number
   krumM?: number
+  /** FLTrust's root data set at the coordinator, a data spec (e.g. `mnist:0/80`, 100 digits); required by `fltrust`. */
+  rootData?: string
+  /** FLTrust's weighting: `cosine` (the paper's) or `sign`. @default 'cosine' */
+  trustWeighting?: 'cosine' | 'sign'
   byzantine?: ByzantineSpec
 }
 
@@ -108,6 +112,11 @@ export function parseRunSpec (body: unknown): RunSpec {
   if (model !== undefined && !/^sha256-[0-9a-f]{64}$/.test(model)) bad('model', 'expected a content id sha256-<64 hex>')
   const evalData = str(b, 'evalData', 4096)
   if (evalData !== undefined) parseDataSpecs(evalData)
+  const rootData = str(b, 'rootData', 4096)
+  if (rootData !== undefined && parseDataSpecs(rootData).length !== 1) bad('rootData', 'expected one data spec')
+  if (strategy === 'fltrust' && rootData === undefined) bad('rootData', 'fltrust needs a root data set at the coordinator, e.g. "mnist:0/80"')
+  const trustWeighting = str(b, 'trustWeighting', 16)
+  if (trustWeighting !== undefined && trustWeighting !== 'cosine' && trustWeighting !== 'sign') bad('trustWeighting', `expected cosine or sign, got "${trustWeighting}"`)
   const spec: RunSpec = {
     model,
     rounds: num(b, 'rounds', 1, 100_000, true) ?? 5,
@@ -126,6 +135,8 @@ export function parseRunSpec (body: unknown): RunSpec {
     beta: num(b, 'beta', 0, 0.5, false),
     byzantineF: num(b, 'byzantineF', 0, 100_000, true),
     krumM: num(b, 'krumM', 1, 100_000, true),
+    rootData,
+    trustWeighting: trustWeighting as RunSpec['trustWeighting'],
     byzantine: parseByzantine(b.byzantine)
   }
   for (const key of Object.keys(spec) as Array<keyof RunSpec>) if (spec[key] === undefined) delete spec[key]

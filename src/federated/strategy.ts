@@ -51,7 +51,7 @@ export interface Strategy {
   /** Choose the clients of a round and their training settings. */
   configureRound(ctx: RoundContext): Instruction[]
   /** Combine validated updates into the next global weights. `results` is never empty. */
-  aggregate(ctx: RoundContext, results: ClientUpdate[], failures: ClientFailure[]): WeightRecord
+  aggregate(ctx: RoundContext, results: ClientUpdate[], failures: ClientFailure[]): WeightRecord | Promise<WeightRecord>
 }
 
 /** Local training options shared by every strategy (FedProx is `proximalMu > 0`). */

@@ -143,6 +143,11 @@ export class TfModelRuntime implements ModelRuntime {
   }
 
   /** Free a model's memory. Unloading an unknown id does nothing. */
+  memory (): { count: number, bytes: number } {
+    const m = tf.memory()
+    return { count: m.numTensors, bytes: m.numBytes }
+  }
+
   unload (id: string): void {
     const entry = this.models.get(id)
     if (entry == null) return

@@ -105,6 +105,7 @@ export class ModelService implements ModelRuntime, Startable {
 
   async createMlp (spec: MlpSpec): Promise<ModelInfo> { return this.started().createMlp(spec) }
   unload (id: string): void { this.runtime?.unload(id) }
+  memory (): { count: number, bytes: number } { return this.runtime?.memory() ?? { count: 0, bytes: 0 } }
 
   private started (): TfModelRuntime {
     if (this.runtime == null) throw new NotStartedError('the model service is not started')

@@ -137,4 +137,6 @@ export interface ModelRuntime {
   createMlp(spec: MlpSpec): Promise<ModelInfo>
   /** Free a model's memory. */
   unload(id: string): void
+  /** Live tensors and their bytes in the TF.js engine. */
+  memory?(): { count: number, bytes: number }
 }

@@ -2,7 +2,8 @@
  * Federated averaging between real node processes: a seed coordinates, four
  * edges each hold a different MNIST shard (`--data mnist:<k>/4`). Rounds
  * complete and accuracy rises, the global model serves inference anywhere,
- * a malformed update is refused and recorded, a restarted coordinator
+ * a malformed update is refused and recorded, FLTrust outvotes a boosted
+ * reversed update, a restarted coordinator
  * resumes from its checkpoint, and a participant killed mid-round does not
  * stop the round.
  */
@@ -103,6 +104,21 @@ describe('federated averaging across the mesh', () => {
     expect(round.failures).toBe(1)
     expect(round.failureReasons[0]).toContain(edges[2].peerId)
     expect(round.failureReasons[0]).toContain('InvalidUpdateError')
+  })
+
+  it('FLTrust with a root data set at the coordinator ignores a reversed, boosted update that would wreck the average', async () => {
+    const missing = await startRun(seed, { ...TRAIN, rounds: 1, strategy: 'fltrust' })
+    expect(missing.status).toBe(400)
+    expect(missing.body.error.message).toContain('rootData')
+    const started = await startRun(seed, {
+      ...TRAIN, strategy: 'fltrust', rootData: 'mnist:0/80:seed=1', rounds: 2, minParticipants: 4, waitForClients: 4,
+      byzantine: { attack: 'scale', scale: -10, clients: [edges[1].peerId] }
+    })
+    expect(started.status).toBe(202)
+    const run = await finished(seed, started.body.id)
+    expect(run.state).toBe('completed')
+    expect(run.history.map(r => r.participants)).toEqual([4, 4])
+    expect(run.history[1].accuracy).toBeGreaterThan(0.85)
   })
 
   it('a coordinator killed and restarted with the same data dir resumes from its checkpoint', async () => {

@@ -27,6 +27,10 @@ function coreMetrics (components: ControlApiComponents, info: NodeInfo): MetricF
     { name: 'edge_mesh_load_reports_rejected_total', help: 'Load reports rejected by the validator (malformed, oversized, far-future, unsigned).', type: 'counter', samples: [{ value: gossip.rejected }] },
     { name: 'edge_mesh_cpu_utilisation', help: 'This node\'s process CPU use as a fraction of the machine, last interval.', type: 'gauge', samples: [{ value: self?.cpu ?? 0 }] },
     { name: 'edge_mesh_process_resident_memory_bytes', help: 'Resident memory of the node process.', type: 'gauge', samples: [{ value: status.process.rssBytes }] },
+    { name: 'edge_mesh_process_heap_used_bytes', help: 'V8 heap in use.', type: 'gauge', samples: [{ value: status.process.heapUsedBytes }] },
+    { name: 'edge_mesh_process_external_memory_bytes', help: 'Memory outside the V8 heap (ArrayBuffers, WebAssembly).', type: 'gauge', samples: [{ value: status.process.externalBytes }] },
+    { name: 'edge_mesh_model_tensors', help: 'Live TF.js tensors.', type: 'gauge', samples: [{ value: status.tensors.count }] },
+    { name: 'edge_mesh_model_tensor_bytes', help: 'Bytes held by live TF.js tensors.', type: 'gauge', samples: [{ value: status.tensors.bytes }] },
     { name: 'edge_mesh_event_loop_lag_ms', help: 'Event-loop delay of the node process over the last 10-20 s.', type: 'gauge', samples: [{ labels: { quantile: '0.5' }, value: status.process.eventLoopLagP50Ms }, { labels: { quantile: '0.99' }, value: status.process.eventLoopLagP99Ms }] },
     { name: 'edge_mesh_models_loaded', help: 'Models this node can serve.', type: 'gauge', samples: [{ value: status.models.length }] }
   ]

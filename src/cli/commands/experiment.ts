@@ -31,7 +31,9 @@ MNIST federated averaging (McMahan et al.): K clients on digits 0..7999, evaluat
   --rounds <R>               rounds (20)
   --lr <x>                   learning rate (0.05)
   --partition <p>            iid | noniid | dirichlet:<alpha> (iid)
-  --strategy <name>          fedavg|fedsgd|fedmedian|trimmed-mean|krum (fedavg)
+  --strategy <name>          fedavg|fedsgd|fedmedian|trimmed-mean|krum|fltrust (fedavg)
+  --root-examples <n>        fltrust: digits in the coordinator's root data set (100)
+  --trust-weighting <w>      fltrust: cosine (the paper's) | sign (cosine)
   --min-participants <n>     fewest updates per round (2)
   --deadline <ms>            per-round deadline in mesh mode (120000)
   --byzantine <f>            fraction of byzantine clients (0)
@@ -56,15 +58,22 @@ interface Options {
   byzantine: number
   attack: string
   bucketSize: number
+  rootExamples: number
+  trustWeighting: 'cosine' | 'sign'
   seed: number
   out: string
+}
+
+function trustWeightingFlag (value: string | undefined): 'cosine' | 'sign' {
+  if (value === undefined || value === 'cosine' || value === 'sign') return value ?? 'cosine'
+  throw new UsageError(`--trust-weighting must be cosine or sign, got "${value}"`)
 }
 
 function parse (argv: string[]): Options | undefined {
   const s = { type: 'string' } as const
   const { values, positionals } = parseFlags(argv, {
     mode: s, clients: s, nodes: s, fraction: s, epochs: s, batch: s, rounds: s, lr: s, partition: s, strategy: s,
-    'min-participants': s, deadline: s, byzantine: s, attack: s, seed: s, out: s, 'bucket-size': s, help: { type: 'boolean', short: 'h' }
+    'min-participants': s, deadline: s, byzantine: s, attack: s, seed: s, out: s, 'bucket-size': s, 'root-examples': s, 'trust-weighting': s, help: { type: 'boolean', short: 'h' }
   }, true)
   if (values.help === true) { process.stdout.write(EXPERIMENT_HELP + '\n'); return undefined }
   if (positionals[0] !== 'mnist' || positionals.length > 1) throw new UsageError('usage: edge-mesh experiment mnist [options]')
@@ -86,6 +95,8 @@ function parse (argv: string[]): Options | undefined {
     byzantine: numberFlag('byzantine', values.byzantine, 0, 1) ?? 0,
     attack: values.attack ?? 'signflip',
     bucketSize: intFlag('bucket-size', values['bucket-size'], 1, 1000) ?? 1,
+    rootExamples: intFlag('root-examples', values['root-examples'], 1, 8000) ?? 100,
+    trustWeighting: trustWeightingFlag(values['trust-weighting']),
     seed: intFlag('seed', values.seed, 0, 0xFFFFFFFF) ?? 0,
     out: values.out ?? 'out/mnist'
   }
@@ -101,7 +112,8 @@ async function simulate (o: Options): Promise<void> {
   const result = await runMnistExperiment({
     mode: 'simulate', clients: o.clients, fraction: o.fraction, epochs: o.epochs, batchSize: o.batchSize, rounds: o.rounds,
     learningRate: o.learningRate, partition: o.partition, strategy: o.strategy as any, seed: o.seed, minParticipants: o.minParticipants,
-    byzantineFraction: o.byzantine, attack: o.attack, outDir: o.out, strategyOptions: { bucketSize: o.bucketSize, seed: o.seed },
+    byzantineFraction: o.byzantine, attack: o.attack, outDir: o.out, strategyOptions: { bucketSize: o.bucketSize, seed: o.seed, trustWeighting: o.trustWeighting },
+    rootExamples: o.rootExamples,
     onRound: (r) => { progress.round(roundSummary(r), { rounds: o.rounds } as RunSummary) }
   })
   progress.done()
@@ -141,7 +153,9 @@ async function mesh (o: Options): Promise<void> {
       body: JSON.stringify({
         rounds: o.rounds, epochs: o.epochs, batchSize: o.batchSize, learningRate: o.learningRate, fraction: o.fraction,
         minParticipants: o.minParticipants, roundDeadlineMs: o.deadlineMs, strategy: o.strategy, seed: o.seed,
-        waitForClients: o.clients, ...(o.byzantine > 0 ? { byzantine: { fraction: o.byzantine, attack: o.attack } } : {})
+        waitForClients: o.clients, trustWeighting: o.trustWeighting,
+        ...(o.strategy === 'fltrust' ? { rootData: `mnist:0/${Math.max(1, Math.round(8000 / o.rootExamples))}:seed=${o.seed + 1}` } : {}),
+        ...(o.byzantine > 0 ? { byzantine: { fraction: o.byzantine, attack: o.attack } } : {})
       }),
       signal: controller.signal
     })

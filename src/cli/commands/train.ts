@@ -16,7 +16,9 @@ else by the node asked) and show its progress round by round.
   --fraction <C>             fraction of clients asked per round (0.1)
   --min-participants <n>     fewest updates a round aggregates (2)
   --deadline <ms>            per-round deadline (60000)
-  --strategy <name>          fedavg|fedsgd|fedmedian|trimmed-mean|krum (fedavg)
+  --strategy <name>          fedavg|fedsgd|fedmedian|trimmed-mean|krum|fltrust (fedavg)
+  --root-data <spec>         fltrust: the coordinator's root data set, e.g. mnist:0/80 (required by fltrust)
+  --trust-weighting <w>      fltrust: cosine (the paper's) | sign (cosine)
   --proximal-mu <mu>         FedProx proximal term (0)
   --model <id>               content id of the base model (a fresh 784-200-200-10 MLP)
   --seed <s>                 seed of sampling and initialisation (0)
@@ -91,7 +93,9 @@ function specFrom (values: Record<string, any>): Record<string, unknown> {
     proximalMu: numberFlag('proximal-mu', values['proximal-mu'], 0, 1e6),
     model: values.model,
     seed: intFlag('seed', values.seed, 0, 0xFFFFFFFF),
-    waitForClients: intFlag('wait-for-clients', values['wait-for-clients'], 0, 100_000)
+    waitForClients: intFlag('wait-for-clients', values['wait-for-clients'], 0, 100_000),
+    rootData: values['root-data'],
+    trustWeighting: values['trust-weighting']
   }
   for (const k of Object.keys(spec)) if (spec[k] === undefined) delete spec[k]
   return spec
@@ -131,7 +135,7 @@ export async function runTrain (argv: string[]): Promise<void> {
   const { values } = parseFlags(argv, {
     rounds: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
     fraction: { type: 'string' }, 'min-participants': { type: 'string' }, deadline: { type: 'string' },
-    strategy: { type: 'string' }, 'proximal-mu': { type: 'string' }, model: { type: 'string' }, seed: { type: 'string' },
+    strategy: { type: 'string' }, 'proximal-mu': { type: 'string' }, 'root-data': { type: 'string' }, 'trust-weighting': { type: 'string' }, model: { type: 'string' }, seed: { type: 'string' },
     'wait-for-clients': { type: 'string' }, api: { type: 'string' }, wait: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }
   })
   if (values.help === true) { process.stdout.write(TRAIN_HELP + '\n'); return }
