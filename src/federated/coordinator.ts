@@ -11,6 +11,7 @@ import { FileCheckpointStore } from './checkpoint.js'
 import { createStrategy } from './create-strategy.js'
 import { loadData } from './data-spec.js'
 import { roundSummary } from './runs.js'
+import { rootEpochs } from './fltrust.js'
 import { deriveSeed } from './rng.js'
 import { runFederated } from './run.js'
 import type { RootUpdate } from './fltrust.js'
@@ -50,7 +51,7 @@ async function evalData (spec: string): Promise<Dataset> {
 /** FLTrust's server update on the coordinator's root data: as many steps as the median client takes. */
 function rootTrainer (models: ModelRuntime, baseId: string, root: Dataset, seed: number): RootUpdate {
   return async (ctx, train, clientExamples) => {
-    const epochs = train.epochs * Math.max(1, Math.round(clientExamples / Math.max(1, root.count)))
+    const epochs = rootEpochs(train.epochs, clientExamples, root.count)
     return (await models.train(baseId, ctx.global, root, { ...train, epochs, seed: deriveSeed(seed, 3, ctx.round, ctx.attempt) })).weights
   }
 }

@@ -17,6 +17,7 @@ import { parseAttack } from './attacks.js'
 import { DEFAULT_ACCURACY_TARGETS, DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, DEFAULT_FRACTION, DEFAULT_LEARNING_RATE, DEFAULT_ROOT_EXAMPLES, DEFAULT_SEED } from './constants.js'
 import { createStrategy } from './create-strategy.js'
 import { roundsToCsv } from './csv.js'
+import { rootEpochs } from './fltrust.js'
 import { createMemoryGrid } from './memory-grid.js'
 import { partitionIndices } from './partition.js'
 import { lineChartSvg } from './plot.js'
@@ -133,7 +134,7 @@ function rootTrainer (runtime: ModelRuntime, baseId: string, mnist: Dataset, cou
   const picked = createRng(deriveSeed(seed, 3)).shuffle(Array.from({ length: MNIST_TRAIN_END }, (_, i) => i)).slice(0, count).sort((a, b) => a - b)
   const root = subsetDataset(mnist, picked)
   return async (ctx, train, clientExamples) => {
-    const epochs = train.epochs * Math.max(1, Math.round(clientExamples / count))
+    const epochs = rootEpochs(train.epochs, clientExamples, count)
     return (await runtime.train(baseId, ctx.global, root, { ...train, epochs, seed: deriveSeed(seed, 3, ctx.round, ctx.attempt) })).weights
   }
 }

@@ -55,6 +55,11 @@ export interface FlTrustOptions extends LocalTrainOptions {
   trustWeighting?: TrustWeighting
 }
 
+/** Epochs of the root update so it takes about as many steps as the median client: `epochs * max(1, round(clientExamples / rootExamples))`. */
+export function rootEpochs (epochs: number, clientExamples: number, rootExamples: number): number {
+  return epochs * Math.max(1, Math.round(clientExamples / Math.max(1, rootExamples)))
+}
+
 /** Trust scores and rescaling factors of FLTrust (pure). */
 export interface FlTrustWeights {
   /** Trust score per update (0 = ignored). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createStrategy } from '../../../src/federated/create-strategy.js'
-import { flTrust, flTrustWeights } from '../../../src/federated/fltrust.js'
+import { flTrust, flTrustWeights, rootEpochs } from '../../../src/federated/fltrust.js'
 import { createRng } from '../../../src/federated/rng.js'
 import { constant, flat, record, update } from './helpers.js'
 import type { RoundContext } from '../../../src/federated/strategy.js'
@@ -45,6 +45,12 @@ describe('FLTrust weights (pure)', () => {
     const orthogonal = layers(record([1, -1, 0, 0, 0, 0]))
     const { scores } = flTrustWeights([a, b, orthogonal], root, floats, 'sign', [10, 30, 50])
     expect(scores).toEqual([10, 30, 0])
+  })
+
+  it('the root update takes about as many steps as the median client', () => {
+    expect(rootEpochs(1, 400, 100)).toBe(4)
+    expect(rootEpochs(2, 400, 100)).toBe(8)
+    expect(rootEpochs(1, 30, 100)).toBe(1)
   })
 
   it('an all-zero update or root scores 0 instead of NaN', () => {
