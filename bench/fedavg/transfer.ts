@@ -57,6 +57,9 @@ export interface TransferResult {
     framedRatio: number
     /** raw p50 / framedSingleSend p50. */
     framedSingleSendRatio: number
+    /** From opening the stream to the first reply chunk: the request/response exchange before any data flows. */
+    pullFirstByteMs: Spread
+    rawFirstByteMs: Spread
   }
   /** Weight data bytes per transfer (what both count as useful). */
   usefulBytes: number
@@ -70,24 +73,55 @@ function sameRecord (a: WeightRecord, b: WeightRecord): boolean {
     Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).equals(Buffer.from(b[i].data.buffer, b[i].data.byteOffset, b[i].data.byteLength)))
 }
 
-async function pull (opener: StreamOpener, peerId: string): Promise<{ ms: number, record: WeightRecord, bytes: number }> {
+/** When the last stream opened through `timedOpener` delivered its first reply chunk (diagnostics). */
+let firstChunkAt = 0
+
+/** An opener whose streams note when their first reply chunk arrives. */
+function timedOpener (libp2p: Libp2p): StreamOpener {
+  return {
+    openStream: async (p, protocol, options) => {
+      const stream = await libp2p.dialProtocol(p, protocol, { signal: options?.signal })
+      return new Proxy(stream, {
+        get (target, key) {
+          if (key === Symbol.asyncIterator) {
+            return async function * () {
+              for await (const chunk of target) {
+                if (firstChunkAt === 0) firstChunkAt = performance.now()
+                yield chunk
+              }
+            }
+          }
+          const value = Reflect.get(target, key, target)
+          return typeof value === 'function' ? value.bind(target) : value
+        }
+      })
+    }
+  }
+}
+
+async function pull (opener: StreamOpener, peerId: string): Promise<{ ms: number, firstByteMs: number, record: WeightRecord, bytes: number }> {
   const started = performance.now()
+  firstChunkAt = 0
   const { record, bytesReceived } = await exchange(opener, peerId, { type: 'pull', runId: 'bench', version: 0 }, undefined, 'weights', { timeoutMs: TRANSFER.timeoutMs })
   const ms = performance.now() - started
   if (record === undefined) throw new Error('weights reply without a record')
-  return { ms, record, bytes: bytesReceived }
+  return { ms, firstByteMs: firstChunkAt - started, record, bytes: bytesReceived }
 }
 
 /** Ask the peer for `mode`'s bytes and count them until the stream ends (no decoding). */
-async function raw (libp2p: Libp2p, peerId: string, mode: RawMode): Promise<{ ms: number, bytes: number }> {
+async function raw (libp2p: Libp2p, peerId: string, mode: RawMode): Promise<{ ms: number, firstByteMs: number, bytes: number }> {
   const started = performance.now()
   const signal = AbortSignal.timeout(TRANSFER.timeoutMs)
   const stream = await libp2p.dialProtocol(multiaddr(`/p2p/${peerId}`), RAW_PROTOCOL, { signal })
   stream.send(Uint8Array.of(RAW_MODES.indexOf(mode)))
   await stream.close({ signal })
   let bytes = 0
-  for await (const chunk of stream) bytes += chunk.byteLength
-  return { ms: performance.now() - started, bytes }
+  let first = 0
+  for await (const chunk of stream) {
+    if (first === 0) first = performance.now()
+    bytes += chunk.byteLength
+  }
+  return { ms: performance.now() - started, firstByteMs: first - started, bytes }
 }
 
 function spread (ms: number[]): Spread {
@@ -105,15 +139,16 @@ export async function measureTransfer (processes: Processes, progress: (line: st
   })
   try {
     await libp2p.dial(multiaddr(peer.address))
-    const opener: StreamOpener = { openStream: async (p, protocol, options) => await libp2p.dialProtocol(p, protocol, { signal: options?.signal }) }
+    const opener = timedOpener(libp2p)
     const expected = syntheticRecord(0)
     const first = await pull(opener, peer.peerId)
     if (!sameRecord(first.record, expected)) throw new Error('pulled record differs from the one served')
     const rawCheck = await raw(libp2p, peer.peerId, 'raw')
     if (rawCheck.bytes !== MODEL_DATA_BYTES) throw new Error(`raw stream delivered ${rawCheck.bytes} of ${MODEL_DATA_BYTES} bytes`)
+    const firstByte = { pull: [] as number[], raw: [] as number[] }
     const kinds: Record<'pull' | RawMode, () => Promise<number>> = {
-      pull: async () => (await pull(opener, peer.peerId)).ms,
-      raw: async () => (await raw(libp2p, peer.peerId, 'raw')).ms,
+      pull: async () => { const r = await pull(opener, peer.peerId); firstByte.pull.push(r.firstByteMs); return r.ms },
+      raw: async () => { const r = await raw(libp2p, peer.peerId, 'raw'); firstByte.raw.push(r.firstByteMs); return r.ms },
       framed: async () => (await raw(libp2p, peer.peerId, 'framed')).ms,
       framedSingleSend: async () => (await raw(libp2p, peer.peerId, 'framedSingleSend')).ms
     }
@@ -121,6 +156,8 @@ export async function measureTransfer (processes: Processes, progress: (line: st
     for (let i = 0; i < TRANSFER.warmup; i++) for (const k of order) await kinds[k]()
     progress(`transfer: ${TRANSFER.repetitions} x (${order.join(', ')}) of ${MODEL_DATA_BYTES / 1e6} MB`)
     const ms: Record<keyof typeof kinds, number[]> = { pull: [], raw: [], framed: [], framedSingleSend: [] }
+    firstByte.pull.length = 0
+    firstByte.raw.length = 0
     for (let i = 0; i < TRANSFER.repetitions; i++) {
       for (const k of i % 2 === 0 ? order : [...order].reverse()) ms[k].push(await kinds[k]())
     }
@@ -138,7 +175,9 @@ export async function measureTransfer (processes: Processes, progress: (line: st
         framedMs: spread(ms.framed),
         framedSingleSendMs: spread(ms.framedSingleSend),
         framedRatio: round3(median(rawMs) / median(ms.framed)),
-        framedSingleSendRatio: round3(median(rawMs) / median(ms.framedSingleSend))
+        framedSingleSendRatio: round3(median(rawMs) / median(ms.framedSingleSend)),
+        pullFirstByteMs: spread(firstByte.pull),
+        rawFirstByteMs: spread(firstByte.raw)
       },
       usefulBytes: MODEL_DATA_BYTES,
       pullWireBytes: first.bytes,

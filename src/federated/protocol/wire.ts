@@ -22,7 +22,7 @@ import type { ConnectionManager } from '@libp2p/interface-internal'
 export interface WireLimits {
   /** Largest weight record accepted, bytes. @default 48 MiB */
   maxRecordBytes?: number
-  /** Payload bytes of one weight data frame sent. @default 64 KiB */
+  /** Payload bytes of one weight data frame sent. @default 256 KiB */
   chunkBytes?: number
 }
 
