@@ -10,7 +10,7 @@
  * with a 100-digit root set at the coordinator, with the paper's cosine
  * weights (`fltrust`) and with sign weights (`fltrust-sign`). Results are
  * kept in docs/byzantine.json (keyed by row, attacker fraction and settings),
- * so `--rows` reruns only some rows. Prints one line per run, then a Markdown
+ * so `--rows` reruns only some rows (`--rows none` only prints). Prints one line per run, then a Markdown
  * table, which it also writes to docs/byzantine.md.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
@@ -92,7 +92,8 @@ const robust = allRows.filter(s => s.name !== 'fedavg')
 const best = robust.reduce((a, b) => (results.get(`${b.key}/0.2`) ?? 0) > (results.get(`${a.key}/0.2`) ?? 0) ? b : a)
 const bestAt = (f: number): number => results.get(`${best.key}/${f}`) ?? 0
 const points = (x: number): string => `${(x * 100).toFixed(1)} points`
-lines.push('', `Clean FedAvg: ${pct(clean)}. Best robust strategy with 20 % attackers: ${best.label}, ${pct(bestAt(0.2))}: ${points(clean - bestAt(0.2))} below clean FedAvg and ${points(bestAt(0) - bestAt(0.2))} below its own clean run. FedAvg with 20 % attackers (the control): ${pct(results.get('fedavg/0.2'))}, ${points(clean - (results.get('fedavg/0.2') ?? 0))} below.`)
+const versusOwn = bestAt(0) - bestAt(0.2)
+lines.push('', `Clean FedAvg: ${pct(clean)}. Best robust strategy with 20 % attackers: ${best.label}, ${pct(bestAt(0.2))}: ${points(clean - bestAt(0.2))} below clean FedAvg, ${versusOwn >= 0 ? `${points(versusOwn)} below` : `${points(-versusOwn)} above`} its own clean run. FedAvg with 20 % attackers (the control): ${pct(results.get('fedavg/0.2'))}, ${points(clean - (results.get('fedavg/0.2') ?? 0))} below clean.`)
 const table = lines.join('\n') + '\n'
 process.stdout.write(table)
 writeFileSync(fileURLToPath(new URL('../../../docs/byzantine.md', import.meta.url)), `# Robustness to byzantine clients\n\n${table}`)
