@@ -49,7 +49,7 @@ export const SCHEDULING = {
   loadFraction: 0.7,
   /**
    * Capacity, measured before every round: each peer kept saturated by its own
-   * closed loop of this many in flight, all at once; completions per second.
+   * closed loop of this many in flight, all at once; the sum of each peer's completions per second.
    */
   capacityInFlightPerPeer: 8,
   capacityRequestsPerPeer: 300,
@@ -66,7 +66,8 @@ export const SCHEDULING = {
 export const THROUGHPUT = {
   capacity: 2,
   maxQueue: 128,
-  concurrency: 64,
+  /** In flight from the one driver peer: the node's per-connection limit of inbound infer streams (32); more would be refused, not served. */
+  concurrency: 32,
   warmupRequests: 1000,
   requests: 6000
 } as const

@@ -3,7 +3,8 @@
  * batching), each emulating a device `deviceSlowdown` times slower than this
  * machine, the last one 4 times slower again (see `SCHEDULING`). Before every round the
  * cluster's capacity is measured without any scheduler: every peer kept
- * saturated by its own closed loop, all at once, total completions per second.
+ * saturated by its own closed loop, all at once; the sum of each peer's
+ * completions per second of its burst.
  * Then, for each policy (random, round robin, the edge-mesh scheduler `p2c`),
  * a model-less requester in this process sends Poisson arrivals at
  * `loadFraction` of that capacity with `prefer: 'remote'`, so all work goes to
@@ -96,11 +97,11 @@ export async function measureScheduling (processes: Processes, progress: (line: 
 
     const send = directSender(requesters.get('p2c')!.libp2p, input)
     // Other work on the machine changes what it can serve, so capacity is measured again before every round.
+    // The cluster's capacity is the sum of what each peer completes per second
+    // of its own burst (the slow peer's longer burst must not set everyone's rate).
     const measureCapacity = async (): Promise<number> => {
-      const startedAt = performance.now()
       const bursts = await Promise.all(peers.map(async p => await burst(send, p.node.peerId, SCHEDULING.capacityRequestsPerPeer, SCHEDULING.capacityInFlightPerPeer)))
-      const done = bursts.reduce((n, b) => n + SCHEDULING.capacityRequestsPerPeer - b.failed, 0)
-      return Math.round(done / (performance.now() - startedAt) * 1000)
+      return Math.round(bursts.reduce((rate, b) => rate + (SCHEDULING.capacityRequestsPerPeer - b.failed) / b.ms * 1000, 0))
     }
     await measureCapacity()
     const warmupRate = Math.round(await measureCapacity() * SCHEDULING.loadFraction)
