@@ -80,7 +80,7 @@ async function main (): Promise<void> {
       scheduling,
       throughput,
       memory,
-      goals: goals({ latency, scheduling, memory }),
+      goals: goals({ latency, scheduling, throughput, memory }),
       durationS: Math.round(run.elapsedS())
     }
     const json = JSON.stringify(result, null, 2)

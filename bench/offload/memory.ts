@@ -77,9 +77,8 @@ export async function measureMemory (processes: Processes, progress: (line: stri
       progress(`memory: ${what}, ${sent} requests: RSS ${reading.rssMb} MiB, heap ${reading.heapMb} MiB, external ${reading.externalMb} MiB, ${reading.tensors} tensors`)
       return reading
     }
-    let warm = readings[0]
-    for (let i = 0; i < STEPS; i++) warm = await step(MEMORY.warmupRequests / STEPS, 'warm-up')
-    const rssAfterWarmupMb = warm.rssMb
+    for (let i = 0; i < STEPS; i++) await step(MEMORY.warmupRequests / STEPS, 'warm-up')
+    const rssAfterWarmupMb = readings[readings.length - 1].rssMb
     const trajectoryMb: number[] = []
     for (let i = 0; i < STEPS; i++) trajectoryMb.push((await step(MEMORY.requests / STEPS, 'measured')).rssMb)
     const rssAfterMb = trajectoryMb[trajectoryMb.length - 1]
