@@ -7,13 +7,7 @@ import type { AggregationResult } from './aggregation.js'
 import type { MemoryResult } from './memory.js'
 import type { RoundsResult } from './rounds.js'
 import type { TransferResult } from './transfer.js'
-
-export interface Goal {
-  name: string
-  value: number
-  target: number
-  met: boolean
-}
+import type { Goal } from '../shared/run.js'
 
 /** Goals whose phase ran; a phase left out (BENCH_PHASES) or failed has no goal entry. */
 export function goals (r: { aggregation?: AggregationResult, transfer?: TransferResult, roundOverhead?: RoundsResult, memory?: MemoryResult }): Goal[] {

@@ -7,13 +7,7 @@ import type { LatencyResult } from './latency.js'
 import type { MemoryResult } from './memory.js'
 import type { SchedulingResult } from './scheduling.js'
 import type { ThroughputResult } from './throughput.js'
-
-export interface Goal {
-  name: string
-  value: number
-  target: number
-  met: boolean
-}
+import type { Goal } from '../shared/run.js'
 
 /** Goals whose phase ran; a phase left out (BENCH_PHASES) has no goal entry. */
 export function goals (r: { latency?: LatencyResult, scheduling?: SchedulingResult, throughput?: ThroughputResult, memory?: MemoryResult }): Goal[] {

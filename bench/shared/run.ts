@@ -6,6 +6,14 @@
 import { loadavg } from 'node:os'
 import { round2 } from './stats.js'
 
+/** One goal of a benchmark, checked against a figure of the same run. */
+export interface Goal {
+  name: string
+  value: number
+  target: number
+  met: boolean
+}
+
 export interface BenchRun {
   /** Seconds since the run started. */
   elapsedS(): number

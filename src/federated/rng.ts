@@ -3,6 +3,7 @@
  * federated code needs: integers, shuffles, normals and gamma/Dirichlet
  * draws. Its whole state is one 32-bit integer, so a run can checkpoint it.
  */
+import { shuffleInPlace } from '../model/random.js'
 
 /** A seeded, checkpointable source of random numbers. */
 export interface Rng {
@@ -59,15 +60,7 @@ export function createRng (seed: number): Rng {
     int: (n) => Math.floor(next() * n),
     normal,
     gamma,
-    shuffle<T>(items: T[]): T[] {
-      for (let i = items.length - 1; i > 0; i--) {
-        const j = Math.floor(next() * (i + 1))
-        const tmp = items[i]
-        items[i] = items[j]
-        items[j] = tmp
-      }
-      return items
-    },
+    shuffle: (items) => shuffleInPlace(items, next),
     state: () => s
   }
 }

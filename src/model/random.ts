@@ -21,7 +21,7 @@ export function mulberry32 (seed: number): () => number {
 }
 
 /** Shuffle `values` in place with Fisher–Yates (from the last index down) driven by `random`. */
-export function shuffleInPlace<T extends { length: number, [i: number]: number }> (values: T, random: () => number): T {
+export function shuffleInPlace<T extends { length: number, [i: number]: unknown }> (values: T, random: () => number): T {
   for (let i = values.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1))
     const tmp = values[i]

@@ -49,6 +49,7 @@ import { createModelTransfer } from './model-transfer.js'
 import { OffloadService } from './offload.js'
 import type { LoadView, LocalLoad } from '../gossip/types.js'
 import type { SchedulingPolicy } from './policy.js'
+import type { EngineInit } from './server.js'
 import type { ModelRuntime } from '../model/types.js'
 import type { AbortOptions, ComponentLogger, PeerId, Startable } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
@@ -61,24 +62,13 @@ export type { PolicyState, SchedulingPolicy } from './policy.js'
 export type { Candidate, Choice, SchedulerStats, SchedulerConfig } from './scheduler.js'
 export type { OffloadService }
 
-export interface OffloadInit {
-  /** Concurrent `predict` calls of the engine. @default 4 */
-  capacity?: number
-  /** Requests that may wait for a slot; one more is refused with PeerBusyError. @default 32 */
-  maxQueue?: number
-  /** Merge concurrent requests for the same model into micro-batches. @default true */
-  batching?: boolean
-  /** Most rows in one micro-batch. @default 16 */
-  maxBatchSize?: number
-  /** Longest a forming micro-batch waits for company while a slot is free, ms (0: adaptive batching from the queue). @default 0 */
-  maxBatchDelayMs?: number
-  /** Service-time stretch factor that emulates a slower device. @default 1 */
-  simulateSlowdown?: number
+/** The engine's settings (capacity, queue, batching, slowdown) plus the protocol's and the client's. */
+export interface OffloadInit extends EngineInit {
   /** Largest infer frame sent or accepted, bytes. @default 8 MiB */
   maxFrameBytes?: number
   /** Longest a served infer stream stays open, ms. @default 30000 */
   streamTimeoutMs?: number
-  /** Concurrent inbound infer streams per connection. @default 64 */
+  /** Concurrent inbound infer streams per connection. @default 32 */
   maxInboundStreams?: number
   /** Time budget of a request without its own `deadlineMs`, retries included, ms. @default 5000 */
   defaultDeadlineMs?: number

@@ -43,14 +43,7 @@ export class OffloadService implements Offload, Startable {
     this.components = components
     this.log = components.logger.forComponent('edge-mesh:offload')
     this.selfId = components.peerId.toString()
-    this.engine = createInferenceEngine({ runtime: components.models, localLoad: components.localLoad }, {
-      capacity: init.capacity,
-      maxQueue: init.maxQueue,
-      batching: init.batching,
-      maxBatchSize: init.maxBatchSize,
-      maxBatchDelayMs: init.maxBatchDelayMs,
-      simulateSlowdown: init.simulateSlowdown
-    })
+    this.engine = createInferenceEngine({ runtime: components.models, localLoad: components.localLoad }, init)
     this.transfer = transfer(components, init)
     this.ensure = createModelEnsurer({
       models: components.models,

@@ -44,9 +44,9 @@ export interface EngineInit {
   batching?: boolean
   /** Most rows in one micro-batch. @default 16 */
   maxBatchSize?: number
-  /** Longest a forming batch waits for more requests, ms. @default 2 */
+  /** Longest a forming micro-batch waits for company while a slot is free, ms (0: adaptive batching from the queue). @default 0 */
   maxBatchDelayMs?: number
-  /** Service-time stretch factor, >= 1. @default 1 */
+  /** Service-time stretch factor that emulates a slower device, >= 1. @default 1 */
   simulateSlowdown?: number
 }
 
