@@ -73,20 +73,24 @@ function sameRecord (a: WeightRecord, b: WeightRecord): boolean {
     Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).equals(Buffer.from(b[i].data.buffer, b[i].data.byteOffset, b[i].data.byteLength)))
 }
 
-/** When the last stream opened through `timedOpener` delivered its first reply chunk (diagnostics). */
-let firstChunkAt = 0
+/** A stream opener that notes when the last stream it opened delivered its first reply chunk (diagnostics). */
+interface TimedOpener extends StreamOpener {
+  /** `performance.now()` of the first chunk of the last stream opened, 0 before it arrives. */
+  firstChunkAt: number
+}
 
-/** An opener whose streams note when their first reply chunk arrives. */
-function timedOpener (libp2p: Libp2p): StreamOpener {
-  return {
+function timedOpener (libp2p: Libp2p): TimedOpener {
+  const opener: TimedOpener = {
+    firstChunkAt: 0,
     openStream: async (p, protocol, options) => {
+      opener.firstChunkAt = 0
       const stream = await libp2p.dialProtocol(p, protocol, { signal: options?.signal })
       return new Proxy(stream, {
         get (target, key) {
           if (key === Symbol.asyncIterator) {
             return async function * () {
               for await (const chunk of target) {
-                if (firstChunkAt === 0) firstChunkAt = performance.now()
+                if (opener.firstChunkAt === 0) opener.firstChunkAt = performance.now()
                 yield chunk
               }
             }
@@ -97,15 +101,15 @@ function timedOpener (libp2p: Libp2p): StreamOpener {
       })
     }
   }
+  return opener
 }
 
-async function pull (opener: StreamOpener, peerId: string): Promise<{ ms: number, firstByteMs: number, record: WeightRecord, bytes: number }> {
+async function pull (opener: TimedOpener, peerId: string): Promise<{ ms: number, firstByteMs: number, record: WeightRecord, bytes: number }> {
   const started = performance.now()
-  firstChunkAt = 0
   const { record, bytesReceived } = await exchange(opener, peerId, { type: 'pull', runId: 'bench', version: 0 }, undefined, 'weights', { timeoutMs: TRANSFER.timeoutMs })
   const ms = performance.now() - started
   if (record === undefined) throw new Error('weights reply without a record')
-  return { ms, firstByteMs: firstChunkAt - started, record, bytes: bytesReceived }
+  return { ms, firstByteMs: opener.firstChunkAt - started, record, bytes: bytesReceived }
 }
 
 /** Ask the peer for `mode`'s bytes and count them until the stream ends (no decoding). */

@@ -23,6 +23,7 @@ import { join } from 'node:path'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { ModelNotFoundError, NotStartedError, ProtocolError, RunNotFoundError } from '../errors.js'
 import { createModelTransfer } from '../offload/model-transfer.js'
+import { ClientCounts } from './client-counts.js'
 import { encodedWeightRecordSize } from './codec.js'
 import { coordinate, restoreHistory } from './coordinator.js'
 import { FileCheckpointStore } from './checkpoint.js'
@@ -66,8 +67,7 @@ export class FederatedService implements Federated, Startable {
   private readonly own = new Map<string, OwnRun>()
   private readonly known = new KnownRuns()
   private readonly grids = new Map<string, MeshGrid>()
-  private readonly helloCounts = new Map<string, number[]>()
-  private readonly helloInFlight = new Map<string, Promise<void>>()
+  private readonly clientCounts: ClientCounts
   private participant: Participant
   private seq = 0
   private timer?: ReturnType<typeof setInterval>
@@ -79,6 +79,7 @@ export class FederatedService implements Federated, Startable {
     this.files = new RunFiles(join(init.dataDir ?? '.edge-mesh', 'federated'))
     this.transfer = createModelTransfer({ registrar: components.registrar, connectionManager: components.connectionManager, models: components.models })
     this.participant = this.makeParticipant([])
+    this.clientCounts = new ClientCounts(components.connectionManager, this.log.newScope('hello'))
   }
 
   private makeParticipant (clients: Dataset[]): Participant {
@@ -213,7 +214,7 @@ export class FederatedService implements Federated, Startable {
           selfId: this.selfId,
           local: this.participant.counts().length > 0 ? this.participant : undefined,
           loadView: this.components.loadView,
-          clientCounts: (peerId) => this.helloCounts.get(peerId),
+          clientCounts: (peerId) => this.clientCounts.get(peerId),
           announce: async (peerId, message, options) => (await exchange(this.components.connectionManager, peerId, message, undefined, 'accept', {
             timeoutMs: C.DEFAULT_ANNOUNCE_TIMEOUT_MS, signal: options.signal
           })).message,
@@ -226,7 +227,7 @@ export class FederatedService implements Federated, Startable {
       closeGrid: (record) => { this.grids.delete(record.id) },
       waitForClients: async (grid, n, signal) => waitForClients({
         grid, n, signal, loadView: this.components.loadView, timeoutMs: this.init.waitForClientsMs ?? C.DEFAULT_WAIT_FOR_CLIENTS_MS,
-        refresh: async () => this.refreshHellos(signal)
+        refresh: async () => this.clientCounts.refresh(this.components.loadView.peers(), signal)
       }),
       changed: (summary) => { this.changed(summary) }
     }
@@ -305,32 +306,13 @@ export class FederatedService implements Federated, Startable {
     })
   }
 
-  /** Learn the client counts of trainable peers not asked yet (HELLO), at most once at a time per peer. */
-  private async refreshHellos (signal?: AbortSignal): Promise<void> {
-    const peers = this.components.loadView.peers().filter((p) => p.report.canTrain && !this.helloCounts.has(p.peerId))
-    await Promise.all(peers.map(async (p) => this.hello(p, signal)))
-  }
-
-  private async hello (p: PeerLoad, signal?: AbortSignal): Promise<void> {
-    let pending = this.helloInFlight.get(p.peerId)
-    if (pending === undefined) {
-      pending = exchange(this.components.connectionManager, p.peerId, { type: 'hello' }, undefined, 'hello-ok', { timeoutMs: C.DEFAULT_CONTROL_TIMEOUT_MS, signal })
-        .then(({ message }) => { this.helloCounts.set(p.peerId, message.clients) })
-        .catch((err) => { this.log('HELLO to %s failed: %s', p.peerId, err?.message) })
-        .finally(() => { this.helloInFlight.delete(p.peerId) })
-      this.helloInFlight.set(p.peerId, pending)
-    }
-    await pending
-  }
-
   private readonly onReport = (evt: CustomEvent<PeerLoad>): void => {
-    const p = evt.detail
-    if (this.grids.size > 0 && p.report.canTrain && !this.helloCounts.has(p.peerId)) void this.hello(p)
+    if (this.grids.size > 0 && this.clientCounts.unknown(evt.detail)) void this.clientCounts.ask(evt.detail)
   }
 
   private readonly onDisconnect = (evt: CustomEvent<PeerId>): void => {
     const peerId = evt.detail.toString()
-    this.helloCounts.delete(peerId)
+    this.clientCounts.forget(peerId)
     for (const grid of this.grids.values()) grid.peerGone(peerId)
   }
 

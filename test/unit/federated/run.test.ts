@@ -97,10 +97,9 @@ describe('runFederated', () => {
 
   it('aborts with RoundAbortedError when the caller aborts mid-round', async () => {
     const controller = new AbortController()
-    const o = options({ faults: () => 'hang', signal: controller.signal, rounds: 1 })
-    const run = runFederated(o)
-    setTimeout(() => { controller.abort() }, 10)
-    await expect(run).rejects.toMatchObject({ name: 'RoundAbortedError' })
+    // Abort once a client has been asked to train: the round is then in progress.
+    const o = options({ faults: () => { queueMicrotask(() => { controller.abort() }); return 'hang' }, signal: controller.signal, rounds: 1 })
+    await expect(runFederated(o)).rejects.toMatchObject({ name: 'RoundAbortedError' })
   })
 
   it('is deterministic for a seed', async () => {
