@@ -36,14 +36,14 @@ export interface CoordinatorContext {
   keepGlobals: number
 }
 
-const evalSets = new Map<string, Promise<Dataset>>()
+const coordinatorSets = new Map<string, Promise<Dataset>>()
 
-/** The held-out data set of a spec (loaded once per process). */
-async function evalData (spec: string): Promise<Dataset> {
-  let set = evalSets.get(spec)
+/** A data set the coordinator holds itself (held-out, FLTrust root), loaded once per process per spec. */
+async function coordinatorData (spec: string): Promise<Dataset> {
+  let set = coordinatorSets.get(spec)
   if (set === undefined) {
     set = loadData(spec).then((sets) => sets[0])
-    evalSets.set(spec, set)
+    coordinatorSets.set(spec, set)
   }
   return set
 }
@@ -79,13 +79,13 @@ export async function coordinate (ctx: CoordinatorContext, record: RunRecordFile
   const grid = ctx.openGrid(record)
   const globals: string[] = []
   try {
-    const test = await evalData(spec.evalData ?? 'mnist:test')
+    const test = await coordinatorData(spec.evalData ?? 'mnist:test')
     await ctx.waitForClients(grid, spec.waitForClients ?? spec.minParticipants ?? 2, signal)
     let bytes = { up: grid.bytesUp, down: grid.bytesDown }
     const strategy = createStrategy(spec.strategy, {
       epochs: spec.epochs, batchSize: spec.batchSize, learningRate: spec.learningRate, proximalMu: spec.proximalMu,
       beta: spec.beta, f: spec.byzantineF, m: spec.krumM, trustWeighting: spec.trustWeighting,
-      ...(spec.rootData === undefined ? {} : { rootUpdate: rootTrainer(ctx.models, record.baseModelId, await evalData(spec.rootData), spec.seed ?? 0) })
+      ...(spec.rootData === undefined ? {} : { rootUpdate: rootTrainer(ctx.models, record.baseModelId, await coordinatorData(spec.rootData), spec.seed ?? 0) })
     })
     const result = await runFederated({
       grid,
