@@ -1,6 +1,7 @@
 /** The HTTP server shell of the control API: routing, error mapping, lifecycle. */
 import { createServer } from 'node:http'
 import { PortInUseError } from '../errors.js'
+import { DEFAULT_REQUEST_TIMEOUT_MS } from './constants.js'
 import { ProcessHealthMonitor } from './process-health.js'
 import { RouteNotFoundError, sendError } from './errors.js'
 import { capabilityMetrics } from './routes/capability-metrics.js'
@@ -53,7 +54,8 @@ export class ControlApi implements Startable {
   async start (): Promise<void> {
     if (this.server != null) return
     this.info.health?.start()
-    const server = createServer((req, res) => { void this.dispatch(req, res) })
+    // A request must arrive in full within the timeout (a slow-loris client cannot hold a socket); responses such as /events may last.
+    const server = createServer({ requestTimeout: DEFAULT_REQUEST_TIMEOUT_MS }, (req, res) => { void this.dispatch(req, res) })
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: any) => {
         reject(err?.code === 'EADDRINUSE'

@@ -17,6 +17,3 @@ export function dialFailed (state: DialState | undefined, now: number, baseMs: n
   return { failures, notBefore: now + Math.min(capMs, baseMs * 2 ** (failures - 1)) }
 }
 
-export function dialSucceeded (): undefined {
-  return undefined
-}

@@ -42,7 +42,3 @@ export function withdrawHedge (budget: HedgeBudget): { budget: HedgeBudget, gran
   return { budget: { micros: budget.micros - SCALE }, granted: true }
 }
 
-/** Whole tokens available. */
-export function hedgeTokens (budget: HedgeBudget): number {
-  return Math.floor(budget.micros / SCALE)
-}
