@@ -150,6 +150,15 @@ export class InternalError extends EdgeMeshError {
   override name = 'InternalError'
 }
 
+/**
+ * Loading a model would exceed this node's model memory budget (`--model-memory`,
+ * `--max-models`) even after unloading every idle model it may unload.
+ */
+export class ModelBudgetExceededError extends EdgeMeshError {
+  static override readonly name = 'ModelBudgetExceededError'
+  override name = 'ModelBudgetExceededError'
+}
+
 /** True when `err` is an error whose fixed name is `name`. */
 export function isErrorNamed (err: unknown, name: string): boolean {
   return err instanceof Error && err.name === name

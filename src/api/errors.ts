@@ -17,6 +17,7 @@ const STATUS_BY_NAME: Record<string, number> = {
   RouteNotFoundError: 404,
   MethodNotAllowedError: 405,
   PeerBusyError: 503,
+  ModelBudgetExceededError: 507,
   AllPeersFailedError: 502,
   RoundAbortedError: 409,
   DeadlineExceededError: 504,

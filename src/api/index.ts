@@ -56,7 +56,7 @@ export interface ControlApiComponents {
   connectionManager: Pick<ConnectionManager, 'getConnections'>
   loadView: LoadView
   localLoad: LocalLoad
-  models?: Pick<ModelRuntime, 'backend' | 'list' | 'memory'>
+  models?: Pick<ModelRuntime, 'backend' | 'list' | 'memory' | 'budget'>
   offload?: Offload
   federated?: unknown
 }

@@ -5,7 +5,10 @@
 import { optionalComponent } from '../optional-component.js'
 import type { ControlApiComponents, NodeInfo } from './index.js'
 import type { ProcessHealth } from './process-health.js'
+import { readOffload } from './snapshot.js'
 import type { LoadReport } from '../gossip/types.js'
+import type { ModelBudgetUsage } from '../model/types.js'
+import type { SpotCheckCounts } from '../offload/spot-check.js'
 
 export interface PeerStatus {
   peerId: string
@@ -30,9 +33,13 @@ export interface NodeStatus {
   /** Memory and event-loop delay of the node's process. */
   process: ProcessHealth
   load: LoadReport | null
-  models: Array<{ id: string, name: string, parameters: number }>
+  models: Array<{ id: string, name: string, parameters: number, origin?: string }>
   /** Live TF.js tensors and their bytes (a steady count under load means no tensor leak). */
   tensors: { count: number, bytes: number }
+  /** The model memory budget (`--model-memory`, `--max-models`) and what is loaded within it. */
+  modelMemory: ModelBudgetUsage | null
+  /** What spot checks of peers' inference results found (`--spot-check`). */
+  spotChecks: SpotCheckCounts | null
   connections: number
   peers: PeerStatus[]
 }
@@ -71,8 +78,10 @@ export function buildStatus (components: ControlApiComponents, info: NodeInfo, n
     pid: process.pid,
     process: health,
     load: loadView.self() ?? null,
-    models: (models?.list() ?? []).map(m => ({ id: m.id, name: m.name, parameters: m.parameters })),
+    models: (models?.list() ?? []).map(m => ({ id: m.id, name: m.name, parameters: m.parameters, ...(m.origin != null ? { origin: m.origin } : {}) })),
     tensors: models?.memory?.() ?? { count: 0, bytes: 0 },
+    modelMemory: models?.budget?.() ?? null,
+    spotChecks: readOffload(components)?.stats().spotChecks ?? null,
     connections: connectionManager.getConnections().length,
     peers
   }

@@ -32,6 +32,11 @@ export const NODE_FLAGS: FlagSpec = {
   'mesh-key': { type: 'string' },
   'allow-peers': { type: 'string' },
   'dial-ranges': { type: 'string', multiple: true },
+  'model-memory': { type: 'string' },
+  'max-models': { type: 'string' },
+  'spot-check': { type: 'string' },
+  'offload-to': { type: 'string' },
+  trust: { type: 'string', multiple: true },
   config: { type: 'string' },
   help: { type: 'boolean', short: 'h' }
 }
@@ -57,6 +62,11 @@ export const NODE_FLAGS_HELP = `Node options:
   --mesh-key <file>           private mesh: only nodes with this key (edge-mesh keygen) can connect
   --allow-peers <file>        only these peer ids (one per line) may connect
   --dial-ranges <cidr>        only dial gossiped addresses in these blocks, repeatable (any)
+  --model-memory <size>       most bytes of models loaded at once, e.g. 512MiB, 2GiB (512MiB)
+  --max-models <n>            most models loaded at once; idle models fetched for peers are unloaded first (8)
+  --spot-check <rate>         share of remote inference results re-run and compared; a liar is banned (0.01)
+  --offload-to any|trusted    offload inference to any peer or only to --trust peers (any)
+  --trust <peer id>           a peer this node trusts, repeatable
   --log-format text|json      output format (text)
   --config <file.json>        read settings from a JSON file (keys as in README "Configuration")
 Environment: EDGE_MESH_<SETTING> for each setting (EDGE_MESH_API_PORT, EDGE_MESH_BOOTSTRAP=a,b, EDGE_MESH_MDNS=false, ...)`
@@ -70,7 +80,9 @@ const ENV_KEYS: Array<[string, keyof EdgeMeshConfig, 'string' | 'list' | 'bool']
   ['EDGE_MESH_REPORT_INTERVAL', 'reportIntervalMs', 'string'], ['EDGE_MESH_MAX_CONNECTIONS', 'maxConnections', 'string'],
   ['EDGE_MESH_MODELS', 'models', 'list'], ['EDGE_MESH_CAPACITY', 'capacity', 'string'], ['EDGE_MESH_MAX_QUEUE', 'maxQueue', 'string'],
   ['EDGE_MESH_SIMULATE_SLOWDOWN', 'simulateSlowdown', 'string'], ['EDGE_MESH_BATCHING', 'batching', 'bool'], ['EDGE_MESH_DATA', 'data', 'string'], ['EDGE_MESH_LOG_FORMAT', 'logFormat', 'string'],
-  ['EDGE_MESH_MESH_KEY', 'meshKey', 'string'], ['EDGE_MESH_ALLOW_PEERS', 'allowPeers', 'string'], ['EDGE_MESH_DIAL_RANGES', 'dialRanges', 'list']
+  ['EDGE_MESH_MESH_KEY', 'meshKey', 'string'], ['EDGE_MESH_ALLOW_PEERS', 'allowPeers', 'string'], ['EDGE_MESH_DIAL_RANGES', 'dialRanges', 'list'],
+  ['EDGE_MESH_MODEL_MEMORY', 'modelMemory', 'string'], ['EDGE_MESH_MAX_MODELS', 'maxModels', 'string'], ['EDGE_MESH_SPOT_CHECK', 'spotCheck', 'string'],
+  ['EDGE_MESH_OFFLOAD_TO', 'offloadTo', 'string'], ['EDGE_MESH_TRUST', 'trust', 'list']
 ]
 
 export function fromEnv (env: NodeJS.ProcessEnv): Partial_ {
@@ -127,6 +139,11 @@ export function fromFlags (values: Record<string, any>): Partial_ {
   set('meshKey', values['mesh-key'])
   set('allowPeers', values['allow-peers'])
   set('dialRanges', values['dial-ranges'])
+  set('modelMemory', values['model-memory'])
+  set('maxModels', intFlag('max-models', values['max-models'], 1, 10_000))
+  set('spotCheck', numberFlag('spot-check', values['spot-check'], 0, 1))
+  set('offloadTo', values['offload-to'])
+  set('trust', values.trust)
   return out
 }
 

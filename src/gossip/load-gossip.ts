@@ -105,7 +105,9 @@ export class LoadGossip extends TypedEventEmitter<LoadGossipEvents> implements L
   private buildReport (work: LocalWork): LoadReport {
     const { addressManager } = this.components
     const models = optionalComponent<LoadGossipComponents['models']>(this.components, 'models')
-    const served = new Set([...work.models, ...(models?.list().map(m => m.id) ?? [])])
+    // Models fetched on demand for a peer are served but not announced as this node's own (docs/security.md).
+    const own = models?.list().filter(m => m.origin !== 'fetched').map(m => m.id) ?? []
+    const served = new Set([...work.models, ...own])
     return {
       seq: ++this.seq,
       timestamp: Date.now(),

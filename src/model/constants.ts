@@ -53,3 +53,13 @@ export const MLP_MODEL_NAME = 'mlp'
 
 /** Seed of the fixed permutation `loadMnist` applies to the digits of the `mnist` package. */
 export const MNIST_ORDER_SEED = 0
+
+/**
+ * Model memory budget, bytes of canonical artifacts (model.json + weights) loaded
+ * at once (512 MiB). Resident memory is about twice this: TF.js holds the
+ * weights as tensors and the runtime keeps the canonical bytes to serve peers.
+ */
+export const DEFAULT_MODEL_MEMORY_BYTES = 512 * 1024 * 1024
+
+/** Most models loaded at once. */
+export const DEFAULT_MAX_MODELS = 8

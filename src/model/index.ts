@@ -45,6 +45,9 @@ export type { BackendChoice } from './backend.js'
 export { loadMnist, sliceDataset, subsetDataset, loadDatasetDir, parseDatasetCsv, parseDatasetJson } from './datasets.js'
 export { canonicalJson, contentId } from './canonical.js'
 export { writeModelDir } from './io.js'
+export { chooseEvictions, isEvictable } from './budget.js'
+export type { BudgetEntry, ModelBudget } from './budget.js'
+export { DEFAULT_MAX_MODELS, DEFAULT_MODEL_MEMORY_BYTES } from './constants.js'
 export { BACKEND_ENV_VAR, WEIGHTS_FILE_NAME, MODEL_JSON_FILE_NAME, CONTENT_ID_PREFIX } from './constants.js'
 
 /**

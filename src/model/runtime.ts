@@ -5,20 +5,29 @@
  * plus one `tf.LayersModel` used for inference. Registered models never
  * change: training and evaluation run on a short-lived copy that is built
  * from the topology and the given weights, then disposed.
+ *
+ * Loaded models share a memory budget (bytes and count, see `budget.ts`):
+ * before a model is added, idle models are unloaded, least recently used
+ * first, until it fits; when it cannot fit the load fails with
+ * ModelBudgetExceededError. A model is held (never unloaded) while a
+ * predict, train or evaluate runs on it or a caller `retain`s it.
  */
 import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { logger } from '@libp2p/logger'
-import { InvalidModelError, ModelNotFoundError, InvalidTensorError } from '../errors.js'
+import { InvalidModelError, ModelBudgetExceededError, ModelNotFoundError, InvalidTensorError } from '../errors.js'
+import { chooseEvictions } from './budget.js'
+import { DEFAULT_MAX_MODELS, DEFAULT_MODEL_MEMORY_BYTES } from './constants.js'
 import { canonicalise, canonicaliseArtifacts, sizeOf } from './canonical.js'
 import { fileSystemLoader, memoryLoader, writeModelDir } from './io.js'
 import { mlpArtifacts } from './mlp.js'
 import { checkInput, decodeWeights, encodeWeights, fromTensor, toTensor } from './tensors.js'
 import { evaluateModel, throwIfAborted, trainModel, trainSettings } from './train.js'
+import type { BudgetEntry, ModelBudget } from './budget.js'
 import type { CanonicalModel, WeightSpec } from './canonical.js'
 import type { InputSpec } from './tensors.js'
 import type {
-  BackendName, Dataset, EvalResult, MlpSpec, ModelArtifacts, ModelInfo, ModelRuntime,
+  BackendName, Dataset, EvalResult, MlpSpec, ModelArtifacts, ModelBudgetUsage, ModelInfo, ModelOrigin, ModelRuntime,
   TensorData, TrainConfig, TrainResult, WeightRecord
 } from './types.js'
 import type { AbortOptions, Logger } from '@libp2p/interface'
@@ -29,6 +38,10 @@ interface Entry {
   canonical: CanonicalModel
   model: tf.LayersModel
   inputs: InputSpec[]
+  /** Holders right now; the budget never unloads a held model. */
+  refs: number
+  /** Logical clock of the last use, for least-recently-used unloading. */
+  lastUsed: number
 }
 
 /** The TF.js model runtime. Create it with `createModelRuntime()` (which picks the backend first). */
@@ -36,26 +49,34 @@ export class TfModelRuntime implements ModelRuntime {
   readonly backend: BackendName
   private readonly models = new Map<string, Entry>()
   private readonly loading = new Map<string, Promise<ModelInfo>>()
+  /** Bytes of the loads in progress, so concurrent loads cannot overshoot the budget together. */
+  private readonly reserved = new Map<string, number>()
   private readonly log: Logger
+  private readonly limits: ModelBudget
+  private clock = 0
+  private evictions = 0
+  private refusals = 0
 
-  constructor (backend: BackendName, log: Logger = logger('edge-mesh:model')) {
+  constructor (backend: BackendName, log: Logger = logger('edge-mesh:model'), budget: Partial<ModelBudget> = {}) {
     this.backend = backend
     this.log = log
+    this.limits = { maxBytes: budget.maxBytes ?? DEFAULT_MODEL_MEMORY_BYTES, maxModels: budget.maxModels ?? DEFAULT_MAX_MODELS }
   }
 
   async loadFromDir (dir: string, options?: AbortOptions): Promise<ModelInfo> {
     throwIfAborted(options, 'model load')
     const raw = await fileSystemLoader(dir).loadRaw()
-    return this.register(canonicalise(raw), path.basename(path.resolve(dir)), options)
+    return this.register(canonicalise(raw), path.basename(path.resolve(dir)), 'configured', options)
   }
 
-  async loadFromArtifacts (artifacts: ModelArtifacts, options?: AbortOptions & { expectedId?: string, name?: string }): Promise<ModelInfo> {
+  /** Load canonical artifacts; they count as `fetched` (unloadable, not announced) unless `origin` says otherwise. */
+  async loadFromArtifacts (artifacts: ModelArtifacts, options?: AbortOptions & { expectedId?: string, name?: string, origin?: ModelOrigin }): Promise<ModelInfo> {
     throwIfAborted(options, 'model load')
     const canonical = canonicaliseArtifacts(artifacts)
     if (options?.expectedId != null && options.expectedId !== canonical.id) {
       throw new InvalidModelError(`content id mismatch: expected ${options.expectedId}, artifacts hash to ${canonical.id}`)
     }
-    return this.register(canonical, options?.name ?? canonical.id.slice(0, 19), options)
+    return this.register(canonical, options?.name ?? canonical.id.slice(0, 19), options?.origin ?? 'fetched', options)
   }
 
   exportArtifacts (id: string): ModelArtifacts {
@@ -82,7 +103,15 @@ export class TfModelRuntime implements ModelRuntime {
 
   async predict (id: string, inputs: TensorData[], options?: AbortOptions): Promise<TensorData[]> {
     throwIfAborted(options, 'prediction')
-    const entry = this.entry(id)
+    const release = this.retain(id)
+    try {
+      return await this.predictHeld(this.entry(id), id, inputs)
+    } finally {
+      release()
+    }
+  }
+
+  private async predictHeld (entry: Entry, id: string, inputs: TensorData[]): Promise<TensorData[]> {
     if (!Array.isArray(inputs) || inputs.length !== entry.inputs.length) {
       throw new InvalidTensorError(`model ${id} takes ${entry.inputs.length} input(s), got ${Array.isArray(inputs) ? inputs.length : 'none'}`)
     }
@@ -108,13 +137,13 @@ export class TfModelRuntime implements ModelRuntime {
     const base = this.entry(baseId).canonical
     const bytes = encodeWeights(base.specs, weights)
     const canonical = canonicalise({ modelTopology: base.topology, weightSpecs: base.specs, weightData: bytes })
-    return this.register(canonical, options?.name ?? this.entry(baseId).info.name)
+    return this.register(canonical, options?.name ?? this.entry(baseId).info.name, 'created')
   }
 
   async createMlp (spec: MlpSpec): Promise<ModelInfo> {
     const canonical = mlpArtifacts(spec)
     const hidden = spec.hidden.join('-')
-    return this.register(canonical, spec.name ?? `mlp-${spec.inputSize}-${hidden === '' ? '' : hidden + '-'}${spec.classes}`)
+    return this.register(canonical, spec.name ?? `mlp-${spec.inputSize}-${hidden === '' ? '' : hidden + '-'}${spec.classes}`, 'created')
   }
 
   async train (baseId: string, weights: WeightRecord, data: Dataset, config: TrainConfig = {}): Promise<TrainResult> {
@@ -122,32 +151,66 @@ export class TfModelRuntime implements ModelRuntime {
     throwIfAborted(settings, 'training')
     const started = performance.now()
     const { specs } = this.entry(baseId).canonical
-    const model = await this.instantiate(baseId, weights)
+    const release = this.retain(baseId)
     try {
-      const { loss, accuracy } = await trainModel(model, data, settings)
-      const trained = await readWeights(model, specs)
-      return { weights: trained, numExamples: data.count, loss, accuracy, trainMs: performance.now() - started }
+      const model = await this.instantiate(baseId, weights)
+      try {
+        const { loss, accuracy } = await trainModel(model, data, settings)
+        const trained = await readWeights(model, specs)
+        return { weights: trained, numExamples: data.count, loss, accuracy, trainMs: performance.now() - started }
+      } finally {
+        model.dispose()
+      }
     } finally {
-      model.dispose()
+      release()
     }
   }
 
   async evaluate (baseId: string, weights: WeightRecord, data: Dataset, options?: AbortOptions): Promise<EvalResult> {
     throwIfAborted(options, 'evaluation')
-    const model = await this.instantiate(baseId, weights)
+    const release = this.retain(baseId)
     try {
-      return await evaluateModel(model, data, options)
+      const model = await this.instantiate(baseId, weights)
+      try {
+        return await evaluateModel(model, data, options)
+      } finally {
+        model.dispose()
+      }
     } finally {
-      model.dispose()
+      release()
     }
   }
 
-  /** Free a model's memory. Unloading an unknown id does nothing. */
+  /** Live tensors and their bytes in the TF.js engine. */
   memory (): { count: number, bytes: number } {
     const m = tf.memory()
     return { count: m.numTensors, bytes: m.numBytes }
   }
 
+  /** Hold `id` (it is not unloaded to make room) until the returned function is called; marks it used. */
+  retain (id: string): () => void {
+    const entry = this.entry(id)
+    entry.refs++
+    entry.lastUsed = ++this.clock
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      entry.refs--
+    }
+  }
+
+  /** Whether a model of `bytes` could be loaded now, unloading idle models as needed. */
+  admits (bytes: number): boolean {
+    return chooseEvictions(this.budgetEntries(), bytes, this.limits) != null
+  }
+
+  budget (): ModelBudgetUsage {
+    const bytes = [...this.models.values()].reduce((sum, e) => sum + e.info.sizeBytes, 0)
+    return { count: this.models.size, bytes, ...this.limits, evictions: this.evictions, refusals: this.refusals }
+  }
+
+  /** Free a model's memory. Unloading an unknown id does nothing. */
   unload (id: string): void {
     const entry = this.models.get(id)
     if (entry == null) return
@@ -167,22 +230,60 @@ export class TfModelRuntime implements ModelRuntime {
     return entry
   }
 
-  /** Build a model for canonical artifacts and add it; loading an id that is already there returns its info. */
-  private async register (canonical: CanonicalModel, name: string, options?: AbortOptions): Promise<ModelInfo> {
-    const existing = this.models.get(canonical.id)?.info ?? this.loading.get(canonical.id)
+  /**
+   * Build a model for canonical artifacts and add it within the budget; loading an id that is
+   * already there returns its info (and promotes it to the stronger origin, e.g. fetched to configured).
+   */
+  private async register (canonical: CanonicalModel, name: string, origin: ModelOrigin, options?: AbortOptions): Promise<ModelInfo> {
+    const loaded = this.models.get(canonical.id)
+    if (loaded != null) {
+      loaded.lastUsed = ++this.clock
+      if (strength(origin) > strength(loaded.info.origin ?? 'configured')) loaded.info = { ...loaded.info, origin }
+      return loaded.info
+    }
+    const existing = this.loading.get(canonical.id)
     if (existing != null) return existing
-    const pending = this.build(canonical, name)
+    const bytes = canonical.artifacts.modelJson.byteLength + canonical.artifacts.weights.byteLength
+    this.makeRoom(canonical.id, bytes)
+    const pending = this.build(canonical, name, origin)
     this.loading.set(canonical.id, pending)
+    this.reserved.set(canonical.id, bytes)
     try {
       const info = await pending
       throwIfAborted(options, 'model load')
       return info
     } finally {
       this.loading.delete(canonical.id)
+      this.reserved.delete(canonical.id)
     }
   }
 
-  private async build (canonical: CanonicalModel, name: string): Promise<ModelInfo> {
+  /** Unload idle models until `bytes` more fit, or throw ModelBudgetExceededError (nothing unloaded then). */
+  private makeRoom (id: string, bytes: number): void {
+    const victims = chooseEvictions(this.budgetEntries(), bytes, this.limits)
+    if (victims == null) {
+      this.refusals++
+      const { count, bytes: used } = this.budget()
+      throw new ModelBudgetExceededError(`model ${id} (${bytes} bytes) does not fit the model budget: ${count} of ${this.limits.maxModels} models, ` +
+        `${used} of ${this.limits.maxBytes} bytes loaded and in use`)
+    }
+    for (const victim of victims) {
+      this.log('unloading idle model %s to make room for %s', victim, id)
+      this.evictions++
+      this.unload(victim)
+    }
+  }
+
+  /** Loaded models and loads in progress (held, so never chosen) as the budget sees them. */
+  private budgetEntries (): BudgetEntry[] {
+    const loaded = [...this.models.values()].map((e): BudgetEntry => ({
+      id: e.info.id, bytes: e.info.sizeBytes, origin: e.info.origin ?? 'configured', refs: e.refs, lastUsed: e.lastUsed
+    }))
+    const pending = [...this.reserved].map(([id, bytes]): BudgetEntry => ({ id, bytes, origin: 'configured', refs: 1, lastUsed: this.clock }))
+    return [...loaded, ...pending]
+  }
+
+  private async build (canonical: CanonicalModel, name: string, origin: ModelOrigin): Promise<ModelInfo> {
     const model = await loadLayers(canonical.topology, canonical.specs, canonical.artifacts.weights)
     const shapeOf = (t: tf.SymbolicTensor): number[] => t.shape.map((d) => d ?? -1)
     const info: ModelInfo = {
@@ -191,10 +292,11 @@ export class TfModelRuntime implements ModelRuntime {
       inputShapes: model.inputs.map(shapeOf),
       outputShapes: model.outputs.map(shapeOf),
       parameters: canonical.specs.reduce((n, s) => n + sizeOf(s.shape), 0),
-      sizeBytes: canonical.artifacts.modelJson.byteLength + canonical.artifacts.weights.byteLength
+      sizeBytes: canonical.artifacts.modelJson.byteLength + canonical.artifacts.weights.byteLength,
+      origin
     }
     const inputs = model.inputs.map((t) => ({ shape: shapeOf(t), dtype: t.dtype === 'int32' ? 'int32' as const : 'float32' as const }))
-    this.models.set(info.id, { info, canonical, model, inputs })
+    this.models.set(info.id, { info, canonical, model, inputs, refs: 0, lastUsed: ++this.clock })
     this.log('loaded model %s (%s, %d parameters)', info.id, name, info.parameters)
     return info
   }
@@ -204,6 +306,11 @@ export class TfModelRuntime implements ModelRuntime {
     const { topology, specs } = this.entry(baseId).canonical
     return loadLayers(topology, specs, encodeWeights(specs, weights))
   }
+}
+
+/** How strongly an origin keeps a model: configured > created > fetched. */
+function strength (origin: ModelOrigin): number {
+  return origin === 'configured' ? 2 : origin === 'created' ? 1 : 0
 }
 
 /** `tf.loadLayersModel` over canonical parts; TF.js failures become InvalidModelErrors. */

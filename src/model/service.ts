@@ -6,10 +6,11 @@
 import { logger as defaultLogger } from '@libp2p/logger'
 import { NotStartedError } from '../errors.js'
 import { selectBackend } from './backend.js'
+import { DEFAULT_MAX_MODELS, DEFAULT_MODEL_MEMORY_BYTES } from './constants.js'
 import { TfModelRuntime } from './runtime.js'
 import type { BackendChoice } from './backend.js'
 import type {
-  BackendName, Dataset, EvalResult, MlpSpec, ModelArtifacts, ModelInfo, ModelRuntime,
+  BackendName, Dataset, EvalResult, MlpSpec, ModelArtifacts, ModelBudgetUsage, ModelInfo, ModelOrigin, ModelRuntime,
   TensorData, TrainConfig, TrainResult, WeightRecord
 } from './types.js'
 import type { AbortOptions, ComponentLogger, Logger, Startable } from '@libp2p/interface'
@@ -20,6 +21,10 @@ export interface ModelRuntimeInit {
   backend?: BackendChoice
   /** Folders of TF.js layers models (model.json + weights) to load at start. @default [] */
   modelDirs?: string[]
+  /** Model memory budget: most bytes of models (model.json + weights) loaded at once. @default 512 MiB */
+  maxModelBytes?: number
+  /** Model memory budget: most models loaded at once. @default 8 */
+  maxModels?: number
 }
 
 /** What the model service takes from the node; all optional. */
@@ -30,7 +35,7 @@ export interface ModelComponents {
 /** Create a ready runtime: choose the backend, then load `init.modelDirs`. */
 export async function createModelRuntime (init: ModelRuntimeInit = {}, log: Logger = defaultLogger('edge-mesh:model')): Promise<TfModelRuntime> {
   const backend = await selectBackend(init.backend ?? 'auto')
-  const runtime = new TfModelRuntime(backend, log)
+  const runtime = new TfModelRuntime(backend, log, { maxBytes: init.maxModelBytes, maxModels: init.maxModels })
   try {
     for (const dir of init.modelDirs ?? []) await runtime.loadFromDir(dir)
   } catch (err) {
@@ -80,7 +85,7 @@ export class ModelService implements ModelRuntime, Startable {
 
   get backend (): BackendName { return this.started().backend }
   async loadFromDir (dir: string, options?: AbortOptions): Promise<ModelInfo> { return this.started().loadFromDir(dir, options) }
-  async loadFromArtifacts (artifacts: ModelArtifacts, options?: AbortOptions & { expectedId?: string, name?: string }): Promise<ModelInfo> {
+  async loadFromArtifacts (artifacts: ModelArtifacts, options?: AbortOptions & { expectedId?: string, name?: string, origin?: ModelOrigin }): Promise<ModelInfo> {
     return this.started().loadFromArtifacts(artifacts, options)
   }
 
@@ -106,6 +111,13 @@ export class ModelService implements ModelRuntime, Startable {
   async createMlp (spec: MlpSpec): Promise<ModelInfo> { return this.started().createMlp(spec) }
   unload (id: string): void { this.runtime?.unload(id) }
   memory (): { count: number, bytes: number } { return this.runtime?.memory() ?? { count: 0, bytes: 0 } }
+  admits (bytes: number): boolean { return this.runtime?.admits(bytes) ?? false }
+  retain (id: string): () => void { return this.started().retain(id) }
+  budget (): ModelBudgetUsage {
+    return this.runtime?.budget() ?? {
+      count: 0, bytes: 0, maxModels: this.init.maxModels ?? DEFAULT_MAX_MODELS, maxBytes: this.init.maxModelBytes ?? DEFAULT_MODEL_MEMORY_BYTES, evictions: 0, refusals: 0
+    }
+  }
 
   private started (): TfModelRuntime {
     if (this.runtime == null) throw new NotStartedError('the model service is not started')

@@ -26,6 +26,13 @@ export type WeightRecord = NamedTensor[]
 /** TensorFlow.js backends edge-mesh can run on, best first. */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu'
 
+/**
+ * Why a model is loaded: `configured` by the user (`--model`, never unloaded by
+ * the budget), `created` here (a federated global model, an MLP), or `fetched`
+ * from a peer (on demand, for a request; not announced in load reports).
+ */
+export type ModelOrigin = 'configured' | 'created' | 'fetched'
+
 /** What the node knows about a loaded model. */
 export interface ModelInfo {
   /** Content id: `sha256-<hex>` over the canonical artifacts (see docs/protocols.md). */
@@ -40,6 +47,8 @@ export interface ModelInfo {
   parameters: number
   /** Size of the canonical artifacts in bytes. */
   sizeBytes: number
+  /** Why it is loaded; see ModelOrigin. @default 'configured' */
+  origin?: ModelOrigin
 }
 
 /**
@@ -139,4 +148,24 @@ export interface ModelRuntime {
   unload(id: string): void
   /** Live tensors and their bytes in the TF.js engine. */
   memory?(): { count: number, bytes: number }
+  /** Whether a model of `bytes` could be loaded now within the model memory budget (after unloading idle models). */
+  admits?(bytes: number): boolean
+  /** Hold `id` so the budget does not unload it until the returned release is called. */
+  retain?(id: string): () => void
+  /** The model memory budget and its use. */
+  budget?(): ModelBudgetUsage
+}
+
+/** The model memory budget of a runtime and what it holds now. */
+export interface ModelBudgetUsage {
+  /** Models loaded now. */
+  count: number
+  /** Their canonical bytes (model.json + weights). */
+  bytes: number
+  maxModels: number
+  maxBytes: number
+  /** Models unloaded to make room since start. */
+  evictions: number
+  /** Loads refused with ModelBudgetExceededError since start. */
+  refusals: number
 }

@@ -6,7 +6,10 @@
  */
 import { join } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { InvalidConfigError, InvalidMultiaddrError } from '../errors.js'
+import { DEFAULT_MAX_MODELS, DEFAULT_MODEL_MEMORY_BYTES } from '../model/constants.js'
+import { DEFAULT_OFFLOAD_TO, DEFAULT_SPOT_CHECK_RATE } from '../offload/constants.js'
 import {
   DEFAULT_API_HOST, DEFAULT_API_PORT, DEFAULT_DATA_ROOT, DEFAULT_EDGE_LISTEN, DEFAULT_MAX_CONNECTIONS,
   DEFAULT_SEED_API_PORT, DEFAULT_SEED_LISTEN
@@ -58,6 +61,27 @@ export interface EdgeMeshConfig {
   dialRanges: string[]
   /** Log format of the CLI: human lines or one JSON object per line. @default 'text' */
   logFormat: 'text' | 'json'
+  /** Model memory budget: most bytes of models loaded at once (a number or `512MiB`, `1GiB`, ...). @default 512 MiB */
+  modelMemory: number
+  /** Model memory budget: most models loaded at once. @default 8 */
+  maxModels: number
+  /** Share of remote inference results re-run locally (or on a second peer) and compared; 0 turns it off. @default 0.01 */
+  spotCheck: number
+  /** Where inference is offloaded: `any` peer, or only `trusted` ones (see `trust`). @default 'any' */
+  offloadTo: 'any' | 'trusted'
+  /** Peer ids this node trusts. @default [] */
+  trust: string[]
+}
+
+const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, kb: 1e3, mb: 1e6, gb: 1e9 }
+
+/** Parse a byte size: a number, or text such as `512MiB`, `1.5GiB`, `800MB`. */
+export function parseByteSize (setting: string, value: unknown): number {
+  const match = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value) : null
+  const factor = match == null ? undefined : BYTE_UNITS[match[2].toLowerCase()]
+  const n = typeof value === 'number' ? value : match != null && factor != null ? Math.floor(Number(match[1]) * factor) : NaN
+  if (!Number.isSafeInteger(n) || n < 1) fail(setting, `expected a size such as 512MiB or 2GiB, got ${JSON.stringify(value)}`)
+  return n
 }
 
 function fail (setting: string, message: string): never {
@@ -101,10 +125,20 @@ function checkMultiaddrs (setting: string, value: unknown, needPeerId: boolean):
   })
 }
 
+function checkPeerIds (setting: string, value: unknown): string[] {
+  return checkStrings(setting, value).map(text => {
+    try {
+      return peerIdFromString(text.trim()).toString()
+    } catch {
+      fail(setting, `"${text}" is not a peer id`)
+    }
+  })
+}
+
 const KNOWN_KEYS = new Set<string>([
   'role', 'name', 'listen', 'bootstrap', 'mdns', 'apiHost', 'apiPort', 'dataDir', 'preset', 'reportIntervalMs',
   'maxConnections', 'models', 'capacity', 'maxQueue', 'simulateSlowdown', 'data', 'logFormat',
-  'meshKey', 'allowPeers', 'dialRanges', 'batching'
+  'meshKey', 'allowPeers', 'dialRanges', 'batching', 'modelMemory', 'maxModels', 'spotCheck', 'offloadTo', 'trust'
 ])
 
 /** Build a full, validated configuration from a partial one. */
@@ -133,6 +167,8 @@ export function resolveConfig (input: Partial<Record<keyof EdgeMeshConfig, unkno
     if (input[key] != null && (typeof input[key] !== 'string' || input[key] === '')) fail(key, 'expected a file path')
   }
   if (input.data != null && (typeof input.data !== 'string' || input.data === '')) fail('data', 'expected a directory or mnist:<shard>/<of>[:noniid]')
+  const offloadTo = input.offloadTo ?? DEFAULT_OFFLOAD_TO
+  if (offloadTo !== 'any' && offloadTo !== 'trusted') fail('offloadTo', `expected "any" or "trusted", got ${JSON.stringify(offloadTo)}`)
 
   return {
     role,
@@ -155,6 +191,11 @@ export function resolveConfig (input: Partial<Record<keyof EdgeMeshConfig, unkno
     meshKey: input.meshKey as string | undefined,
     allowPeers: input.allowPeers as string | undefined,
     dialRanges: checkStrings('dialRanges', input.dialRanges ?? []),
-    logFormat
+    logFormat,
+    modelMemory: parseByteSize('modelMemory', input.modelMemory ?? DEFAULT_MODEL_MEMORY_BYTES),
+    maxModels: checkInt('maxModels', input.maxModels ?? DEFAULT_MAX_MODELS, 1, 10_000),
+    spotCheck: checkNumber('spotCheck', input.spotCheck ?? DEFAULT_SPOT_CHECK_RATE, 0, 1),
+    offloadTo,
+    trust: checkPeerIds('trust', input.trust ?? [])
   }
 }

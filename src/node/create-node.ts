@@ -63,7 +63,7 @@ export async function buildLibp2p (config: EdgeMeshConfig) {
       }),
       ...(isSeed ? { relay: circuitRelayServer({ reservations: { maxReservations: 256 } }) } : {}),
       trust: () => admission,
-      models: models({ modelDirs: config.models }),
+      models: models({ modelDirs: config.models, maxModelBytes: config.modelMemory, maxModels: config.maxModels }),
       localLoad: localLoad({ capacity: config.capacity }),
       loadView: loadGossip({
         intervalMs: config.reportIntervalMs,
@@ -76,7 +76,10 @@ export async function buildLibp2p (config: EdgeMeshConfig) {
         maxQueue: config.maxQueue,
         simulateSlowdown: config.simulateSlowdown,
         batching: config.batching,
-        cacheDir: join(config.dataDir, 'models')
+        cacheDir: join(config.dataDir, 'models'),
+        spotCheckRate: config.spotCheck,
+        offloadTo: config.offloadTo,
+        trustedPeers: config.trust
       }),
       federated: federated({ data: config.data, dataDir: config.dataDir, role: config.role }),
       meshDialer: meshDialer({ dataDir: config.dataDir, maxConnections: config.maxConnections, redialMs: timings.redialMs, dialFilter, bootstrap: config.bootstrap }),

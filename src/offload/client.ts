@@ -98,6 +98,8 @@ interface Request {
   deadlineAt: number
   signal: AbortSignal
   tried: Set<string>
+  /** Peers never asked for this request. */
+  excluded: ReadonlySet<string>
   errors: Error[]
   log: AttemptRecord[]
   hedged: boolean
@@ -164,7 +166,7 @@ export class OffloadClient {
     this.budget = depositHedge(this.budget, this.config.hedgeBudget)
     const req: Request = {
       modelId, inputs, prefer: options.prefer ?? 'auto', startedAt, deadlineAt: startedAt + deadlineMs,
-      signal: controller.signal, tried: new Set(), errors: [], log: [], hedged: false
+      signal: controller.signal, tried: new Set(), excluded: new Set(options.exclude ?? []), errors: [], log: [], hedged: false
     }
     try {
       const { attempt, result } = await this.loop(req)
@@ -220,7 +222,7 @@ export class OffloadClient {
       running.clear()
     }
     try {
-      if (this.init.candidates(req.modelId).length === 0) throw new ModelNotFoundError(`no node holds model ${req.modelId}`)
+      if (this.candidates(req).length === 0) throw new ModelNotFoundError(`no node holds model ${req.modelId}`)
       while (true) {
         if (req.signal.aborted) throw toError(req.signal.reason)
         if (running.size === 0) this.next(req, start, later)
@@ -255,7 +257,7 @@ export class OffloadClient {
     const choice = this.choose(req, req.tried)
     if (choice != null) { start(choice, false); return }
     const now = this.now()
-    const candidates = new Set(this.init.candidates(req.modelId).map(c => c.peerId))
+    const candidates = new Set(this.candidates(req).map(c => c.peerId))
     const expiries = [...this.backoff.entries].filter(([p, e]) => candidates.has(p) && e.until > now).map(([, e]) => e.until)
     const wakeAt = Math.min(...expiries)
     if (!Number.isFinite(wakeAt) || wakeAt >= req.deadlineAt) throw this.allFailed(req, 'no eligible candidate left')
@@ -280,13 +282,18 @@ export class OffloadClient {
   private choose (req: Request, tried: ReadonlySet<string>): Choice | undefined {
     const now = this.now()
     this.forget(now)
-    const candidates = this.init.candidates(req.modelId)
+    const candidates = this.candidates(req)
     const latencyMs = new Map(candidates.map(c => [c.peerId, currentLatency(this.latency.get(c.peerId), now, this.config.ewmaTauMs, this.config.scheduler.priorLatencyMs)]))
     const { choice, state } = chooseByPolicy(this.config.policy, candidates, {
       latencyMs, outstanding: this.outstanding, backedOff: backedOffPeers(this.backoff, now), tried, prefer: req.prefer, config: this.config.scheduler
     }, this.random, this.policyState)
     this.policyState = state
     return choice
+  }
+
+  private candidates (req: Request): Candidate[] {
+    const all = this.init.candidates(req.modelId)
+    return req.excluded.size === 0 ? all : all.filter(c => !req.excluded.has(c.peerId))
   }
 
   /** Drop backoff entries and latency estimates too old to matter, so state stays as small as the live mesh. */

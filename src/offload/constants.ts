@@ -104,3 +104,22 @@ export const MAX_MALFORMED_PER_WINDOW = 20
 export const MALFORMED_WINDOW_MS = 10_000
 /** How long an abusive peer stays banned, ms. */
 export const ABUSE_BAN_MS = 10 * 60_000
+
+/**
+ * Share of remote inference results this node re-runs (locally when it holds
+ * the model, else on a second peer) and compares, 0..1. At 1 % a peer that lies
+ * on every answer is caught after about 100 of its answers; see docs/security.md.
+ */
+export const DEFAULT_SPOT_CHECK_RATE = 0.01
+
+/** Largest absolute difference between two float outputs that still counts as the same result. */
+export const SPOT_CHECK_TOLERANCE = 1e-4
+
+/** How long a peer caught answering wrongly stays banned, ms (24 h). */
+export const SPOT_CHECK_BAN_MS = 24 * 60 * 60_000
+
+/** Where inference is offloaded by default: any peer (`trusted` restricts it to the trust list). */
+export const DEFAULT_OFFLOAD_TO = 'any'
+
+/** Most connected peers asked for a model that no load report announces yet (asked one after another). */
+export const MODEL_LOOKUP_MAX_PEERS = 8

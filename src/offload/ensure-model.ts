@@ -32,8 +32,11 @@ export interface ModelEnsurerInit {
   stopSignal?(): AbortSignal
 }
 
-/** Resolves when `modelId` is loaded here; rejects with ModelNotFoundError, PeerBusyError or AbortError. */
-export type EnsureModel = (modelId: string, options?: AbortOptions) => Promise<void>
+/**
+ * Resolves when `modelId` is loaded here; rejects with ModelNotFoundError, PeerBusyError,
+ * ModelBudgetExceededError or AbortError. `peers` replaces the announcers as the sources to try.
+ */
+export type EnsureModel = (modelId: string, options?: AbortOptions & { peers?: string[] }) => Promise<void>
 
 /** Wait for `promise`, or reject with AbortError as soon as `signal` aborts. */
 async function unlessAborted (promise: Promise<void>, signal?: AbortSignal): Promise<void> {
@@ -54,8 +57,8 @@ async function unlessAborted (promise: Promise<void>, signal?: AbortSignal): Pro
 export function createModelEnsurer (init: ModelEnsurerInit): EnsureModel {
   const inFlight = new Map<string, Promise<void>>()
 
-  const transfer = async (modelId: string): Promise<void> => {
-    const peers = init.sources(modelId)
+  const transfer = async (modelId: string, sources?: string[]): Promise<void> => {
+    const peers = sources ?? init.sources(modelId)
     if (peers.length === 0) throw new ModelNotFoundError(`no peer announces model ${modelId}`)
     const timeout = AbortSignal.timeout(init.timeoutMs)
     const stop = init.stopSignal?.()
@@ -69,7 +72,7 @@ export function createModelEnsurer (init: ModelEnsurerInit): EnsureModel {
     let pending = inFlight.get(modelId)
     if (pending == null) {
       if (inFlight.size >= init.maxConcurrent) throw new PeerBusyError(`already fetching ${inFlight.size} models`)
-      pending = transfer(modelId).finally(() => { inFlight.delete(modelId) })
+      pending = transfer(modelId, options.peers).finally(() => { inFlight.delete(modelId) })
       pending.catch(() => {})
       inFlight.set(modelId, pending)
     }

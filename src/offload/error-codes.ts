@@ -6,7 +6,7 @@
  */
 import {
   DeadlineExceededError, EdgeMeshError, InternalError, InvalidMessageError, InvalidModelError,
-  InvalidTensorError, MessageTooLargeError, ModelNotFoundError, NotStartedError, PeerBusyError,
+  InvalidTensorError, MessageTooLargeError, ModelBudgetExceededError, ModelNotFoundError, NotStartedError, PeerBusyError,
   ProtocolError
 } from '../errors.js'
 
@@ -23,7 +23,8 @@ export const ErrorCode = {
   PeerBusy: 7,
   DeadlineExceeded: 8,
   NotStarted: 9,
-  InvalidModel: 10
+  InvalidModel: 10,
+  ModelBudgetExceeded: 11
 } as const
 
 export type ErrorCodeValue = typeof ErrorCode[keyof typeof ErrorCode]
@@ -38,7 +39,8 @@ const CLASSES: ReadonlyMap<number, ErrorClass> = new Map<number, ErrorClass>([
   [ErrorCode.PeerBusy, PeerBusyError],
   [ErrorCode.DeadlineExceeded, DeadlineExceededError],
   [ErrorCode.NotStarted, NotStartedError],
-  [ErrorCode.InvalidModel, InvalidModelError]
+  [ErrorCode.InvalidModel, InvalidModelError],
+  [ErrorCode.ModelBudgetExceeded, ModelBudgetExceededError]
 ])
 
 const CODES: ReadonlyMap<string, number> = new Map(

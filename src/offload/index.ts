@@ -16,12 +16,19 @@
  *   most 5 % of requests), and every request ends by its deadline with a result
  *   or a named error: DeadlineExceededError, AbortError, ModelNotFoundError,
  *   InvalidTensorError or AllPeersFailedError (an AggregateError of every attempt's error).
+ * - **Spot checks.** A share of the answers peers return (`spotCheckRate`, 1 %)
+ *   is re-run here or on a second peer and compared; a peer whose answer differs
+ *   is banned, and the caller gets the correct outputs. `offloadTo: 'trusted'`
+ *   sends work only to `trustedPeers`.
  * - **Where models are fetched.** Peers that announce the model are preferred.
  *   A peer that does not hold it is chosen only when this node holds it and the
  *   holders are saturated: that peer fetches the model from the peers announcing
  *   it (this node among them) before serving, within the request's deadline.
  *   This node, when it lacks the model, fetches it from announcing peers before
  *   running it locally. Fetches are single-flight per model and bounded in time.
+ *   When no load report announces the model yet (it was just made), connected
+ *   peers are asked for it by content id before the request fails.
+ *   Fetched models count against the model memory budget and are not announced.
  *
  * @example
  * ```ts
@@ -88,13 +95,23 @@ export interface OffloadInit extends EngineInit {
   maxCacheBytes?: number
   /** Longest one model transfer may take, ms. @default 120000 */
   modelTransferTimeoutMs?: number
+  /** Share of remote results re-run and compared (spot checks), 0..1; a peer caught lying is banned. @default 0.01 */
+  spotCheckRate?: number
+  /** Max absolute difference of float outputs that still counts as the same result. @default 1e-4 */
+  spotCheckTolerance?: number
+  /** Offload to `any` peer, or only to `trustedPeers`. @default 'any' */
+  offloadTo?: 'any' | 'trusted'
+  /** Peer ids trusted with `offloadTo: 'trusted'`. @default [] */
+  trustedPeers?: string[]
+  /** Random source of spot-check sampling (seed it in tests). @default Math.random */
+  random?(): number
 }
 
 /** The collaborators the offload service uses, as interfaces. */
 export interface OffloadComponents {
   peerId: PeerId
   registrar: Pick<Registrar, 'handle' | 'unhandle'>
-  connectionManager: Pick<ConnectionManager, 'openStream' | 'closeConnections'>
+  connectionManager: Pick<ConnectionManager, 'openStream' | 'closeConnections'> & Partial<Pick<ConnectionManager, 'getConnections'>>
   logger: ComponentLogger
   models: ModelRuntime
   loadView: LoadView

@@ -12,7 +12,7 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { logger } from '@libp2p/logger'
 import { deadline } from '../wire/deadline.js'
-import { AbortError, AllPeersFailedError, DeadlineExceededError, MessageTooLargeError, ModelNotFoundError, ProtocolError } from '../errors.js'
+import { AbortError, AllPeersFailedError, DeadlineExceededError, MessageTooLargeError, ModelBudgetExceededError, ModelNotFoundError, ProtocolError } from '../errors.js'
 import { FrameReader, Uint8ArrayList, writeFrame, writeFrames } from '../wire/framing.js'
 import {
   DEFAULT_MAX_MODEL_BYTES, DEFAULT_MODEL_CHUNK_BYTES, DEFAULT_MODEL_MAX_INBOUND_STREAMS, DEFAULT_MODEL_MAX_OUTBOUND_STREAMS,
@@ -47,7 +47,7 @@ export interface ModelTransferInit {
 export interface ModelTransferComponents {
   registrar: Pick<Registrar, 'handle' | 'unhandle'>
   connectionManager: Pick<ConnectionManager, 'openStream'>
-  models: Pick<ModelRuntime, 'has' | 'get' | 'exportArtifacts' | 'loadFromArtifacts'>
+  models: Pick<ModelRuntime, 'has' | 'get' | 'exportArtifacts' | 'loadFromArtifacts' | 'admits'>
 }
 
 /** Fetches models by content id from peers. */
@@ -99,8 +99,11 @@ function exact (bytes: Uint8Array): Uint8Array {
   return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice()
 }
 
-/** The client's side of one stream: send the request, read header and exactly the announced bytes. */
-export async function requestModel (stream: Stream, modelId: string, options: { maxModelBytes?: number, signal?: AbortSignal } = {}): Promise<ModelArtifacts> {
+/**
+ * The client's side of one stream: send the request, read header and exactly the announced bytes.
+ * `admits` is asked about the announced size before any model byte is read (the model memory budget).
+ */
+export async function requestModel (stream: Stream, modelId: string, options: { maxModelBytes?: number, signal?: AbortSignal, admits?(bytes: number): boolean } = {}): Promise<ModelArtifacts> {
   const maxModelBytes = options.maxModelBytes ?? DEFAULT_MAX_MODEL_BYTES
   await writeFrame(stream, encodeModelRequest(modelId), options)
   await stream.close(options)
@@ -109,6 +112,7 @@ export async function requestModel (stream: Stream, modelId: string, options: { 
   if (header.type === 'error') throw errorFromCode(header.code, header.message)
   const total = header.modelJsonBytes + header.weightsBytes
   if (total > maxModelBytes) throw new MessageTooLargeError(`model of ${total} bytes exceeds ${maxModelBytes}`)
+  if (options.admits?.(total) === false) throw new ModelBudgetExceededError(`model ${modelId} of ${total} bytes does not fit the model memory budget`)
   const received = new Uint8ArrayList()
   while (received.byteLength < total) {
     received.append(await reader.expect('the rest of the model'))
@@ -189,7 +193,8 @@ export class ModelTransferService implements ModelFetcher, Startable {
     signal.addEventListener('abort', onAbort, { once: true })
     try {
       stream = await this.components.connectionManager.openStream(peerIdFromString(peerId), MODEL_PROTOCOL, { signal })
-      const artifacts = await requestModel(stream, modelId, { maxModelBytes: this.maxModelBytes, signal })
+      const admits = this.components.models.admits?.bind(this.components.models)
+      const artifacts = await requestModel(stream, modelId, { maxModelBytes: this.maxModelBytes, signal, admits })
       const info = await this.components.models.loadFromArtifacts(artifacts, { expectedId: modelId, signal })
       await this.cache?.put(modelId, artifacts).catch(err => { log.error('caching model %s failed: %e', modelId, err) })
       return info
@@ -216,6 +221,8 @@ export class ModelTransferService implements ModelFetcher, Startable {
       } catch (err: any) {
         log('fetching %s from %s failed: %e', modelId, peerId, err)
         errors.push(err)
+        // The budget refuses the model whoever sends it: asking the next peer would fail the same way.
+        if (err?.name === 'ModelBudgetExceededError') throw err
         if (err?.name === 'AbortError') break
       }
     }
@@ -229,7 +236,8 @@ export class ModelTransferService implements ModelFetcher, Startable {
     if (artifacts == null) return undefined
     try {
       return await this.components.models.loadFromArtifacts(artifacts, { expectedId: modelId })
-    } catch (err) {
+    } catch (err: any) {
+      if (err?.name === 'ModelBudgetExceededError') return undefined
       log.error('cached model %s does not load, dropping it: %e', modelId, err)
       await this.cache?.delete(modelId)
       return undefined

@@ -4,11 +4,14 @@
  * See `index.ts` for the public documentation.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
-import { NotStartedError } from '../errors.js'
+import { DeadlineExceededError, ModelNotFoundError, NotStartedError } from '../errors.js'
 import { optionalComponent } from '../optional-component.js'
 import { announcers, buildCandidates } from './candidates.js'
 import { OffloadClient } from './client.js'
-import { ABUSE_BAN_MS, DEFAULT_MODEL_TRANSFER_TIMEOUT_MS } from './constants.js'
+import {
+  ABUSE_BAN_MS, DEFAULT_MODEL_TRANSFER_TIMEOUT_MS, DEFAULT_OFFLOAD_TO, DEFAULT_SPOT_CHECK_RATE, MODEL_LOOKUP_MAX_PEERS,
+  SPOT_CHECK_BAN_MS, SPOT_CHECK_TOLERANCE
+} from './constants.js'
 import { createModelEnsurer } from './ensure-model.js'
 import { createInferHandler } from './infer-handler.js'
 import { createRemoteInvoker } from './remote-invoker.js'
@@ -16,6 +19,7 @@ import {
   DEFAULT_DEADLINE_MS, DEFAULT_HEDGING, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_CONCURRENT_FETCHES, DEFAULT_SCHEDULING_POLICY
 } from './scheduler-constants.js'
 import { createInferenceEngine } from './server.js'
+import { SpotChecker } from './verifier.js'
 import type { Candidate } from './scheduler.js'
 import type { EnsureModel } from './ensure-model.js'
 import type { InferHandler } from './infer-handler.js'
@@ -35,7 +39,11 @@ export class OffloadService implements Offload, Startable {
   private readonly handler: InferHandler
   private readonly transfer: ModelTransfer
   private readonly client: OffloadClient
+  private readonly defaultDeadlineMs: number
   private readonly ensure: EnsureModel
+  private readonly spotChecker: SpotChecker
+  /** Peers work may be offloaded to; undefined means any peer. */
+  private readonly trusted?: ReadonlySet<string>
   private shutdown = new AbortController()
   private started = false
 
@@ -45,6 +53,7 @@ export class OffloadService implements Offload, Startable {
     this.selfId = components.peerId.toString()
     this.engine = createInferenceEngine({ runtime: components.models, localLoad: components.localLoad }, init)
     this.transfer = transfer(components, init)
+    this.defaultDeadlineMs = init.defaultDeadlineMs ?? DEFAULT_DEADLINE_MS
     this.ensure = createModelEnsurer({
       models: components.models,
       sources: (modelId) => announcers(components.loadView.peers(), modelId, this.selfId),
@@ -53,7 +62,11 @@ export class OffloadService implements Offload, Startable {
       maxConcurrent: DEFAULT_MAX_CONCURRENT_FETCHES,
       stopSignal: () => this.shutdown.signal
     })
-    this.handler = createInferHandler({ registrar: components.registrar, engine: this.serving, onAbuse: (peer) => { this.banAbuser(peer) } }, {
+    this.handler = createInferHandler({
+      registrar: components.registrar,
+      engine: this.serving,
+      onAbuse: (peer) => { this.banPeer(peer, ABUSE_BAN_MS, 'too many malformed infer frames') }
+    }, {
       maxFrameBytes: init.maxFrameBytes,
       timeoutMs: init.streamTimeoutMs,
       maxInboundStreams: init.maxInboundStreams
@@ -72,6 +85,18 @@ export class OffloadService implements Offload, Startable {
         policy: init.policy ?? DEFAULT_SCHEDULING_POLICY
       }
     })
+    if ((init.offloadTo ?? DEFAULT_OFFLOAD_TO) === 'trusted') this.trusted = new Set(init.trustedPeers ?? [])
+    this.spotChecker = new SpotChecker({
+      selfId: this.selfId,
+      rate: init.spotCheckRate ?? DEFAULT_SPOT_CHECK_RATE,
+      tolerance: init.spotCheckTolerance ?? SPOT_CHECK_TOLERANCE,
+      random: init.random ?? Math.random,
+      hasModel: (modelId) => components.models.has(modelId),
+      runLocal: async (modelId, inputs, options) => (await this.runHeld(modelId, inputs, options)).outputs,
+      ask: async (modelId, inputs, options) => this.client.infer(modelId, inputs, options),
+      ban: (peer, why) => { this.banPeer(peer, SPOT_CHECK_BAN_MS, why) },
+      log: this.log.newScope('spot-check')
+    })
   }
 
   /**
@@ -80,20 +105,36 @@ export class OffloadService implements Offload, Startable {
    * requester among them), within the request's deadline.
    */
   private readonly serving: LocalInvoker = async (modelId, inputs, options) => {
-    if (this.components.models.has(modelId)) return this.engine.invoke(modelId, inputs, options)
+    if (this.components.models.has(modelId)) return this.runHeld(modelId, inputs, options)
     const startedAt = performance.now()
     this.log('fetching model %s to serve a peer', modelId)
     await this.ensure(modelId, options)
-    return this.engine.invoke(modelId, inputs, { ...options, deadlineMs: Math.floor(options.deadlineMs - (performance.now() - startedAt)) })
+    return this.runHeld(modelId, inputs, { ...options, deadlineMs: Math.floor(options.deadlineMs - (performance.now() - startedAt)) })
   }
 
-  /** A peer that keeps sending malformed frames: ban it in the connection gater and hang up on it. */
-  private banAbuser (peer: string): void {
-    this.log('banning %s for %d ms: too many malformed infer frames', peer, ABUSE_BAN_MS)
-    optionalComponent<PeerBans>(this.components, 'trust')?.ban(peer, ABUSE_BAN_MS)
+  /** Run on this node's engine, holding the model so the memory budget cannot unload it while the request waits. */
+  private readonly runHeld: LocalInvoker = async (modelId, inputs, options) => {
+    const release = this.components.models.has(modelId) ? this.components.models.retain?.(modelId) : undefined
+    try {
+      return await this.engine.invoke(modelId, inputs, options)
+    } finally {
+      release?.()
+    }
+  }
+
+  /** A peer that abused a protocol or lied: ban it in the connection gater and hang up on it. */
+  private banPeer (peer: string, ms: number, why: string): void {
+    this.log('banning %s for %d ms: %s', peer, ms, why)
+    optionalComponent<PeerBans>(this.components, 'trust')?.ban(peer, ms)
     try {
       void this.components.connectionManager.closeConnections(peerIdFromString(peer)).catch(() => {})
     } catch {}
+  }
+
+  /** Peers this node may offload to: not banned, and trusted when `offloadTo` is `trusted`. */
+  private eligible (peerId: string): boolean {
+    if (this.trusted != null && !this.trusted.has(peerId)) return false
+    return optionalComponent<PeerBans>(this.components, 'trust')?.isBanned(peerId) !== true
   }
 
   private candidates (modelId: string): Candidate[] {
@@ -104,7 +145,7 @@ export class OffloadService implements Offload, Startable {
       localCpu: this.components.loadView.self()?.cpu ?? 0,
       localHasModel: this.components.models.has(modelId),
       canFetch: true,
-      peers: this.components.loadView.peers()
+      peers: this.components.loadView.peers().filter(p => this.eligible(p.peerId))
     })
   }
 
@@ -134,7 +175,35 @@ export class OffloadService implements Offload, Startable {
 
   async infer (modelId: string, inputs: TensorData[], options?: InferOptions): Promise<InferResult> {
     if (!this.started) throw new NotStartedError('offload service is not started')
-    return this.client.infer(modelId, inputs, options)
+    const startedAt = performance.now()
+    const deadlineMs = options?.deadlineMs ?? this.defaultDeadlineMs
+    const left = (): number => Math.max(0, Math.floor(deadlineMs - (performance.now() - startedAt)))
+    if (this.candidates(modelId).length === 0) await this.lookUp(modelId, { signal: options?.signal, deadlineMs })
+    const result = await this.client.infer(modelId, inputs, { ...options, deadlineMs: left() })
+    return this.spotChecker.check(modelId, inputs, result, { signal: options?.signal, deadlineMs: left() })
+  }
+
+  /**
+   * No load report announces `modelId` (it may have just been made, e.g. a federated
+   * round's global model): ask connected peers for it by content id, within the
+   * deadline, and load it here. ModelNotFoundError when none of them holds it.
+   */
+  private async lookUp (modelId: string, options: { signal?: AbortSignal, deadlineMs: number }): Promise<void> {
+    const peers = (this.components.connectionManager.getConnections?.() ?? [])
+      .map(c => c.remotePeer.toString())
+      .filter((p, i, all) => all.indexOf(p) === i && this.eligible(p))
+      .slice(0, MODEL_LOOKUP_MAX_PEERS)
+    if (peers.length === 0) throw new ModelNotFoundError(`no node holds model ${modelId}`)
+    this.log('no peer announces %s; asking %d connected peers', modelId, peers.length)
+    const timeout = AbortSignal.timeout(Math.max(1, options.deadlineMs))
+    const signal = options.signal == null ? timeout : AbortSignal.any([options.signal, timeout])
+    try {
+      await this.ensure(modelId, { signal, peers })
+    } catch (err: any) {
+      if (timeout.aborted) throw new DeadlineExceededError(`no answer within ${options.deadlineMs} ms while looking for model ${modelId}`)
+      if (err?.name === 'AllPeersFailedError') throw new ModelNotFoundError(`no node holds model ${modelId} (asked ${peers.length} connected peers)`)
+      throw err
+    }
   }
 
   stats (): OffloadStats {
@@ -150,7 +219,8 @@ export class OffloadService implements Offload, Startable {
       p99Ms: this.client.percentile(0.99),
       queueDepth: e.queued,
       inFlight: e.inFlightRequests,
-      capacity: e.capacity
+      capacity: e.capacity,
+      spotChecks: this.spotChecker.stats()
     }
   }
 }

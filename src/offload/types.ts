@@ -2,6 +2,7 @@
  * Types shared by the parts of the offload capability: the wire protocol
  * (client and server), the scheduler and the public `infer` API.
  */
+import type { SpotCheckCounts } from './spot-check.js'
 import type { TensorData } from '../model/types.js'
 import type { AbortOptions } from '@libp2p/interface'
 
@@ -13,6 +14,8 @@ export interface InferOptions extends AbortOptions {
   deadlineMs?: number
   /** @default 'auto' */
   prefer?: Preference
+  /** Peers not to ask (a spot check asks a second peer). @default [] */
+  exclude?: string[]
 }
 
 /** Where the time of one request went, ms. */
@@ -45,6 +48,11 @@ export interface InferResult {
   attempts: number
   attemptLog: AttemptRecord[]
   latencyMs: LatencyBreakdown
+  /**
+   * Set when the answer was spot-checked: `match`, `mismatch` (the peer lied; `outputs`
+   * are this node's own and the peer is banned) or `failed` (no reference in time).
+   */
+  spotCheck?: 'match' | 'mismatch' | 'failed'
 }
 
 /** What a serving node reports back next to the outputs. */
@@ -94,4 +102,6 @@ export interface OffloadStats {
   queueDepth: number
   inFlight: number
   capacity: number
+  /** What spot checks of remote results found (see docs/security.md "Inference"). */
+  spotChecks?: SpotCheckCounts
 }

@@ -236,6 +236,10 @@ function renderOffload (offload) {
   setText($('infer-queue'), offload.queueDepth)
   setText($('infer-in-flight'), offload.inFlight)
   setText($('infer-capacity'), offload.capacity)
+  const spot = offload.spotChecks ?? { checked: 0, mismatches: 0, bans: 0 }
+  setText($('spot-checked'), spot.checked)
+  setText($('spot-mismatches'), spot.mismatches)
+  setText($('spot-bans'), spot.bans)
   setText($('latency-p50'), formatMs(offload.p50Ms))
   setText($('latency-p99'), formatMs(offload.p99Ms))
   state.latency.push({ p50: offload.p50Ms || 0, p99: offload.p99Ms || 0 })

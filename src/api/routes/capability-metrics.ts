@@ -33,7 +33,27 @@ export function offloadMetrics (stats: OffloadStats): MetricFamily[] {
     },
     { name: 'edge_mesh_infer_queue_depth', help: 'Inference requests waiting in this node\'s queue.', type: 'gauge', samples: [{ value: stats.queueDepth }] },
     { name: 'edge_mesh_infer_in_flight', help: 'Inference requests executing on this node now.', type: 'gauge', samples: [{ value: stats.inFlight }] },
-    { name: 'edge_mesh_infer_capacity', help: 'Concurrent inference jobs this node accepts.', type: 'gauge', samples: [{ value: stats.capacity }] }
+    { name: 'edge_mesh_infer_capacity', help: 'Concurrent inference jobs this node accepts.', type: 'gauge', samples: [{ value: stats.capacity }] },
+    ...spotCheckMetrics(stats)
+  ]
+}
+
+/** Spot checks of peers' results: checked (by outcome) and peers banned for a wrong answer. */
+function spotCheckMetrics (stats: OffloadStats): MetricFamily[] {
+  const s = stats.spotChecks
+  if (s == null) return []
+  return [
+    {
+      name: 'edge_mesh_infer_spot_checks_total',
+      help: 'Remote inference results re-run and compared, by outcome (match, mismatch, failed: no reference in time).',
+      type: 'counter',
+      samples: [
+        { labels: { outcome: 'match' }, value: s.checked - s.mismatches - s.failed },
+        { labels: { outcome: 'mismatch' }, value: s.mismatches },
+        { labels: { outcome: 'failed' }, value: s.failed }
+      ]
+    },
+    { name: 'edge_mesh_infer_spot_check_bans_total', help: 'Peers banned because a spot check found a wrong answer.', type: 'counter', samples: [{ value: s.bans }] }
   ]
 }
 

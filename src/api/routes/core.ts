@@ -5,6 +5,7 @@ import { formatMetrics } from '../metrics.js'
 import { buildStatus } from '../status.js'
 import type { ControlApiComponents, NodeInfo, Route } from '../index.js'
 import type { MetricFamily } from '../metrics.js'
+import type { NodeStatus } from '../status.js'
 
 function coreMetrics (components: ControlApiComponents, info: NodeInfo): MetricFamily[] {
   const status = buildStatus(components, info, Date.now())
@@ -32,7 +33,18 @@ function coreMetrics (components: ControlApiComponents, info: NodeInfo): MetricF
     { name: 'edge_mesh_model_tensors', help: 'Live TF.js tensors.', type: 'gauge', samples: [{ value: status.tensors.count }] },
     { name: 'edge_mesh_model_tensor_bytes', help: 'Bytes held by live TF.js tensors.', type: 'gauge', samples: [{ value: status.tensors.bytes }] },
     { name: 'edge_mesh_event_loop_lag_ms', help: 'Event-loop delay of the node process over the last 10-20 s.', type: 'gauge', samples: [{ labels: { quantile: '0.5' }, value: status.process.eventLoopLagP50Ms }, { labels: { quantile: '0.99' }, value: status.process.eventLoopLagP99Ms }] },
-    { name: 'edge_mesh_models_loaded', help: 'Models this node can serve.', type: 'gauge', samples: [{ value: status.models.length }] }
+    { name: 'edge_mesh_models_loaded', help: 'Models this node can serve.', type: 'gauge', samples: [{ value: status.models.length }] },
+    ...modelBudgetMetrics(status.modelMemory)
+  ]
+}
+
+/** The model memory budget: bytes loaded, idle models unloaded to make room, loads refused. */
+function modelBudgetMetrics (budget: NodeStatus['modelMemory']): MetricFamily[] {
+  if (budget == null) return []
+  return [
+    { name: 'edge_mesh_model_bytes', help: 'Bytes of the models loaded (model.json + weights), within --model-memory.', type: 'gauge', samples: [{ value: budget.bytes }] },
+    { name: 'edge_mesh_model_evictions_total', help: 'Idle models unloaded to make room for another.', type: 'counter', samples: [{ value: budget.evictions }] },
+    { name: 'edge_mesh_model_budget_refusals_total', help: 'Model loads refused with ModelBudgetExceededError.', type: 'counter', samples: [{ value: budget.refusals }] }
   ]
 }
 

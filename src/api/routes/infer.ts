@@ -33,7 +33,8 @@ export function inferRoutes (components: ControlApiComponents, maxBodyBytes: num
         servedBy: result.servedBy,
         attempts: result.attempts,
         attemptLog: result.attemptLog,
-        latencyMs: result.latencyMs
+        latencyMs: result.latencyMs,
+        ...(result.spotCheck != null ? { spotCheck: result.spotCheck } : {})
       })
     }
   }]
