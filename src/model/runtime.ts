@@ -200,9 +200,11 @@ export class TfModelRuntime implements ModelRuntime {
     }
   }
 
-  /** Whether a model of `bytes` could be loaded now, unloading idle models as needed. */
+  /** Whether a model of `bytes` could be loaded now, unloading idle models as needed; a `false` counts as a refusal. */
   admits (bytes: number): boolean {
-    return chooseEvictions(this.budgetEntries(), bytes, this.limits) != null
+    const fits = chooseEvictions(this.budgetEntries(), bytes, this.limits) != null
+    if (!fits) this.refusals++
+    return fits
   }
 
   budget (): ModelBudgetUsage {

@@ -148,7 +148,7 @@ export interface ModelRuntime {
   unload(id: string): void
   /** Live tensors and their bytes in the TF.js engine. */
   memory?(): { count: number, bytes: number }
-  /** Whether a model of `bytes` could be loaded now within the model memory budget (after unloading idle models). */
+  /** Whether a model of `bytes` could be loaded now within the model memory budget (after unloading idle models); `false` counts as a refusal. */
   admits?(bytes: number): boolean
   /** Hold `id` so the budget does not unload it until the returned release is called. */
   retain?(id: string): () => void
