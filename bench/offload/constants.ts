@@ -83,3 +83,31 @@ export const MEMORY = {
   requests: 20_000,
   concurrency: 16
 } as const
+
+/**
+ * Spot-check benchmark (`npm run bench:spotcheck`). Overhead: three drivers
+ * that hold the model, with spot-check rates 0, 1 % and 10 %, send the same
+ * closed-loop load to one honest serving peer in rotating order, `repeats`
+ * times; each block is `requests` requests with `concurrency` in flight.
+ * Detection: a driver with the model offloads (prefer remote) only to a lying
+ * peer; the driver registers no ban list, so the liar stays a candidate and
+ * each caught lie is one sample of "requests until caught". A configuration
+ * stops after `catches` catches or `maxRequests` requests.
+ */
+export const SPOT_CHECK = {
+  rates: [0, 0.01, 0.1],
+  repeats: 3,
+  warmupRequests: 200,
+  requests: 1500,
+  concurrency: 4,
+  detection: [
+    { rate: 0.01, lieRate: 1 },
+    { rate: 0.1, lieRate: 1 },
+    { rate: 0.01, lieRate: 0.1 },
+    { rate: 0.1, lieRate: 0.1 }
+  ],
+  catches: 20,
+  maxRequests: 12_000,
+  detectionConcurrency: 8,
+  seed: 7
+}

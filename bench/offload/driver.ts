@@ -61,6 +61,10 @@ export interface InProcessInit {
   capacity?: number
   /** Addresses (with /p2p/) to dial at start. */
   peers: string[]
+  /** Share of remote results spot-checked (the spot-check benchmark). @default 0 */
+  spotCheckRate?: number
+  /** Random source of spot-check sampling. @default Math.random */
+  random?(): number
 }
 
 /** An edge-mesh node in this process, connected to `peers`. */
@@ -78,7 +82,7 @@ export async function startInProcessNode (init: InProcessInit): Promise<InProces
       models: models({ modelDirs: init.models ?? [] }),
       localLoad: localLoad({ capacity }),
       loadView: loadGossip({ intervalMs: timings.reportIntervalMs, expiryIntervals: timings.expiryIntervals, name: 'bench-driver' }),
-      offload: offload({ policy: init.policy, hedging: init.hedging, capacity })
+      offload: offload({ policy: init.policy, hedging: init.hedging, capacity, spotCheckRate: init.spotCheckRate ?? 0, random: init.random })
     }
   })
   await Promise.all(init.peers.map(async a => await libp2p.dial(multiaddr(a))))
