@@ -90,15 +90,17 @@ export const MEMORY = {
  * closed-loop load to one honest serving peer in rotating order, `repeats`
  * times; each block is `requests` requests with `concurrency` in flight.
  * Detection: a driver with the model offloads (prefer remote) only to a lying
- * peer; the driver registers no ban list, so the liar stays a candidate and
- * each caught lie is one sample of "requests until caught". A configuration
- * stops after `catches` catches or `maxRequests` requests.
+ * peer; the driver registers no ban list and dials the liar again after each
+ * catch, so each caught lie is one sample of "the liar's answers until caught".
+ * A configuration stops after `catches` catches or `maxRequests` answers.
  */
 export const SPOT_CHECK = {
   rates: [0, 0.01, 0.1],
   repeats: 3,
   warmupRequests: 200,
+  /** Requests per rate and repeat, sent in rotating blocks of `blockRequests`. */
   requests: 1500,
+  blockRequests: 100,
   concurrency: 4,
   detection: [
     { rate: 0.01, lieRate: 1 },
@@ -106,8 +108,7 @@ export const SPOT_CHECK = {
     { rate: 0.01, lieRate: 0.1 },
     { rate: 0.1, lieRate: 0.1 }
   ],
-  catches: 20,
-  maxRequests: 12_000,
-  detectionConcurrency: 8,
+  catches: 10,
+  maxRequests: 6000,
   seed: 7
 }

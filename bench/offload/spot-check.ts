@@ -8,7 +8,8 @@
  *    measured side by side (rotating blocks against the same honest peer),
  *    the median of the per-repeat ratios.
  * 2. Detection: requests until a lie is caught, for a peer that lies on every
- *    answer and on 10 % of answers, against the expectation 1 / (rate x lieRate).
+ *    answer and on 10 % of answers, against the expectation 1 / (rate x lieRate):
+ *    only the liar's answers count, and each catch is one sample.
  */
 import { spawn } from 'node:child_process'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -16,6 +17,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
 import { loopbackAddress } from '../../src/cli/cluster.js'
 import { mulberry32 } from '../../src/model/random.js'
 import { median, round2, round3 } from '../shared/stats.js'
@@ -33,16 +36,14 @@ function progress (line: string): void {
   process.stderr.write(`[bench:spotcheck ${new Date().toISOString().slice(11, 19)}] ${line}\n`)
 }
 
-/** `n` requests through `node`, `concurrency` in flight; calls `after` with the count done after each. */
-async function closedLoop (node: InProcessNode, input: TensorData, n: number, concurrency: number, after?: (done: number) => boolean): Promise<{ ms: number, latencies: number[], failed: number }> {
+/** `n` requests through `node` (prefer remote), `concurrency` in flight. */
+async function closedLoop (node: InProcessNode, input: TensorData, n: number, concurrency: number): Promise<{ ms: number, latencies: number[], failed: number }> {
   let next = 0
-  let done = 0
   let failed = 0
-  let stop = false
   const latencies: number[] = []
   const started = performance.now()
   const worker = async (): Promise<void> => {
-    while (next < n && !stop) {
+    while (next < n) {
       next++
       const t = performance.now()
       try {
@@ -51,8 +52,6 @@ async function closedLoop (node: InProcessNode, input: TensorData, n: number, co
       } catch {
         failed++
       }
-      done++
-      if (after?.(done) === true) stop = true
     }
   }
   await Promise.all(Array.from({ length: concurrency }, worker))
@@ -69,15 +68,21 @@ async function measureOverhead (processes: Processes, input: TensorData): Promis
     await Promise.all(drivers.map(async d => { await waitForPeers(d, [honest.node.peerId]) }))
     for (const d of drivers) await closedLoop(d, input, SPOT_CHECK.warmupRequests, SPOT_CHECK.concurrency)
     const perRepeat: Array<Array<{ rps: number, meanMs: number, failed: number }>> = []
+    const blocks = Math.ceil(SPOT_CHECK.requests / SPOT_CHECK.blockRequests)
     for (let r = 0; r < SPOT_CHECK.repeats; r++) {
-      const row: Array<{ rps: number, meanMs: number, failed: number }> = []
-      // Rotate the order so no rate always runs first (or last) in a repeat.
-      const order = SPOT_CHECK.rates.map((_, i) => (i + r) % SPOT_CHECK.rates.length)
-      for (const i of order) {
-        const { ms, latencies, failed } = await closedLoop(drivers[i], input, SPOT_CHECK.requests, SPOT_CHECK.concurrency)
-        row[i] = { rps: latencies.length / ms * 1000, meanMs: mean(latencies), failed }
-        progress(`overhead: repeat ${r + 1}, rate ${SPOT_CHECK.rates[i]}: ${Math.round(row[i].rps)} req/s, mean ${round2(row[i].meanMs)} ms`)
+      const totals = SPOT_CHECK.rates.map(() => ({ ms: 0, latencies: [] as number[], failed: 0 }))
+      // Short blocks in rotating order: the machine's drift (it is shared) falls on every rate alike.
+      for (let b = 0; b < blocks; b++) {
+        for (let k = 0; k < SPOT_CHECK.rates.length; k++) {
+          const i = (k + b + r) % SPOT_CHECK.rates.length
+          const { ms, latencies, failed } = await closedLoop(drivers[i], input, SPOT_CHECK.blockRequests, SPOT_CHECK.concurrency)
+          totals[i].ms += ms
+          totals[i].latencies.push(...latencies)
+          totals[i].failed += failed
+        }
       }
+      const row = totals.map(t => ({ rps: t.latencies.length / t.ms * 1000, meanMs: mean(t.latencies), failed: t.failed }))
+      row.forEach((x, i) => { progress(`overhead: repeat ${r + 1}, rate ${SPOT_CHECK.rates[i]}: ${Math.round(x.rps)} req/s, mean ${round2(x.meanMs)} ms`) })
       perRepeat.push(row)
     }
     const byRate: Record<string, unknown> = {}
@@ -111,6 +116,34 @@ async function startLiar (lieRate: number, seed: number, dataDir: string): Promi
   return { child, peerId: ready.peerId, address: ready.addresses.find(a => a.includes(`/ip4/${host}/`)) ?? ready.addresses[0] }
 }
 
+/**
+ * Answers the liar gives until it is caught, `catches` times (or `maxRequests` answers). A catch
+ * bans nothing here (the driver has no ban list) but closes the connection, so the driver
+ * dials the liar again and waits for its load report before the next request.
+ */
+async function catchIntervals (driver: InProcessNode, liar: { peerId: string, address: string }, input: TensorData): Promise<{ intervals: number[], answers: number, failed: number }> {
+  const intervals: number[] = []
+  let since = 0
+  let answers = 0
+  let failed = 0
+  while (answers < SPOT_CHECK.maxRequests && intervals.length < SPOT_CHECK.catches) {
+    if (driver.libp2p.getConnections(peerIdFromString(liar.peerId)).length === 0) {
+      await driver.libp2p.dial(multiaddr(liar.address))
+      await waitForPeers(driver, [liar.peerId])
+    }
+    try {
+      const result = await driver.offload.infer(MODEL_ID, [input], { prefer: 'remote', deadlineMs: DEADLINE_MS })
+      if (result.spotCheck !== 'mismatch' && result.servedBy !== liar.peerId) continue
+      answers++
+      since++
+      if (result.spotCheck === 'mismatch') { intervals.push(since); since = 0 }
+    } catch {
+      failed++
+    }
+  }
+  return { intervals, answers, failed }
+}
+
 async function measureDetection (input: TensorData): Promise<unknown[]> {
   const out: unknown[] = []
   for (const [k, { rate, lieRate }] of SPOT_CHECK.detection.entries()) {
@@ -119,24 +152,17 @@ async function measureDetection (input: TensorData): Promise<unknown[]> {
     const driver = await startInProcessNode({ peers: [liar.address], models: [MODEL_DIR], spotCheckRate: rate, random: mulberry32(SPOT_CHECK.seed + 100 + k) })
     try {
       await waitForPeers(driver, [liar.peerId])
-      const catchesAt: number[] = []
-      let seen = 0
-      const { failed } = await closedLoop(driver, input, SPOT_CHECK.maxRequests, SPOT_CHECK.detectionConcurrency, done => {
-        const mismatches = driver.offload.stats().spotChecks?.mismatches ?? 0
-        while (seen < mismatches) { seen++; catchesAt.push(done) }
-        return catchesAt.length >= SPOT_CHECK.catches
-      })
-      const requests = catchesAt.at(-1) ?? SPOT_CHECK.maxRequests
-      const intervals = catchesAt.map((at, i) => at - (i === 0 ? 0 : catchesAt[i - 1]))
+      const { intervals, answers, failed } = await catchIntervals(driver, liar, input)
+      const caught = intervals.reduce((a, b) => a + b, 0)
       const result = {
         rate,
         lieRate,
         expectedRequestsToCatch: round2(1 / (rate * lieRate)),
-        meanRequestsToCatch: catchesAt.length === 0 ? null : round2(requests / catchesAt.length),
-        medianRequestsToCatch: catchesAt.length === 0 ? null : median(intervals),
-        firstCatchAt: catchesAt[0] ?? null,
-        catches: catchesAt.length,
-        requests,
+        meanRequestsToCatch: intervals.length === 0 ? null : round2(caught / intervals.length),
+        medianRequestsToCatch: intervals.length === 0 ? null : median(intervals),
+        intervals,
+        catches: intervals.length,
+        liarAnswers: answers,
         failed
       }
       progress(`detection: rate ${rate}, lie rate ${lieRate}: ${JSON.stringify(result)}`)

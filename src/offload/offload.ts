@@ -178,7 +178,10 @@ export class OffloadService implements Offload, Startable {
     const startedAt = performance.now()
     const deadlineMs = options?.deadlineMs ?? this.defaultDeadlineMs
     const left = (): number => Math.max(0, Math.floor(deadlineMs - (performance.now() - startedAt)))
-    if (this.candidates(modelId).length === 0) await this.lookUp(modelId, { signal: options?.signal, deadlineMs })
+    if (this.candidates(modelId).length === 0) {
+      // When nobody holds it, the client below fails the request with ModelNotFoundError (and counts it).
+      await this.lookUp(modelId, { signal: options?.signal, deadlineMs }).catch((err: Error) => { if (err.name !== 'ModelNotFoundError') throw err })
+    }
     const result = await this.client.infer(modelId, inputs, { ...options, deadlineMs: left() })
     return this.spotChecker.check(modelId, inputs, result, { signal: options?.signal, deadlineMs: left() })
   }
