@@ -10,6 +10,8 @@
  * 2. Detection: requests until a lie is caught, for a peer that lies on every
  *    answer and on 10 % of answers, against the expectation 1 / (rate x lieRate):
  *    only the liar's answers count, and each catch is one sample.
+ *
+ * `BENCH_PHASES=overhead` or `BENCH_PHASES=detection` runs one of them.
  */
 import { spawn } from 'node:child_process'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -127,8 +129,8 @@ async function catchIntervals (driver: InProcessNode, liar: { peerId: string, ad
   let answers = 0
   let failed = 0
   while (answers < SPOT_CHECK.maxRequests && intervals.length < SPOT_CHECK.catches) {
-    if (driver.libp2p.getConnections(peerIdFromString(liar.peerId)).length === 0) {
-      await driver.libp2p.dial(multiaddr(liar.address))
+    if (!driver.loadView.peers().some(p => p.peerId === liar.peerId && p.report.models.includes(MODEL_ID))) {
+      if (driver.libp2p.getConnections(peerIdFromString(liar.peerId)).length === 0) await driver.libp2p.dial(multiaddr(liar.address))
       await waitForPeers(driver, [liar.peerId])
     }
     try {
@@ -136,7 +138,11 @@ async function catchIntervals (driver: InProcessNode, liar: { peerId: string, ad
       if (result.spotCheck !== 'mismatch' && result.servedBy !== liar.peerId) continue
       answers++
       since++
-      if (result.spotCheck === 'mismatch') { intervals.push(since); since = 0 }
+      if (result.spotCheck === 'mismatch') {
+        intervals.push(since)
+        progress(`detection: caught after ${since} of the liar's answers (${intervals.length}/${SPOT_CHECK.catches})`)
+        since = 0
+      }
     } catch {
       failed++
     }
@@ -180,10 +186,12 @@ async function main (): Promise<void> {
   const processes = new Processes()
   const run = startBenchRun(async () => { await processes.stopAll() })
   const input = await benchInput()
+  const only = process.env.BENCH_PHASES?.split(',')
+  const want = (phase: string): boolean => only == null || only.includes(phase)
   progress('overhead of spot checks at 0 %, 1 %, 10 %')
-  const overhead = await measureOverhead(processes, input)
+  const overhead = want('overhead') ? await measureOverhead(processes, input) : undefined
   progress('requests to catch a lying peer')
-  const detection = await measureDetection(input)
+  const detection = want('detection') ? await measureDetection(input) : undefined
   const result = { settings: SPOT_CHECK, overhead, detection, loadAverage: run.loadAverage(), wallS: run.elapsedS() }
   const text = JSON.stringify(result, null, 2)
   await mkdir('bench-results', { recursive: true })
