@@ -159,12 +159,13 @@ async function measureDetection (input: TensorData): Promise<unknown[]> {
     try {
       await waitForPeers(driver, [liar.peerId])
       const { intervals, answers, failed } = await catchIntervals(driver, liar, input)
-      const caught = intervals.reduce((a, b) => a + b, 0)
       const result = {
         rate,
         lieRate,
         expectedRequestsToCatch: round2(1 / (rate * lieRate)),
-        meanRequestsToCatch: intervals.length === 0 ? null : round2(caught / intervals.length),
+        // The liar's answers per catch, counting the answers after the last catch too (a censored
+        // geometric sample): the maximum-likelihood estimate of the mean.
+        meanRequestsToCatch: intervals.length === 0 ? null : round2(answers / intervals.length),
         medianRequestsToCatch: intervals.length === 0 ? null : median(intervals),
         intervals,
         catches: intervals.length,
