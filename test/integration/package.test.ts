@@ -63,6 +63,15 @@ describe('the packed package', () => {
     expect(r.stdout.trim()).toBe('ok')
   })
 
+  it('type-checks the README example against the installed package\'s types', async () => {
+    await writeFile(join(project, 'typed.mjs'), readmeExample())
+    const tsc = join(process.cwd(), 'node_modules', 'typescript', 'bin', 'tsc')
+    const r = spawnSync(process.execPath, [tsc, '--noEmit', '--allowJs', '--checkJs', '--strict', '--skipLibCheck', '--module', 'nodenext',
+      '--moduleResolution', 'nodenext', '--target', 'es2023', '--lib', 'es2023,dom', 'typed.mjs'], { cwd: project, encoding: 'utf8', timeout: 120_000 })
+    expect(r.stdout + r.stderr).toBe('')
+    expect(r.status).toBe(0)
+  })
+
   it('runs the README "Use from code" example unchanged', async () => {
     await writeFile(join(project, 'example.mjs'), readmeExample())
     const r = spawnSync(process.execPath, ['example.mjs'], { cwd: project, encoding: 'utf8', timeout: 120_000 })
