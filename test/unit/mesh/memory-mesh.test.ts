@@ -20,11 +20,6 @@ describe('memory-transport mesh', () => {
     await waitFor('every node connected to the other two', () => mesh!.nodes.every(n => n.libp2p.getPeers().length === 2))
     expect(new Set(a.libp2p.getPeers().map(String))).toEqual(new Set([b.peerId, c.peerId]))
   })
-})
-
-describe('memory-transport mesh services', () => {
-  let mesh: MemoryMesh | undefined
-  afterEach(async () => { await mesh?.stop(); mesh = undefined })
 
   it('gossips load reports: every node sees the model a peer serves', async () => {
     mesh = await memoryMesh(3)
