@@ -15,7 +15,7 @@
  * @example
  * ```ts
  * services: { federated: federated({ data: 'mnist:0/4', dataDir: '.edge-mesh/laptop' }) }
- * const { id } = await node.services.federated.startRun({ rounds: 3, fraction: 1, minParticipants: 2 })
+ * const { id } = await node.services.federated.startRun({ rounds: 3, strategy: 'fedavg', fraction: 1, minParticipants: 2 })
  * node.services.federated.run(id)?.history // RoundSummary per completed round
  * ```
  */
