@@ -27,7 +27,9 @@ import { parseDpOptions } from './privacy/dp-options.js'
 import { withDp } from './privacy/dp-strategy.js'
 import { withClientPipeline } from './privacy/client-pipeline.js'
 import { parseCompression } from './privacy/compression.js'
+import { withSecureAggregation } from './privacy/secure-strategy.js'
 import type { DpOptions } from './privacy/dp-options.js'
+import type { SecureAggregationInit } from './privacy/secure-strategy.js'
 import type { AttackName } from './attacks.js'
 import type { CheckpointStore } from './checkpoint.js'
 import type { StrategyName, StrategyOptions } from './create-strategy.js'
@@ -91,6 +93,8 @@ export interface MnistExperimentOptions extends AbortOptions {
   dp?: DpOptions
   /** Update compression: `none`, `int8` or `topk:<ratio>`. @default 'none' */
   compression?: string
+  /** Aggregate every round with secure aggregation (weighted FedAvg only; not with DP). @default undefined (off) */
+  secureAggregation?: SecureAggregationInit
   onRound?(record: RoundRecord): void
 }
 
@@ -175,7 +179,8 @@ export async function runMnistExperiment (o: MnistExperimentOptions = {}): Promi
     learningRate: o.learningRate ?? DEFAULT_LEARNING_RATE,
     proximalMu: o.proximalMu
   })
-  const strategy = dp === undefined ? inner : withDp(inner, dp)
+  if (o.secureAggregation !== undefined && (dp !== undefined || strategyName !== 'fedavg')) throw new InvalidConfigError('secure aggregation runs with plain fedavg and without DP so far')
+  const strategy = o.secureAggregation !== undefined ? withSecureAggregation(inner, o.secureAggregation) : dp === undefined ? inner : withDp(inner, dp)
   log('MNIST %s: %d clients, strategy %s, model %s', simulate ? 'simulation' : 'mesh run', grid.clients().length, strategy.name, base.id)
   const started = performance.now()
   const result = await runFederated({

@@ -73,3 +73,26 @@ export class RdpAccountant {
     return epsilonFromRdp(this.orders, rdp, delta, this.conversion).epsilon
   }
 }
+
+/** ε after `steps` steps of the sampled Gaussian mechanism with (q, σ). */
+export function epsilonAfter (sampleRate: number, noiseMultiplier: number, steps: number, delta: number): number {
+  const acc = new RdpAccountant()
+  acc.step({ sampleRate, noiseMultiplier }, steps)
+  return acc.spent(delta).epsilon
+}
+
+/**
+ * The smallest noise multiplier (to 0.1 % by bisection) whose ε after `steps`
+ * steps with sampling rate q stays at or below `targetEpsilon`.
+ */
+export function noiseMultiplierFor (targetEpsilon: number, sampleRate: number, steps: number, delta: number): number {
+  let lo = 0.01
+  let hi = 1000
+  if (epsilonAfter(sampleRate, hi, steps, delta) > targetEpsilon) return Infinity
+  while (hi / lo > 1.001) {
+    const mid = Math.sqrt(lo * hi)
+    if (epsilonAfter(sampleRate, mid, steps, delta) > targetEpsilon) lo = mid
+    else hi = mid
+  }
+  return hi
+}
