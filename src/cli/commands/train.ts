@@ -23,7 +23,7 @@ else by the node asked) and show its progress round by round.
   --model <id>               content id of the base model (a fresh 784-200-200-10 MLP)
   --seed <s>                 seed of sampling and initialisation (0)
   --wait-for-clients <n>     clients to wait for before round 1 (min participants)
-  --dp <mode>                client-level differential privacy (DP-FedAvg): central (off)
+  --dp <mode>                client-level differential privacy (DP-FedAvg): central (off; local runs in experiments only)
   --dp-clip <S>              DP: L2 bound of each client's update (1)
   --dp-noise <z>             DP: noise multiplier (1)
   --dp-delta <d>             DP: delta of the reported (epsilon, delta) (1e-5)
@@ -86,7 +86,8 @@ export function progressPrinter (tty: boolean): { round: (r: RoundSummary, run: 
   }
 }
 
-function dpFrom (values: Record<string, any>): Record<string, unknown> | undefined {
+/** The `dp` run spec field from the `--dp*` flags (shared with `edge-mesh experiment`). */
+export function dpFrom (values: Record<string, any>): Record<string, unknown> | undefined {
   if (values.dp === undefined) return undefined
   return {
     mode: values.dp,
