@@ -8,9 +8,9 @@
  *   npx tsc -p . && npx node dist/examples/privacy/dp-table.js [--rounds 20] [--clip 1] [--seed 0]
  *
  * Prints one line per run and a Markdown table, which it also writes into
- * docs/privacy-dp-table.md (docs/privacy.md links it).
+ * docs/privacy.md between the `<!-- dp-table -->` and `<!-- /dp-table -->` markers.
  */
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { runMnistExperiment } from '../../src/federated/experiment.js'
@@ -43,4 +43,9 @@ const table = [
   ...rows
 ].join('\n') + '\n'
 process.stdout.write(table)
-writeFileSync(fileURLToPath(new URL('../../../docs/privacy-dp-table.md', import.meta.url)), `# DP-FedAvg: accuracy against ε\n\n${table}`)
+const doc = fileURLToPath(new URL('../../../docs/privacy.md', import.meta.url))
+const text = readFileSync(doc, 'utf8')
+const start = text.indexOf('<!-- dp-table -->')
+const end = text.indexOf('<!-- /dp-table -->')
+if (start < 0 || end < start) throw new Error('docs/privacy.md lacks the <!-- dp-table --> markers')
+writeFileSync(doc, `${text.slice(0, start)}<!-- dp-table -->\n${table}${text.slice(end)}`)
