@@ -180,6 +180,7 @@ export async function runMnistExperiment (o: MnistExperimentOptions = {}): Promi
     proximalMu: o.proximalMu
   })
   if (o.secureAggregation !== undefined && (dp !== undefined || strategyName !== 'fedavg')) throw new InvalidConfigError('secure aggregation runs with plain fedavg and without DP so far')
+  if (dp !== undefined && strategyName !== 'fedavg' && strategyName !== 'fedsgd') throw new InvalidConfigError(`DP-FedAvg averages the clipped updates itself: use strategy fedavg or fedsgd, not ${strategyName}`)
   const strategy = o.secureAggregation !== undefined ? withSecureAggregation(inner, o.secureAggregation) : dp === undefined ? inner : withDp(inner, dp)
   log('MNIST %s: %d clients, strategy %s, model %s', simulate ? 'simulation' : 'mesh run', grid.clients().length, strategy.name, base.id)
   const started = performance.now()

@@ -17,6 +17,7 @@ describe('DP in run specs, summaries, gossip and the CLI', () => {
     expect(parseRunSpec({ rounds: 3 }).dp).toBeUndefined()
     expect(() => parseRunSpec({ rounds: 3, dp: { mode: 'local' } })).toThrow(/dp.mode/)
     expect(() => parseRunSpec({ rounds: 3, dp: { noiseMultiplier: 'x' } })).toThrow(/dp.noiseMultiplier/)
+    expect(() => parseRunSpec({ rounds: 3, strategy: 'krum', dp: { mode: 'central' } })).toThrow(/dp:/)
   })
 
   it('carries epsilon into round summaries, through gossip, and onto the progress line', () => {
