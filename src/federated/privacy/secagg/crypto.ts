@@ -9,6 +9,7 @@ import { x25519 } from '@noble/curves/ed25519.js'
 import { hkdf } from '@noble/hashes/hkdf.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { InvalidMessageError } from '../../../errors.js'
+import { HOST_IS_LITTLE_ENDIAN } from '../../codec-layout.js'
 
 const encoder = new TextEncoder()
 const MASK_INFO = encoder.encode('edge-mesh secagg mask v1')
@@ -50,6 +51,7 @@ export function shareKey (secretKey: Uint8Array, peerPublic: Uint8Array): Uint8A
 /** `length` pseudo-random 32-bit words from a 32-byte seed (ChaCha20 keystream, zero nonce, read little-endian). */
 export function expandMask (seed: Uint8Array, length: number): Uint32Array {
   const bytes = chacha20(seed, new Uint8Array(12), new Uint8Array(4 * length))
+  if (HOST_IS_LITTLE_ENDIAN && bytes.byteOffset % 4 === 0) return new Uint32Array(bytes.buffer, bytes.byteOffset, length)
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const out = new Uint32Array(length)
   for (let i = 0; i < length; i++) out[i] = view.getUint32(4 * i, true)
