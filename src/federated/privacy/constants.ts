@@ -22,3 +22,9 @@ export const DEFAULT_DP_CLIP_NORM = 1
 
 /** Noise multiplier z of DP-FedAvg: the noise standard deviation is z times the sensitivity. */
 export const DEFAULT_DP_NOISE_MULTIPLIER = 1
+
+/** Secure aggregation: values of an update (a difference to the global model) are clamped to this magnitude. */
+export const DEFAULT_SECAGG_BOUND = 1
+
+/** Secure aggregation: largest sum of example counts of a round (2^16); with the bound this leaves 14 fractional bits. */
+export const DEFAULT_SECAGG_MAX_TOTAL_WEIGHT = 2 ** 16

@@ -5,6 +5,8 @@
  * transport would carry the same messages.
  */
 import { InvalidConfigError } from '../../../errors.js'
+import { DEFAULT_SECAGG_BOUND, DEFAULT_SECAGG_MAX_TOTAL_WEIGHT } from '../constants.js'
+import { randomBytes } from '@noble/hashes/utils.js'
 import { seededRandom } from './crypto.js'
 import { defaultDegree, defaultThreshold } from './graph.js'
 import { messageBytes } from './messages.js'
@@ -13,7 +15,6 @@ import { SecAggServer } from './server.js'
 import type { RandomSource } from './crypto.js'
 import type { SecAggConfig } from './messages.js'
 import type { SecAggResult } from './server.js'
-import { randomBytes } from '@noble/hashes/utils.js'
 
 export interface SecAggInput { id: number, x: ArrayLike<number>, weight: number }
 
@@ -46,10 +47,6 @@ export interface SecAggConfigInit {
   maxTotalWeight?: number
 }
 
-/** Values of an update (a difference to the global model) are clamped to this magnitude. */
-export const DEFAULT_SECAGG_BOUND = 1
-/** Largest sum of example counts a secure round supports (2^16); with the bound this leaves 14 fractional bits. */
-export const DEFAULT_SECAGG_MAX_TOTAL_WEIGHT = 2 ** 16
 
 /** The settings of a round of `ids.length` clients over vectors of `vectorLength`. */
 export function secAggConfig (ids: number[], vectorLength: number, init: SecAggConfigInit = {}): SecAggConfig {
