@@ -22,7 +22,7 @@ import { benchInputs } from './inputs.js'
 import type { InProcessNode } from '../offload/driver.js'
 import type { Processes } from '../offload/processes.js'
 import type { ModelInfo, ModelRuntime, TensorData } from '../../src/model/types.js'
-import type { Preference } from '../../src/offload/types.js'
+import type { AttemptRecord, Preference } from '../../src/offload/types.js'
 
 export interface BurstResult {
   /** First request sent to last answer, ms. */
@@ -32,6 +32,8 @@ export interface BurstResult {
   servedBySelf: number
   servedByPeer: number
   failed: number
+  /** Attempts by node (`self`, `peer`) and outcome (`ok` or an error name), hedges included. */
+  attempts: Record<string, number>
 }
 
 export interface LatencySummary { p50: number, p90: number, n: number }
@@ -57,25 +59,36 @@ function summarise (samples: number[]): LatencySummary {
   return { p50: round2(percentile(samples, 0.5)), p90: round2(percentile(samples, 0.9)), n: samples.length }
 }
 
-async function infer (a: InProcessNode, modelId: string, inputs: TensorData[], prefer: Preference): Promise<{ ms: number, computeMs: number, servedBy: string, attempts: string }> {
+interface Answer { ms: number, computeMs: number, servedBy: string, attempts: AttemptRecord[] }
+
+async function infer (a: InProcessNode, modelId: string, inputs: TensorData[], prefer: Preference): Promise<Answer> {
   const started = performance.now()
   const result = await a.offload.infer(modelId, inputs, { prefer, deadlineMs: DEADLINE_MS })
-  const attempts = result.attemptLog.map(r => `${r.peerId.slice(-6)}:${r.outcome}:${Math.round(r.ms)}ms`).join(' ')
-  return { ms: performance.now() - started, computeMs: result.latencyMs.computeMs, servedBy: result.servedBy, attempts }
+  return { ms: performance.now() - started, computeMs: result.latencyMs.computeMs, servedBy: result.servedBy, attempts: result.attemptLog }
+}
+
+function tallyAttempts (a: InProcessNode, answers: Answer[]): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const record of answers.flatMap(r => r.attempts)) {
+    const key = `${record.peerId === a.peerId ? 'self' : 'peer'}:${record.outcome}`
+    out[key] = (out[key] ?? 0) + 1
+  }
+  return out
 }
 
 async function burst (a: InProcessNode, modelId: string, inputs: TensorData[]): Promise<BurstResult> {
   const started = performance.now()
   const outcomes = await Promise.allSettled(Array.from({ length: BURST }, async () => await infer(a, modelId, inputs, 'auto')))
   const wallMs = performance.now() - started
-  const served = outcomes.flatMap(o => o.status === 'fulfilled' ? [o.value.servedBy] : [])
-  const servedBySelf = served.filter(id => id === a.peerId).length
+  const answers = outcomes.flatMap(o => o.status === 'fulfilled' ? [o.value] : [])
+  const servedBySelf = answers.filter(r => r.servedBy === a.peerId).length
   return {
     wallMs: round2(wallMs),
-    perSecond: round2(served.length / (wallMs / 1000)),
+    perSecond: round2(answers.length / (wallMs / 1000)),
     servedBySelf,
-    servedByPeer: served.length - servedBySelf,
-    failed: BURST - served.length
+    servedByPeer: answers.length - servedBySelf,
+    failed: BURST - answers.length,
+    attempts: tallyAttempts(a, answers)
   }
 }
 
@@ -87,7 +100,7 @@ async function latency (a: InProcessNode, peerId: string, modelId: string, input
     for (const kind of order) {
       const r = await infer(a, modelId, inputs, kind)
       const expected = kind === 'local' ? a.peerId : peerId
-      if (r.servedBy !== expected) throw new Error(`${kind} request served by ${r.servedBy}, expected ${expected} (attempts: ${r.attempts})`)
+      if (r.servedBy !== expected) throw new Error(`${kind} request served by ${r.servedBy}, expected ${expected} (attempts: ${JSON.stringify(r.attempts)})`)
       samples[kind].push(r.ms)
       if (kind === 'local') compute.push(r.computeMs)
     }

@@ -129,6 +129,11 @@ export function candidateCost (c: Candidate, stats: Pick<SchedulerStats, 'latenc
   return latency * factor + (c.hasModel ? 0 : config.fetchPenaltyMs)
 }
 
+/** True when `c` already holds `perSlot` requests per execution slot, so a new one would only wait there. */
+export function isSaturated (c: Candidate, outstanding: ReadonlyMap<string, number>, perSlot: number): boolean {
+  return perSlot > 0 && loadOf(c, outstanding) >= perSlot * Math.max(1, c.capacity)
+}
+
 /** True when `c` would start a new request at once. */
 export function hasFreeSlot (c: Candidate, outstanding: ReadonlyMap<string, number>): boolean {
   return loadOf(c, outstanding) < Math.max(1, c.capacity)

@@ -182,6 +182,43 @@ describe('OffloadClient attempt loop', () => {
   })
 })
 
+describe('OffloadClient late binding', () => {
+  it('parks a burst in the client and places each request on the node that frees a slot', async () => {
+    const running: Record<string, number> = { self: 0, a: 0 }
+    let most = 0
+    const serve = (peer: string, ms: number): Behaviour => async () => {
+      running[peer]++
+      most = Math.max(most, running[peer])
+      try { return await after(ms, result(1)) } finally { running[peer]-- }
+    }
+    // Live counters stay at zero here: only the client's own outstanding attempts show the load.
+    const { client, calls } = harness([cand('self', { local: true }), cand('a')], { self: serve('self', 10), a: serve('a', 10) })
+    const burst = Promise.all(Array.from({ length: 12 }, async () => await client.infer('m', input, { deadlineMs: 10_000 })))
+    await vi.runAllTimersAsync()
+    const results = await burst
+    expect(results).toHaveLength(12)
+    expect(most).toBeLessThanOrEqual(2)
+    expect(calls.filter(c => c === 'a').length).toBeGreaterThanOrEqual(4)
+    expect(calls.filter(c => c === 'self').length).toBeGreaterThanOrEqual(4)
+  })
+
+  it('does not park when turned off or with a single candidate', async () => {
+    const slow: Behaviour = async () => await after(10, result(1))
+    const off = harness([cand('self', { local: true }), cand('a')], { self: slow, a: slow }, { parkLoadPerSlot: 0 })
+    const burst = Promise.all(Array.from({ length: 6 }, async () => await off.client.infer('m', input, { deadlineMs: 10_000 })))
+    await vi.advanceTimersByTimeAsync(0)
+    expect(off.calls).toHaveLength(6)
+    await vi.runAllTimersAsync()
+    await burst
+    const one = harness([cand('a')], { a: slow })
+    const only = Promise.all(Array.from({ length: 4 }, async () => await one.client.infer('m', input, { deadlineMs: 10_000 })))
+    await vi.advanceTimersByTimeAsync(0)
+    expect(one.calls).toHaveLength(4)
+    await vi.runAllTimersAsync()
+    await only
+  })
+})
+
 describe('OffloadClient hedging', () => {
   it('hedges a slow attempt on another peer; the first answer wins and the loser is aborted', async () => {
     const { client, signals } = harness([cand('a'), cand('b', { inFlight: 1 })], {
