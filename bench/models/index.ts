@@ -7,10 +7,8 @@
  * are checked on the medians. Prints JSON on stdout (progress on stderr) and
  * writes it to `bench-results/models.json`.
  */
-import { mkdir, writeFile } from 'node:fs/promises'
-import { cpus } from 'node:os'
-import { activeBackend } from '../../src/model/index.js'
 import { Processes } from '../offload/processes.js'
+import { machineInfo, writeReport } from '../shared/report.js'
 import { startBenchRun } from '../shared/run.js'
 import { median, round3 } from '../shared/stats.js'
 import { BURST, CAPACITY, GOALS, LATENCY_SAMPLES, MODEL, RUNS } from './constants.js'
@@ -53,14 +51,7 @@ async function main (): Promise<void> {
     const overheadFraction = round3(median(runs.map(r => r.latency.overheadFraction)))
     const failed = runs.reduce((n, r) => n + r.alone.failed + r.withPeer.failed, 0)
     const result = {
-      machine: {
-        cpus: cpus().length,
-        cpuModel: cpus()[0]?.model,
-        node: process.version,
-        backend: activeBackend(),
-        /** 1/5/15-minute load averages at start and end: other work on the machine shows here. */
-        loadAverage: run.loadAverage()
-      },
+      machine: machineInfo(run),
       model: model == null ? MODEL : { name: model.name, id: model.id, format: model.format, inputs: model.inputs, fixedBatch: model.fixedBatch, parameters: model.parameters },
       settings: { burst: BURST, runs: RUNS, capacityPerNode: CAPACITY, latencySamples: LATENCY_SAMPLES, hedging: false },
       runs,
@@ -68,11 +59,7 @@ async function main (): Promise<void> {
       goals: goals(speedup, overheadFraction, failed),
       durationS: Math.round(run.elapsedS())
     }
-    const json = JSON.stringify(result, null, 2)
-    await mkdir('bench-results', { recursive: true })
-    await writeFile('bench-results/models.json', json + '\n')
-    process.stdout.write(json + '\n')
-    progress(`done in ${Math.round(run.elapsedS())} s; written to bench-results/models.json`)
+    await writeReport('models', result, run, progress)
   } finally {
     await processes.stopAll()
   }

@@ -52,6 +52,8 @@ export interface RunResult {
     overheadP50: number
     /** overheadP50 / computeP50. */
     overheadFraction: number
+    /** `prefer: remote` requests the client had to run locally (the peer in backoff); not in the samples. */
+    remoteFallbacks: number
   }
 }
 
@@ -95,12 +97,16 @@ async function burst (a: InProcessNode, modelId: string, inputs: TensorData[]): 
 async function latency (a: InProcessNode, peerId: string, modelId: string, inputs: TensorData[]): Promise<RunResult['latency']> {
   const samples: Record<'local' | 'remote', number[]> = { local: [], remote: [] }
   const compute: number[] = []
+  let remoteFallbacks = 0
   for (let i = 0; i < LATENCY_SAMPLES; i++) {
     const order: Array<'local' | 'remote'> = i % 2 === 0 ? ['local', 'remote'] : ['remote', 'local']
     for (const kind of order) {
       const r = await infer(a, modelId, inputs, kind)
-      const expected = kind === 'local' ? a.peerId : peerId
-      if (r.servedBy !== expected) throw new Error(`${kind} request served by ${r.servedBy}, expected ${expected} (attempts: ${JSON.stringify(r.attempts)})`)
+      if (kind === 'remote' && r.servedBy !== peerId) {
+        remoteFallbacks++
+        if (remoteFallbacks > LATENCY_SAMPLES) throw new Error(`remote requests keep falling back to this node: ${JSON.stringify(r.attempts)}`)
+        continue
+      }
       samples[kind].push(r.ms)
       if (kind === 'local') compute.push(r.computeMs)
     }
@@ -109,7 +115,7 @@ async function latency (a: InProcessNode, peerId: string, modelId: string, input
   const remote = summarise(samples.remote)
   const computeP50 = round2(percentile(compute, 0.5))
   const overheadP50 = round2(remote.p50 - local.p50)
-  return { local, remote, computeP50, overheadP50, overheadFraction: round3(overheadP50 / computeP50) }
+  return { local, remote, computeP50, overheadP50, overheadFraction: round3(overheadP50 / computeP50), remoteFallbacks }
 }
 
 /** One run: A alone, then A with the idle peer B, then latency; every node is stopped at the end. */
@@ -122,12 +128,14 @@ export async function runOnce (processes: Processes, progress: (line: string) =>
     for (let i = 0; i < WARMUP; i++) await infer(a, model.id, inputs, 'local')
     progress(`burst of ${BURST} on A alone`)
     const alone = await burst(a, model.id, inputs)
+    progress(`alone: ${alone.wallMs} ms, attempts ${JSON.stringify(alone.attempts)}`)
     const b = await processes.serving('models-peer', { capacity: CAPACITY, maxQueue: MAX_QUEUE, model: MODEL })
     await a.libp2p.dial(multiaddr(b.address))
     await waitForPeers(a, [b.node.peerId], 60_000, model.id)
     for (let i = 0; i < WARMUP; i++) await infer(a, model.id, inputs, 'remote')
     progress(`burst of ${BURST} on A with the idle peer B`)
     const withPeer = await burst(a, model.id, inputs)
+    progress(`with peer: ${withPeer.wallMs} ms, attempts ${JSON.stringify(withPeer.attempts)}`)
     progress(`latency: ${LATENCY_SAMPLES} local and ${LATENCY_SAMPLES} remote requests, interleaved`)
     const lat = await latency(a, b.node.peerId, model.id, inputs)
     return { model: runtime.get(model.id) ?? model, alone, withPeer, speedup: round3(alone.wallMs / withPeer.wallMs), latency: lat }

@@ -94,6 +94,10 @@ export class TfModelRuntime implements ModelRuntime {
       throw new InvalidTensorError(`model ${id} takes ${signature.length} input(s), got ${Array.isArray(inputs) ? inputs.length : 'none'}`)
     }
     inputs.forEach((input, i) => { checkInput(input, signature[i], i) })
+    // TF.js on wasm or cpu computes synchronously and settles `data()` in a microtask, so a
+    // queue of predictions would run back to back without ever letting timers and network
+    // I/O in: load reports would expire and peers' streams time out for a whole burst.
+    await new Promise((resolve) => setImmediate(resolve))
     const started = performance.now()
     const xs = inputs.map(toTensor)
     let outputs: tf.Tensor[] = []

@@ -16,8 +16,10 @@
  * backoff the loop waits for the earliest to expire, if that is before the deadline.
  *
  * Late binding: a `prefer: auto` request whose best node is saturated (see
- * `DEFAULT_PARK_LOAD_PER_SLOT`) waits here, parked, and is placed when one of
- * this node's attempts ends, so a burst flows to whichever node frees a slot.
+ * `DEFAULT_PARK_LOAD_PER_SLOT`) waits here, parked; when one of this node's
+ * attempts ends, the oldest parked request goes to the node that attempt
+ * ran on (it has just freed a slot), so a burst flows to whichever node
+ * frees a slot first, the way workers pull from a shared queue.
  *
  * Hedging: when an attempt runs longer than the observed p95 of this node's
  * requests, a second attempt starts on another candidate, at most one per
@@ -40,7 +42,7 @@ import { currentLatency, LatencyWindow, observeLatency } from './latency.js'
 import type { LatencyWindowInit, PeakEwma } from './latency.js'
 import { chooseByPolicy, INITIAL_POLICY_STATE } from './policy.js'
 import type { PolicyState, SchedulingPolicy } from './policy.js'
-import { DEFAULT_SCHEDULER_CONFIG, isSaturated } from './scheduler.js'
+import { candidateCost, DEFAULT_SCHEDULER_CONFIG, isSaturated } from './scheduler.js'
 import type { Candidate, Choice, SchedulerConfig } from './scheduler.js'
 import {
   DEFAULT_DEADLINE_MS, DEFAULT_EWMA_TAU_MS, DEFAULT_HEDGE_MIN_SAMPLES, DEFAULT_HEDGING, DEFAULT_MAX_ATTEMPTS, DEFAULT_PARK_LOAD_PER_SLOT,
@@ -132,8 +134,8 @@ export class OffloadClient {
   private readonly latency = new Map<string, PeakEwma>()
   private readonly outstanding = new Map<string, number>()
   private readonly active = new Set<AbortController>()
-  /** Wake-ups of parked requests, oldest first. */
-  private readonly parked = new Set<() => void>()
+  /** Wake-ups of parked requests, oldest first; the argument names the node that freed a slot. */
+  private readonly parked = new Set<(freed?: string) => void>()
   private readonly records = new WeakMap<Attempt, AttemptRecord>()
   private backoff: BackoffState = emptyBackoff()
   private budget: HedgeBudget = emptyHedgeBudget()
@@ -218,7 +220,8 @@ export class OffloadClient {
     let hedgeTimer: ReturnType<typeof setTimeout> | undefined
     const onAbort = (): void => { events.push({ type: 'abort' }) }
     req.signal.addEventListener('abort', onAbort, { once: true })
-    const wake = (): void => { events.push({ type: 'wake' }) }
+    let freed: string | undefined
+    const wake = (peerId?: string): void => { freed = peerId; events.push({ type: 'wake' }) }
     const start = (choice: Choice, hedge: boolean): void => {
       const attempt = this.start(req, choice, hedge)
       running.add(attempt)
@@ -236,7 +239,10 @@ export class OffloadClient {
       if (this.init.candidates(req.modelId).length === 0) throw new ModelNotFoundError(`no node holds model ${req.modelId}`)
       while (true) {
         if (req.signal.aborted) throw toError(req.signal.reason)
-        if (running.size === 0) this.next(req, start, later, wake)
+        if (running.size === 0) {
+          this.next(req, start, later, wake, freed)
+          freed = undefined
+        }
         const event = await events.next()
         if (event.type === 'abort') throw toError(req.signal.reason)
         if (event.type === 'hedge' && running.size === 1 && !req.hedged) this.hedge(req, running, start)
@@ -264,8 +270,15 @@ export class OffloadClient {
   }
 
   /** Nothing is running: start the next attempt, wait for a backoff to expire, or give up. */
-  private next (req: Request, start: (c: Choice, hedge: boolean) => void, later: (ms: number, e: LoopEvent) => void, wake: () => void): void {
+  private next (req: Request, start: (c: Choice, hedge: boolean) => void, later: (ms: number, e: LoopEvent) => void,
+    wake: (freed?: string) => void, freed?: string): void {
     if (req.log.length >= this.config.maxAttempts) throw this.allFailed(req, 'attempt limit reached')
+    const pulled = freed != null ? this.pull(req, freed) : undefined
+    if (pulled != null) {
+      this.parked.delete(wake)
+      start(pulled, false)
+      return
+    }
     const choice = this.choose(req, req.tried)
     if (choice != null && this.shouldPark(req, choice)) {
       this.parked.delete(wake)
@@ -346,7 +359,18 @@ export class OffloadClient {
     if (n <= 0) this.outstanding.delete(peerId)
     else this.outstanding.set(peerId, n)
     const [first] = this.parked
-    if (first != null) { this.parked.delete(first); first() }
+    if (first != null) { this.parked.delete(first); first(peerId) }
+  }
+
+  /** The node `peerId` just freed a slot: a parked request goes there if it is still a usable, unsaturated holder. */
+  private pull (req: Request, peerId: string): Choice | undefined {
+    const now = this.now()
+    const candidate = this.init.candidates(req.modelId).find(c => c.peerId === peerId)
+    if (candidate == null || !candidate.hasModel || req.tried.has(peerId)) return undefined
+    if (!candidate.local && backedOffPeers(this.backoff, now).has(peerId)) return undefined
+    if (this.shouldPark(req, { candidate, cost: 0, reason: 'pull' })) return undefined
+    const latencyMs = new Map([[peerId, currentLatency(this.latency.get(peerId), now, this.config.ewmaTauMs, this.config.scheduler.priorLatencyMs)]])
+    return { candidate, cost: candidateCost(candidate, { latencyMs, outstanding: this.outstanding }, this.config.scheduler), reason: 'pull' }
   }
 
   /**
