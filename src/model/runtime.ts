@@ -16,6 +16,7 @@ import { loadExecutable } from './executable.js'
 import { fileSystemLoader, memoryLoader, writeModelDir } from './io.js'
 import { mlpArtifacts } from './mlp.js'
 import { isPackagedModelName, loadPackagedModel } from './packaged.js'
+import { cutAt } from './submodel.js'
 import { TimingWindow } from './timing.js'
 import { checkInput, decodeWeights, encodeWeights, fromTensor, toTensor } from './tensors.js'
 import { evaluateModel, throwIfAborted, trainModel, trainSettings } from './train.js'
@@ -121,6 +122,16 @@ export class TfModelRuntime implements ModelRuntime {
     const bytes = encodeWeights(base.specs, weights)
     const canonical = canonicalise({ format: base.format, modelTopology: base.topology, signature: base.signature, weightSpecs: base.specs, weightData: bytes })
     return this.register(canonical, options?.name ?? this.entry(baseId).info.name)
+  }
+
+  /**
+   * Register the part of layers model `baseId` from its inputs to `outputLayer` as a model of its
+   * own (a frozen feature extractor for fine-tuning a new head; see `submodel.ts`).
+   */
+  async createSubModel (baseId: string, outputLayer: string, options?: { name?: string }): Promise<ModelInfo> {
+    const { model, info } = this.entry(baseId)
+    if (model.layers == null) throw new ModelNotTrainableError(`model ${baseId} is a ${model.format}; only layers models can be cut at a layer`)
+    return this.register(canonicalise(await cutAt(model.layers, outputLayer)), options?.name ?? `${info.name}:${outputLayer}`)
   }
 
   async createMlp (spec: MlpSpec): Promise<ModelInfo> {

@@ -171,6 +171,8 @@ export interface ModelRuntime {
    * initialised deterministically from `seed`. Used as the starting point of federated runs.
    */
   createMlp(spec: MlpSpec): Promise<ModelInfo>
+  /** Register the part of layers model `baseId` up to `outputLayer` as a model of its own (a frozen base). */
+  createSubModel?(baseId: string, outputLayer: string, options?: { name?: string }): Promise<ModelInfo>
   /** Free a model's memory. */
   unload(id: string): void
   /** Live tensors and their bytes in the TF.js engine. */

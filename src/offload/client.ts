@@ -33,6 +33,7 @@
 import { logger } from '@libp2p/logger'
 import { AbortError, AllPeersFailedError, DeadlineExceededError, ModelNotFoundError } from '../errors.js'
 import { EventQueue, runAttempt, toError } from './attempt.js'
+import { ParkedQueue } from './parked.js'
 import type { Attempt, AttemptOutcome } from './attempt.js'
 import { backedOffPeers, DEFAULT_BACKOFF_CONFIG, emptyBackoff, pruneBackoff, recordBusy, recordFailure, recordSuccess } from './backoff.js'
 import type { BackoffConfig, BackoffState } from './backoff.js'
@@ -134,8 +135,8 @@ export class OffloadClient {
   private readonly latency = new Map<string, PeakEwma>()
   private readonly outstanding = new Map<string, number>()
   private readonly active = new Set<AbortController>()
-  /** Wake-ups of parked requests, oldest first; the argument names the node that freed a slot. */
-  private readonly parked = new Set<(freed?: string) => void>()
+  /** Parked requests, oldest first (see `ParkedQueue`). */
+  private readonly parked = new ParkedQueue(PARK_RECHECK_MS)
   private readonly records = new WeakMap<Attempt, AttemptRecord>()
   private backoff: BackoffState = emptyBackoff()
   private budget: HedgeBudget = emptyHedgeBudget()
@@ -221,7 +222,8 @@ export class OffloadClient {
     const onAbort = (): void => { events.push({ type: 'abort' }) }
     req.signal.addEventListener('abort', onAbort, { once: true })
     let freed: string | undefined
-    const wake = (peerId?: string): void => { freed = peerId; events.push({ type: 'wake' }) }
+    let woken = false
+    const wake = (peerId?: string): void => { freed = peerId; woken = true; events.push({ type: 'wake' }) }
     const start = (choice: Choice, hedge: boolean): void => {
       const attempt = this.start(req, choice, hedge)
       running.add(attempt)
@@ -240,8 +242,9 @@ export class OffloadClient {
       while (true) {
         if (req.signal.aborted) throw toError(req.signal.reason)
         if (running.size === 0) {
-          this.next(req, start, later, wake, freed)
+          this.next(req, start, later, wake, freed, woken)
           freed = undefined
+          woken = false
         }
         const event = await events.next()
         if (event.type === 'abort') throw toError(req.signal.reason)
@@ -263,7 +266,7 @@ export class OffloadClient {
       throw err
     } finally {
       for (const t of timers) clearTimeout(t)
-      this.parked.delete(wake)
+      this.parked.remove(wake)
       clearTimeout(hedgeTimer)
       req.signal.removeEventListener('abort', onAbort)
     }
@@ -271,22 +274,19 @@ export class OffloadClient {
 
   /** Nothing is running: start the next attempt, wait for a backoff to expire, or give up. */
   private next (req: Request, start: (c: Choice, hedge: boolean) => void, later: (ms: number, e: LoopEvent) => void,
-    wake: (freed?: string) => void, freed?: string): void {
+    wake: (freed?: string) => void, freed?: string, woken = false): void {
     if (req.log.length >= this.config.maxAttempts) throw this.allFailed(req, 'attempt limit reached')
     const pulled = freed != null ? this.pull(req, freed) : undefined
     if (pulled != null) {
-      this.parked.delete(wake)
       start(pulled, false)
       return
     }
     const choice = this.choose(req, req.tried)
     if (choice != null && this.shouldPark(req, choice)) {
-      this.parked.delete(wake)
-      this.parked.add(wake)
-      later(PARK_RECHECK_MS, { type: 'wake' })
+      // A request woken without being placed keeps its turn at the front.
+      this.parked.park(wake, woken)
       return
     }
-    this.parked.delete(wake)
     if (choice != null) { start(choice, false); return }
     const now = this.now()
     const candidates = new Set(this.init.candidates(req.modelId).map(c => c.peerId))
@@ -358,8 +358,7 @@ export class OffloadClient {
     const n = (this.outstanding.get(peerId) ?? 1) - 1
     if (n <= 0) this.outstanding.delete(peerId)
     else this.outstanding.set(peerId, n)
-    const [first] = this.parked
-    if (first != null) { this.parked.delete(first); first(peerId) }
+    this.parked.wakeOldest(peerId)
   }
 
   /** The node `peerId` just freed a slot: a parked request goes there if it is still a usable, unsaturated holder. */
