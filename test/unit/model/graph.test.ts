@@ -173,3 +173,25 @@ describe('packaged models', () => {
     }
   })
 })
+
+describe('sub-models (a frozen base)', () => {
+  it('cuts a layers model at a layer; the part computes that layer\'s activations', async () => {
+    const runtime = await createModelRuntime()
+    try {
+      const mlp = await runtime.loadFromDir(examples('mnist-mlp'))
+      const base = await runtime.createSubModel(mlp.id, 'dense_1')
+      expect(base).toMatchObject({ format: 'layers-model', inputShapes: [[-1, 784]], outputShapes: [[-1, 200]], parameters: 784 * 200 + 200 })
+      expect(base.id).not.toBe(mlp.id)
+      const x = Float32Array.from({ length: 784 }, (_, i) => (i % 17) / 17)
+      const [hidden] = await runtime.predict(base.id, [{ shape: [1, 784], dtype: 'float32', data: x }])
+      const [kernel, bias] = runtime.getWeights(mlp.id)
+      const expected = Array.from({ length: 200 }, (_, j) => Math.max(0, x.reduce((acc, v, i) => acc + v * kernel.data[i * 200 + j], bias.data[j])))
+      expect(Math.max(...expected.map((v, j) => Math.abs(v - hidden.data[j])))).toBeLessThanOrEqual(1e-4)
+      expect(await rejectionName(runtime.createSubModel(mlp.id, 'no_such_layer'))).toBe('InvalidModelError')
+      const graph = await runtime.loadFromDir(examples('tiny-graph'))
+      expect(await rejectionName(runtime.createSubModel(graph.id, 'probs'))).toBe('ModelNotTrainableError')
+    } finally {
+      runtime.unloadAll()
+    }
+  })
+})
