@@ -10,9 +10,9 @@
  * (`Conv2DBackpropFilter` is not registered there) and takes minutes per step
  * on cpu; the head trains in milliseconds.
  *
- * - data: `loadMnist()` digits 0..599 train (6 IID clients of 100), 8000..8299 test;
+ * - data: `loadMnist()` digits 0..479 train (6 IID clients of 80), 8000..8199 test;
  * - head: `createMlp({ inputSize: 1280, hidden: [64], classes: 10, seed: 1 })`;
- * - FedAvg, all clients every round, E = 2, B = 16, learning rate 0.05, 8 rounds.
+ * - FedAvg, all clients every round, E = 5, B = 16, learning rate 0.1, 10 rounds.
  *
  * Run from the repository root (feature extraction takes about a minute on a
  * 2-core machine):
@@ -25,10 +25,10 @@ import { createMemoryGrid, createStrategy, partitionIndices, runFederated } from
 import { createModelRuntime, loadMnist, sliceDataset, subsetDataset } from '../../src/model/index.js'
 import type { Dataset, TensorData, TfModelRuntime } from '../../src/model/index.js'
 
-const TRAIN = [0, 600] as const
-const TEST = [8000, 8300] as const
+const TRAIN = [0, 480] as const
+const TEST = [8000, 8200] as const
 const CLIENTS = 6
-const ROUNDS = 8
+const ROUNDS = 10
 const SIDE = 224
 /** Images per feature-extraction call. */
 const BATCH = 8
@@ -81,7 +81,7 @@ async function main (): Promise<void> {
   console.log(`round 0: test accuracy ${before.accuracy.toFixed(3)}`)
   await runFederated({
     grid,
-    strategy: createStrategy('fedavg', { epochs: 2, batchSize: 16, learningRate: 0.05 }),
+    strategy: createStrategy('fedavg', { epochs: 5, batchSize: 16, learningRate: 0.1 }),
     runtime,
     baseModelId: head.id,
     initialWeights,

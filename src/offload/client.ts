@@ -33,7 +33,8 @@
 import { logger } from '@libp2p/logger'
 import { AbortError, AllPeersFailedError, DeadlineExceededError, ModelNotFoundError } from '../errors.js'
 import { EventQueue, runAttempt, toError } from './attempt.js'
-import { ParkedQueue } from './parked.js'
+import { ParkedQueue, pullCandidate, shouldPark } from './parked.js'
+import type { LateBindingState } from './parked.js'
 import type { Attempt, AttemptOutcome } from './attempt.js'
 import { backedOffPeers, DEFAULT_BACKOFF_CONFIG, emptyBackoff, pruneBackoff, recordBusy, recordFailure, recordSuccess } from './backoff.js'
 import type { BackoffConfig, BackoffState } from './backoff.js'
@@ -43,7 +44,7 @@ import { currentLatency, LatencyWindow, observeLatency } from './latency.js'
 import type { LatencyWindowInit, PeakEwma } from './latency.js'
 import { chooseByPolicy, INITIAL_POLICY_STATE } from './policy.js'
 import type { PolicyState, SchedulingPolicy } from './policy.js'
-import { candidateCost, DEFAULT_SCHEDULER_CONFIG, isSaturated } from './scheduler.js'
+import { candidateCost, DEFAULT_SCHEDULER_CONFIG } from './scheduler.js'
 import type { Candidate, Choice, SchedulerConfig } from './scheduler.js'
 import {
   DEFAULT_DEADLINE_MS, DEFAULT_EWMA_TAU_MS, DEFAULT_HEDGE_MIN_SAMPLES, DEFAULT_HEDGING, DEFAULT_MAX_ATTEMPTS, DEFAULT_PARK_LOAD_PER_SLOT,
@@ -364,24 +365,19 @@ export class OffloadClient {
   /** The node `peerId` just freed a slot: a parked request goes there if it is still a usable, unsaturated holder. */
   private pull (req: Request, peerId: string): Choice | undefined {
     const now = this.now()
-    const candidate = this.init.candidates(req.modelId).find(c => c.peerId === peerId)
-    if (candidate == null || !candidate.hasModel || req.tried.has(peerId)) return undefined
-    if (!candidate.local && backedOffPeers(this.backoff, now).has(peerId)) return undefined
-    if (this.shouldPark(req, { candidate, cost: 0, reason: 'pull' })) return undefined
+    const candidate = pullCandidate(this.lateBinding(req), peerId, req.tried, backedOffPeers(this.backoff, now))
+    if (candidate == null) return undefined
     const latencyMs = new Map([[peerId, currentLatency(this.latency.get(peerId), now, this.config.ewmaTauMs, this.config.scheduler.priorLatencyMs)]])
     return { candidate, cost: candidateCost(candidate, { latencyMs, outstanding: this.outstanding }, this.config.scheduler), reason: 'pull' }
   }
 
-  /**
-   * Late binding: an `auto` request with more than one candidate waits when its chosen node is
-   * saturated and it has not been tried yet (a retry goes ahead at once).
-   */
   private shouldPark (req: Request, choice: Choice): boolean {
-    if (req.prefer !== 'auto' || req.log.length > 0) return false
-    if (this.init.candidates(req.modelId).length < 2) return false
-    if (this.config.parkLoadPerSlot <= 0) return false
-    const perSlot = this.init.parkLoadPerSlot?.(req.modelId) ?? this.config.parkLoadPerSlot
-    return isSaturated(choice.candidate, this.outstanding, perSlot)
+    return shouldPark(this.lateBinding(req), choice.candidate)
+  }
+
+  private lateBinding (req: Request): LateBindingState {
+    const perSlot = this.config.parkLoadPerSlot <= 0 ? 0 : (this.init.parkLoadPerSlot?.(req.modelId) ?? this.config.parkLoadPerSlot)
+    return { prefer: req.prefer, attempts: req.log.length, candidates: this.init.candidates(req.modelId), perSlot, outstanding: this.outstanding }
   }
 
   /** Fill in the attempt's entry of the attempt log with its outcome and duration. */

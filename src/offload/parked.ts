@@ -1,4 +1,40 @@
-/** The waiting room of the offload client's late binding (see `client.ts`). */
+/**
+ * The offload client's late binding (see `client.ts`): when a request waits
+ * (is parked) instead of going to a saturated node, where a freed slot sends
+ * a parked request, and the waiting room itself.
+ */
+import { isSaturated } from './scheduler.js'
+import type { Candidate } from './scheduler.js'
+import type { Preference } from './types.js'
+
+/** What the late-binding decisions look at for one request. */
+export interface LateBindingState {
+  prefer: Preference
+  /** Attempts the request has made so far. */
+  attempts: number
+  candidates: Candidate[]
+  /** Requests per slot that make a node saturated; 0 turns late binding off. */
+  perSlot: number
+  /** This node's requests outstanding per peer id. */
+  outstanding: ReadonlyMap<string, number>
+}
+
+/**
+ * An `auto` request on its first attempt, with more than one candidate, waits
+ * when the chosen node is saturated. Retries and `local`/`remote` requests never wait.
+ */
+export function shouldPark (state: LateBindingState, chosen: Candidate): boolean {
+  if (state.prefer !== 'auto' || state.attempts > 0 || state.perSlot <= 0 || state.candidates.length < 2) return false
+  return isSaturated(chosen, state.outstanding, state.perSlot)
+}
+
+/** The candidate `peerId`, which just freed a slot, when a parked request may go there: a holder, not tried, not in backoff, not saturated. */
+export function pullCandidate (state: LateBindingState, peerId: string, tried: ReadonlySet<string>, backedOff: ReadonlySet<string>): Candidate | undefined {
+  const candidate = state.candidates.find(c => c.peerId === peerId)
+  if (candidate == null || !candidate.hasModel || tried.has(peerId)) return undefined
+  if (!candidate.local && backedOff.has(peerId)) return undefined
+  return shouldPark(state, candidate) ? undefined : candidate
+}
 
 /**
  * The parked requests of late binding, oldest first. A freed slot wakes the

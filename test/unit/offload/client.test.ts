@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { ModelNotFoundError, PeerBusyError, InvalidTensorError } from '../../../src/errors.js'
 import { OffloadClient } from '../../../src/offload/client.js'
+import { pullCandidate, shouldPark } from '../../../src/offload/parked.js'
+import type { LateBindingState } from '../../../src/offload/parked.js'
 import type { ClientConfig } from '../../../src/offload/client.js'
 import type { Candidate } from '../../../src/offload/scheduler.js'
 import type { ServedResult } from '../../../src/offload/types.js'
@@ -271,5 +273,31 @@ describe('OffloadClient hedging', () => {
     expect(client.counters().hedges).toBe(hedgedRequests)
     expect(hedgedRequests).toBeGreaterThan(0)
     expect(hedgedRequests).toBeLessThanOrEqual(Math.floor(requests * 0.05))
+  })
+})
+
+describe('late binding decisions', () => {
+  const state = (over: Partial<LateBindingState> = {}): LateBindingState => ({
+    prefer: 'auto', attempts: 0, candidates: [cand('self', { local: true }), cand('a')], perSlot: 2, outstanding: new Map(), ...over
+  })
+
+  it('parks only first attempts of auto requests with a choice, when the chosen node is saturated', () => {
+    const full = cand('a', { inFlight: 1, queued: 1 })
+    expect(shouldPark(state(), full)).toBe(true)
+    expect(shouldPark(state(), cand('a', { inFlight: 1 }))).toBe(false)
+    expect(shouldPark(state({ prefer: 'remote' }), full)).toBe(false)
+    expect(shouldPark(state({ attempts: 1 }), full)).toBe(false)
+    expect(shouldPark(state({ perSlot: 0 }), full)).toBe(false)
+    expect(shouldPark(state({ candidates: [full] }), full)).toBe(false)
+  })
+
+  it('a freed slot pulls a parked request only to a usable holder with room', () => {
+    const s = state({ outstanding: new Map([['a', 1]]) })
+    expect(pullCandidate(s, 'a', new Set(), new Set())?.peerId).toBe('a')
+    expect(pullCandidate(s, 'a', new Set(['a']), new Set())).toBeUndefined()
+    expect(pullCandidate(s, 'a', new Set(), new Set(['a']))).toBeUndefined()
+    expect(pullCandidate(state({ outstanding: new Map([['a', 2]]) }), 'a', new Set(), new Set())).toBeUndefined()
+    expect(pullCandidate(state({ candidates: [cand('a', { hasModel: false })] }), 'a', new Set(), new Set())).toBeUndefined()
+    expect(pullCandidate(s, 'gone', new Set(), new Set())).toBeUndefined()
   })
 })
