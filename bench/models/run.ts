@@ -54,6 +54,12 @@ export interface RunResult {
     overheadFraction: number
     /** `prefer: remote` requests the client had to run locally (the peer in backoff); not in the samples. */
     remoteFallbacks: number
+    /**
+     * CPU time of A's process per request, ms (median): a local request's is the model's CPU cost; a
+     * remote request's is what sending it costs A. `cpuShare` = local CPU / local wall time: well
+     * below 1 means other processes held A's core (a shared machine), and every wall time is inflated.
+     */
+    cpuMsPerRequest: { local: number, remote: number, cpuShare: number }
   }
 }
 
@@ -97,17 +103,21 @@ async function burst (a: InProcessNode, modelId: string, inputs: TensorData[]): 
 async function latency (a: InProcessNode, peerId: string, modelId: string, inputs: TensorData[]): Promise<RunResult['latency']> {
   const samples: Record<'local' | 'remote', number[]> = { local: [], remote: [] }
   const compute: number[] = []
+  const cpu: Record<'local' | 'remote', number[]> = { local: [], remote: [] }
   let remoteFallbacks = 0
   for (let i = 0; i < LATENCY_SAMPLES; i++) {
     const order: Array<'local' | 'remote'> = i % 2 === 0 ? ['local', 'remote'] : ['remote', 'local']
     for (const kind of order) {
+      const cpuBefore = process.cpuUsage()
       const r = await infer(a, modelId, inputs, kind)
+      const used = process.cpuUsage(cpuBefore)
       if (kind === 'remote' && r.servedBy !== peerId) {
         remoteFallbacks++
         if (remoteFallbacks > LATENCY_SAMPLES) throw new Error(`remote requests keep falling back to this node: ${JSON.stringify(r.attempts)}`)
         continue
       }
       samples[kind].push(r.ms)
+      cpu[kind].push((used.user + used.system) / 1000)
       if (kind === 'local') compute.push(r.computeMs)
     }
   }
@@ -115,7 +125,12 @@ async function latency (a: InProcessNode, peerId: string, modelId: string, input
   const remote = summarise(samples.remote)
   const computeP50 = round2(percentile(compute, 0.5))
   const overheadP50 = round2(remote.p50 - local.p50)
-  return { local, remote, computeP50, overheadP50, overheadFraction: round3(overheadP50 / computeP50), remoteFallbacks }
+  const cpuMsPerRequest = {
+    local: round2(percentile(cpu.local, 0.5)),
+    remote: round2(percentile(cpu.remote, 0.5)),
+    cpuShare: round3(percentile(cpu.local, 0.5) / local.p50)
+  }
+  return { local, remote, computeP50, overheadP50, overheadFraction: round3(overheadP50 / computeP50), remoteFallbacks, cpuMsPerRequest }
 }
 
 /** One run: A alone, then A with the idle peer B, then latency; every node is stopped at the end. */
