@@ -49,7 +49,7 @@ export const NODE_FLAGS_HELP = `Node options:
   --max-connections <n>       most connections to keep (128)
   --model <dir|name>          TF.js layers or graph model folder to serve, or a packaged model:
                               human:movenet-lightning, human:blazeface, nsfwjs:mobilenet_v2; repeatable
-  --capacity <n>              concurrent inference jobs (2)
+  --capacity <n>              concurrent inference jobs (4)
   --max-queue <n>             queued requests before answering busy (32)
   --simulate-slowdown <x>     stretch service time by x to emulate a slower device (1)
   --no-batching               turn off dynamic micro-batching of concurrent requests (on)
