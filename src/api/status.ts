@@ -3,6 +3,8 @@
  * peer it knows (connected, or heard of through load gossip).
  */
 import { optionalComponent } from '../optional-component.js'
+import { modelStatus } from './model-status.js'
+import type { ModelStatus } from './model-status.js'
 import type { ControlApiComponents, NodeInfo } from './index.js'
 import type { ProcessHealth } from './process-health.js'
 import { readOffload } from './snapshot.js'
@@ -33,7 +35,8 @@ export interface NodeStatus {
   /** Memory and event-loop delay of the node's process. */
   process: ProcessHealth
   load: LoadReport | null
-  models: Array<{ id: string, name: string, parameters: number, origin?: string }>
+  /** Each loaded model: format, input signature, micro-batching and measured inference time (see `ModelStatus`). */
+  models: ModelStatus[]
   /** Live TF.js tensors and their bytes (a steady count under load means no tensor leak). */
   tensors: { count: number, bytes: number }
   /** The model memory budget (`--model-memory`, `--max-models`) and what is loaded within it. */
@@ -78,7 +81,7 @@ export function buildStatus (components: ControlApiComponents, info: NodeInfo, n
     pid: process.pid,
     process: health,
     load: loadView.self() ?? null,
-    models: (models?.list() ?? []).map(m => ({ id: m.id, name: m.name, parameters: m.parameters, ...(m.origin != null ? { origin: m.origin } : {}) })),
+    models: (models?.list() ?? []).map(modelStatus),
     tensors: models?.memory?.() ?? { count: 0, bytes: 0 },
     modelMemory: models?.budget?.() ?? null,
     spotChecks: readOffload(components)?.stats().spotChecks ?? null,

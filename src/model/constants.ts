@@ -63,3 +63,17 @@ export const DEFAULT_MODEL_MEMORY_BYTES = 512 * 1024 * 1024
 
 /** Most models loaded at once. */
 export const DEFAULT_MAX_MODELS = 8
+
+/**
+ * Graph ops that TF.js's `GraphModel.execute` refuses (control flow, dynamic
+ * shapes, hash tables): a graph holding one runs with `executeAsync`.
+ */
+export const ASYNC_GRAPH_OPS: ReadonlySet<string> = new Set([
+  'Switch', 'Merge', 'Enter', 'Exit', 'NextIteration', 'LoopCond', 'StatelessIf', 'If', 'StatelessWhile', 'While',
+  'NonMaxSuppressionV2', 'NonMaxSuppressionV3', 'NonMaxSuppressionV4', 'NonMaxSuppressionV5', 'Where',
+  'HashTable', 'HashTableV2', 'LookupTableImport', 'LookupTableImportV2', 'LookupTableFind', 'LookupTableFindV2',
+  'LookupTableSize', 'LookupTableSizeV2'
+])
+
+/** `predict` calls kept per model for its measured inference time (status and dashboard). */
+export const TIMING_WINDOW = 32
