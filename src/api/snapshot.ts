@@ -8,7 +8,7 @@ import { optionalComponent } from '../optional-component.js'
 import { buildStatus } from './status.js'
 import type { ControlApiComponents, NodeInfo } from './index.js'
 import type { NodeStatus } from './status.js'
-import type { FederatedView, RunSummary } from '../federated/service-types.js'
+import type { FederatedView, RunSummary } from '../federated/mesh/service-types.js'
 import type { Offload, OffloadStats } from '../offload/types.js'
 
 /** Most recent federated runs carried in one snapshot (older runs stay available at `GET /federated/runs`). */

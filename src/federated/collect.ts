@@ -8,9 +8,9 @@
  */
 import { logger } from '@libp2p/logger'
 import { DeadlineExceededError } from '../errors.js'
-import { encodedWeightRecordSize } from './codec.js'
+import { encodedWeightRecordSize } from './weights/codec.js'
 import { roundReducer } from './round.js'
-import { validateUpdate } from './validate.js'
+import { validateUpdate } from './weights/validate.js'
 import type { ClientUpdate, Grid, TrainRequest } from './grid.js'
 import type { RoundEvent, RoundState } from './round.js'
 import type { ClientFailure, Instruction } from './strategy.js'

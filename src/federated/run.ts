@@ -14,7 +14,7 @@ import {
 } from './constants.js'
 import { createRng } from './rng.js'
 import { initialRoundState, roundReducer } from './round.js'
-import { validateUpdate } from './validate.js'
+import { validateUpdate } from './weights/validate.js'
 import type { Checkpoint } from './checkpoint.js'
 import type { RoundState } from './round.js'
 import type { FederatedRunOptions, FederatedRunResult, RoundRecord } from './run-types.js'

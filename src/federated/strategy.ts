@@ -8,7 +8,7 @@ import {
   DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, DEFAULT_LEARNING_RATE, DEFAULT_PROXIMAL_MU
 } from './constants.js'
 import { deriveSeed } from './rng.js'
-import type { LayerData } from './aggregate.js'
+import type { LayerData } from './strategies/aggregate.js'
 import type { ClientInfo, ClientUpdate, FederatedTrainConfig } from './grid.js'
 import type { Rng } from './rng.js'
 import type { DType, WeightRecord } from '../model/types.js'

@@ -9,7 +9,7 @@ import { RunNotFoundError } from '../../errors.js'
 import { optionalComponent } from '../../optional-component.js'
 import { readJsonBody } from '../body.js'
 import { RouteNotFoundError, sendJson } from '../errors.js'
-import type { Federated } from '../../federated/service.js'
+import type { Federated } from '../../federated/mesh/service.js'
 import type { ControlApiComponents, Route } from '../index.js'
 
 function service (components: ControlApiComponents): Federated {

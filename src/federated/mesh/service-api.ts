@@ -1,0 +1,63 @@
+/**
+ * The public interface of the federated service, its options (each with its
+ * default) and the components it takes from the node.
+ */
+import type { FederatedView } from './service-types.js'
+import type { LoadView, LocalLoad, NodeRole } from '../../gossip/types.js'
+import type { ModelRuntime } from '../../model/types.js'
+import type { Message } from '@libp2p/gossipsub'
+import type { AbortOptions, ComponentLogger, Libp2pEvents, PeerId, TypedEventTarget } from '@libp2p/interface'
+import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
+
+export interface FederatedInit {
+  /** Local training data (`--data`): see `data-spec.ts`. @default none (the node does not train) */
+  data?: string
+  /** Runs live in `<dataDir>/federated`. @default '.edge-mesh' */
+  dataDir?: string
+  /** A seed coordinates runs started anywhere. @default 'edge' */
+  role?: NodeRole
+  /** Largest weight record accepted, bytes. @default 48 MiB */
+  maxRecordBytes?: number
+  /** Longest a served fedavg stream stays open, ms. @default 120000 */
+  streamTimeoutMs?: number
+  /** @default 32 */
+  maxInboundStreams?: number
+  /** Republish interval of running runs' summaries, ms. @default 5000 */
+  runGossipIntervalMs?: number
+  /** Global models kept loaded per run. @default 3 */
+  keepGlobals?: number
+  /** How long a run waits for enough clients before round 1, ms. @default 60000 */
+  waitForClientsMs?: number
+}
+
+/** The slice of gossipsub the service uses. */
+export interface RunPubSub extends TypedEventTarget<{ message: CustomEvent<Message> }> {
+  topicValidators: Map<string, (peer: PeerId, message: Message) => any>
+  subscribe(topic: string): void
+  unsubscribe(topic: string): void
+  publish(topic: string, data: Uint8Array): Promise<unknown>
+}
+
+export interface FederatedComponents {
+  peerId: PeerId
+  registrar: Pick<Registrar, 'handle' | 'unhandle'>
+  connectionManager: Pick<ConnectionManager, 'openStream'>
+  logger: ComponentLogger
+  models: ModelRuntime
+  loadView: LoadView
+  localLoad: LocalLoad
+  pubsub: RunPubSub
+  events: TypedEventTarget<Libp2pEvents>
+}
+
+/** Where a started run is coordinated. */
+export interface StartedRun {
+  id: string
+  coordinator: string
+}
+
+/** The federated service as the API and CLI use it. */
+export interface Federated extends FederatedView {
+  /** Validate a run spec (JSON) and start the run on the coordinator; resolves once it is started. */
+  startRun(spec: unknown, options?: AbortOptions): Promise<StartedRun>
+}
