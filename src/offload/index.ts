@@ -45,7 +45,7 @@
  * console.log(servedBy, latencyMs.totalMs, outputs[0].shape) // 12D3KooW... 4.2 [1, 10]
  * ```
  */
-import { createModelTransfer } from './model-transfer.js'
+import { createModelTransfer } from '../model-transfer/transfer.js'
 import { OffloadService } from './offload.js'
 import type { LoadView, LocalLoad } from '../gossip/types.js'
 import type { SchedulingPolicy } from './policy.js'

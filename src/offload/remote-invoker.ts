@@ -11,7 +11,7 @@ import { AbortError, DeadlineExceededError, InvalidMessageError, ProtocolError }
 import { FrameReader, writeFrame } from '../wire/framing.js'
 import { decodeResponse, encodeRequest, randomRequestId } from './codec.js'
 import { DEFAULT_MAX_INFER_FRAME_BYTES, INFER_PROTOCOL } from './constants.js'
-import { errorFromCode } from './error-codes.js'
+import { errorFromCode } from '../wire/error-codes.js'
 import type { RemoteInvoker, ServedResult } from './types.js'
 import type { TensorData } from '../model/types.js'
 import type { AbortOptions, PeerId, Stream } from '@libp2p/interface'

@@ -22,7 +22,7 @@
 import { join } from 'node:path'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { ModelNotFoundError, NotStartedError, ProtocolError, RunNotFoundError } from '../../errors.js'
-import { createModelTransfer } from '../../offload/model-transfer.js'
+import { createModelTransfer } from '../../model-transfer/transfer.js'
 import { ClientCounts } from './client-counts.js'
 import { encodedWeightRecordSize } from '../weights/codec.js'
 import { coordinate, restoreHistory } from './coordinator.js'

@@ -5,9 +5,9 @@
  * Integers are big-endian. Decoders throw InvalidMessageError.
  */
 import { InvalidMessageError } from '../errors.js'
-import { MAX_ERROR_MESSAGE_BYTES, MAX_MODEL_ID_BYTES, MODEL_WIRE_VERSION } from './constants.js'
-import { errorToCode } from './error-codes.js'
-import { FrameCursor } from './tensor-wire.js'
+import { MAX_ERROR_MESSAGE_BYTES, MAX_MODEL_ID_BYTES, MODEL_WIRE_VERSION } from '../offload/constants.js'
+import { errorToCode } from '../wire/error-codes.js'
+import { FrameCursor } from '../offload/tensor-wire.js'
 
 /** Message type byte of model transfer control frames. */
 export const ModelMessageType = { Request: 1, Found: 2, Error: 3 } as const

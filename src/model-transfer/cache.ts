@@ -14,7 +14,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'n
 import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
 import { InvalidModelError } from '../errors.js'
-import { DEFAULT_MODEL_CACHE_BYTES } from './constants.js'
+import { DEFAULT_MODEL_CACHE_BYTES } from '../offload/constants.js'
 import type { ModelArtifacts } from '../model/types.js'
 
 const log = logger('edge-mesh:offload:model-cache')

@@ -17,10 +17,10 @@ import { FrameReader, Uint8ArrayList, writeFrame, writeFrames } from '../wire/fr
 import {
   DEFAULT_MAX_MODEL_BYTES, DEFAULT_MODEL_CHUNK_BYTES, DEFAULT_MODEL_MAX_INBOUND_STREAMS, DEFAULT_MODEL_MAX_OUTBOUND_STREAMS,
   DEFAULT_MODEL_TRANSFER_TIMEOUT_MS, MAX_MODEL_FRAME_BYTES, MODEL_PROTOCOL
-} from './constants.js'
-import { errorFromCode } from './error-codes.js'
-import { ModelCache } from './model-cache.js'
-import { decodeModelHeader, decodeModelRequest, encodeErrorHeader, encodeFoundHeader, encodeModelRequest } from './model-wire.js'
+} from '../offload/constants.js'
+import { errorFromCode } from '../wire/error-codes.js'
+import { ModelCache } from './cache.js'
+import { decodeModelHeader, decodeModelRequest, encodeErrorHeader, encodeFoundHeader, encodeModelRequest } from './wire.js'
 import type { ModelArtifacts, ModelInfo, ModelRuntime } from '../model/types.js'
 import type { AbortOptions, Startable, Stream } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
