@@ -24,6 +24,7 @@ import {
   MAX_ROWS_PER_PREDICT
 } from './constants.js'
 import { RequestQueue, selectBatch } from './queue.js'
+import { MAX_TIMER_MS } from '../wire/deadline.js'
 import type { Queued } from './queue.js'
 import type { LocalLoad } from '../gossip/types.js'
 import type { ModelRuntime, TensorData } from '../model/types.js'
@@ -31,9 +32,6 @@ import type { LocalInvoker, ServedResult } from './types.js'
 import type { AbortOptions, Startable } from '@libp2p/interface'
 
 const log = logger('edge-mesh:offload:engine')
-
-/** Longest delay `setTimeout` honours (larger values fire at once). */
-const MAX_TIMER_MS = 2 ** 31 - 1
 
 export interface EngineInit {
   /** Concurrent `predict` calls. @default 4 */

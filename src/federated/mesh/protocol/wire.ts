@@ -5,18 +5,18 @@
  * with backpressure (`src/wire/framing.ts`) and decoded incrementally with
  * the core's decoder and its size limits.
  */
-import { peerIdFromString } from '@libp2p/peer-id'
-import { AbortError, DeadlineExceededError, InvalidMessageError, MessageTooLargeError, ProtocolError } from '../../../errors.js'
-import { deadline } from '../../../wire/deadline.js'
+import { MessageTooLargeError, ProtocolError } from '../../../errors.js'
 import { FrameReader, writeFrames } from '../../../wire/framing.js'
+import { request as requestWithDeadline } from '../../../wire/request.js'
 import { WeightRecordDecoder, encodeWeightRecord } from '../../weights/codec.js'
 import { DEFAULT_MAX_RECORD_BYTES, DEFAULT_WEIGHT_CHUNK_BYTES, FEDAVG_PROTOCOL, MAX_FRAME_BYTES } from './constants.js'
 import { errorFromMessage } from './errors.js'
 import { decodeMessage, encodeMessage, expectMessage } from './messages.js'
 import type { FedMessage, MessageName } from './messages.js'
 import type { WeightRecord } from '../../../model/types.js'
-import type { AbortOptions, MessageStream, Stream } from '@libp2p/interface'
-import type { ConnectionManager } from '@libp2p/interface-internal'
+import type { StreamOpener } from '../../../wire/request.js'
+export type { StreamOpener }
+import type { AbortOptions, MessageStream } from '@libp2p/interface'
 
 /** Size limits of one stream. */
 export interface WireLimits {
@@ -120,23 +120,14 @@ export interface Exchanged<M extends FedMessage> extends Received<M> {
   bytesReceived: number
 }
 
-/** The opener of streams to peers, as the protocol clients use it. */
-export type StreamOpener = Pick<ConnectionManager, 'openStream'>
-
 /**
  * Open a stream to `peerId`, send `request` (and `record`), half-close, read
  * the reply of type `expect` (an error reply is thrown as its named error).
- * The caller's signal surfaces as AbortError, the timeout as DeadlineExceededError.
+ * The caller's signal surfaces as AbortError, the timeout as DeadlineExceededError
+ * (`src/wire/request.ts`).
  */
 export async function exchange<N extends MessageName> (opener: StreamOpener, peerId: string, request: FedMessage, record: WeightRecord | undefined, expect: N, options: ExchangeOptions): Promise<Exchanged<Extract<FedMessage, { type: N }>>> {
-  const timer = deadline(options.timeoutMs, () => new DeadlineExceededError(`${request.type} timed out`))
-  const timeout = timer.signal
-  const signal = options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout])
-  let stream: Stream | undefined
-  const onAbort = (): void => { stream?.abort(timeout.aborted ? new DeadlineExceededError(`${request.type} timed out`) : new AbortError(`${request.type} aborted`)) }
-  signal.addEventListener('abort', onAbort, { once: true })
-  try {
-    stream = await opener.openStream(peerIdFromString(peerId), FEDAVG_PROTOCOL, { signal })
+  return requestWithDeadline(opener, peerId, FEDAVG_PROTOCOL, async (stream, signal) => {
     const bytesSent = await writeMessage(stream, request, record, { ...options, signal })
     await stream.close({ signal })
     const reader = new MessageReader(stream, options)
@@ -144,14 +135,5 @@ export async function exchange<N extends MessageName> (opener: StreamOpener, pee
     const typed = expectMessage(message, expect, errorFromMessage)
     await reader.end()
     return { message: typed, record: reply, bytesSent, bytesReceived: reader.bytesRead }
-  } catch (err: any) {
-    if (stream?.status === 'open') stream.abort(err instanceof Error ? err : new Error(String(err)))
-    if (options.signal?.aborted === true) throw new AbortError(`${request.type} to ${peerId} aborted`)
-    if (timeout.aborted) throw new DeadlineExceededError(`no ${expect} from ${peerId} within ${options.timeoutMs} ms`)
-    if (err instanceof SyntaxError) throw new InvalidMessageError(err.message)
-    throw err
-  } finally {
-    timer.clear()
-    signal.removeEventListener('abort', onAbort)
-  }
+  }, { timeoutMs: options.timeoutMs, what: request.type, signal: options.signal })
 }
