@@ -3,21 +3,22 @@
  * least-recently-used eviction.
  *
  * Layout: `<dir>/<content id>/model.json` and `<dir>/<content id>/weights.bin`.
- * An entry is written to a temporary directory and renamed into place, so a
- * crash never leaves a half-written entry under a content id. Recency is the
- * mtime of `model.json` (touched on every read), so the order survives restarts.
+ * An entry is written (and fsynced, `src/atomic-write.ts`) to a temporary
+ * directory and renamed into place, so a crash never leaves a half-written
+ * entry under a content id. Recency is the mtime of `model.json` (touched on every read), so the order survives restarts.
  * Artifacts are not trusted on the way back in: the caller loads them with
  * `expectedId`, which checks the content id again.
  */
 import { randomBytes } from 'node:crypto'
-import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
-import { logger } from '@libp2p/logger'
+import { defaultLogger } from '@libp2p/logger'
+import { syncDir, writeFileSynced } from '../atomic-write.js'
 import { InvalidModelError } from '../errors.js'
-import { DEFAULT_MODEL_CACHE_BYTES } from '../offload/constants.js'
+import { DEFAULT_MODEL_CACHE_BYTES } from './constants.js'
 import type { ModelArtifacts } from '../model/types.js'
+import type { Logger } from '@libp2p/interface'
 
-const log = logger('edge-mesh:offload:model-cache')
 const MODEL_JSON = 'model.json'
 const WEIGHTS = 'weights.bin'
 const TMP_PREFIX = '.tmp-'
@@ -29,6 +30,8 @@ export interface ModelCacheInit {
   dir: string
   /** Byte bound of all entries. @default 1 GiB */
   maxBytes?: number
+  /** The owner's logger. @default a logger of its own (`edge-mesh:model-cache`) */
+  log?: Logger
 }
 
 function checkId (id: string): void {
@@ -38,12 +41,14 @@ function checkId (id: string): void {
 export class ModelCache {
   readonly dir: string
   readonly maxBytes: number
+  private readonly log: Logger
   /** Entry sizes in recency order, least recently used first. */
   private readonly entries = new Map<string, number>()
 
   constructor (init: ModelCacheInit) {
     this.dir = init.dir
     this.maxBytes = init.maxBytes ?? DEFAULT_MODEL_CACHE_BYTES
+    this.log = init.log ?? defaultLogger().forComponent('edge-mesh:model-cache')
   }
 
   /** Create the directory, drop leftovers of interrupted writes and index the entries by recency. */
@@ -61,7 +66,7 @@ export class ModelCache {
         const [json, weights] = await Promise.all([stat(join(path, MODEL_JSON)), stat(join(path, WEIGHTS))])
         found.push({ id: name, bytes: json.size + weights.size, usedAt: json.mtimeMs })
       } catch {
-        log('dropping incomplete cache entry %s', name)
+        this.log('dropping incomplete cache entry %s', name)
         await rm(path, { recursive: true, force: true })
       }
     }
@@ -95,7 +100,7 @@ export class ModelCache {
       await this.touch(id)
       return { modelJson: new Uint8Array(modelJson), weights: new Uint8Array(weights) }
     } catch (err) {
-      log('cache entry %s unreadable, dropping it: %e', id, err)
+      this.log('cache entry %s unreadable, dropping it: %e', id, err)
       await this.delete(id)
       return undefined
     }
@@ -106,16 +111,18 @@ export class ModelCache {
     checkId(id)
     const bytes = artifacts.modelJson.length + artifacts.weights.length
     if (bytes > this.maxBytes) {
-      log('model %s (%d bytes) exceeds the cache bound, not cached', id, bytes)
+      this.log('model %s (%d bytes) exceeds the cache bound, not cached', id, bytes)
       return
     }
     const tmp = join(this.dir, `${TMP_PREFIX}${randomBytes(6).toString('hex')}`)
     await mkdir(tmp, { recursive: true })
     try {
-      await writeFile(join(tmp, MODEL_JSON), artifacts.modelJson)
-      await writeFile(join(tmp, WEIGHTS), artifacts.weights)
+      await writeFileSynced(join(tmp, MODEL_JSON), artifacts.modelJson)
+      await writeFileSynced(join(tmp, WEIGHTS), artifacts.weights)
+      await syncDir(tmp)
       await rm(join(this.dir, id), { recursive: true, force: true })
       await rename(tmp, join(this.dir, id))
+      await syncDir(this.dir)
     } catch (err) {
       await rm(tmp, { recursive: true, force: true })
       throw err
@@ -145,7 +152,7 @@ export class ModelCache {
     for (const [id, bytes] of [...this.entries]) {
       if (total <= this.maxBytes) return
       if (id === keep) continue
-      log('evicting model %s (%d bytes) from the cache', id, bytes)
+      this.log('evicting model %s (%d bytes) from the cache', id, bytes)
       await this.delete(id)
       total -= bytes
     }

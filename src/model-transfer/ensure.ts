@@ -21,8 +21,8 @@ export interface FetchModel {
 
 export interface ModelEnsurerInit {
   models: Pick<ModelRuntime, 'has'>
-  /** Peers that announce `modelId` now. */
-  sources(modelId: string): string[]
+  /** Peers to fetch `modelId` from: `from` (the caller's hint, such as the requester) and those that announce it now. */
+  sources(modelId: string, from: string[]): string[]
   fetch: FetchModel
   /** Longest one transfer may take, ms. */
   timeoutMs: number
@@ -32,8 +32,17 @@ export interface ModelEnsurerInit {
   stopSignal?(): AbortSignal
 }
 
+export interface EnsureOptions extends AbortOptions {
+  /**
+   * Peers to ask first (the requester of a served request, a run's
+   * coordinator). A fetch already under way for the model is joined as it
+   * is, whatever its peers.
+   */
+  from?: string[]
+}
+
 /** Resolves when `modelId` is loaded here; rejects with ModelNotFoundError, PeerBusyError or AbortError. */
-export type EnsureModel = (modelId: string, options?: AbortOptions) => Promise<void>
+export type EnsureModel = (modelId: string, options?: EnsureOptions) => Promise<void>
 
 /** Wait for `promise`, or reject with AbortError as soon as `signal` aborts. */
 async function unlessAborted (promise: Promise<void>, signal?: AbortSignal): Promise<void> {
@@ -54,8 +63,8 @@ async function unlessAborted (promise: Promise<void>, signal?: AbortSignal): Pro
 export function createModelEnsurer (init: ModelEnsurerInit): EnsureModel {
   const inFlight = new Map<string, Promise<void>>()
 
-  const transfer = async (modelId: string): Promise<void> => {
-    const peers = init.sources(modelId)
+  const transfer = async (modelId: string, from: string[]): Promise<void> => {
+    const peers = init.sources(modelId, from)
     if (peers.length === 0) throw new ModelNotFoundError(`no peer announces model ${modelId}`)
     const timeout = AbortSignal.timeout(init.timeoutMs)
     const stop = init.stopSignal?.()
@@ -69,7 +78,7 @@ export function createModelEnsurer (init: ModelEnsurerInit): EnsureModel {
     let pending = inFlight.get(modelId)
     if (pending == null) {
       if (inFlight.size >= init.maxConcurrent) throw new PeerBusyError(`already fetching ${inFlight.size} models`)
-      pending = transfer(modelId).finally(() => { inFlight.delete(modelId) })
+      pending = transfer(modelId, options.from ?? []).finally(() => { inFlight.delete(modelId) })
       pending.catch(() => {})
       inFlight.set(modelId, pending)
     }

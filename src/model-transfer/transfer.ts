@@ -9,54 +9,24 @@
  * InvalidModelError when they do not hash to the id asked for. Fetched models
  * are kept in an optional on-disk LRU cache and loaded from it at start.
  */
-import { peerIdFromString } from '@libp2p/peer-id'
-import { logger } from '@libp2p/logger'
+import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
+import { CAPABILITY } from '../capabilities.js'
 import { deadline } from '../wire/deadline.js'
-import { AbortError, AllPeersFailedError, DeadlineExceededError, MessageTooLargeError, ModelNotFoundError, ProtocolError } from '../errors.js'
+import { AllPeersFailedError, DeadlineExceededError, MessageTooLargeError, ModelNotFoundError, NotStartedError, ProtocolError } from '../errors.js'
 import { FrameReader, Uint8ArrayList, writeFrame, writeFrames } from '../wire/framing.js'
-import {
-  DEFAULT_MAX_MODEL_BYTES, DEFAULT_MODEL_CHUNK_BYTES, DEFAULT_MODEL_MAX_INBOUND_STREAMS, DEFAULT_MODEL_MAX_OUTBOUND_STREAMS,
-  DEFAULT_MODEL_TRANSFER_TIMEOUT_MS, MAX_MODEL_FRAME_BYTES, MODEL_PROTOCOL
-} from '../offload/constants.js'
+import { request } from '../wire/request.js'
 import { errorFromCode } from '../wire/error-codes.js'
+import {
+  DEFAULT_MAX_CONCURRENT_FETCHES, DEFAULT_MAX_MODEL_BYTES, DEFAULT_MODEL_CHUNK_BYTES, DEFAULT_MODEL_MAX_INBOUND_STREAMS,
+  DEFAULT_MODEL_MAX_OUTBOUND_STREAMS, DEFAULT_MODEL_TRANSFER_TIMEOUT_MS, MAX_MODEL_FRAME_BYTES, MODEL_PROTOCOL
+} from './constants.js'
 import { ModelCache } from './cache.js'
+import { createModelEnsurer } from './ensure.js'
 import { decodeModelHeader, decodeModelRequest, encodeErrorHeader, encodeFoundHeader, encodeModelRequest } from './wire.js'
-import type { ModelArtifacts, ModelInfo, ModelRuntime } from '../model/types.js'
-import type { AbortOptions, Startable, Stream } from '@libp2p/interface'
-import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
-
-const log = logger('edge-mesh:offload:model-transfer')
-
-export interface ModelTransferInit {
-  /** Directory of the on-disk cache; fetched models live in memory only when unset. */
-  cacheDir?: string
-  /** Byte bound of the cache. @default 1 GiB */
-  maxCacheBytes?: number
-  /** Largest model served or fetched (model.json + weights), bytes. @default 256 MiB */
-  maxModelBytes?: number
-  /** Payload bytes of one data frame sent. @default 256 KiB */
-  chunkBytes?: number
-  /** Longest one transfer stream may stay open (serving and fetching), ms. @default 120000 */
-  modelTransferTimeoutMs?: number
-  /** @default 4 */
-  maxModelInboundStreams?: number
-  /** @default 4 */
-  maxModelOutboundStreams?: number
-}
-
-export interface ModelTransferComponents {
-  registrar: Pick<Registrar, 'handle' | 'unhandle'>
-  connectionManager: Pick<ConnectionManager, 'openStream'>
-  models: Pick<ModelRuntime, 'has' | 'get' | 'exportArtifacts' | 'loadFromArtifacts'>
-}
-
-/** Fetches models by content id from peers. */
-export interface ModelFetcher {
-  /** Fetch `modelId` from one peer, verify it and load it. */
-  fetchModel(peerId: string, modelId: string, options?: AbortOptions): Promise<ModelInfo>
-  /** Try `peers` in turn (the requester first, then announcers); AllPeersFailedError when every one fails. */
-  fetch(modelId: string, peers: string[], options?: AbortOptions): Promise<ModelInfo>
-}
+import type { EnsureModel, EnsureOptions } from './ensure.js'
+import type { ModelTransfer, ModelTransferComponents, ModelTransferInit } from './index.js'
+import type { ModelArtifacts, ModelInfo } from '../model/types.js'
+import type { AbortOptions, Logger, Startable, Stream } from '@libp2p/interface'
 
 export interface ServeOptions {
   maxModelBytes?: number
@@ -72,7 +42,7 @@ function * chunks (artifacts: ModelArtifacts, chunkBytes: number): Generator<Uin
 }
 
 /** The server's side of one stream: read the request, answer header + data, close. Throws on stream failure. */
-export async function serveModel (stream: Stream, models: ModelTransferComponents['models'], options: ServeOptions = {}): Promise<void> {
+export async function serveModel (stream: Stream, models: Pick<ModelTransferComponents['models'], 'has' | 'exportArtifacts'>, options: ServeOptions = {}): Promise<void> {
   const maxModelBytes = options.maxModelBytes ?? DEFAULT_MAX_MODEL_BYTES
   const signal = options.signal
   let artifacts: ModelArtifacts | undefined
@@ -121,22 +91,39 @@ export async function requestModel (stream: Stream, modelId: string, options: { 
   }
 }
 
-export class ModelTransferService implements ModelFetcher, Startable {
+export class ModelTransferService implements ModelTransfer, Startable {
+  readonly [Symbol.toStringTag] = '@edge-mesh/model-transfer'
+  readonly [serviceCapabilities]: string[] = [CAPABILITY.modelTransfer]
+  readonly [serviceDependencies]: string[] = [CAPABILITY.models, CAPABILITY.loadView]
   readonly cache?: ModelCache
+  private readonly log: Logger
+  private readonly selfId: string
   private readonly maxModelBytes: number
   private readonly chunkBytes: number
   private readonly timeoutMs: number
   private readonly maxInboundStreams: number
   private readonly maxOutboundStreams: number
+  private readonly ensurer: EnsureModel
+  private shutdown = new AbortController()
   private started = false
 
   constructor (private readonly components: ModelTransferComponents, init: ModelTransferInit = {}) {
+    this.log = components.logger.forComponent('edge-mesh:model-transfer')
+    this.selfId = components.peerId.toString()
     this.maxModelBytes = init.maxModelBytes ?? DEFAULT_MAX_MODEL_BYTES
     this.chunkBytes = Math.min(init.chunkBytes ?? DEFAULT_MODEL_CHUNK_BYTES, MAX_MODEL_FRAME_BYTES)
     this.timeoutMs = init.modelTransferTimeoutMs ?? DEFAULT_MODEL_TRANSFER_TIMEOUT_MS
     this.maxInboundStreams = init.maxModelInboundStreams ?? DEFAULT_MODEL_MAX_INBOUND_STREAMS
     this.maxOutboundStreams = init.maxModelOutboundStreams ?? DEFAULT_MODEL_MAX_OUTBOUND_STREAMS
-    if (init.cacheDir != null) this.cache = new ModelCache({ dir: init.cacheDir, maxBytes: init.maxCacheBytes })
+    if (init.cacheDir != null) this.cache = new ModelCache({ dir: init.cacheDir, maxBytes: init.maxCacheBytes, log: this.log.newScope('cache') })
+    this.ensurer = createModelEnsurer({
+      models: components.models,
+      sources: (modelId, from) => this.sources(modelId, from),
+      fetch: async (modelId, peers, options) => this.fetch(modelId, peers, options),
+      timeoutMs: this.timeoutMs,
+      maxConcurrent: init.maxConcurrentFetches ?? DEFAULT_MAX_CONCURRENT_FETCHES,
+      stopSignal: () => this.shutdown.signal
+    })
   }
 
   isStarted (): boolean {
@@ -146,6 +133,7 @@ export class ModelTransferService implements ModelFetcher, Startable {
   /** Open the cache, load every cached model (dropping those that fail verification), register the handler. */
   async start (): Promise<void> {
     if (this.started) return
+    this.shutdown = this.shutdown.signal.aborted ? new AbortController() : this.shutdown
     if (this.cache != null) {
       await this.cache.open()
       for (const id of this.cache.ids()) await this.loadCached(id)
@@ -159,8 +147,9 @@ export class ModelTransferService implements ModelFetcher, Startable {
 
   async stop (): Promise<void> {
     if (!this.started) return
-    await this.components.registrar.unhandle(MODEL_PROTOCOL)
     this.started = false
+    this.shutdown.abort(new NotStartedError('model transfer stopped'))
+    await this.components.registrar.unhandle(MODEL_PROTOCOL)
   }
 
   /** The inbound handler; never rejects. */
@@ -172,7 +161,7 @@ export class ModelTransferService implements ModelFetcher, Startable {
     try {
       await serveModel(stream, this.components.models, { maxModelBytes: this.maxModelBytes, chunkBytes: this.chunkBytes, signal })
     } catch (err: any) {
-      log.error('serving a model failed: %e', err)
+      this.log.error('serving a model failed: %e', err)
       if (stream.status === 'open') stream.abort(err instanceof Error ? err : new Error(String(err)))
     } finally {
       timer.clear()
@@ -180,28 +169,23 @@ export class ModelTransferService implements ModelFetcher, Startable {
     }
   }
 
+  async ensure (modelId: string, options?: EnsureOptions): Promise<void> {
+    return this.ensurer(modelId, options)
+  }
+
+  /** `from` first, then the peers whose load reports announce the model; never this node. */
+  private sources (modelId: string, from: string[]): string[] {
+    const announcers = this.components.loadView.peers().filter((p) => p.report.models.includes(modelId)).map((p) => p.peerId)
+    return [...new Set([...from, ...announcers])].filter((p) => p !== this.selfId)
+  }
+
   async fetchModel (peerId: string, modelId: string, options: AbortOptions = {}): Promise<ModelInfo> {
-    const timer = deadline(this.timeoutMs, () => new DeadlineExceededError('model transfer timed out'))
-    const timeout = timer.signal
-    const signal = options.signal == null ? timeout : AbortSignal.any([options.signal, timeout])
-    let stream: Stream | undefined
-    const onAbort = (): void => { stream?.abort(timeout.aborted ? new DeadlineExceededError('model transfer timed out') : new AbortError('model fetch aborted')) }
-    signal.addEventListener('abort', onAbort, { once: true })
-    try {
-      stream = await this.components.connectionManager.openStream(peerIdFromString(peerId), MODEL_PROTOCOL, { signal })
+    return request(this.components.connectionManager, peerId, MODEL_PROTOCOL, async (stream, signal) => {
       const artifacts = await requestModel(stream, modelId, { maxModelBytes: this.maxModelBytes, signal })
       const info = await this.components.models.loadFromArtifacts(artifacts, { expectedId: modelId, signal })
-      await this.cache?.put(modelId, artifacts).catch(err => { log.error('caching model %s failed: %e', modelId, err) })
+      await this.cache?.put(modelId, artifacts).catch(err => { this.log.error('caching model %s failed: %e', modelId, err) })
       return info
-    } catch (err: any) {
-      if (stream?.status === 'open') stream.abort(err instanceof Error ? err : new Error(String(err)))
-      if (options.signal?.aborted === true) throw new AbortError('model fetch aborted')
-      if (timeout.aborted) throw new DeadlineExceededError(`model transfer from ${peerId} took longer than ${this.timeoutMs} ms`)
-      throw err
-    } finally {
-      timer.clear()
-      signal.removeEventListener('abort', onAbort)
-    }
+    }, { timeoutMs: this.timeoutMs, what: 'model fetch', signal: options.signal })
   }
 
   async fetch (modelId: string, peers: string[], options: AbortOptions = {}): Promise<ModelInfo> {
@@ -214,7 +198,7 @@ export class ModelTransferService implements ModelFetcher, Startable {
       try {
         return await this.fetchModel(peerId, modelId, options)
       } catch (err: any) {
-        log('fetching %s from %s failed: %e', modelId, peerId, err)
+        this.log('fetching %s from %s failed: %e', modelId, peerId, err)
         errors.push(err)
         if (err?.name === 'AbortError') break
       }
@@ -230,14 +214,9 @@ export class ModelTransferService implements ModelFetcher, Startable {
     try {
       return await this.components.models.loadFromArtifacts(artifacts, { expectedId: modelId })
     } catch (err) {
-      log.error('cached model %s does not load, dropping it: %e', modelId, err)
+      this.log.error('cached model %s does not load, dropping it: %e', modelId, err)
       await this.cache?.delete(modelId)
       return undefined
     }
   }
-}
-
-/** Create model distribution: the `/edge-mesh/model/1.0.0` handler and the fetcher. */
-export function createModelTransfer (components: ModelTransferComponents, init: ModelTransferInit = {}): ModelTransferService {
-  return new ModelTransferService(components, init)
 }

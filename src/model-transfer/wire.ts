@@ -5,7 +5,8 @@
  * Integers are big-endian. Decoders throw InvalidMessageError.
  */
 import { InvalidMessageError } from '../errors.js'
-import { MAX_ERROR_MESSAGE_BYTES, MAX_MODEL_ID_BYTES, MODEL_WIRE_VERSION } from '../offload/constants.js'
+import { MAX_ERROR_MESSAGE_BYTES, MAX_MODEL_ID_BYTES } from '../wire/constants.js'
+import { MODEL_WIRE_VERSION } from './constants.js'
 import { errorToCode } from '../wire/error-codes.js'
 import { FrameCursor } from '../offload/tensor-wire.js'
 

@@ -3,7 +3,9 @@
  * `start()` picks the TF.js backend and loads the configured model folders;
  * `stop()` frees every model. Both are safe to call twice.
  */
+import { serviceCapabilities } from '@libp2p/interface'
 import { logger as defaultLogger } from '@libp2p/logger'
+import { CAPABILITY } from '../capabilities.js'
 import { NotStartedError } from '../errors.js'
 import { selectBackend } from './backend.js'
 import { TfModelRuntime } from './runtime.js'
@@ -55,6 +57,7 @@ export class ModelService implements ModelRuntime, Startable {
   }
 
   readonly [Symbol.toStringTag] = '@edge-mesh/model'
+  readonly [serviceCapabilities]: string[] = [CAPABILITY.models]
 
   async start (): Promise<void> {
     this.starting ??= createModelRuntime(this.init, this.log).then((runtime) => { this.runtime = runtime })

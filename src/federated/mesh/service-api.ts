@@ -5,6 +5,7 @@
 import type { FederatedView } from './service-types.js'
 import type { LoadView, LocalLoad, NodeRole } from '../../gossip/types.js'
 import type { ModelRuntime } from '../../model/types.js'
+import type { ModelTransfer } from '../../model-transfer/index.js'
 import type { Message } from '@libp2p/gossipsub'
 import type { AbortOptions, ComponentLogger, Libp2pEvents, PeerId, TypedEventTarget } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
@@ -48,6 +49,8 @@ export interface FederatedComponents {
   localLoad: LocalLoad
   pubsub: RunPubSub
   events: TypedEventTarget<Libp2pEvents>
+  /** Fetches a run's base model when this node lacks it (the node's one model transfer service). */
+  modelTransfer: Pick<ModelTransfer, 'ensure'>
 }
 
 /** Where a started run is coordinated. */

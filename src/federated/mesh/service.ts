@@ -21,8 +21,9 @@
  */
 import { join } from 'node:path'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
-import { ModelNotFoundError, NotStartedError, ProtocolError, RunNotFoundError } from '../../errors.js'
-import { createModelTransfer } from '../../model-transfer/transfer.js'
+import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
+import { CAPABILITY } from '../../capabilities.js'
+import { NotStartedError, ProtocolError, RunNotFoundError } from '../../errors.js'
 import { ClientCounts } from './client-counts.js'
 import { encodedWeightRecordSize } from '../weights/codec.js'
 import { coordinate, restoreHistory } from './coordinator.js'
@@ -60,10 +61,11 @@ const MNIST_MLP = { inputSize: 784, hidden: [200, 200], classes: 10 }
 
 export class FederatedService implements Federated, Startable {
   readonly [Symbol.toStringTag] = '@edge-mesh/federated'
+  readonly [serviceCapabilities]: string[] = [CAPABILITY.federated]
+  readonly [serviceDependencies]: string[] = [CAPABILITY.models, CAPABILITY.localLoad, CAPABILITY.loadView, CAPABILITY.modelTransfer, CAPABILITY.pubsub]
   private readonly log: Logger
   private readonly selfId: string
   private readonly files: RunFiles
-  private readonly transfer
   private readonly own = new Map<string, OwnRun>()
   private readonly known = new KnownRuns()
   private readonly grids = new Map<string, MeshGrid>()
@@ -77,7 +79,6 @@ export class FederatedService implements Federated, Startable {
     this.log = components.logger.forComponent('edge-mesh:federated')
     this.selfId = components.peerId.toString()
     this.files = new RunFiles(join(init.dataDir ?? '.edge-mesh', 'federated'))
-    this.transfer = createModelTransfer({ registrar: components.registrar, connectionManager: components.connectionManager, models: components.models })
     this.participant = this.makeParticipant([])
     this.clientCounts = new ClientCounts(components.connectionManager, this.log.newScope('hello'))
   }
@@ -285,11 +286,7 @@ export class FederatedService implements Federated, Startable {
 
   /** Make a model available: loaded already, or fetched from `from` and the peers announcing it. */
   private async ensureModel (modelId: string, from: string[], options: AbortOptions): Promise<void> {
-    if (this.components.models.has(modelId)) return
-    const announcers = this.components.loadView.peers().filter((p) => p.report.models.includes(modelId)).map((p) => p.peerId)
-    const peers = [...new Set([...from, ...announcers])].filter((p) => p !== this.selfId)
-    if (peers.length === 0) throw new ModelNotFoundError(`model ${modelId} is not loaded here and no peer announces it`)
-    await this.transfer.fetch(modelId, peers, options)
+    await this.components.modelTransfer.ensure(modelId, { from, signal: options.signal })
   }
 
   private async pull (coordinator: string, runId: string, version: number, options: AbortOptions): Promise<WeightRecord> {
