@@ -6,8 +6,9 @@
  * then older weight files are removed. A crash at any moment leaves either the
  * previous or the new checkpoint readable, never a mix.
  */
-import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises'
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import { writeFileAtomic } from '../atomic-write.js'
 import { logger } from '@libp2p/logger'
 import { InvalidConfigError } from '../errors.js'
 import { decodeWeightRecord, encodeWeightRecord } from './weights/codec.js'
@@ -52,18 +53,6 @@ function weightsFile (round: number): string {
   return `weights-${String(round).padStart(6, '0')}.bin`
 }
 
-async function writeAtomic (path: string, chunks: Iterable<Uint8Array>): Promise<void> {
-  const tmp = `${path}.tmp`
-  const handle = await open(tmp, 'w')
-  try {
-    for (const chunk of chunks) await handle.write(chunk)
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
-  await rename(tmp, path)
-}
-
 /** Saves checkpoints as `state.json` + `weights-<round>.bin` in a directory. */
 export class FileCheckpointStore implements CheckpointStore {
   constructor (readonly dir: string) {}
@@ -93,9 +82,9 @@ export class FileCheckpointStore implements CheckpointStore {
   async save (checkpoint: Checkpoint): Promise<void> {
     await mkdir(this.dir, { recursive: true })
     const file = weightsFile(checkpoint.state.completedRounds)
-    await writeAtomic(join(this.dir, file), encodeWeightRecord(checkpoint.weights))
+    await writeFileAtomic(join(this.dir, file), encodeWeightRecord(checkpoint.weights))
     const json = JSON.stringify({ ...checkpoint.state, weightsFile: file }, null, 2)
-    await writeAtomic(join(this.dir, STATE_FILE), [new TextEncoder().encode(json)])
+    await writeFileAtomic(join(this.dir, STATE_FILE), json)
     for (const name of await readdir(this.dir)) {
       if (/^weights-\d+\.bin(\.tmp)?$/.test(name) && name !== file) await rm(join(this.dir, name), { force: true })
     }

@@ -5,8 +5,9 @@
  * model; `summary.json`: the RunSummary after every round; the checkpoint of
  * `FileCheckpointStore`), and the conversion of round records to summaries.
  */
-import { mkdir, open, readFile, readdir, rename } from 'node:fs/promises'
+import { mkdir, readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
+import { writeFileAtomic } from '../../atomic-write.js'
 import { InvalidConfigError } from '../../errors.js'
 import { ATTACK_NAMES } from '../simulation/attacks.js'
 import { STRATEGY_NAMES } from '../strategies/create-strategy.js'
@@ -167,15 +168,7 @@ export function roundSummary (r: RoundRecord, bytes?: { up: number, down: number
 }
 
 async function writeJsonAtomic (path: string, value: unknown): Promise<void> {
-  const tmp = `${path}.tmp`
-  const handle = await open(tmp, 'w')
-  try {
-    await handle.writeFile(JSON.stringify(value, null, 2))
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
-  await rename(tmp, path)
+  await writeFileAtomic(path, JSON.stringify(value, null, 2))
 }
 
 /** The files of runs under `<dataDir>/federated`. */
