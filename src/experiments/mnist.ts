@@ -16,10 +16,11 @@ import { loadMnist, sliceDataset, subsetDataset } from '../model/datasets.js'
 import { parseAttack } from '../federated/simulation/attacks.js'
 import { DEFAULT_ACCURACY_TARGETS, DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, DEFAULT_FRACTION, DEFAULT_LEARNING_RATE, DEFAULT_ROOT_EXAMPLES, DEFAULT_SEED } from '../federated/constants.js'
 import { createStrategy } from '../federated/strategies/create-strategy.js'
+import { MNIST_TRAIN_END } from '../federated/mesh/data-spec.js'
 import { roundsToCsv } from './csv.js'
 import { rootEpochs } from '../federated/strategies/fltrust.js'
 import { createMemoryGrid } from '../federated/simulation/memory-grid.js'
-import { partitionIndices } from '../federated/simulation/partition.js'
+import { partitionIndices } from '../federated/partition.js'
 import { lineChartSvg } from './plot.js'
 import { createRng, deriveSeed } from '../federated/rng.js'
 import { runFederated } from '../federated/run.js'
@@ -34,9 +35,6 @@ import type { AbortOptions } from '@libp2p/interface'
 import type { Dataset, ModelRuntime } from '../model/types.js'
 
 const log = logger('edge-mesh:federated:experiment')
-
-/** Digits 0..7999 train the clients, 8000..9999 are the held-out test set. */
-export const MNIST_TRAIN_END = 8000
 
 export interface MnistExperimentOptions extends AbortOptions {
   /** Only `simulate` runs here; mesh mode passes its own `grid`. @default 'simulate' */

@@ -7,28 +7,25 @@
  * touches the network itself. The same strategy runs over the in-memory grid
  * (simulation of many virtual clients, tests) and over mesh peers.
  *
- * - Strategies: FedAvg, FedSGD, FedMedian, trimmed mean, Krum / Multi-Krum;
- *   FedProx is any strategy with `proximalMu > 0`.
- * - Rounds: a pure state machine (`roundReducer`) with deadlines, retries and
- *   late-update rejection; every update is validated against the global model.
- * - Weights travel as a neutral `WeightRecord`, encoded by the streaming
- *   weight-record codec (docs/protocols.md, "Weight records").
- * - Experiments: McMahan et al.'s MNIST setup with iid / noniid / Dirichlet
- *   partitions and byzantine clients, writing `rounds.csv` and `accuracy.svg`.
+ * The folder, for a newcomer:
+ * - core (this folder): `grid.ts` and `strategy.ts` (the two interfaces),
+ *   `round.ts` (a round as a pure reducer), `run.ts` (the loop),
+ *   `checkpoint.ts`, `partition.ts`, `rng.ts`;
+ * - `strategies/`: FedAvg, FedSGD, FedMedian, trimmed mean, Krum / Multi-Krum,
+ *   bucketing, FLTrust, the aggregation maths (`aggregate.ts`) and
+ *   `createStrategy`; FedProx is any strategy with `proximalMu > 0`;
+ * - `weights/`: the neutral `WeightRecord` codec (docs/protocols.md, "Weight
+ *   records") and the update validation every round applies;
+ * - `mesh/`: the libp2p service (participant, coordinator, mesh grid, run
+ *   gossip, run files) and `protocol/` (`/edge-mesh/fedavg/1.0.0`);
+ * - `simulation/`: the in-memory grid of virtual clients and the simulated
+ *   attacks it can apply.
  *
- * @example Simulate 100 clients on MNIST
- * ```ts
- * import { runMnistExperiment } from './federated/index.js'
- *
- * const { records, reached } = await runMnistExperiment({
- *   clients: 100, fraction: 0.1, epochs: 1, batchSize: 10, rounds: 20,
- *   partition: 'noniid', strategy: 'fedavg', seed: 1, outDir: 'out/mnist'
- * })
- * ```
+ * The MNIST experiment harness (CSV, SVG plot) lives in `src/experiments`.
  *
  * @example Drive any grid
  * ```ts
- * import { createStrategy, runFederated } from './federated/index.js'
+ * import { createStrategy, runFederated } from 'edge-mesh/federated'
  *
  * const result = await runFederated({
  *   grid, runtime, baseModelId: info.id, initialWeights: runtime.getWeights(info.id),
@@ -69,36 +66,21 @@ export { createMemoryGrid, InjectedFailureError } from './simulation/memory-grid
 export type { InjectedFault, MemoryGridInit, VirtualClient } from './simulation/memory-grid.js'
 export { initialRoundState, roundReducer } from './round.js'
 export type { RoundEvent, RoundFailure, RoundPhase, RoundRules, RoundState } from './round.js'
-export { collectAttempt } from './collect.js'
-export type { AttemptInput, AttemptOutcome } from './collect.js'
 export { runFederated, roundSampleSize } from './run.js'
 export type { EvaluateFn, FederatedRunOptions, FederatedRunResult, RoundRecord } from './run-types.js'
 export { FileCheckpointStore, MemoryCheckpointStore } from './checkpoint.js'
 export type { Checkpoint, CheckpointState, CheckpointStore } from './checkpoint.js'
-export { createRng, deriveSeed, dirichlet } from './rng.js'
-export type { Rng } from './rng.js'
-export { partitionIndices, labelCounts } from './simulation/partition.js'
-export type { PartitionScheme } from './simulation/partition.js'
-export { ATTACK_NAMES, attackUpdate, flipLabels, parseAttack } from './simulation/attacks.js'
-export type { AttackName, AttackOptions } from './simulation/attacks.js'
+export { partitionIndices, labelCounts } from './partition.js'
+export type { PartitionScheme } from './partition.js'
 export {
   encodeWeightRecord, encodeWeightRecordToBytes, encodedWeightRecordSize,
   decodeWeightRecord, decodeWeightRecordStream, WeightRecordDecoder,
   WEIGHTS_MAGIC, WEIGHTS_VERSION, DTYPE_CODES
 } from './weights/codec.js'
 export type { DecodeLimits, EncodeOptions } from './weights/codec.js'
-export { roundsToCsv, ROUNDS_CSV_COLUMNS } from '../experiments/csv.js'
-export { lineChartSvg, niceTicks } from '../experiments/plot.js'
-export type { LineChartOptions, Series } from '../experiments/plot.js'
-export { runMnistExperiment, roundsToTargets, MNIST_TRAIN_END } from '../experiments/mnist.js'
-export type { MnistExperimentOptions, MnistExperimentResult } from '../experiments/mnist.js'
 export { federated, FederatedService } from './mesh/service.js'
 export type { Federated, FederatedComponents, FederatedInit, RunPubSub, StartedRun } from './mesh/service.js'
 export type { FederatedView, RoundSummary, RunState, RunSummary } from './mesh/service-types.js'
 export { parseRunSpec } from './mesh/runs.js'
 export type { ByzantineSpec, RunSpec } from './mesh/runs.js'
-export { parseDataSpec, parseDataSpecs, loadData, loadDataSpecs, shardSpecs } from './mesh/data-spec.js'
-export type { DataSpec } from './mesh/data-spec.js'
-export { createMeshGrid, MeshGrid, parseClientId } from './mesh/mesh-grid.js'
-export type { LocalClients, MeshGridInit } from './mesh/mesh-grid.js'
 export { FEDAVG_PROTOCOL, FEDRUNS_TOPIC } from './mesh/protocol/constants.js'

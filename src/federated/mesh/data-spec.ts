@@ -15,10 +15,12 @@
  */
 import { InvalidConfigError } from '../../errors.js'
 import { loadDatasetDir, loadMnist, sliceDataset, subsetDataset } from '../../model/datasets.js'
-import { MNIST_TRAIN_END } from '../../experiments/mnist.js'
-import { partitionIndices } from '../simulation/partition.js'
+import { partitionIndices } from '../partition.js'
 import { deriveSeed } from '../rng.js'
 import type { Dataset } from '../../model/types.js'
+
+/** Digits 0..7999 of `loadMnist()` are the clients' shards, 8000..9999 the held-out test set (`mnist:test`). */
+export const MNIST_TRAIN_END = 8000
 
 /** One parsed data spec. */
 export type DataSpec =

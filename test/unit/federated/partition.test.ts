@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { labelCounts, partitionIndices } from '../../../src/federated/simulation/partition.js'
+import { labelCounts, partitionIndices } from '../../../src/federated/partition.js'
 import { createRng } from '../../../src/federated/rng.js'
 
 /** 1,000 labels, 100 per class, in a scrambled order. */

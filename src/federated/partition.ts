@@ -9,9 +9,9 @@
  * - `dirichlet:<alpha>`: for every class, split its examples across clients
  *   with proportions drawn from Dir(alpha) (small alpha = strong skew).
  */
-import { InvalidConfigError } from '../../errors.js'
-import { createRng, dirichlet } from '../rng.js'
-import type { Rng } from '../rng.js'
+import { InvalidConfigError } from '../errors.js'
+import { createRng, dirichlet } from './rng.js'
+import type { Rng } from './rng.js'
 
 /** A partition scheme name: `iid`, `noniid` or `dirichlet:<alpha>` (e.g. `dirichlet:0.5`). */
 export type PartitionScheme = 'iid' | 'noniid' | `dirichlet:${string}`
