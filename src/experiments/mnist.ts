@@ -31,12 +31,12 @@ import type { RootUpdate } from '../federated/strategies/fltrust.js'
 import type { Grid } from '../federated/grid.js'
 import type { VirtualClient } from '../federated/simulation/memory-grid.js'
 import type { RoundRecord } from '../federated/run-types.js'
-import type { AbortOptions } from '@libp2p/interface'
+import type { AbortOptions, Logger } from '@libp2p/interface'
 import type { Dataset, ModelRuntime } from '../model/types.js'
 
-const log = logger('edge-mesh:federated:experiment')
-
 export interface MnistExperimentOptions extends AbortOptions {
+  /** The caller's logger. @default `edge-mesh:experiment` */
+  log?: Logger
   /** Only `simulate` runs here; mesh mode passes its own `grid`. @default 'simulate' */
   mode?: 'simulate' | 'mesh'
   /** Clients K (virtual clients in simulate mode). @default 100 */
@@ -148,7 +148,7 @@ export async function runMnistExperiment (o: MnistExperimentOptions = {}): Promi
   if (!simulate && o.mode === 'simulate') throw new InvalidConfigError('simulate mode runs virtual clients: do not pass a grid')
   if (simulate && o.mode === 'mesh') throw new InvalidConfigError('mesh mode needs a grid')
   const clients = simulate ? virtualClients(sliceDataset(mnist, 0, MNIST_TRAIN_END), o, seed) : []
-  const grid = o.grid ?? createMemoryGrid({ runtime, clients, concurrency: o.concurrency, seed })
+  const grid = o.grid ?? createMemoryGrid({ runtime, clients, concurrency: o.concurrency, seed, log: o.log?.newScope('memory-grid') })
   const base = await runtime.createMlp({ inputSize: 784, hidden: [200, 200], classes: 10, seed, name: 'mnist-mlp' })
   const strategyName = o.strategy ?? 'fedavg'
   const strategy = createStrategy(strategyName, {
@@ -159,6 +159,7 @@ export async function runMnistExperiment (o: MnistExperimentOptions = {}): Promi
     learningRate: o.learningRate ?? DEFAULT_LEARNING_RATE,
     proximalMu: o.proximalMu
   })
+  const log = o.log ?? logger('edge-mesh:experiment')
   log('MNIST %s: %d clients, strategy %s, model %s', simulate ? 'simulation' : 'mesh run', grid.clients().length, strategy.name, base.id)
   const started = performance.now()
   const result = await runFederated({
@@ -173,6 +174,7 @@ export async function runMnistExperiment (o: MnistExperimentOptions = {}): Promi
     roundDeadlineMs: o.roundDeadlineMs ?? (simulate ? SIMULATE_DEADLINE_MS : undefined),
     evaluate: async (weights, options) => runtime.evaluate(base.id, weights, test, options),
     checkpoint: o.checkpoint,
+    log,
     seed,
     signal: o.signal,
     onRound: o.onRound

@@ -13,10 +13,8 @@ import { logger } from '@libp2p/logger'
 import { InvalidConfigError } from '../errors.js'
 import { decodeWeightRecord, encodeWeightRecord } from './weights/codec.js'
 import type { RoundRecord } from './run-types.js'
-import type { AbortOptions } from '@libp2p/interface'
+import type { AbortOptions, Logger } from '@libp2p/interface'
 import type { WeightRecord } from '../model/types.js'
-
-const log = logger('edge-mesh:federated:checkpoint')
 
 /** The JSON part of a checkpoint. */
 export interface CheckpointState {
@@ -55,7 +53,12 @@ function weightsFile (round: number): string {
 
 /** Saves checkpoints as `state.json` + `weights-<round>.bin` in a directory. */
 export class FileCheckpointStore implements CheckpointStore {
-  constructor (readonly dir: string) {}
+  private readonly log: Logger
+
+  /** `log`: the owner's logger. @default a logger of its own (`edge-mesh:federated:checkpoint`) */
+  constructor (readonly dir: string, log?: Logger) {
+    this.log = log ?? logger('edge-mesh:federated:checkpoint')
+  }
 
   async load (): Promise<Checkpoint | undefined> {
     let json: string
@@ -88,7 +91,7 @@ export class FileCheckpointStore implements CheckpointStore {
     for (const name of await readdir(this.dir)) {
       if (/^weights-\d+\.bin(\.tmp)?$/.test(name) && name !== file) await rm(join(this.dir, name), { force: true })
     }
-    log('saved round %d to %s', checkpoint.state.completedRounds, this.dir)
+    this.log('saved round %d to %s', checkpoint.state.completedRounds, this.dir)
   }
 }
 

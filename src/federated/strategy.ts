@@ -12,6 +12,7 @@ import type { LayerData } from './strategies/aggregate.js'
 import type { ClientInfo, ClientUpdate, FederatedTrainConfig } from './grid.js'
 import type { Rng } from './rng.js'
 import type { DType, WeightRecord } from '../model/types.js'
+import type { Logger } from '@libp2p/interface'
 
 /** What a strategy sees when it configures or aggregates a round. */
 export interface RoundContext {
@@ -29,6 +30,8 @@ export interface RoundContext {
   rng: Rng
   /** The run's seed, for deriving per-client training seeds. */
   seed: number
+  /** The run's logger, for strategies that report what they discarded. */
+  log?: Logger
 }
 
 /** Ask one client to train with these settings. */

@@ -31,7 +31,7 @@ export interface ModelComponents {
 
 /** Create a ready runtime: choose the backend, then load `init.modelDirs`. */
 export async function createModelRuntime (init: ModelRuntimeInit = {}, log: Logger = defaultLogger('edge-mesh:model')): Promise<TfModelRuntime> {
-  const backend = await selectBackend(init.backend ?? 'auto')
+  const backend = await selectBackend(init.backend ?? 'auto', log.newScope('backend'))
   const runtime = new TfModelRuntime(backend, log)
   try {
     for (const dir of init.modelDirs ?? []) await runtime.loadFromDir(dir)

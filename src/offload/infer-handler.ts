@@ -19,10 +19,8 @@ import {
 } from './constants.js'
 import type { LocalInvoker } from './types.js'
 import type { Uint8ArrayList } from '../wire/framing.js'
-import type { Connection, Startable, Stream } from '@libp2p/interface'
+import type { Connection, Logger, Startable, Stream } from '@libp2p/interface'
 import type { Registrar } from '@libp2p/interface-internal'
-
-const log = logger('edge-mesh:offload:infer-handler')
 
 /** Errors of a peer's bytes (or its budget) that deserve an error frame rather than a bare abort. */
 const WIRE_ERRORS = new Set(['InvalidMessageError', 'MessageTooLargeError', 'ProtocolError', 'PeerBusyError'])
@@ -51,6 +49,8 @@ export interface InferHandlerComponents {
    * within `MALFORMED_WINDOW_MS` (honest peers send none): the service bans it.
    */
   onAbuse?(peerId: string): void
+  /** The offload service's logger. @default `edge-mesh:offload:infer-handler` */
+  log?: Logger
 }
 
 /** Counters of the handler. */
@@ -84,7 +84,10 @@ export class InferHandler implements Startable {
   private started = false
   private readonly counters: InferHandlerStats = { streams: 0, served: 0, errorReplies: 0, malformed: 0, aborted: 0, abusers: 0 }
 
+  private readonly log: Logger
+
   constructor (private readonly components: InferHandlerComponents, init: InferHandlerInit = {}) {
+    this.log = components.log ?? logger('edge-mesh:offload:infer-handler')
     this.maxFrameBytes = init.maxFrameBytes ?? DEFAULT_MAX_INFER_FRAME_BYTES
     this.timeoutMs = init.timeoutMs ?? DEFAULT_INFER_STREAM_TIMEOUT_MS
     this.maxInboundStreams = init.maxInboundStreams ?? DEFAULT_INFER_MAX_INBOUND_STREAMS
@@ -137,7 +140,7 @@ export class InferHandler implements Startable {
       await stream.close({ signal })
     } catch (err: any) {
       this.counters.aborted++
-      log.error('infer stream from %p failed: %e', connection?.remotePeer, err)
+      this.log.error('infer stream from %p failed: %e', connection?.remotePeer, err)
       if (stream.status === 'open') stream.abort(err instanceof Error ? err : new Error(String(err)))
     } finally {
       timeout.clear()
@@ -205,7 +208,7 @@ export class InferHandler implements Startable {
   private malformed (requestId: bigint, err: unknown, abuser?: string): Uint8Array {
     this.counters.malformed++
     this.counters.errorReplies++
-    log('malformed request: %e', err)
+    this.log('malformed request: %e', err)
     if (abuser != null && abuser !== '') this.countAbuse(abuser)
     return encodeError(requestId, err)
   }

@@ -42,8 +42,8 @@ export class OffloadService implements Offload, Startable {
     this.components = components
     this.log = components.logger.forComponent('edge-mesh:offload')
     this.selfId = components.peerId.toString()
-    this.engine = createInferenceEngine({ runtime: components.models, localLoad: components.localLoad }, init)
-    this.handler = createInferHandler({ registrar: components.registrar, engine: this.serving, onAbuse: (peer) => { this.banAbuser(peer) } }, {
+    this.engine = createInferenceEngine({ runtime: components.models, localLoad: components.localLoad, log: this.log.newScope('engine') }, init)
+    this.handler = createInferHandler({ registrar: components.registrar, engine: this.serving, onAbuse: (peer) => { this.banAbuser(peer) }, log: this.log.newScope('infer-handler') }, {
       maxFrameBytes: init.maxFrameBytes,
       timeoutMs: init.streamTimeoutMs,
       maxInboundStreams: init.maxInboundStreams

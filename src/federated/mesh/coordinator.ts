@@ -74,7 +74,7 @@ export async function restoreHistory (store: FileCheckpointStore, summary: RunSu
  */
 export async function coordinate (ctx: CoordinatorContext, record: RunRecordFile, summary: RunSummary, signal: AbortSignal): Promise<void> {
   const { spec } = record
-  const store = new FileCheckpointStore(ctx.files.dir(record.id))
+  const store = new FileCheckpointStore(ctx.files.dir(record.id), ctx.log.newScope('checkpoint'))
   await restoreHistory(store, summary)
   const grid = ctx.openGrid(record)
   const globals: string[] = []
@@ -103,6 +103,7 @@ export async function coordinate (ctx: CoordinatorContext, record: RunRecordFile
       seed: spec.seed,
       keepModels: true,
       signal,
+      log: ctx.log,
       onRound: (r) => {
         const now = { up: grid.bytesUp, down: grid.bytesDown }
         summary.history.push(roundSummary(r, { up: now.up - bytes.up, down: now.down - bytes.down }))

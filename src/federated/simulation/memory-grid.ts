@@ -14,10 +14,8 @@ import { createLimiter } from '../limiter.js'
 import { createRng, deriveSeed } from '../rng.js'
 import type { AttackName, AttackOptions } from './attacks.js'
 import type { ClientInfo, ClientUpdate, Grid, TrainRequest } from '../grid.js'
-import type { AbortOptions } from '@libp2p/interface'
+import type { AbortOptions, Logger } from '@libp2p/interface'
 import type { Dataset, ModelRuntime } from '../../model/types.js'
-
-const log = logger('edge-mesh:federated:memory-grid')
 
 /** One virtual client. */
 export interface VirtualClient {
@@ -45,6 +43,8 @@ export interface MemoryGridInit {
   attackOptions?: AttackOptions
   /** Seed of the attacks' noise. @default 0 */
   seed?: number
+  /** The caller's logger. @default `edge-mesh:federated:memory-grid` */
+  log?: Logger
 }
 
 /** The failure an injected `fail` fault produces. */
@@ -69,6 +69,7 @@ async function hang (options: AbortOptions): Promise<never> {
 
 /** Create an in-memory grid over virtual clients. */
 export function createMemoryGrid (init: MemoryGridInit): Grid {
+  const log = init.log ?? logger('edge-mesh:federated:memory-grid')
   const byId = new Map(init.clients.map((c) => [c.id, c]))
   const flipped = new Map<string, Dataset>()
   const training = new Set<string>()

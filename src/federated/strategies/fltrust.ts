@@ -28,14 +28,11 @@
  * and the mesh coordinator train on their root data with the model runtime),
  * so this module stays free of TensorFlow.js.
  */
-import { logger } from '@libp2p/logger'
 import { InvalidConfigError } from '../../errors.js'
 import { configureSampled, resolveTrainOptions } from '../strategy.js'
 import type { LayerData } from './aggregate.js'
 import type { LocalTrainOptions, RoundContext, Strategy } from '../strategy.js'
 import type { WeightRecord } from '../../model/types.js'
-
-const log = logger('edge-mesh:federated:fltrust')
 
 /**
  * Train the round's global weights on the root data set and return the
@@ -135,7 +132,7 @@ export function flTrust (options: FlTrustOptions = {}): Strategy {
       const { scores, scales } = flTrustWeights(deltas, root, floatLayers, weighting, results.map((r) => r.numExamples))
       const total = scores.reduce((a, b) => a + b, 0)
       const ignored = results.flatMap((r, i) => scores[i] === 0 ? [r.clientId] : [])
-      if (ignored.length > 0) log('round %d: zero trust for %s', ctx.round, ignored.join(', '))
+      if (ignored.length > 0) ctx.log?.('round %d: zero trust for %s', ctx.round, ignored.join(', '))
       return ctx.global.map((g, l) => {
         if (!floatLayers[l] || total === 0) return { ...g, shape: [...g.shape], data: g.data.slice() }
         const acc = new Float64Array(g.data.length)

@@ -5,13 +5,10 @@
  * best, weighted by example counts. With fewer than 3 updates Krum cannot
  * score anything and the updates are averaged (logged).
  */
-import { logger } from '@libp2p/logger'
 import { InvalidConfigError } from '../../errors.js'
 import { maxKrumByzantine, multiKrumSelect, weightedAverage } from './aggregate.js'
 import { combineLayers, configureSampled, resolveTrainOptions } from '../strategy.js'
 import type { LocalTrainOptions, Strategy } from '../strategy.js'
-
-const log = logger('edge-mesh:federated:krum')
 
 export interface KrumOptions extends LocalTrainOptions {
   /**
@@ -46,7 +43,7 @@ export function krum (options: KrumOptions = {}): Strategy {
         })
         chosen = multiKrumSelect(flat, f, Math.min(m, n)).map((i) => results[i])
       } else {
-        log('round %d: %d updates are too few for Krum (needs 3), averaging them', ctx.round, n)
+        ctx.log?.('round %d: %d updates are too few for Krum (needs 3), averaging them', ctx.round, n)
       }
       const counts = chosen.map((r) => r.numExamples)
       return combineLayers(ctx.global, chosen.map((r) => r.weights), (layers) => weightedAverage(layers, counts))
