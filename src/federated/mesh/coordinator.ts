@@ -9,7 +9,6 @@
 import { DeadlineExceededError } from '../../errors.js'
 import { FileCheckpointStore } from '../checkpoint.js'
 import { createStrategy } from '../strategies/create-strategy.js'
-import { loadData } from './data-spec.js'
 import { roundSummary } from './runs.js'
 import { rootEpochs } from '../strategies/fltrust.js'
 import { deriveSeed } from '../rng.js'
@@ -34,18 +33,8 @@ export interface CoordinatorContext {
   changed(summary: RunSummary): void
   /** Global models kept loaded per run. */
   keepGlobals: number
-}
-
-const coordinatorSets = new Map<string, Promise<Dataset>>()
-
-/** A data set the coordinator holds itself (held-out, FLTrust root), loaded once per process per spec. */
-async function coordinatorData (spec: string): Promise<Dataset> {
-  let set = coordinatorSets.get(spec)
-  if (set === undefined) {
-    set = loadData(spec).then((sets) => sets[0])
-    coordinatorSets.set(spec, set)
-  }
-  return set
+  /** A data set the coordinator holds itself (held-out, FLTrust root), by data spec (`data-sets.ts`). */
+  data(spec: string): Promise<Dataset>
 }
 
 /** FLTrust's server update on the coordinator's root data: as many steps as the median client takes. */
@@ -79,13 +68,13 @@ export async function coordinate (ctx: CoordinatorContext, record: RunRecordFile
   const grid = ctx.openGrid(record)
   const globals: string[] = []
   try {
-    const test = await coordinatorData(spec.evalData ?? 'mnist:test')
+    const test = await ctx.data(spec.evalData ?? 'mnist:test')
     await ctx.waitForClients(grid, spec.waitForClients ?? spec.minParticipants ?? 2, signal)
     let bytes = { up: grid.bytesUp, down: grid.bytesDown }
     const strategy = createStrategy(spec.strategy, {
       epochs: spec.epochs, batchSize: spec.batchSize, learningRate: spec.learningRate, proximalMu: spec.proximalMu,
       beta: spec.beta, f: spec.byzantineF, m: spec.krumM, trustWeighting: spec.trustWeighting,
-      ...(spec.rootData === undefined ? {} : { rootUpdate: rootTrainer(ctx.models, record.baseModelId, await coordinatorData(spec.rootData), spec.seed ?? 0) })
+      ...(spec.rootData === undefined ? {} : { rootUpdate: rootTrainer(ctx.models, record.baseModelId, await ctx.data(spec.rootData), spec.seed ?? 0) })
     })
     const result = await runFederated({
       grid,

@@ -29,6 +29,7 @@ import { encodedWeightRecordSize } from '../weights/codec.js'
 import { coordinate, restoreHistory } from './coordinator.js'
 import { FileCheckpointStore } from '../checkpoint.js'
 import { loadData } from './data-spec.js'
+import { CoordinatorDataSets } from './data-sets.js'
 import { createMeshGrid } from './mesh-grid.js'
 import { Participant } from './participant.js'
 import { serveStream } from './protocol/handler.js'
@@ -70,6 +71,7 @@ export class FederatedService implements Federated, Startable {
   private readonly known = new KnownRuns()
   private readonly grids = new Map<string, MeshGrid>()
   private readonly clientCounts: ClientCounts
+  private readonly dataSets = new CoordinatorDataSets(C.MAX_COORDINATOR_DATA_SETS, async (spec) => (await loadData(spec))[0])
   private participant: Participant
   private seq = 0
   private timer?: ReturnType<typeof setInterval>
@@ -142,6 +144,7 @@ export class FederatedService implements Federated, Startable {
     await registrar.unhandle(C.FEDAVG_PROTOCOL)
     await Promise.all([...this.own.values()].map(async (r) => r.saving))
     this.own.clear()
+    this.dataSets.clear()
   }
 
   runs (): RunSummary[] {
@@ -209,6 +212,7 @@ export class FederatedService implements Federated, Startable {
       files: this.files,
       log: this.log.newScope('coordinator'),
       keepGlobals: this.init.keepGlobals ?? C.DEFAULT_KEEP_GLOBALS,
+      data: async (spec) => this.dataSets.get(spec),
       openGrid: (record) => {
         const grid = createMeshGrid({
           runId: record.id,

@@ -51,6 +51,9 @@ export const MAX_KNOWN_RUNS = 64
 /** Global models of a run kept loaded (older ones are unloaded). */
 export const DEFAULT_KEEP_GLOBALS = 3
 
+/** Coordinator-side data sets (held-out, FLTrust root) a federated service keeps loaded, by spec. */
+export const MAX_COORDINATOR_DATA_SETS = 4
+
 /** How long a coordinator waits for enough clients before round 1, ms. */
 export const DEFAULT_WAIT_FOR_CLIENTS_MS = 60_000
 
