@@ -35,14 +35,12 @@ export interface DashboardSnapshot {
 
 /** The offload service, when the node runs one. */
 export function readOffload (components: ControlApiComponents): Offload | undefined {
-  const offload = optionalComponent<Offload>(components, 'offload')
-  return typeof offload?.stats === 'function' ? offload : undefined
+  return optionalComponent<Offload>(components, 'offload')
 }
 
 /** The federated service's read-only view, when the node runs one. */
 export function readFederated (components: ControlApiComponents): FederatedView | undefined {
-  const federated = optionalComponent<Partial<FederatedView>>(components, 'federated')
-  return typeof federated?.runs === 'function' ? federated as FederatedView : undefined
+  return optionalComponent<ControlApiComponents['federated']>(components, 'federated')
 }
 
 /**

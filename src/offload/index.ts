@@ -54,6 +54,7 @@ import type { SchedulingPolicy } from './policy.js'
 import type { EngineInit } from './server.js'
 import type { ModelRuntime } from '../model/types.js'
 import type { ModelTransfer } from '../model-transfer/index.js'
+import type { PeerBans } from '../trust/index.js'
 import type { ComponentLogger, PeerId } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 
@@ -98,6 +99,12 @@ export interface OffloadComponents {
   localLoad: LocalLoad
   /** Fetches a model this node lacks before serving or running it. */
   modelTransfer: Pick<ModelTransfer, 'ensure'>
+  /**
+   * Optional: the connection gater's ban list. With it, a peer that keeps
+   * sending malformed infer frames is banned; without it (a node with no
+   * admission policy) the service only hangs up on that peer.
+   */
+  trust?: PeerBans
 }
 
 /** Create the offload service. */

@@ -80,7 +80,7 @@ export class OffloadService implements Offload, Startable {
   /** A peer that keeps sending malformed frames: ban it in the connection gater and hang up on it. */
   private banAbuser (peer: string): void {
     this.log('banning %s for %d ms: too many malformed infer frames', peer, ABUSE_BAN_MS)
-    optionalComponent<PeerBans>(this.components, 'trust')?.ban(peer, ABUSE_BAN_MS)
+    optionalComponent<OffloadComponents['trust']>(this.components, 'trust')?.ban(peer, ABUSE_BAN_MS)
     try {
       void this.components.connectionManager.closeConnections(peerIdFromString(peer)).catch(() => {})
     } catch {}
