@@ -11,10 +11,10 @@
  */
 import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
 import { CAPABILITY } from '../capabilities.js'
-import { deadline } from '../wire/deadline.js'
-import { AllPeersFailedError, DeadlineExceededError, MessageTooLargeError, ModelNotFoundError, NotStartedError, ProtocolError } from '../errors.js'
+import { AllPeersFailedError, MessageTooLargeError, ModelNotFoundError, NotStartedError, ProtocolError } from '../errors.js'
 import { FrameReader, Uint8ArrayList, writeFrame, writeFrames } from '../wire/framing.js'
 import { request } from '../wire/request.js'
+import { serveWithDeadline } from '../wire/serve.js'
 import { errorFromCode } from '../wire/error-codes.js'
 import {
   DEFAULT_MAX_CONCURRENT_FETCHES, DEFAULT_MAX_MODEL_BYTES, DEFAULT_MODEL_CHUNK_BYTES, DEFAULT_MODEL_MAX_INBOUND_STREAMS,
@@ -154,19 +154,9 @@ export class ModelTransferService implements ModelTransfer, Startable {
 
   /** The inbound handler; never rejects. */
   readonly handle = async (stream: Stream): Promise<void> => {
-    const timer = deadline(this.timeoutMs, () => new DeadlineExceededError('model transfer timed out'))
-    const signal = timer.signal
-    const onTimeout = (): void => { stream.abort(new DeadlineExceededError('model transfer timed out')) }
-    signal.addEventListener('abort', onTimeout, { once: true })
-    try {
+    await serveWithDeadline(stream, async (signal) => {
       await serveModel(stream, this.components.models, { maxModelBytes: this.maxModelBytes, chunkBytes: this.chunkBytes, signal })
-    } catch (err: any) {
-      this.log.error('serving a model failed: %e', err)
-      if (stream.status === 'open') stream.abort(err instanceof Error ? err : new Error(String(err)))
-    } finally {
-      timer.clear()
-      signal.removeEventListener('abort', onTimeout)
-    }
+    }, { timeoutMs: this.timeoutMs, what: 'model transfer', onError: (err) => { this.log.error('serving a model failed: %e', err) } })
   }
 
   async ensure (modelId: string, options?: EnsureOptions): Promise<void> {

@@ -10,7 +10,7 @@
  */
 import { logger } from '@libp2p/logger'
 import { AbortError, DeadlineExceededError, PeerBusyError } from '../errors.js'
-import { deadline } from '../wire/deadline.js'
+import { serveWithDeadline } from '../wire/serve.js'
 import { FrameReader, writeFrame } from '../wire/framing.js'
 import { decodeRequest, encodeError, encodeResult, peekRequestId } from './codec.js'
 import {
@@ -123,27 +123,29 @@ export class InferHandler implements Startable {
   readonly handle = async (stream: Stream, connection?: Connection): Promise<void> => {
     this.counters.streams++
     const startedAt = performance.now()
-    // A deadline released when the stream is done (see wire/deadline.ts): a flood of short
-    // streams must not keep each finished stream alive until its timeout would have fired.
-    const timeout = deadline(this.timeoutMs, () => new DeadlineExceededError(`infer stream open longer than ${this.timeoutMs} ms`))
-    timeout.signal.addEventListener('abort', () => { stream.abort(timeout.signal.reason) }, { once: true })
     // A caller that resets the stream no longer wants the answer: drop its request.
     const gone = new AbortController()
     const onClose = (): void => { gone.abort(new AbortError('stream closed by the caller')) }
     stream.addEventListener('close', onClose, { once: true })
-    const signal = AbortSignal.any([timeout.signal, gone.signal])
     const peer = connection?.remotePeer.toString() ?? ''
     const budget = { reserved: 0 }
     try {
-      const reply = await this.answer(stream, signal, startedAt, peer, budget)
-      await writeFrame(stream, reply, { signal })
-      await stream.close({ signal })
-    } catch (err: any) {
-      this.counters.aborted++
-      this.log.error('infer stream from %p failed: %e', connection?.remotePeer, err)
-      if (stream.status === 'open') stream.abort(err instanceof Error ? err : new Error(String(err)))
+      // The stream's deadline is released when it is done (wire/serve.ts): a flood of short
+      // streams must not keep each finished stream alive until its timeout would have fired.
+      await serveWithDeadline(stream, async (timeout) => {
+        const signal = AbortSignal.any([timeout, gone.signal])
+        const reply = await this.answer(stream, signal, startedAt, peer, budget)
+        await writeFrame(stream, reply, { signal })
+        await stream.close({ signal })
+      }, {
+        timeoutMs: this.timeoutMs,
+        what: 'infer',
+        onError: (err) => {
+          this.counters.aborted++
+          this.log.error('infer stream from %p failed: %e', connection?.remotePeer, err)
+        }
+      })
     } finally {
-      timeout.clear()
       stream.removeEventListener('close', onClose)
       this.release(peer, budget.reserved)
     }

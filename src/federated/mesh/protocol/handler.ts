@@ -6,8 +6,7 @@
  * update, an unknown run) is answered with an error message; nothing a peer
  * sends can make the handler throw past its own stream.
  */
-import { deadline } from '../../../wire/deadline.js'
-import { DeadlineExceededError } from '../../../errors.js'
+import { serveWithDeadline } from '../../../wire/serve.js'
 import { errorMessage } from './errors.js'
 import { MessageReader, readMessage, writeMessage } from './wire.js'
 import type { Received, WireLimits } from './wire.js'
@@ -59,20 +58,10 @@ async function answer (stream: Stream, from: string, dispatch: Dispatch, signal:
 
 /** Serve one inbound stream; never rejects. */
 export async function serveStream (stream: Stream, from: string, dispatch: Dispatch, options: ServeOptions): Promise<void> {
-  const timer = deadline(options.timeoutMs, () => new DeadlineExceededError(`fedavg stream open longer than ${options.timeoutMs} ms`))
-  const signal = timer.signal
-  const onTimeout = (): void => { stream.abort(new DeadlineExceededError(`fedavg stream open longer than ${options.timeoutMs} ms`)) }
-  signal.addEventListener('abort', onTimeout, { once: true })
-  try {
+  await serveWithDeadline(stream, async (signal) => {
     const { request, reply, record } = await answer(stream, from, dispatch, signal, options)
     const bytesOut = await writeMessage(stream, reply, record, { ...options, signal })
     await stream.close({ signal })
     if (request !== undefined) options.onReplied?.(request, bytesOut)
-  } catch (err: any) {
-    options.log('fedavg stream from %s failed: %s', from, err?.message)
-    if (stream.status === 'open') stream.abort(err instanceof Error ? err : new Error(String(err)))
-  } finally {
-    timer.clear()
-    signal.removeEventListener('abort', onTimeout)
-  }
+  }, { timeoutMs: options.timeoutMs, what: 'fedavg', onError: (err) => { options.log('fedavg stream from %s failed: %s', from, err.message) } })
 }
