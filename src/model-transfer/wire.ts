@@ -8,7 +8,7 @@ import { InvalidMessageError } from '../errors.js'
 import { MAX_ERROR_MESSAGE_BYTES, MAX_MODEL_ID_BYTES } from '../wire/constants.js'
 import { MODEL_WIRE_VERSION } from './constants.js'
 import { errorToCode } from '../wire/error-codes.js'
-import { FrameCursor } from '../offload/tensor-wire.js'
+import { FrameCursor } from '../wire/frame-cursor.js'
 
 /** Message type byte of model transfer control frames. */
 export const ModelMessageType = { Request: 1, Found: 2, Error: 3 } as const

@@ -3,10 +3,9 @@
  * default) and the components it takes from the node.
  */
 import type { FederatedView } from './service-types.js'
-import type { LoadView, LocalLoad, NodeRole } from '../../gossip/types.js'
+import type { LoadView, LocalLoad, NodeRole, TopicPubSub } from '../../gossip/types.js'
 import type { ModelRuntime } from '../../model/types.js'
 import type { ModelTransfer } from '../../model-transfer/index.js'
-import type { Message } from '@libp2p/gossipsub'
 import type { AbortOptions, ComponentLogger, Libp2pEvents, PeerId, TypedEventTarget } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 
@@ -31,13 +30,8 @@ export interface FederatedInit {
   waitForClientsMs?: number
 }
 
-/** The slice of gossipsub the service uses. */
-export interface RunPubSub extends TypedEventTarget<{ message: CustomEvent<Message> }> {
-  topicValidators: Map<string, (peer: PeerId, message: Message) => any>
-  subscribe(topic: string): void
-  unsubscribe(topic: string): void
-  publish(topic: string, data: Uint8Array): Promise<unknown>
-}
+/** The slice of gossipsub the service uses (run gossip). */
+export type RunPubSub = TopicPubSub
 
 export interface FederatedComponents {
   peerId: PeerId
