@@ -130,19 +130,25 @@ export class ModelTransferService implements ModelTransfer, Startable {
     return this.started
   }
 
-  /** Open the cache, load every cached model (dropping those that fail verification), register the handler. */
+  /** Open the cache and register the handler. */
   async start (): Promise<void> {
     if (this.started) return
     this.shutdown = this.shutdown.signal.aborted ? new AbortController() : this.shutdown
-    if (this.cache != null) {
-      await this.cache.open()
-      for (const id of this.cache.ids()) await this.loadCached(id)
-    }
+    await this.cache?.open()
     await this.components.registrar.handle(MODEL_PROTOCOL, this.handle, {
       maxInboundStreams: this.maxInboundStreams,
       maxOutboundStreams: this.maxOutboundStreams
     })
     this.started = true
+  }
+
+  /**
+   * Load every cached model into the runtime (dropping those that fail
+   * verification). After start, because libp2p starts services together and
+   * the model runtime must be running first.
+   */
+  async afterStart (): Promise<void> {
+    for (const id of this.cache?.ids() ?? []) await this.loadCached(id)
   }
 
   async stop (): Promise<void> {
@@ -203,7 +209,8 @@ export class ModelTransferService implements ModelTransfer, Startable {
     if (artifacts == null) return undefined
     try {
       return await this.components.models.loadFromArtifacts(artifacts, { expectedId: modelId })
-    } catch (err) {
+    } catch (err: any) {
+      if (err?.name === 'NotStartedError') return undefined
       this.log.error('cached model %s does not load, dropping it: %e', modelId, err)
       await this.cache?.delete(modelId)
       return undefined
