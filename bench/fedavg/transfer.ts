@@ -4,7 +4,7 @@
  * pulls from the transfer peer (`transfer-peer.ts`).
  *
  * - **PULL**: the fedavg protocol's own client, `exchange()` of
- *   `src/federated/protocol/wire.ts`, exactly as a participant pulls a
+ *   `src/federated/mesh/protocol/wire.ts`, exactly as a participant pulls a
  *   round's global weights: open a `/edge-mesh/fedavg/1.0.0` stream, send
  *   PULL, read the WEIGHTS control frame and decode the record incrementally
  *   from its data frames. Timed until the record is decoded.
