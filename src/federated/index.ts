@@ -80,7 +80,7 @@ export {
 export type { DecodeLimits, EncodeOptions } from './weights/codec.js'
 export { federated, FederatedService } from './mesh/service.js'
 export type { Federated, FederatedComponents, FederatedInit, RunPubSub, StartedRun } from './mesh/service.js'
-export type { FederatedView, RoundSummary, RunState, RunSummary } from './mesh/service-types.js'
+export type { FederatedEvents, FederatedView, RoundAggregated, RoundSummary, RunState, RunSummary } from './mesh/service-types.js'
 export { parseRunSpec } from './mesh/runs.js'
 export type { ByzantineSpec, RunSpec } from './mesh/runs.js'
 export { FEDAVG_PROTOCOL, FEDRUNS_TOPIC } from './mesh/protocol/constants.js'

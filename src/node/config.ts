@@ -41,9 +41,9 @@ export interface EdgeMeshConfig {
   maxConnections: number
   /** TF.js model directories to load and serve. @default [] */
   models: string[]
-  /** Concurrent inference jobs this node accepts. @default 4 (`DEFAULT_CAPACITY`) */
+  /** Concurrent inference jobs (`predict` calls; a micro-batch is one) this node runs. @default 4 (`DEFAULT_CAPACITY`) */
   capacity: number
-  /** Inference requests waiting beyond `capacity` before the node answers busy. @default 32 */
+  /** Inference requests waiting beyond `capacity` before the node answers busy. @default 32 (`DEFAULT_MAX_QUEUE`) */
   maxQueue: number
   /** Dynamic micro-batching of concurrent requests for the same model. @default true */
   batching: boolean

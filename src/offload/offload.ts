@@ -5,6 +5,7 @@
  */
 import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { TypedEventEmitter } from 'main-event'
 import { CAPABILITY } from '../capabilities.js'
 import { NotStartedError } from '../errors.js'
 import { optionalComponent } from '../optional-component.js'
@@ -21,12 +22,12 @@ import type { Candidate } from './scheduler.js'
 import type { InferHandler } from './infer-handler.js'
 import type { OffloadComponents, OffloadInit } from './index.js'
 import type { InferenceEngine } from './server.js'
-import type { InferOptions, InferResult, LocalInvoker, Offload, OffloadStats } from './types.js'
+import type { InferOptions, InferResult, LocalInvoker, Offload, OffloadEvents, OffloadStats } from './types.js'
 import type { TensorData } from '../model/types.js'
 import type { PeerBans } from '../trust/index.js'
 import type { Logger, Startable } from '@libp2p/interface'
 
-export class OffloadService implements Offload, Startable {
+export class OffloadService extends TypedEventEmitter<OffloadEvents> implements Offload, Startable {
   readonly [Symbol.toStringTag] = '@edge-mesh/offload'
   readonly [serviceCapabilities]: string[] = [CAPABILITY.offload]
   readonly [serviceDependencies]: string[] = [CAPABILITY.models, CAPABILITY.localLoad, CAPABILITY.loadView, CAPABILITY.modelTransfer]
@@ -39,6 +40,7 @@ export class OffloadService implements Offload, Startable {
   private started = false
 
   constructor (components: OffloadComponents, init: OffloadInit = {}) {
+    super()
     this.components = components
     this.log = components.logger.forComponent('edge-mesh:offload')
     this.selfId = components.peerId.toString()
@@ -120,7 +122,14 @@ export class OffloadService implements Offload, Startable {
 
   async infer (modelId: string, inputs: TensorData[], options?: InferOptions): Promise<InferResult> {
     if (!this.started) throw new NotStartedError('offload service is not started')
-    return this.client.infer(modelId, inputs, options)
+    try {
+      const result = await this.client.infer(modelId, inputs, options)
+      this.safeDispatchEvent('inference:completed', { detail: { ...result, modelId } })
+      return result
+    } catch (err: any) {
+      this.safeDispatchEvent('inference:failed', { detail: { modelId, error: err } })
+      throw err
+    }
   }
 
   stats (): OffloadStats {
