@@ -49,7 +49,7 @@ export interface EdgeMeshConfig {
   batching: boolean
   /** Stretch this node's service time by this factor to emulate a slower device. @default 1 */
   simulateSlowdown: number
-  /** Local training data for federated runs (see `src/federated/data-spec.ts`): a directory or `mnist:<shard>/<of>[:iid|:noniid|:dirichlet=<a>][:seed=<s>]`, comma-separated for several virtual clients. @default none */
+  /** Local training data for federated runs (see `src/federated/mesh/data-spec.ts`): a directory or `mnist:<shard>/<of>[:iid|:noniid|:dirichlet=<a>][:seed=<s>]`, comma-separated for several virtual clients. @default none */
   data?: string
   /** Pre-shared mesh key file (`edge-mesh keygen`): only holders of the same key can connect. @default none (open mesh) */
   meshKey?: string
