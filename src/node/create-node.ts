@@ -80,7 +80,17 @@ export async function buildLibp2p (config: EdgeMeshConfig) {
       }),
       federated: federated({ data: config.data, dataDir: config.dataDir, role: config.role }),
       meshDialer: meshDialer({ dataDir: config.dataDir, maxConnections: config.maxConnections, redialMs: timings.redialMs, dialFilter, bootstrap: config.bootstrap }),
-      api: controlApi({ host: config.apiHost, port: config.apiPort, role: config.role, name: config.name })
+      api: controlApi({
+        host: config.apiHost,
+        port: config.apiPort,
+        role: config.role,
+        name: config.name,
+        token: config.apiToken,
+        tokenFile: config.apiTokenFile,
+        dataDir: config.dataDir,
+        allowHosts: config.apiAllowHosts,
+        maxBodyBytesInFlight: config.apiMaxBodyBytesInFlight
+      })
     }
   })
 }

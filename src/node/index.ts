@@ -15,6 +15,7 @@
  */
 import { PortInUseError } from '../errors.js'
 import { buildLibp2p } from './create-node.js'
+import { lockDataDir } from './data-lock.js'
 import type { EdgeMeshConfig } from './config.js'
 
 export { resolveConfig } from './config.js'
@@ -51,7 +52,15 @@ function translateStartError (err: any, config: EdgeMeshConfig): Error {
 
 /** Create a node from a resolved configuration (see `resolveConfig`). */
 export async function createEdgeMeshNode (config: EdgeMeshConfig): Promise<EdgeMeshNode> {
-  const libp2p = await buildLibp2p(config)
+  // Held from here until stop(): the identity is read from the folder next.
+  const unlock = lockDataDir(config.dataDir)
+  let libp2p: EdgeMeshLibp2p
+  try {
+    libp2p = await buildLibp2p(config)
+  } catch (err) {
+    unlock()
+    throw err
+  }
   let started = false
   return {
     config,
@@ -65,6 +74,7 @@ export async function createEdgeMeshNode (config: EdgeMeshConfig): Promise<EdgeM
         await libp2p.start()
       } catch (err) {
         try { await libp2p.stop() } catch {}
+        unlock()
         throw translateStartError(err, config)
       }
       started = true
@@ -72,7 +82,11 @@ export async function createEdgeMeshNode (config: EdgeMeshConfig): Promise<EdgeM
     async stop () {
       if (!started) return
       started = false
-      await libp2p.stop()
+      try {
+        await libp2p.stop()
+      } finally {
+        unlock()
+      }
     }
   }
 }

@@ -39,7 +39,7 @@ function coreMetrics (components: ControlApiComponents, info: NodeInfo): MetricF
 export function coreRoutes (components: ControlApiComponents, info: NodeInfo, extraMetrics: () => MetricFamily[]): Route[] {
   return [
     { method: 'GET', path: '/status', handle: (_req, res) => { sendJson(res, 200, buildStatus(components, info, Date.now())) } },
-    { method: 'GET', path: '/health', handle: (_req, res) => { sendJson(res, 200, { ok: true }) } },
+    { method: 'GET', path: '/health', public: true, handle: (_req, res) => { sendJson(res, 200, { ok: true }) } },
     {
       method: 'GET',
       path: '/metrics',

@@ -69,12 +69,14 @@ export async function runNode (argv: string[], role: 'edge' | 'seed'): Promise<v
     apiUrl: node.apiUrl,
     addresses: node.addresses(),
     backend: optionalComponent<{ backend: string }>(node.libp2p.services, 'models')?.backend ?? 'none',
-    dataDir: config.dataDir
+    dataDir: config.dataDir,
+    apiTokenFile: node.libp2p.services.api.tokenFile
   }
   emit(config.logFormat, 'ready', status, [
     `edge-mesh ${config.role} "${config.name}" is running`,
     `  peer id:     ${node.peerId}`,
-    `  control API: ${node.apiUrl}  (status: edge-mesh status --api ${node.apiUrl})`,
+    `  control API: ${node.apiUrl}  (status: edge-mesh status --api ${node.apiUrl}${status.apiTokenFile != null ? ` --api-token-file ${status.apiTokenFile}` : ''})`,
+    status.apiTokenFile != null ? `  API token:   in ${status.apiTokenFile} (send it as "Authorization: Bearer <token>")` : '',
     `  backend:     ${status.backend}`,
     `  data dir:    ${config.dataDir}`,
     '  listening:',
