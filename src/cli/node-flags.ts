@@ -54,8 +54,8 @@ export const NODE_FLAGS_HELP = `Node options:
   --preset lan|local-test     timing preset; local-test uses short intervals (lan)
   --report-interval <ms>      load report interval (lan 1000, local-test 250)
   --max-connections <n>       most connections to keep (128)
-  --max-connections-per-host <n>  inbound connections from one IP address, IPv6 /64 (16)
-  --reserved-connections <n>  slots kept for hosts with no connection yet (8)
+  --max-connections-per-host <n>  inbound connections from one IP address, IPv6 /64 (lan 16, local-test 10000)
+  --reserved-connections <n>  slots kept for hosts with no connection yet (lan 8, local-test 0)
   --model <dir>               TF.js layers model to serve, repeatable
   --capacity <n>              concurrent inference jobs (2)
   --max-queue <n>             queued requests before answering busy (32)

@@ -9,7 +9,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { InvalidConfigError, InvalidMultiaddrError } from '../errors.js'
 import {
   DEFAULT_API_HOST, DEFAULT_API_PORT, DEFAULT_EDGE_LISTEN, DEFAULT_MAX_CONNECTIONS,
-  DEFAULT_MAX_CONNECTIONS_PER_HOST, DEFAULT_RESERVED_CONNECTIONS, DEFAULT_SEED_API_PORT, DEFAULT_SEED_LISTEN
+  DEFAULT_SEED_API_PORT, DEFAULT_SEED_LISTEN
 } from './constants.js'
 import { DEFAULT_MAX_BODY_BYTES_IN_FLIGHT } from '../api/constants.js'
 import { defaultDataRoot } from './data-dir.js'
@@ -68,9 +68,9 @@ export interface EdgeMeshConfig {
   apiAllowHosts: string[]
   /** Request-body bytes the control API holds at once; more is refused with 503. @default 32 MiB */
   apiMaxBodyBytesInFlight: number
-  /** Inbound connections (open or being set up) accepted from one IP address (IPv6: one /64). @default 16 */
+  /** Inbound connections (open or being set up) accepted from one IP address (IPv6: one /64). @default the preset's (lan: 16, local-test: 10000) */
   maxConnectionsPerHost: number
-  /** Connection slots kept for hosts with no connection yet, so one host cannot fill `maxConnections`. @default 8 */
+  /** Connection slots kept for hosts with no connection yet, so one host cannot fill `maxConnections`. @default the preset's (lan: 8, local-test: 0) */
   reservedConnections: number
 }
 
@@ -177,7 +177,7 @@ export function resolveConfig (input: Partial<Record<keyof EdgeMeshConfig, unkno
     apiTokenFile: input.apiTokenFile as string | undefined,
     apiAllowHosts: checkStrings('apiAllowHosts', input.apiAllowHosts ?? []),
     apiMaxBodyBytesInFlight: checkInt('apiMaxBodyBytesInFlight', input.apiMaxBodyBytesInFlight ?? DEFAULT_MAX_BODY_BYTES_IN_FLIGHT, 1024, 2 ** 40),
-    maxConnectionsPerHost: checkInt('maxConnectionsPerHost', input.maxConnectionsPerHost ?? DEFAULT_MAX_CONNECTIONS_PER_HOST, 1, 10_000),
-    reservedConnections: checkInt('reservedConnections', input.reservedConnections ?? Math.min(DEFAULT_RESERVED_CONNECTIONS, maxConnections - 1), 0, maxConnections - 1)
+    maxConnectionsPerHost: checkInt('maxConnectionsPerHost', input.maxConnectionsPerHost ?? timings.maxConnectionsPerHost, 1, 10_000),
+    reservedConnections: checkInt('reservedConnections', input.reservedConnections ?? Math.min(timings.reservedConnections, maxConnections - 1), 0, maxConnections - 1)
   }
 }

@@ -18,11 +18,3 @@ export const DEFAULT_MAX_CONNECTIONS = 128
  * committed checkout must not carry (and so clone) a node's private key.
  */
 export const DEFAULT_DATA_ROOT = 'edge-mesh'
-/**
- * Inbound connections accepted from one IP address (IPv6: one /64), open or
- * being set up. A device rarely holds more than two with one peer; 16 leaves
- * room for a few devices behind one NAT address.
- */
-export const DEFAULT_MAX_CONNECTIONS_PER_HOST = 16
-/** Connection slots of `maxConnections` kept for hosts that hold no connection yet. */
-export const DEFAULT_RESERVED_CONNECTIONS = 8

@@ -30,7 +30,11 @@ export async function buildLibp2p (config: EdgeMeshConfig) {
   const privateKey = await loadOrCreateIdentity(config.dataDir)
   const isSeed = config.role === 'seed'
   const meshKey = config.meshKey != null ? readMeshKey(config.meshKey) : undefined
-  const admission = new AdmissionPolicy(config.allowPeers != null ? readAllowList(config.allowPeers) : undefined)
+  const admission = new AdmissionPolicy(config.allowPeers != null ? readAllowList(config.allowPeers) : undefined, {
+    maxPerHost: config.maxConnectionsPerHost,
+    maxConnections: config.maxConnections,
+    reserved: config.reservedConnections
+  })
   const dialFilter = dialRangeFilter(config.dialRanges)
   return createLibp2p({
     start: false,
@@ -62,7 +66,7 @@ export async function buildLibp2p (config: EdgeMeshConfig) {
         scoreParams: timings.ipColocationPenalty ? {} : { IPColocationFactorWeight: 0 }
       }),
       ...(isSeed ? { relay: circuitRelayServer({ reservations: { maxReservations: 256 } }) } : {}),
-      trust: () => admission,
+      trust: (components: { connectionManager: { getConnections(): unknown[] } }) => admission.attach(components.connectionManager),
       models: models({ modelDirs: config.models }),
       localLoad: localLoad({ capacity: config.capacity }),
       loadView: loadGossip({
