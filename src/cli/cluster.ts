@@ -88,7 +88,9 @@ export async function startNodeProcess (options: NodeProcessOptions = {}): Promi
     if (child.exitCode == null && child.signalCode == null) child.kill('SIGKILL')
     return await exited
   }
-  const apiToken = typeof ready.apiTokenFile === 'string' ? readFileSync(ready.apiTokenFile, 'utf8').trim() : undefined
+  // From the file the node names, else the variable it inherited (a node given EDGE_MESH_API_TOKEN requires it).
+  const inherited = options.env?.EDGE_MESH_API_TOKEN ?? process.env.EDGE_MESH_API_TOKEN
+  const apiToken = typeof ready.apiTokenFile === 'string' ? readFileSync(ready.apiTokenFile, 'utf8').trim() : (inherited === '' ? undefined : inherited)
   return { child, peerId: ready.peerId, apiUrl: ready.apiUrl, addresses: ready.addresses, ready, apiToken, stderr, stop, kill, exited }
 }
 

@@ -4,10 +4,12 @@
  * each gets its documented refusal, counted in /metrics, while honest
  * requests keep being served.
  */
+import { spawnSync } from 'node:child_process'
 import { request } from 'node:http'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BIN_PATH } from '../../src/cli/cluster.js'
 import { MNIST_MODEL_DIR, MNIST_MODEL_ID, TestCluster, getJson, inferVia, metric, mnistDigit, waitFor } from '../fixtures/index.js'
 import type { NodeProcess } from '../fixtures/index.js'
 import type { ClientRequest, OutgoingHttpHeaders } from 'node:http'
@@ -147,9 +149,10 @@ describe('an API token', () => {
   const cluster = new TestCluster()
   let node: NodeProcess
   const token = 'test-token-0123456789abcdef'
+  let file: string
 
   beforeAll(async () => {
-    const file = join(await cluster.dir(), 'api.token')
+    file = join(await cluster.dir(), 'api.token')
     await writeFile(file, `${token}\n`, { mode: 0o600 })
     node = await cluster.start('api-token', ['--api-token-file', file])
   })
@@ -172,5 +175,15 @@ describe('an API token', () => {
     expect((await send(`${node.apiUrl}/health`, 'GET', {})).status).toBe(200)
     expect((await send(`${node.apiUrl}/`, 'GET', {})).status).toBe(200)
     expect(await metric({ apiUrl: node.apiUrl, apiToken: token }, 'edge_mesh_api_requests_refused_total{reason="token"}')).toBeGreaterThanOrEqual(4)
+  })
+
+  it('is sent by the CLI from EDGE_MESH_API_TOKEN or --api-token-file; without it the CLI exits with 6', () => {
+    const cli = (args: string[], env: Record<string, string | undefined>): { status: number | null, stdout: string, stderr: string } =>
+      spawnSync(process.execPath, [BIN_PATH, 'status', '--api', node.apiUrl, ...args], { encoding: 'utf8', env: { ...process.env, EDGE_MESH_API_TOKEN: undefined, ...env } })
+    const none = cli([], {})
+    expect(none.status).toBe(6)
+    expect(none.stderr).toContain('UnauthorizedError')
+    expect(cli([], { EDGE_MESH_API_TOKEN: token }).status).toBe(0)
+    expect(cli(['--api-token-file', file], {}).status).toBe(0)
   })
 })
