@@ -64,7 +64,15 @@ export function lockDataDir (dataDir: string): () => void {
   const file = join(dataDir, LOCK_FILE)
   const me: LockOwner = { pid: process.pid, host: hostname(), since: Date.now() }
   for (let attempt = 0; attempt < 2; attempt++) {
-    if (tryCreate(file, me)) return () => { release(file) }
+    if (tryCreate(file, me)) {
+      // Also on process.exit() (a forced stop): only SIGKILL or a crash leaves a stale lock.
+      const onExit = (): void => { release(file) }
+      process.once('exit', onExit)
+      return () => {
+        process.removeListener('exit', onExit)
+        release(file)
+      }
+    }
     const owner = readOwner(file)
     if (lockIsLive(owner, processAlive, me.host)) {
       throw new DataDirLockedError(`${dataDir} is in use by another edge-mesh node (pid ${owner?.pid} on ${owner?.host}); stop it, or give this node its own --data-dir`)
