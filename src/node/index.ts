@@ -52,13 +52,14 @@ function translateStartError (err: any, config: EdgeMeshConfig): Error {
 
 /** Create a node from a resolved configuration (see `resolveConfig`). */
 export async function createEdgeMeshNode (config: EdgeMeshConfig): Promise<EdgeMeshNode> {
-  // Held from here until stop(): the identity is read from the folder next.
-  const unlock = lockDataDir(config.dataDir)
+  // Held from here until stop() (the identity is read from the folder next), and taken again by a later start().
+  let unlock: (() => void) | undefined = lockDataDir(config.dataDir)
+  const release = (): void => { unlock?.(); unlock = undefined }
   let libp2p: EdgeMeshLibp2p
   try {
     libp2p = await buildLibp2p(config)
   } catch (err) {
-    unlock()
+    release()
     throw err
   }
   let started = false
@@ -70,11 +71,12 @@ export async function createEdgeMeshNode (config: EdgeMeshConfig): Promise<EdgeM
     addresses: () => libp2p.getMultiaddrs().map(a => a.toString()),
     async start () {
       if (started) return
+      unlock ??= lockDataDir(config.dataDir)
       try {
         await libp2p.start()
       } catch (err) {
         try { await libp2p.stop() } catch {}
-        unlock()
+        release()
         throw translateStartError(err, config)
       }
       started = true
@@ -85,7 +87,7 @@ export async function createEdgeMeshNode (config: EdgeMeshConfig): Promise<EdgeM
       try {
         await libp2p.stop()
       } finally {
-        unlock()
+        release()
       }
     }
   }
