@@ -57,7 +57,7 @@ export const NODE_FLAGS_HELP = `Node options:
   --max-connections-per-host <n>  inbound connections from one IP address, IPv6 /64 (lan 16, local-test 10000)
   --reserved-connections <n>  slots kept for hosts with no connection yet (lan 8, local-test 0)
   --model <dir>               TF.js layers model to serve, repeatable
-  --capacity <n>              concurrent inference jobs (2)
+  --capacity <n>              concurrent inference jobs (4)
   --max-queue <n>             queued requests before answering busy (32)
   --simulate-slowdown <x>     stretch service time by x to emulate a slower device (1)
   --no-batching               turn off dynamic micro-batching of concurrent requests (on)

@@ -48,3 +48,19 @@ export interface FederatedView {
   runs(): RunSummary[]
   run(id: string): RunSummary | undefined
 }
+
+/** A round the coordinator aggregated. */
+export interface RoundAggregated {
+  runId: string
+  round: RoundSummary
+}
+
+/** Events of the federated service (on the node that coordinates the run). */
+export interface FederatedEvents {
+  /** A round of a run this node coordinates was aggregated; `detail.round.globalModelId` is the new global model. */
+  'round:aggregated': CustomEvent<RoundAggregated>
+  /** A run this node coordinates completed all its rounds. */
+  'run:finished': CustomEvent<RunSummary>
+  /** A run this node coordinates failed or was aborted; `detail.error` says why. */
+  'run:failed': CustomEvent<RunSummary>
+}

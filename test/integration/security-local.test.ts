@@ -40,7 +40,7 @@ describe('local state', () => {
     expect(existsSync(join(dataDir, 'node.lock'))).toBe(true)
     const restarted = await cluster.start('lock-again', [], { dataDir })
     expect(restarted.peerId).toBe(first.peerId)
-    await restarted.stop(60_000)
+    expect(await restarted.stop(60_000)).toBe(0)
     expect(existsSync(join(dataDir, 'node.lock'))).toBe(false)
   })
 

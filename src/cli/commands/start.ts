@@ -62,6 +62,8 @@ export async function runNode (argv: string[], role: 'edge' | 'seed'): Promise<v
   })
   const node = await createEdgeMeshNode(config)
   await node.start()
+  // Handlers before "ready": a SIGTERM sent as soon as the node says it is ready still stops it cleanly (and frees its data-dir lock).
+  const stopped = stopOnSignals(node)
   const status = {
     peerId: node.peerId,
     name: config.name,
@@ -85,5 +87,5 @@ export async function runNode (argv: string[], role: 'edge' | 'seed'): Promise<v
     'Press Ctrl-C to stop.'
   ].filter(l => l !== '').join('\n'))
   watchPeers(node)
-  await stopOnSignals(node)
+  await stopped
 }
