@@ -21,7 +21,8 @@ export interface RoundSummary {
   globalModelId: string
 }
 
-export type RunState = 'running' | 'completed' | 'failed' | 'aborted'
+/** `cancelled`: stopped by the user on the coordinator (`DELETE /federated/runs/:id`, `train stop`); never resumed. */
+export type RunState = 'running' | 'completed' | 'failed' | 'aborted' | 'cancelled'
 
 /** A federated run as shown by `GET /federated/runs/:id`. */
 export interface RunSummary {
@@ -38,7 +39,7 @@ export interface RunSummary {
   globalModelId: string
   startedAt: number
   finishedAt?: number
-  /** Why the run failed or was aborted. */
+  /** Why the run failed, was aborted or cancelled (never file content: details stay in the coordinator's log). */
   error?: { name: string, message: string }
   history: RoundSummary[]
 }
@@ -47,4 +48,6 @@ export interface RunSummary {
 export interface FederatedView {
   runs(): RunSummary[]
   run(id: string): RunSummary | undefined
+  /** Federated requests refused by this node, by reason (`untrusted_announce`, `epochs`, ...), for /metrics. */
+  refusals?(): Record<string, number>
 }

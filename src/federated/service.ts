@@ -2,12 +2,16 @@
  * The federated service: federated averaging across the mesh.
  *
  * - **Participant.** A node started with `--data` holds one virtual client per
- *   data spec, says `canTrain` in its load reports, and answers ANNOUNCE on
- *   `/edge-mesh/fedavg/1.0.0`: it fetches the base model by content id when it
- *   lacks it, pulls the global weights, trains and pushes its update.
- * - **Coordinator.** `startRun` on a seed (or on a node with no seed in
- *   sight) runs `runFederated` over a mesh grid of every trainable peer;
- *   an edge forwards the run to a seed with START. Each round's global model
+ *   spec of its `default` dataset, says `canTrain` in its load reports, and
+ *   answers ANNOUNCE on `/edge-mesh/fedavg/1.0.0` from coordinators it trusts
+ *   (`trust.ts`) within its bounds (`bounds.ts`): it fetches the base model by
+ *   content id when it lacks it, pulls the global weights, trains and pushes
+ *   its update. A job stops at its deadline, when its coordinator disconnects
+ *   or cancels the run.
+ * - **Coordinator.** `startRun` runs `runFederated` over a mesh grid of every
+ *   trainable peer; an edge forwards the run with START to a trusted seed (one
+ *   it bootstraps from or names with `--trust`) and coordinates it itself when
+ *   none takes it. START and CANCEL are obeyed only from trusted peers. Each round's global model
  *   is registered in the model runtime (content id, announced in gossip,
  *   servable by offload), checkpointed in `<dataDir>/federated/<runId>/` and
  *   its summary published on `/edge-mesh/fedruns/1`. Unfinished runs resume at start.
@@ -21,26 +25,39 @@
  */
 import { join } from 'node:path'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
-import { ModelNotFoundError, NotStartedError, ProtocolError, RunNotFoundError } from '../errors.js'
+import { readFile } from 'node:fs/promises'
+import {
+  InvalidConfigError, LimitExceededError, ModelNotFoundError, NotStartedError, ProtocolError, RunCancelledError,
+  RunFileUnreadableError, RunNotFoundError, UntrustedCoordinatorError, UntrustedPeerError
+} from '../errors.js'
 import { createModelTransfer } from '../offload/model-transfer.js'
+import { checkCoordinatedRuns, checkRunSpec, resolveBounds } from './bounds.js'
+import { parseByzantine } from './byzantine.js'
 import { ClientCounts } from './client-counts.js'
+import { DEFAULT_DATASET_NAME } from './constants.js'
 import { encodedWeightRecordSize } from './codec.js'
 import { coordinate, restoreHistory } from './coordinator.js'
 import { FileCheckpointStore } from './checkpoint.js'
-import { loadData } from './data-spec.js'
+import { loadData, parseDatasets } from './data-spec.js'
 import { createMeshGrid } from './mesh-grid.js'
 import { Participant } from './participant.js'
 import { serveStream } from './protocol/handler.js'
 import { exchange } from './protocol/wire.js'
 import * as C from './protocol/constants.js'
-import { KnownRuns, decodeRunAnnouncement, encodeRunAnnouncement } from './run-gossip.js'
-import { RunFiles, newRunId, parseRunSpec } from './runs.js'
-import { attackFor, waitForClients } from './service-helpers.js'
+import { Refusals } from './refusals.js'
+import { KnownRuns, decodeRunAnnouncement, encodeRunAnnouncement, fromRunCoordinator } from './run-gossip.js'
+import { newRunId } from './run-id.js'
+import { RunFiles, parseRunSpec } from './runs.js'
+import { waitForClients } from './service-helpers.js'
+import { isTrusted, parseTrustList, trustPolicy } from './trust.js'
+import type { FederatedBounds } from './bounds.js'
+import type { Violation } from './bounds.js'
+import type { TrustPolicy } from './trust.js'
 import type { CoordinatorContext } from './coordinator.js'
 import type { MeshGrid } from './mesh-grid.js'
 import type { Dispatch } from './protocol/handler.js'
 import type { FedMessage, PushMessage } from './protocol/messages.js'
-import type { RunRecordFile, RunSpec } from './runs.js'
+import type { RunRecordFile, RunSpec, ScannedRun } from './runs.js'
 import type { Federated, FederatedComponents, FederatedInit, StartedRun } from './service-api.js'
 export type { Federated, FederatedComponents, FederatedInit, RunPubSub, StartedRun } from './service-api.js'
 import type { RunSummary } from './service-types.js'
@@ -50,10 +67,12 @@ import type { Message } from '@libp2p/gossipsub'
 import type { AbortOptions, Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 
 interface OwnRun {
-  record: RunRecordFile
+  record?: RunRecordFile
   summary: RunSummary
   controller: AbortController
   saving: Promise<void>
+  /** Settles when the run's coordination ends (resolved at once for finished runs). */
+  done: Promise<void>
 }
 
 const MNIST_MLP = { inputSize: 784, hidden: [200, 200], classes: 10 }
@@ -69,6 +88,11 @@ export class FederatedService implements Federated, Startable {
   private readonly grids = new Map<string, MeshGrid>()
   private readonly clientCounts: ClientCounts
   private participant: Participant
+  private readonly bounds: FederatedBounds
+  private readonly refused = new Refusals()
+  private trust: TrustPolicy = { peers: new Set(), meshMembers: false }
+  private datasets = new Map<string, string>()
+  private readonly dataCache = new Map<string, Promise<Dataset>>()
   private seq = 0
   private timer?: ReturnType<typeof setInterval>
   private started = false
@@ -78,6 +102,7 @@ export class FederatedService implements Federated, Startable {
     this.selfId = components.peerId.toString()
     this.files = new RunFiles(join(init.dataDir ?? '.edge-mesh', 'federated'))
     this.transfer = createModelTransfer({ registrar: components.registrar, connectionManager: components.connectionManager, models: components.models })
+    this.bounds = resolveBounds({ ...init.bounds, ...(init.maxRecordBytes === undefined ? {} : { maxWeightBytes: init.maxRecordBytes }) })
     this.participant = this.makeParticipant([])
     this.clientCounts = new ClientCounts(components.connectionManager, this.log.newScope('hello'))
   }
@@ -90,6 +115,9 @@ export class FederatedService implements Federated, Startable {
       ensureModel: async (id, coordinator, options) => this.ensureModel(id, [coordinator], options),
       pull: async (coordinator, runId, version, options) => this.pull(coordinator, runId, version, options),
       push: async (coordinator, header, weights, options) => this.push(coordinator, header, weights, options),
+      bounds: this.bounds,
+      byzantine: typeof this.init.byzantine === 'string' ? parseByzantine(this.init.byzantine) : this.init.byzantine,
+      onRefused: (bound) => { this.refused.add(bound) },
       log: this.log.newScope('participant')
     })
   }
@@ -100,7 +128,16 @@ export class FederatedService implements Federated, Startable {
 
   async start (): Promise<void> {
     if (this.started) return
-    const clients = this.init.data === undefined ? [] : await loadData(this.init.data)
+    this.trust = trustPolicy({
+      trust: [...(this.init.trust ?? []), ...(this.init.trustFile === undefined ? [] : await this.readTrustFile(this.init.trustFile))],
+      bootstrap: this.init.bootstrap,
+      trustMesh: this.init.trustMesh,
+      meshKey: this.init.meshKey
+    })
+    const data = this.init.data
+    this.datasets = parseDatasets(data === undefined ? [] : typeof data === 'string' ? [data] : data, DEFAULT_DATASET_NAME)
+    const training = this.datasets.get(DEFAULT_DATASET_NAME)
+    const clients = training === undefined ? [] : await loadData(training)
     this.participant = this.makeParticipant(clients)
     if (clients.length > 0) this.components.localLoad.update({ canTrain: true })
     await this.components.registrar.handle(C.FEDAVG_PROTOCOL, this.handle, {
@@ -143,6 +180,31 @@ export class FederatedService implements Federated, Startable {
     this.own.clear()
   }
 
+  private async readTrustFile (path: string): Promise<string[]> {
+    let text: string
+    try {
+      text = await readFile(path, 'utf8')
+    } catch (err: any) {
+      throw new InvalidConfigError(`trustFile ${path}: ${err?.code === 'ENOENT' ? 'not found' : 'cannot be read'}`)
+    }
+    return parseTrustList(text, `trustFile ${path}`)
+  }
+
+  /** True when `peerId` may make this node train, or ask it to coordinate or cancel. */
+  trusts (peerId: string): boolean {
+    return isTrusted(this.trust, this.selfId, peerId)
+  }
+
+  /** Refusals by reason, for /metrics. */
+  refusals (): Record<string, number> {
+    return this.refused.snapshot()
+  }
+
+  private refuse (reason: string, err: Error): never {
+    this.refused.add(reason)
+    throw err
+  }
+
   runs (): RunSummary[] {
     const mine = [...this.own.values()].map((r) => r.summary)
     const ids = new Set(mine.map((r) => r.id))
@@ -156,7 +218,7 @@ export class FederatedService implements Federated, Startable {
   async startRun (body: unknown, options: AbortOptions = {}): Promise<StartedRun> {
     if (!this.started) throw new NotStartedError('federated service is not started')
     const spec = parseRunSpec(body)
-    const seed = this.init.role === 'seed' ? undefined : this.seedPeer()
+    const seed = this.init.role === 'seed' ? undefined : this.trustedSeed()
     if (seed !== undefined) {
       try {
         const { message } = await exchange(this.components.connectionManager, seed, { type: 'start', spec: spec as unknown as Record<string, unknown> }, undefined, 'started', {
@@ -164,18 +226,59 @@ export class FederatedService implements Federated, Startable {
         })
         return { id: message.runId, coordinator: message.coordinator }
       } catch (err: any) {
-        if (['InvalidConfigError', 'ModelNotFoundError', 'AbortError'].includes(err?.name)) throw err
+        if (['InvalidConfigError', 'ModelNotFoundError', 'AbortError', 'LimitExceededError'].includes(err?.name)) throw err
         this.log('seed %s did not take the run (%s), coordinating it here', seed, err?.message)
       }
     }
     return this.startLocal(spec, options)
   }
 
-  private seedPeer (): string | undefined {
-    return this.components.loadView.peers().filter((p) => p.report.role === 'seed').map((p) => p.peerId).sort()[0]
+  /**
+   * The seed to forward a run to: a peer trusted by name or bootstrap pinning
+   * that is in the load table as a seed (lowest peer id first). The role alone
+   * makes no peer a coordinator.
+   */
+  private trustedSeed (): string | undefined {
+    return this.components.loadView.peers()
+      .filter((p) => p.report.role === 'seed' && this.trust.peers.has(p.peerId))
+      .map((p) => p.peerId).sort()[0]
+  }
+
+  /** Refuse a spec beyond this node's bounds or naming a dataset it does not hold. */
+  private checkSpec (spec: RunSpec): void {
+    const running = [...this.own.values()].filter((r) => r.summary.state === 'running').length
+    const violation: Violation | undefined = checkRunSpec(this.bounds, spec) ?? checkCoordinatedRuns(this.bounds, running)
+    if (violation !== undefined) this.refuse(violation.bound, new LimitExceededError(violation.message))
+    for (const [field, ref] of [['evalData', spec.evalData], ['rootData', spec.rootData]] as const) {
+      if (ref !== undefined) this.dataSpecOf(ref, field)
+    }
+  }
+
+  /** The spec of a dataset reference: a declared name, or a built-in `mnist:` spec. */
+  private dataSpecOf (ref: string, field = 'data'): string {
+    const declared = this.datasets.get(ref)
+    if (declared !== undefined) return declared
+    if (ref.startsWith('mnist:')) return ref
+    throw new InvalidConfigError(`${field}: no dataset named "${ref}" is declared on the coordinator (--data ${ref}=<spec>)`)
+  }
+
+  /** A coordinator data set, loaded once per reference; load errors stay in the local log. */
+  private async loadCoordinatorData (ref: string): Promise<Dataset> {
+    let set = this.dataCache.get(ref)
+    if (set === undefined) {
+      const spec = this.dataSpecOf(ref)
+      set = loadData(spec).then((sets) => sets[0], (err) => {
+        this.dataCache.delete(ref)
+        this.log.error('dataset %s could not be loaded: %s', ref, err?.message)
+        throw new InvalidConfigError(`dataset "${ref}" could not be loaded on the coordinator (details in its log)`)
+      })
+      this.dataCache.set(ref, set)
+    }
+    return set
   }
 
   private async startLocal (spec: RunSpec, options: AbortOptions): Promise<StartedRun> {
+    this.checkSpec(spec)
     let baseModelId: string
     let mlp: RunRecordFile['mlp']
     if (spec.model !== undefined) {
@@ -185,7 +288,7 @@ export class FederatedService implements Federated, Startable {
       mlp = { ...MNIST_MLP, seed: spec.seed ?? 0, name: 'federated-mlp' }
       baseModelId = (await this.components.models.createMlp(mlp)).id
     }
-    const record: RunRecordFile = { version: 1, id: newRunId(), spec, coordinator: this.selfId, startedAt: Date.now(), baseModelId, mlp }
+    const record: RunRecordFile = { version: 1, id: newRunId(this.selfId), spec, coordinator: this.selfId, startedAt: Date.now(), baseModelId, mlp }
     await this.files.create(record)
     this.launch(record, {
       id: record.id, state: 'running', strategy: spec.strategy, rounds: spec.rounds, completedRounds: 0,
@@ -195,11 +298,55 @@ export class FederatedService implements Federated, Startable {
   }
 
   private launch (record: RunRecordFile, summary: RunSummary): void {
-    const run: OwnRun = { record, summary, controller: new AbortController(), saving: Promise.resolve() }
+    const controller = new AbortController()
+    const run: OwnRun = { record, summary, controller, saving: Promise.resolve(), done: Promise.resolve() }
     this.own.set(record.id, run)
     this.changed(summary)
-    void coordinate(this.coordinatorContext(), record, summary, run.controller.signal)
+    run.done = coordinate(this.coordinatorContext(), record, summary, controller.signal)
       .catch((err) => { this.log('run %s stopped: %s', record.id, err?.message) })
+  }
+
+  /** A finished (or unreadable) run listed from disk. */
+  private list (summary: RunSummary, record?: RunRecordFile): void {
+    this.own.set(summary.id, { record, summary, controller: new AbortController(), saving: Promise.resolve(), done: Promise.resolve() })
+  }
+
+  async cancelRun (id: string, options: AbortOptions = {}): Promise<RunSummary> {
+    if (!this.started) throw new NotStartedError('federated service is not started')
+    const own = this.own.get(id)
+    if (own !== undefined) {
+      await this.cancelOwn(own)
+      return own.summary
+    }
+    const known = this.known.get(id)
+    if (known === undefined) throw new RunNotFoundError(`no federated run ${id} is known to this node`)
+    await exchange(this.components.connectionManager, known.coordinator, { type: 'cancel', runId: id }, undefined, 'ack', {
+      timeoutMs: C.DEFAULT_CONTROL_TIMEOUT_MS, signal: options.signal
+    })
+    return known
+  }
+
+  /** Stop a run this node coordinates, tell the peers it asked to train, and wait until it is saved `cancelled`. */
+  private async cancelOwn (run: OwnRun): Promise<void> {
+    if (run.summary.state !== 'running') return
+    const grid = this.grids.get(run.summary.id)
+    run.controller.abort(new RunCancelledError(`run ${run.summary.id} was cancelled`))
+    await run.done
+    if (run.summary.state === 'running') {
+      // Cancelled before coordination started (e.g. while resuming): record it here.
+      run.summary.state = 'cancelled'
+      run.summary.error = { name: 'RunCancelledError', message: `run ${run.summary.id} was cancelled` }
+      run.summary.finishedAt = Date.now()
+      this.changed(run.summary)
+    }
+    await run.saving
+    await Promise.all([...(grid?.askedPeers() ?? [])].map(async (peerId) => {
+      try {
+        await exchange(this.components.connectionManager, peerId, { type: 'cancel', runId: run.summary.id }, undefined, 'ack', { timeoutMs: C.DEFAULT_CONTROL_TIMEOUT_MS })
+      } catch (err: any) {
+        this.log('CANCEL of %s to %s failed: %s', run.summary.id, peerId, err?.message)
+      }
+    }))
   }
 
   private coordinatorContext (): CoordinatorContext {
@@ -219,7 +366,8 @@ export class FederatedService implements Federated, Startable {
             timeoutMs: C.DEFAULT_ANNOUNCE_TIMEOUT_MS, signal: options.signal
           })).message,
           deadlineMs: record.spec.roundDeadlineMs ?? 60_000,
-          attackFor: (clientId) => attackFor(record.spec, clientId)
+          maxExamples: this.bounds.maxExamples,
+          onRefused: (reason) => { this.refused.add(reason) }
         })
         this.grids.set(record.id, grid)
         return grid
@@ -229,7 +377,8 @@ export class FederatedService implements Federated, Startable {
         grid, n, signal, loadView: this.components.loadView, timeoutMs: this.init.waitForClientsMs ?? C.DEFAULT_WAIT_FOR_CLIENTS_MS,
         refresh: async () => this.clientCounts.refresh(this.components.loadView.peers(), signal)
       }),
-      changed: (summary) => { this.changed(summary) }
+      changed: (summary) => { this.changed(summary) },
+      loadData: async (ref) => this.loadCoordinatorData(ref)
     }
   }
 
@@ -256,16 +405,22 @@ export class FederatedService implements Federated, Startable {
     for (const run of this.own.values()) if (run.summary.state === 'running') this.publish(structuredClone(run.summary))
   }
 
-  /** Resume the unfinished runs this node coordinated; list the finished ones. */
+  /** Resume the unfinished runs this node coordinated; list the finished, cancelled and unreadable ones. */
   private async resumeRuns (): Promise<void> {
-    for (const { record, summary } of await this.files.scan()) {
-      if (record.coordinator !== this.selfId || this.own.has(record.id)) continue
-      const s: RunSummary = summary ?? {
+    for (const scanned of await this.files.scan()) {
+      if (this.own.has(scanned.id)) continue
+      if (scanned.problem !== undefined) {
+        this.listUnreadable(scanned)
+        continue
+      }
+      const record = scanned.record as RunRecordFile
+      if (record.coordinator !== this.selfId) continue
+      const s: RunSummary = scanned.summary ?? {
         id: record.id, state: 'running', strategy: record.spec.strategy, rounds: record.spec.rounds, completedRounds: 0,
         coordinator: this.selfId, globalModelId: record.baseModelId, startedAt: record.startedAt, history: []
       }
       if (s.state !== 'running') {
-        this.own.set(record.id, { record, summary: s, controller: new AbortController(), saving: Promise.resolve() })
+        this.list(s, record)
         continue
       }
       // The checkpoint may be a round ahead of summary.json (stopped between the two writes).
@@ -275,12 +430,31 @@ export class FederatedService implements Federated, Startable {
         await this.ensureModel(record.baseModelId, [], {})
       } catch (err: any) {
         s.state = 'failed'
-        s.error = { name: err?.name ?? 'Error', message: `cannot resume: ${String(err?.message)}` }
+        s.error = { name: err?.name ?? 'Error', message: 'cannot resume: the base model is unavailable' }
+        this.log('run %s cannot resume: %s', record.id, err?.message)
       }
       this.log('resuming run %s after round %d', record.id, s.completedRounds)
       if (s.state === 'running') this.launch(record, s)
-      else this.own.set(record.id, { record, summary: s, controller: new AbortController(), saving: Promise.resolve() })
+      else this.list(s, record)
     }
+  }
+
+  /** A run whose files cannot be parsed is listed as failed (never resumed) and logged; its content is not quoted. */
+  private listUnreadable (scanned: ScannedRun): void {
+    const { id, record } = scanned
+    this.log.error('run %s is not resumed: %s (%s)', id, scanned.problem, (scanned.cause as Error | undefined)?.message)
+    this.list({
+      id,
+      state: 'failed',
+      strategy: record?.spec?.strategy ?? 'unknown',
+      rounds: record?.spec?.rounds ?? 0,
+      completedRounds: 0,
+      coordinator: record?.coordinator ?? this.selfId,
+      globalModelId: record?.baseModelId ?? '',
+      startedAt: record?.startedAt ?? 0,
+      error: { name: RunFileUnreadableError.name, message: `${String(scanned.problem)}: the run is not resumed` },
+      history: []
+    }, record)
   }
 
   /** Make a model available: loaded already, or fetched from `from` and the peers announcing it. */
@@ -312,6 +486,8 @@ export class FederatedService implements Federated, Startable {
 
   private readonly onDisconnect = (evt: CustomEvent<PeerId>): void => {
     const peerId = evt.detail.toString()
+    const stopped = this.participant.coordinatorGone(peerId)
+    if (stopped > 0) this.log('coordinator %s disconnected: stopped %d jobs', peerId, stopped)
     this.clientCounts.forget(peerId)
     for (const grid of this.grids.values()) grid.peerGone(peerId)
   }
@@ -339,8 +515,10 @@ export class FederatedService implements Federated, Startable {
     const reply = (m: FedMessage, r?: WeightRecord): { message: FedMessage, record?: WeightRecord } => ({ message: m, record: r })
     switch (message.type) {
       case 'hello':
+        if (!this.trusts(ctx.from)) this.refuse('untrusted_hello', new UntrustedCoordinatorError('this node does not train for runs you coordinate'))
         return reply({ type: 'hello-ok', clients: this.participant.counts() })
       case 'announce':
+        if (!this.trusts(ctx.from)) this.refuse('untrusted_announce', new UntrustedCoordinatorError('this node does not train for runs you coordinate'))
         return reply(await this.participant.accept(message, ctx.from, { signal: ctx.signal }))
       case 'pull': {
         const weights = this.gridOf(message.runId).weightsFor(message.version)
@@ -350,20 +528,40 @@ export class FederatedService implements Federated, Startable {
         this.gridOf(message.runId).deliver(ctx.from, message, record as WeightRecord, ctx.bytesIn)
         return reply({ type: 'ack' })
       case 'start': {
+        if (!this.trusts(ctx.from)) this.refuse('untrusted_start', new UntrustedPeerError('this node coordinates runs only for peers it trusts'))
         const started = await this.startLocal(parseRunSpec(message.spec), { signal: ctx.signal })
         return reply({ type: 'started', runId: started.id, coordinator: started.coordinator })
       }
+      case 'cancel':
+        await this.onCancel(message.runId, ctx.from)
+        return reply({ type: 'ack' })
       default:
         throw new ProtocolError(`${message.type} is not a request`)
     }
   }
 
-  /** gossipsub validator of run summaries: malformed ones and ones not from their coordinator are rejected. */
+  /**
+   * A CANCEL: for a run this node coordinates, from a peer trusted to START;
+   * otherwise it stops this node's jobs of that run asked for by the sender
+   * (so only the run's coordinator can stop them).
+   */
+  private async onCancel (runId: string, from: string): Promise<void> {
+    const own = this.own.get(runId)
+    if (own !== undefined) {
+      if (!this.trusts(from)) this.refuse('untrusted_cancel', new UntrustedPeerError('only peers this coordinator trusts may cancel its runs'))
+      await this.cancelOwn(own)
+      return
+    }
+    const stopped = this.participant.cancel(runId, from)
+    if (stopped > 0) this.log('run %s cancelled by its coordinator: stopped %d jobs', runId, stopped)
+  }
+
+  /** gossipsub validator of run summaries: malformed ones and ones not from the coordinator their id binds to are rejected. */
   private readonly validate = (_peer: PeerId, message: Message): TopicValidatorResult => {
     if (message.type !== 'signed') return TopicValidatorResult.Reject
     try {
       const a = decodeRunAnnouncement(message.data)
-      return a.run.coordinator === message.from.toString() ? TopicValidatorResult.Accept : TopicValidatorResult.Reject
+      return fromRunCoordinator(message.from.toString(), a) ? TopicValidatorResult.Accept : TopicValidatorResult.Reject
     } catch {
       return TopicValidatorResult.Reject
     }
