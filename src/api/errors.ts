@@ -19,6 +19,9 @@ const STATUS_BY_NAME: Record<string, number> = {
   PeerBusyError: 503,
   AllPeersFailedError: 502,
   RoundAbortedError: 409,
+  UntrustedCoordinatorError: 403,
+  UntrustedPeerError: 403,
+  LimitExceededError: 422,
   DeadlineExceededError: 504,
   AbortError: 499
 }

@@ -78,7 +78,26 @@ export async function buildLibp2p (config: EdgeMeshConfig) {
         batching: config.batching,
         cacheDir: join(config.dataDir, 'models')
       }),
-      federated: federated({ data: config.data, dataDir: config.dataDir, role: config.role }),
+      federated: federated({
+        data: config.data,
+        dataDir: config.dataDir,
+        role: config.role,
+        trust: config.trust,
+        trustFile: config.trustFile,
+        trustMesh: config.trustMesh,
+        meshKey: meshKey != null,
+        bootstrap: config.bootstrap,
+        byzantine: config.byzantine,
+        maxRecordBytes: config.fedMaxWeightBytes,
+        bounds: {
+          maxEpochs: config.fedMaxEpochs,
+          maxRounds: config.fedMaxRounds,
+          maxDeadlineMs: config.fedMaxDeadlineMs,
+          maxCoordinatedRuns: config.fedMaxRuns,
+          maxParticipatingRuns: config.fedMaxParticipatingRuns,
+          maxExamples: config.fedMaxExamples
+        }
+      }),
       meshDialer: meshDialer({ dataDir: config.dataDir, maxConnections: config.maxConnections, redialMs: timings.redialMs, dialFilter, bootstrap: config.bootstrap }),
       api: controlApi({ host: config.apiHost, port: config.apiPort, role: config.role, name: config.name })
     }
