@@ -126,7 +126,7 @@ describe('federated averaging across the mesh', () => {
     expect(round.failures).toBe(1)
     expect(round.failureReasons[0]).toContain(byzantine.peerId)
     expect(round.failureReasons[0]).toContain('InvalidUpdateError')
-  })
+  }, 420_000)
 
   it('refuses attacks in run specs: they are an experiment node\'s own setting, never on the wire', async () => {
     const res = await startRun(seed, { ...TRAIN, rounds: 1, byzantine: { attack: 'nan', clients: [edges[2].peerId] } })
@@ -143,12 +143,12 @@ describe('federated averaging across the mesh', () => {
       ...TRAIN, strategy: 'fltrust', rootData: 'mnist:0/80:seed=1', rounds: 2, minParticipants: 5, waitForClients: 5
     })
     expect(started.status).toBe(202)
-    const run = await finished(seed, started.body.id)
+    const run = await finished(seed, started.body.id, 300_000)
     await removeEdge(byzantine)
     expect(run.state).toBe('completed')
     expect(run.history.map(r => r.participants)).toEqual([5, 5])
     expect(run.history[1].accuracy).toBeGreaterThan(0.85)
-  })
+  }, 420_000)
 
   it('a coordinator killed and restarted with the same data dir resumes from its checkpoint', async () => {
     const started = await startRun(seed, { ...TRAIN, rounds: 3, minParticipants: 3, waitForClients: 4 })
