@@ -33,11 +33,8 @@ export interface CoordinatorContext {
   changed(summary: RunSummary): void
   /** Global models kept loaded per run. */
   keepGlobals: number
-  /**
-   * A data set the coordinator holds itself (held-out, FLTrust root), by the
-   * run spec's reference (a declared dataset name or a built-in spec).
-   */
-  loadData(ref: string): Promise<Dataset>
+  /** A data set the coordinator holds itself (held-out, FLTrust root), by the run spec's reference: a declared dataset name or a built-in spec (`datasets.ts`). */
+  data(ref: string): Promise<Dataset>
 }
 
 /** Error names whose messages are safe to publish in a run summary (they never quote local files). */
@@ -82,13 +79,13 @@ export async function coordinate (ctx: CoordinatorContext, record: RunRecordFile
   const grid = ctx.openGrid(record)
   const globals: string[] = []
   try {
-    const test = await ctx.loadData(spec.evalData ?? 'mnist:test')
+    const test = await ctx.data(spec.evalData ?? 'mnist:test')
     await ctx.waitForClients(grid, spec.waitForClients ?? spec.minParticipants ?? 2, signal)
     let bytes = { up: grid.bytesUp, down: grid.bytesDown }
     const strategy = createStrategy(spec.strategy, {
       epochs: spec.epochs, batchSize: spec.batchSize, learningRate: spec.learningRate, proximalMu: spec.proximalMu,
       beta: spec.beta, f: spec.byzantineF, m: spec.krumM, trustWeighting: spec.trustWeighting,
-      ...(spec.rootData === undefined ? {} : { rootUpdate: rootTrainer(ctx.models, record.baseModelId, await ctx.loadData(spec.rootData), spec.seed ?? 0) })
+      ...(spec.rootData === undefined ? {} : { rootUpdate: rootTrainer(ctx.models, record.baseModelId, await ctx.data(spec.rootData), spec.seed ?? 0) })
     })
     const result = await runFederated({
       grid,

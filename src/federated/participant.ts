@@ -81,7 +81,7 @@ export class Participant {
     const data = clients[a.clientIndex]
     if (data === undefined) throw new NoTrainingDataError(`no virtual client #${a.clientIndex}: this node has ${clients.length}`)
     const current = this.busy.get(a.clientIndex)
-    if (current !== undefined && current.runId !== a.runId) throw new PeerBusyError(`client #${a.clientIndex} is training for run ${current.runId}`)
+    if (current !== undefined && (current.runId !== a.runId || current.coordinator !== coordinator)) throw new PeerBusyError(`client #${a.clientIndex} is training for run ${current.runId}`)
     const violation = checkAnnounce(this.bounds, a) ?? checkParticipatingRuns(this.bounds, this.activeRuns(), a.runId)
     if (violation !== undefined) {
       this.init.onRefused?.(violation.bound)

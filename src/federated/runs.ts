@@ -7,7 +7,7 @@
  */
 import { mkdir, open, readFile, readdir, rename } from 'node:fs/promises'
 import { join } from 'node:path'
-import { InvalidConfigError } from '../errors.js'
+import { InvalidConfigError, RunFileUnreadableError } from '../errors.js'
 import { STRATEGY_NAMES } from './create-strategy.js'
 import { DATASET_NAME_PATTERN, parseDataSpecs } from './data-spec.js'
 import { RUN_ID_PATTERN } from './protocol/constants.js'
@@ -135,6 +135,31 @@ export function parseRunSpec (body: unknown): RunSpec {
   if (b.byzantine !== undefined) bad('byzantine', 'attacks are not part of run specs; start an experiment node with --byzantine <attack> instead')
   for (const key of Object.keys(spec) as Array<keyof RunSpec>) if (spec[key] === undefined) delete spec[key]
   return spec
+}
+
+/** The summary of a run that has not completed a round yet. */
+export function freshSummary (record: RunRecordFile): RunSummary {
+  return {
+    id: record.id, state: 'running', strategy: record.spec.strategy, rounds: record.spec.rounds, completedRounds: 0,
+    coordinator: record.coordinator, globalModelId: record.baseModelId, startedAt: record.startedAt, history: []
+  }
+}
+
+/** How a run with unreadable files is listed: failed, with what is wrong and none of the files' content. */
+export function unreadableSummary (scanned: ScannedRun, selfId: string): RunSummary {
+  const record = scanned.record
+  return {
+    id: scanned.id,
+    state: 'failed',
+    strategy: record?.spec?.strategy ?? 'unknown',
+    rounds: record?.spec?.rounds ?? 0,
+    completedRounds: 0,
+    coordinator: record?.coordinator ?? selfId,
+    globalModelId: record?.baseModelId ?? '',
+    startedAt: record?.startedAt ?? 0,
+    error: { name: RunFileUnreadableError.name, message: `${String(scanned.problem)}: the run is not resumed` },
+    history: []
+  }
 }
 
 /** One round record as the public summary shows it. */

@@ -25,20 +25,18 @@
  */
 import { join } from 'node:path'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
-import { readFile } from 'node:fs/promises'
 import {
-  InvalidConfigError, LimitExceededError, ModelNotFoundError, NotStartedError, ProtocolError, RunCancelledError,
-  RunFileUnreadableError, RunNotFoundError, UntrustedCoordinatorError, UntrustedPeerError
+  LimitExceededError, ModelNotFoundError, NotStartedError, ProtocolError, RunCancelledError,
+  RunNotFoundError, UntrustedCoordinatorError, UntrustedPeerError
 } from '../errors.js'
 import { createModelTransfer } from '../offload/model-transfer.js'
 import { checkCoordinatedRuns, checkRunSpec, resolveBounds } from './bounds.js'
 import { parseByzantine } from './byzantine.js'
 import { ClientCounts } from './client-counts.js'
-import { DEFAULT_DATASET_NAME } from './constants.js'
 import { encodedWeightRecordSize } from './codec.js'
 import { coordinate, restoreHistory } from './coordinator.js'
 import { FileCheckpointStore } from './checkpoint.js'
-import { loadData, parseDatasets } from './data-spec.js'
+import { LocalDatasets } from './datasets.js'
 import { createMeshGrid } from './mesh-grid.js'
 import { Participant } from './participant.js'
 import { serveStream } from './protocol/handler.js'
@@ -47,17 +45,16 @@ import * as C from './protocol/constants.js'
 import { Refusals } from './refusals.js'
 import { KnownRuns, decodeRunAnnouncement, encodeRunAnnouncement, fromRunCoordinator } from './run-gossip.js'
 import { newRunId } from './run-id.js'
-import { RunFiles, parseRunSpec } from './runs.js'
+import { RunFiles, freshSummary, parseRunSpec, unreadableSummary } from './runs.js'
 import { waitForClients } from './service-helpers.js'
-import { isTrusted, parseTrustList, trustPolicy } from './trust.js'
-import type { FederatedBounds } from './bounds.js'
-import type { Violation } from './bounds.js'
+import { isTrusted, readTrustFile, trustPolicy } from './trust.js'
+import type { FederatedBounds, Violation } from './bounds.js'
 import type { TrustPolicy } from './trust.js'
 import type { CoordinatorContext } from './coordinator.js'
 import type { MeshGrid } from './mesh-grid.js'
 import type { Dispatch } from './protocol/handler.js'
 import type { FedMessage, PushMessage } from './protocol/messages.js'
-import type { RunRecordFile, RunSpec, ScannedRun } from './runs.js'
+import type { RunRecordFile, RunSpec } from './runs.js'
 import type { Federated, FederatedComponents, FederatedInit, StartedRun } from './service-api.js'
 export type { Federated, FederatedComponents, FederatedInit, RunPubSub, StartedRun } from './service-api.js'
 import type { RunSummary } from './service-types.js'
@@ -91,8 +88,7 @@ export class FederatedService implements Federated, Startable {
   private readonly bounds: FederatedBounds
   private readonly refused = new Refusals()
   private trust: TrustPolicy = { peers: new Set(), meshMembers: false }
-  private datasets = new Map<string, string>()
-  private readonly dataCache = new Map<string, Promise<Dataset>>()
+  private datasets: LocalDatasets
   private seq = 0
   private timer?: ReturnType<typeof setInterval>
   private started = false
@@ -104,6 +100,7 @@ export class FederatedService implements Federated, Startable {
     this.transfer = createModelTransfer({ registrar: components.registrar, connectionManager: components.connectionManager, models: components.models })
     this.bounds = resolveBounds({ ...init.bounds, ...(init.maxRecordBytes === undefined ? {} : { maxWeightBytes: init.maxRecordBytes }) })
     this.participant = this.makeParticipant([])
+    this.datasets = new LocalDatasets(undefined, this.log)
     this.clientCounts = new ClientCounts(components.connectionManager, this.log.newScope('hello'))
   }
 
@@ -129,15 +126,13 @@ export class FederatedService implements Federated, Startable {
   async start (): Promise<void> {
     if (this.started) return
     this.trust = trustPolicy({
-      trust: [...(this.init.trust ?? []), ...(this.init.trustFile === undefined ? [] : await this.readTrustFile(this.init.trustFile))],
+      trust: [...(this.init.trust ?? []), ...(this.init.trustFile === undefined ? [] : await readTrustFile(this.init.trustFile))],
       bootstrap: this.init.bootstrap,
       trustMesh: this.init.trustMesh,
       meshKey: this.init.meshKey
     })
-    const data = this.init.data
-    this.datasets = parseDatasets(data === undefined ? [] : typeof data === 'string' ? [data] : data, DEFAULT_DATASET_NAME)
-    const training = this.datasets.get(DEFAULT_DATASET_NAME)
-    const clients = training === undefined ? [] : await loadData(training)
+    this.datasets = new LocalDatasets(this.init.data, this.log.newScope('datasets'))
+    const clients = await this.datasets.trainingClients()
     this.participant = this.makeParticipant(clients)
     if (clients.length > 0) this.components.localLoad.update({ canTrain: true })
     await this.components.registrar.handle(C.FEDAVG_PROTOCOL, this.handle, {
@@ -178,16 +173,6 @@ export class FederatedService implements Federated, Startable {
     await registrar.unhandle(C.FEDAVG_PROTOCOL)
     await Promise.all([...this.own.values()].map(async (r) => r.saving))
     this.own.clear()
-  }
-
-  private async readTrustFile (path: string): Promise<string[]> {
-    let text: string
-    try {
-      text = await readFile(path, 'utf8')
-    } catch (err: any) {
-      throw new InvalidConfigError(`trustFile ${path}: ${err?.code === 'ENOENT' ? 'not found' : 'cannot be read'}`)
-    }
-    return parseTrustList(text, `trustFile ${path}`)
   }
 
   /** True when `peerId` may make this node train, or ask it to coordinate or cancel. */
@@ -250,31 +235,8 @@ export class FederatedService implements Federated, Startable {
     const violation: Violation | undefined = checkRunSpec(this.bounds, spec) ?? checkCoordinatedRuns(this.bounds, running)
     if (violation !== undefined) this.refuse(violation.bound, new LimitExceededError(violation.message))
     for (const [field, ref] of [['evalData', spec.evalData], ['rootData', spec.rootData]] as const) {
-      if (ref !== undefined) this.dataSpecOf(ref, field)
+      if (ref !== undefined) this.datasets.specOf(ref, field)
     }
-  }
-
-  /** The spec of a dataset reference: a declared name, or a built-in `mnist:` spec. */
-  private dataSpecOf (ref: string, field = 'data'): string {
-    const declared = this.datasets.get(ref)
-    if (declared !== undefined) return declared
-    if (ref.startsWith('mnist:')) return ref
-    throw new InvalidConfigError(`${field}: no dataset named "${ref}" is declared on the coordinator (--data ${ref}=<spec>)`)
-  }
-
-  /** A coordinator data set, loaded once per reference; load errors stay in the local log. */
-  private async loadCoordinatorData (ref: string): Promise<Dataset> {
-    let set = this.dataCache.get(ref)
-    if (set === undefined) {
-      const spec = this.dataSpecOf(ref)
-      set = loadData(spec).then((sets) => sets[0], (err) => {
-        this.dataCache.delete(ref)
-        this.log.error('dataset %s could not be loaded: %s', ref, err?.message)
-        throw new InvalidConfigError(`dataset "${ref}" could not be loaded on the coordinator (details in its log)`)
-      })
-      this.dataCache.set(ref, set)
-    }
-    return set
   }
 
   private async startLocal (spec: RunSpec, options: AbortOptions): Promise<StartedRun> {
@@ -290,10 +252,7 @@ export class FederatedService implements Federated, Startable {
     }
     const record: RunRecordFile = { version: 1, id: newRunId(this.selfId), spec, coordinator: this.selfId, startedAt: Date.now(), baseModelId, mlp }
     await this.files.create(record)
-    this.launch(record, {
-      id: record.id, state: 'running', strategy: spec.strategy, rounds: spec.rounds, completedRounds: 0,
-      coordinator: this.selfId, globalModelId: baseModelId, startedAt: record.startedAt, history: []
-    })
+    this.launch(record, freshSummary(record))
     return { id: record.id, coordinator: this.selfId }
   }
 
@@ -378,7 +337,7 @@ export class FederatedService implements Federated, Startable {
         refresh: async () => this.clientCounts.refresh(this.components.loadView.peers(), signal)
       }),
       changed: (summary) => { this.changed(summary) },
-      loadData: async (ref) => this.loadCoordinatorData(ref)
+      data: async (ref) => this.datasets.load(ref)
     }
   }
 
@@ -410,15 +369,14 @@ export class FederatedService implements Federated, Startable {
     for (const scanned of await this.files.scan()) {
       if (this.own.has(scanned.id)) continue
       if (scanned.problem !== undefined) {
-        this.listUnreadable(scanned)
+        // listed as failed, never resumed; the parse error (it may quote the file) stays in the local log
+        this.log.error('run %s is not resumed: %s (%s)', scanned.id, scanned.problem, (scanned.cause as Error | undefined)?.message)
+        this.list(unreadableSummary(scanned, this.selfId), scanned.record)
         continue
       }
       const record = scanned.record as RunRecordFile
       if (record.coordinator !== this.selfId) continue
-      const s: RunSummary = scanned.summary ?? {
-        id: record.id, state: 'running', strategy: record.spec.strategy, rounds: record.spec.rounds, completedRounds: 0,
-        coordinator: this.selfId, globalModelId: record.baseModelId, startedAt: record.startedAt, history: []
-      }
+      const s: RunSummary = scanned.summary ?? freshSummary(record)
       if (s.state !== 'running') {
         this.list(s, record)
         continue
@@ -437,24 +395,6 @@ export class FederatedService implements Federated, Startable {
       if (s.state === 'running') this.launch(record, s)
       else this.list(s, record)
     }
-  }
-
-  /** A run whose files cannot be parsed is listed as failed (never resumed) and logged; its content is not quoted. */
-  private listUnreadable (scanned: ScannedRun): void {
-    const { id, record } = scanned
-    this.log.error('run %s is not resumed: %s (%s)', id, scanned.problem, (scanned.cause as Error | undefined)?.message)
-    this.list({
-      id,
-      state: 'failed',
-      strategy: record?.spec?.strategy ?? 'unknown',
-      rounds: record?.spec?.rounds ?? 0,
-      completedRounds: 0,
-      coordinator: record?.coordinator ?? this.selfId,
-      globalModelId: record?.baseModelId ?? '',
-      startedAt: record?.startedAt ?? 0,
-      error: { name: RunFileUnreadableError.name, message: `${String(scanned.problem)}: the run is not resumed` },
-      history: []
-    }, record)
   }
 
   /** Make a model available: loaded already, or fetched from `from` and the peers announcing it. */

@@ -11,6 +11,7 @@
  * A peer's self-declared role (`seed` in its load reports) confers nothing.
  * The decisions are pure functions of a `TrustPolicy`, so they are unit-tested.
  */
+import { readFile } from 'node:fs/promises'
 import { multiaddr } from '@multiformats/multiaddr'
 import { InvalidConfigError } from '../errors.js'
 
@@ -51,6 +52,17 @@ export function parseTrustList (text: string, source = 'trust file'): string[] {
     ids.push(line)
   })
   return ids
+}
+
+/** Read and parse a trust file (`--trust-file`); InvalidConfigError when it is missing or malformed. */
+export async function readTrustFile (path: string): Promise<string[]> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err: any) {
+    throw new InvalidConfigError(`trustFile ${path}: ${err?.code === 'ENOENT' ? 'not found' : 'cannot be read'}`)
+  }
+  return parseTrustList(text, `trustFile ${path}`)
 }
 
 /** Check peer ids given on the command line or in a config file. */

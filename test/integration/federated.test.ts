@@ -31,7 +31,7 @@ async function runOn (node: NodeProcess, id: string): Promise<RunSummary | undef
   return res.status === 200 ? await res.json() : undefined
 }
 
-async function finished (node: NodeProcess, id: string, timeoutMs = 150_000): Promise<RunSummary> {
+async function finished (node: NodeProcess, id: string, timeoutMs = 300_000): Promise<RunSummary> {
   return await waitFor(`run ${id} to finish`, async () => {
     const run = await runOn(node, id)
     return run != null && run.state !== 'running' ? run : undefined
@@ -101,7 +101,7 @@ describe('federated averaging across the mesh', () => {
     expect(out.indexOf(Math.max(...out))).toBe(7)
     const listed = await getJson(`${edges[1].apiUrl}/federated/runs`)
     expect(listed.runs.map((r: RunSummary) => r.id)).toContain(run.id)
-  })
+  }, 360_000)
 
   it('answers bad run specs and unknown runs with named errors', async () => {
     const bad = await startRun(edges[0], { rounds: 0 })
@@ -143,7 +143,7 @@ describe('federated averaging across the mesh', () => {
       ...TRAIN, strategy: 'fltrust', rootData: 'mnist:0/80:seed=1', rounds: 2, minParticipants: 5, waitForClients: 5
     })
     expect(started.status).toBe(202)
-    const run = await finished(seed, started.body.id, 300_000)
+    const run = await finished(seed, started.body.id)
     await removeEdge(byzantine)
     expect(run.state).toBe('completed')
     expect(run.history.map(r => r.participants)).toEqual([5, 5])
@@ -168,7 +168,7 @@ describe('federated averaging across the mesh', () => {
     expect(run.state).toBe('completed')
     expect(run.history.map(r => r.round)).toEqual([1, 2, 3])
     expect(run.history[0].globalModelId).toBe(before.history[0].globalModelId)
-  })
+  }, 360_000)
 
   it('a participant killed mid-round does not stop the round: it completes with the others and records the failure', async () => {
     const victim = edges[3]
@@ -182,5 +182,5 @@ describe('federated averaging across the mesh', () => {
     const failed = run.history.find(r => r.failureReasons.some(f => f.includes(victim.peerId)))
     expect(failed).toBeDefined()
     expect(failed!.participants).toBeGreaterThanOrEqual(2)
-  })
+  }, 360_000)
 })
