@@ -17,7 +17,7 @@ import { TestCluster, addressOn, getJson, inferVia, loopbackAddress, mnistDigit,
 import type { NodeProcess } from '../fixtures/index.js'
 import type { RunSummary } from '../../src/federated/service-types.js'
 
-const TRAIN = { epochs: 1, batchSize: 20, learningRate: 0.1, fraction: 1, roundDeadlineMs: 90_000, strategy: 'fedavg' }
+const TRAIN = { epochs: 1, batchSize: 20, learningRate: 0.1, fraction: 1, roundDeadlineMs: 240_000, strategy: 'fedavg' }
 
 async function startRun (node: NodeProcess, body: Record<string, unknown>): Promise<{ status: number, body: any }> {
   const res = await fetch(`${node.apiUrl}/federated/runs`, {

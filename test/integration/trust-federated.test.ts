@@ -40,7 +40,7 @@ import type { RunSummary } from '../../src/federated/service-types.js'
 import type { WeightRecord } from '../../src/model/types.js'
 import type { NodeProcess } from '../fixtures/index.js'
 
-const TRAIN = { epochs: 1, batchSize: 20, learningRate: 0.1, fraction: 1, roundDeadlineMs: 90_000, strategy: 'fedavg', minParticipants: 2, waitForClients: 2 }
+const TRAIN = { epochs: 1, batchSize: 20, learningRate: 0.1, fraction: 1, roundDeadlineMs: 240_000, strategy: 'fedavg', minParticipants: 2, waitForClients: 2 }
 const SECRET = 'SECRET-CONTENT-7f3a'
 const log = Object.assign(() => {}, { enabled: false, trace: () => {}, error: () => {}, newScope: () => log }) as any
 
