@@ -59,7 +59,7 @@ export const NODE_FLAGS_HELP = `Node options:
   --report-interval <ms>      load report interval (lan 1000, local-test 250)
   --max-connections <n>       most connections to keep (128)
   --model <dir>               TF.js layers model to serve, repeatable
-  --capacity <n>              concurrent inference jobs (2)
+  --capacity <n>              concurrent inference jobs (4)
   --max-queue <n>             queued requests before answering busy (32)
   --simulate-slowdown <x>     stretch service time by x to emulate a slower device (1)
   --no-batching               turn off dynamic micro-batching of concurrent requests (on)

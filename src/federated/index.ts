@@ -94,7 +94,7 @@ export { runMnistExperiment, roundsToTargets, MNIST_TRAIN_END } from './experime
 export type { MnistExperimentOptions, MnistExperimentResult } from './experiment.js'
 export { federated, FederatedService } from './service.js'
 export type { Federated, FederatedComponents, FederatedInit, RunPubSub, StartedRun } from './service.js'
-export type { FederatedView, RoundSummary, RunState, RunSummary } from './service-types.js'
+export type { FederatedEvents, FederatedView, RoundAggregated, RoundSummary, RunState, RunSummary } from './service-types.js'
 export { parseRunSpec } from './runs.js'
 export type { RunSpec } from './runs.js'
 export { isTrusted, trustOf, trustPolicy, parseTrustList, bootstrapPeerIds } from './trust.js'

@@ -4,11 +4,13 @@
  */
 import type { FederatedBounds } from './bounds.js'
 import type { ByzantineBehaviour } from './byzantine.js'
-import type { FederatedView, RunSummary } from './service-types.js'
+import type { RunSpec } from './runs.js'
+import type { FederatedEvents, FederatedView, RunSummary } from './service-types.js'
 import type { LoadView, LocalLoad, NodeRole } from '../gossip/types.js'
 import type { ModelRuntime } from '../model/types.js'
 import type { Message } from '@libp2p/gossipsub'
 import type { AbortOptions, ComponentLogger, Libp2pEvents, PeerId, TypedEventTarget } from '@libp2p/interface'
+import type { TypedEventTarget as EventTarget } from 'main-event'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 
 export interface FederatedInit {
@@ -78,9 +80,13 @@ export interface StartedRun {
 }
 
 /** The federated service as the API and CLI use it. */
-export interface Federated extends FederatedView {
-  /** Validate a run spec (JSON) and start the run on the coordinator; resolves once it is started. */
-  startRun(spec: unknown, options?: AbortOptions): Promise<StartedRun>
+export interface Federated extends FederatedView, EventTarget<FederatedEvents> {
+  /**
+   * Start a run on the coordinator; resolves once it is started. The spec is
+   * checked (ranges, names) and completed with defaults first.
+   * @throws InvalidConfigError naming a bad field
+   */
+  startRun(spec: RunSpec, options?: AbortOptions): Promise<StartedRun>
   /**
    * Cancel a run mesh-wide: on its coordinator the run stops, its participants
    * are told with CANCEL and it is saved `cancelled` (never resumed); on

@@ -51,3 +51,19 @@ export interface FederatedView {
   /** Federated requests refused by this node, by reason (`untrusted_announce`, `epochs`, ...), for /metrics. */
   refusals?(): Record<string, number>
 }
+
+/** A round the coordinator aggregated. */
+export interface RoundAggregated {
+  runId: string
+  round: RoundSummary
+}
+
+/** Events of the federated service (on the node that coordinates the run). */
+export interface FederatedEvents {
+  /** A round of a run this node coordinates was aggregated; `detail.round.globalModelId` is the new global model. */
+  'round:aggregated': CustomEvent<RoundAggregated>
+  /** A run this node coordinates completed all its rounds. */
+  'run:finished': CustomEvent<RunSummary>
+  /** A run this node coordinates failed, was aborted or cancelled; `detail.state` and `detail.error` say why. */
+  'run:failed': CustomEvent<RunSummary>
+}
