@@ -9,7 +9,7 @@ import { parseByzantine } from '../../../src/federated/byzantine.js'
 import { parseDatasets } from '../../../src/federated/data-spec.js'
 import { createMeshGrid } from '../../../src/federated/mesh-grid.js'
 import { Participant } from '../../../src/federated/participant.js'
-import { newRunId, runIdBindsTo } from '../../../src/federated/run-id.js'
+import { newRunId, runIdBinding, runIdBindsTo } from '../../../src/federated/run-id.js'
 import { bootstrapPeerIds, isTrusted, parseTrustList, trustOf, trustPolicy } from '../../../src/federated/trust.js'
 import { randomPeerId } from '../offload/protocol-fixtures.js'
 import { constant } from './helpers.js'
@@ -101,6 +101,11 @@ describe('run ids bound to their coordinator', () => {
     expect(runIdBindsTo(id, PEER_A)).toBe(true)
     expect(runIdBindsTo(id, PEER_B)).toBe(false)
     expect(runIdBindsTo('run-lq2x-abcdef', PEER_A)).toBe(false)
+  })
+
+  it('match the example of docs/protocols.md', () => {
+    expect(runIdBinding(PEER_A)).toBe('d636565ce590b41cbd1c')
+    expect(runIdBindsTo('run-d636565ce590b41cbd1c-mx37yj7b-aef212', PEER_A)).toBe(true)
   })
 })
 
