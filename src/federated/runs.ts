@@ -11,6 +11,8 @@ import { InvalidConfigError, RunFileUnreadableError } from '../errors.js'
 import { STRATEGY_NAMES } from './create-strategy.js'
 import { DATASET_NAME_PATTERN, parseDataSpecs } from './data-spec.js'
 import { RUN_ID_PATTERN } from './protocol/constants.js'
+import { parseDpOptions } from './privacy/dp-options.js'
+import type { ResolvedDpOptions } from './privacy/dp-options.js'
 import type { StrategyName } from './create-strategy.js'
 import type { RoundRecord } from './run-types.js'
 import type { RoundSummary, RunSummary } from './service-types.js'
@@ -47,6 +49,8 @@ export interface RunSpec {
   rootData?: string
   /** FLTrust's weighting: `cosine` (the paper's) or `sign`. @default 'cosine' */
   trustWeighting?: 'cosine' | 'sign'
+  /** Client-level differential privacy (DP-FedAvg); only the central form runs over the mesh so far. */
+  dp?: ResolvedDpOptions
 }
 
 /** What `run.json` holds. */
@@ -130,9 +134,12 @@ export function parseRunSpec (body: unknown): RunSpec {
     byzantineF: num(b, 'byzantineF', 0, 100_000, true),
     krumM: num(b, 'krumM', 1, 100_000, true),
     rootData,
-    trustWeighting: trustWeighting as RunSpec['trustWeighting']
+    trustWeighting: trustWeighting as RunSpec['trustWeighting'],
+    dp: parseDpOptions(b.dp)
   }
   if (b.byzantine !== undefined) bad('byzantine', 'attacks are not part of run specs; start an experiment node with --byzantine <attack> instead')
+  if (spec.dp?.mode === 'local') bad('dp.mode', 'local DP runs in simulation only so far (edge-mesh experiment); use central over the mesh')
+  if (spec.dp !== undefined && strategy !== 'fedavg' && strategy !== 'fedsgd') bad('dp', `DP-FedAvg averages the clipped updates itself: use strategy fedavg or fedsgd, not ${strategy}`)
   for (const key of Object.keys(spec) as Array<keyof RunSpec>) if (spec[key] === undefined) delete spec[key]
   return spec
 }
@@ -175,7 +182,8 @@ export function roundSummary (r: RoundRecord, bytes?: { up: number, down: number
     wallMs: r.wallMs,
     bytesUp: bytes?.up ?? r.bytesUp,
     bytesDown: bytes?.down ?? r.bytesDown,
-    globalModelId: r.globalModelId
+    globalModelId: r.globalModelId,
+    ...(r.privacy === undefined ? {} : { epsilon: r.privacy.epsilon, delta: r.privacy.delta })
   }
 }
 

@@ -19,6 +19,9 @@ export interface RoundSummary {
   bytesDown: number
   /** Content id of the global model after this round. */
   globalModelId: string
+  /** (ε, δ) spent up to this round, when the run adds DP noise. */
+  epsilon?: number
+  delta?: number
 }
 
 /** `cancelled`: stopped by the user on the coordinator (`DELETE /federated/runs/:id`, `train stop`); never resumed. */
@@ -41,6 +44,10 @@ export interface RunSummary {
   finishedAt?: number
   /** Why the run failed, was aborted or cancelled (never file content: details stay in the coordinator's log). */
   error?: { name: string, message: string }
+  /** Why a completed run ran fewer rounds than asked: its target ε was reached. */
+  stopReason?: 'target-epsilon'
+  /** Differential privacy of the run: its settings and the (ε, δ) spent so far. */
+  privacy?: { mode: 'central' | 'local', clipNorm: number, noiseMultiplier: number, delta: number, targetEpsilon?: number, epsilon: number }
   history: RoundSummary[]
 }
 
