@@ -14,7 +14,7 @@ import { createModelEnsurer } from './ensure-model.js'
 import { createInferHandler } from './infer-handler.js'
 import { createRemoteInvoker } from './remote-invoker.js'
 import {
-  DEFAULT_DEADLINE_MS, DEFAULT_HEDGING, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_CONCURRENT_FETCHES, DEFAULT_SCHEDULING_POLICY
+  DEFAULT_DEADLINE_MS, DEFAULT_HEDGING, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_CONCURRENT_FETCHES, DEFAULT_PARK_LOAD_PER_SLOT, DEFAULT_SCHEDULING_POLICY
 } from './scheduler-constants.js'
 import { createInferenceEngine } from './server.js'
 import type { Candidate } from './scheduler.js'
@@ -66,6 +66,10 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
       remote: createRemoteInvoker({ connectionManager: components.connectionManager }, { maxFrameBytes: init.maxFrameBytes }),
       candidates: (modelId) => this.candidates(modelId),
       fetchLocal: async (modelId, options) => this.ensure(modelId, options),
+      // Requests of a model whose batch size is not fixed may batch on the node: let a full batch wait there.
+      parkLoadPerSlot: (modelId) => components.models.get(modelId)?.fixedBatch === true
+        ? DEFAULT_PARK_LOAD_PER_SLOT
+        : DEFAULT_PARK_LOAD_PER_SLOT + (this.engine.settings.batching ? this.engine.settings.maxBatchSize : 0),
       log: this.log.newScope('client'),
       config: {
         defaultDeadlineMs: init.defaultDeadlineMs ?? DEFAULT_DEADLINE_MS,
