@@ -186,6 +186,36 @@ export class DataDirLockedError extends EdgeMeshError {
   override name = 'DataDirLockedError'
 }
 
+/** A peer this node does not trust asked it to train (ANNOUNCE, HELLO): see docs/security.md, "Federated runs". */
+export class UntrustedCoordinatorError extends EdgeMeshError {
+  static override readonly name = 'UntrustedCoordinatorError'
+  override name = 'UntrustedCoordinatorError'
+}
+
+/** A peer this node does not trust asked it to coordinate or cancel a run (START, CANCEL), or it is not the run's coordinator. */
+export class UntrustedPeerError extends EdgeMeshError {
+  static override readonly name = 'UntrustedPeerError'
+  override name = 'UntrustedPeerError'
+}
+
+/** A federated request exceeds one of the node's bounds (epochs, rounds, deadline, concurrent runs, examples). */
+export class LimitExceededError extends EdgeMeshError {
+  static override readonly name = 'LimitExceededError'
+  override name = 'LimitExceededError'
+}
+
+/** A federated run was cancelled (by its coordinator's user, mesh-wide). */
+export class RunCancelledError extends EdgeMeshError {
+  static override readonly name = 'RunCancelledError'
+  override name = 'RunCancelledError'
+}
+
+/** A run's files on disk (`run.json`, `summary.json`) cannot be read or parsed: the run is listed as failed, not resumed. */
+export class RunFileUnreadableError extends EdgeMeshError {
+  static override readonly name = 'RunFileUnreadableError'
+  override name = 'RunFileUnreadableError'
+}
+
 /** True when `err` is an error whose fixed name is `name`. */
 export function isErrorNamed (err: unknown, name: string): boolean {
   return err instanceof Error && err.name === name

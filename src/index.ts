@@ -36,6 +36,6 @@ export type {
   AttemptRecord, InferOptions, InferResult, InferenceCompleted, InferenceFailed, LatencyBreakdown, OffloadEvents, Preference
 } from './offload/types.js'
 export type { LoadGossipEvents, LoadReport, NodeRole, PeerLoad } from './gossip/types.js'
-export type { RunSpec, ByzantineSpec } from './federated/mesh/runs.js'
+export type { RunSpec } from './federated/mesh/runs.js'
 export type { StartedRun } from './federated/mesh/service-api.js'
 export type { FederatedEvents, RoundAggregated, RoundSummary, RunState, RunSummary } from './federated/mesh/service-types.js'

@@ -27,7 +27,18 @@ export const NODE_FLAGS: FlagSpec = {
   'max-queue': { type: 'string' },
   'simulate-slowdown': { type: 'string' },
   batching: { type: 'boolean' },
-  data: { type: 'string' },
+  data: { type: 'string', multiple: true },
+  trust: { type: 'string', multiple: true },
+  'trust-file': { type: 'string' },
+  'trust-mesh': { type: 'boolean' },
+  byzantine: { type: 'string' },
+  'fed-max-epochs': { type: 'string' },
+  'fed-max-rounds': { type: 'string' },
+  'fed-max-deadline': { type: 'string' },
+  'fed-max-runs': { type: 'string' },
+  'fed-max-participating-runs': { type: 'string' },
+  'fed-max-examples': { type: 'string' },
+  'fed-max-weight-bytes': { type: 'string' },
   'log-format': { type: 'string' },
   'mesh-key': { type: 'string' },
   'allow-peers': { type: 'string' },
@@ -62,8 +73,21 @@ export const NODE_FLAGS_HELP = `Node options:
   --max-queue <n>             queued requests before answering busy (32)
   --simulate-slowdown <x>     stretch service time by x to emulate a slower device (1)
   --no-batching               turn off dynamic micro-batching of concurrent requests (on)
-  --data <spec>               local training data: a directory, mnist:<k>/<n>[:iid|:noniid|:dirichlet=<a>][:seed=<s>],
-                              or a comma-separated list of them (one virtual client each)
+  --data [<name>=]<spec>      a local dataset, repeatable; a spec is a directory, mnist:<k>/<n>[:iid|:noniid|:dirichlet=<a>][:seed=<s>],
+                              or a comma-separated list of them (one virtual client each). Without a name it is
+                              "default", the data this node trains on; run specs refer to datasets by name
+  --trust <peer id>           trust this peer to coordinate runs this node trains for, and to START/CANCEL runs here; repeatable
+  --trust-file <file>         trusted peer ids, one per line (# comments)
+  --trust-mesh                with --mesh-key: trust every member of the private mesh
+                              (bootstrap peers pinned by /p2p/<id> are always trusted; see docs/security.md)
+  --fed-max-epochs <n>        most local epochs a run may ask (50)
+  --fed-max-rounds <n>        most rounds per run (1000)
+  --fed-max-deadline <ms>     longest job / round deadline (600000)
+  --fed-max-runs <n>          most runs coordinated at once (4)
+  --fed-max-participating-runs <n>  most runs trained for at once (2)
+  --fed-max-examples <n>      largest example count a participant may declare (1000000)
+  --fed-max-weight-bytes <n>  largest federated weight record (50331648)
+  --byzantine <attack>        EXPERIMENT ONLY: this node poisons its own updates (signflip|scale[:scale=<x>]|noise[:noise=<s>]|labelflip|nan|wrong-shape)
   --mesh-key <file>           private mesh: only nodes with this key (edge-mesh keygen) can connect
   --allow-peers <file>        only these peer ids (one per line) may connect
   --dial-ranges <cidr>        only dial gossiped addresses in these blocks, repeatable (any)
@@ -88,7 +112,8 @@ const ENV_KEYS: Array<[string, keyof EdgeMeshConfig, 'string' | 'list' | 'bool']
   ['EDGE_MESH_MESH_KEY', 'meshKey', 'string'], ['EDGE_MESH_ALLOW_PEERS', 'allowPeers', 'string'], ['EDGE_MESH_DIAL_RANGES', 'dialRanges', 'list'],
   ['EDGE_MESH_API_TOKEN', 'apiToken', 'string'], ['EDGE_MESH_API_TOKEN_FILE', 'apiTokenFile', 'string'], ['EDGE_MESH_API_ALLOW_HOSTS', 'apiAllowHosts', 'list'],
   ['EDGE_MESH_API_MAX_BODY_BYTES_IN_FLIGHT', 'apiMaxBodyBytesInFlight', 'string'], ['EDGE_MESH_MAX_CONNECTIONS_PER_HOST', 'maxConnectionsPerHost', 'string'],
-  ['EDGE_MESH_RESERVED_CONNECTIONS', 'reservedConnections', 'string']
+  ['EDGE_MESH_RESERVED_CONNECTIONS', 'reservedConnections', 'string'],
+  ['EDGE_MESH_TRUST', 'trust', 'list'], ['EDGE_MESH_TRUST_FILE', 'trustFile', 'string'], ['EDGE_MESH_TRUST_MESH', 'trustMesh', 'bool']
 ]
 
 export function fromEnv (env: NodeJS.ProcessEnv): Partial_ {
@@ -141,6 +166,17 @@ export function fromFlags (values: Record<string, any>): Partial_ {
   set('batching', values.batching)
   set('simulateSlowdown', numberFlag('simulate-slowdown', values['simulate-slowdown'], 1, 1000))
   set('data', values.data)
+  set('trust', values.trust)
+  set('trustFile', values['trust-file'])
+  set('trustMesh', values['trust-mesh'])
+  set('byzantine', values.byzantine)
+  set('fedMaxEpochs', intFlag('fed-max-epochs', values['fed-max-epochs'], 1, 1_000_000))
+  set('fedMaxRounds', intFlag('fed-max-rounds', values['fed-max-rounds'], 1, 10_000_000))
+  set('fedMaxDeadlineMs', intFlag('fed-max-deadline', values['fed-max-deadline'], 100, 30 * 24 * 3600 * 1000))
+  set('fedMaxRuns', intFlag('fed-max-runs', values['fed-max-runs'], 1, 1024))
+  set('fedMaxParticipatingRuns', intFlag('fed-max-participating-runs', values['fed-max-participating-runs'], 1, 1024))
+  set('fedMaxExamples', intFlag('fed-max-examples', values['fed-max-examples'], 1, 0xFFFFFFFF))
+  set('fedMaxWeightBytes', intFlag('fed-max-weight-bytes', values['fed-max-weight-bytes'], 1024, 2 ** 31))
   set('logFormat', values['log-format'])
   set('meshKey', values['mesh-key'])
   set('allowPeers', values['allow-peers'])

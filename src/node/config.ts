@@ -8,6 +8,13 @@ import { join } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { InvalidConfigError, InvalidMultiaddrError } from '../errors.js'
 import {
+  DEFAULT_MAX_COORDINATED_RUNS, DEFAULT_MAX_DEADLINE_MS, DEFAULT_MAX_EPOCHS, DEFAULT_MAX_EXAMPLES,
+  DEFAULT_MAX_PARTICIPATING_RUNS, DEFAULT_MAX_ROUNDS
+} from '../federated/constants.js'
+import { DEFAULT_MAX_RECORD_BYTES } from '../federated/mesh/protocol/constants.js'
+import { parseByzantine } from '../federated/mesh/byzantine.js'
+import { checkPeerIds } from '../federated/mesh/trust.js'
+import {
   DEFAULT_API_HOST, DEFAULT_API_PORT, DEFAULT_EDGE_LISTEN, DEFAULT_MAX_CONNECTIONS,
   DEFAULT_SEED_API_PORT, DEFAULT_SEED_LISTEN
 } from './constants.js'
@@ -51,14 +58,41 @@ export interface EdgeMeshConfig {
   batching: boolean
   /** Stretch this node's service time by this factor to emulate a slower device. @default 1 */
   simulateSlowdown: number
-  /** Local training data for federated runs (see `src/federated/mesh/data-spec.ts`): a directory or `mnist:<shard>/<of>[:iid|:noniid|:dirichlet=<a>][:seed=<s>]`, comma-separated for several virtual clients. @default none */
-  data?: string
+  /**
+   * Local datasets for federated runs (see `src/federated/mesh/data-spec.ts`), each
+   * `<name>=<spec>` or a bare `<spec>` (named `default`, the data the node
+   * trains on); a spec is a directory or `mnist:<shard>/<of>[:iid|:noniid|:dirichlet=<a>][:seed=<s>]`,
+   * comma-separated for several virtual clients. Run specs refer to them by name. @default none
+   */
+  data?: string[]
   /** Pre-shared mesh key file (`edge-mesh keygen`): only holders of the same key can connect. @default none (open mesh) */
   meshKey?: string
   /** File of allowed peer ids, one per line: others are refused in the connection gater. @default none (everyone) */
   allowPeers?: string
   /** CIDR blocks of addresses this node dials because a load report named them. @default [] (any) */
   dialRanges: string[]
+  /** Peer ids trusted to coordinate runs this node trains for, and to START/CANCEL runs here. @default [] */
+  trust: string[]
+  /** File of trusted peer ids, one per line (`#` comments). @default none */
+  trustFile?: string
+  /** With `meshKey`: trust every member of the private mesh. @default false */
+  trustMesh: boolean
+  /** Experiment-only byzantine behaviour of this node's own updates (`src/federated/mesh/byzantine.ts`). @default none */
+  byzantine?: string
+  /** Most local epochs a run or ANNOUNCE may ask. @default 50 */
+  fedMaxEpochs: number
+  /** Most rounds per run. @default 1000 */
+  fedMaxRounds: number
+  /** Longest job / round deadline, ms. @default 600000 */
+  fedMaxDeadlineMs: number
+  /** Most runs coordinated at once. @default 4 */
+  fedMaxRuns: number
+  /** Most runs trained for at once as a participant. @default 2 */
+  fedMaxParticipatingRuns: number
+  /** Largest example count a participant may declare. @default 1000000 */
+  fedMaxExamples: number
+  /** Largest federated weight record accepted, bytes. @default 48 MiB */
+  fedMaxWeightBytes: number
   /** Log format of the CLI: human lines or one JSON object per line. @default 'text' */
   logFormat: 'text' | 'json'
   /** Bearer token the control API requires (prefer `apiTokenFile` or EDGE_MESH_API_TOKEN: flags show in `ps`). @default none; generated into `<dataDir>/api.token` when `apiHost` is not loopback */
@@ -120,7 +154,9 @@ const KNOWN_KEYS = new Set<string>([
   'role', 'name', 'listen', 'bootstrap', 'mdns', 'apiHost', 'apiPort', 'dataDir', 'preset', 'reportIntervalMs',
   'maxConnections', 'models', 'capacity', 'maxQueue', 'simulateSlowdown', 'data', 'logFormat',
   'meshKey', 'allowPeers', 'dialRanges', 'batching',
-  'apiToken', 'apiTokenFile', 'apiAllowHosts', 'apiMaxBodyBytesInFlight', 'maxConnectionsPerHost', 'reservedConnections'
+  'apiToken', 'apiTokenFile', 'apiAllowHosts', 'apiMaxBodyBytesInFlight', 'maxConnectionsPerHost', 'reservedConnections',
+  'trust', 'trustFile', 'trustMesh', 'byzantine', 'fedMaxEpochs', 'fedMaxRounds', 'fedMaxDeadlineMs', 'fedMaxRuns',
+  'fedMaxParticipatingRuns', 'fedMaxExamples', 'fedMaxWeightBytes'
 ])
 
 /** Build a full, validated configuration from a partial one. */
@@ -150,7 +186,16 @@ export function resolveConfig (input: Partial<Record<keyof EdgeMeshConfig, unkno
   }
   if (input.apiToken != null && input.apiTokenFile != null) fail('apiToken', 'give apiToken or apiTokenFile, not both')
   const maxConnections = checkInt('maxConnections', input.maxConnections ?? DEFAULT_MAX_CONNECTIONS, 1, 10_000)
-  if (input.data != null && (typeof input.data !== 'string' || input.data === '')) fail('data', 'expected a directory or mnist:<shard>/<of>[:noniid]')
+  // Dataset specs are parsed by the federated service at start (parsing pulls in the data loaders).
+  const data = input.data == null ? undefined : checkStrings('data', input.data)
+  if (data?.some((d) => d === '') === true) fail('data', 'expected [<name>=]<spec>')
+  if (input.trustFile != null && (typeof input.trustFile !== 'string' || input.trustFile === '')) fail('trustFile', 'expected a file path')
+  const trustMesh = input.trustMesh ?? false
+  if (typeof trustMesh !== 'boolean') fail('trustMesh', 'expected true or false')
+  if (input.byzantine != null) {
+    if (typeof input.byzantine !== 'string') fail('byzantine', 'expected an attack name')
+    parseByzantine(input.byzantine)
+  }
 
   return {
     role,
@@ -169,7 +214,18 @@ export function resolveConfig (input: Partial<Record<keyof EdgeMeshConfig, unkno
     maxQueue: checkInt('maxQueue', input.maxQueue ?? DEFAULT_MAX_QUEUE, 0, 100_000),
     batching,
     simulateSlowdown: checkNumber('simulateSlowdown', input.simulateSlowdown ?? DEFAULT_SIMULATE_SLOWDOWN, 1, 1000),
-    data: input.data as string | undefined,
+    data: data !== undefined && data.length > 0 ? data : undefined,
+    trust: checkPeerIds(checkStrings('trust', input.trust ?? []), 'trust'),
+    trustFile: input.trustFile as string | undefined,
+    trustMesh,
+    byzantine: input.byzantine as string | undefined,
+    fedMaxEpochs: checkInt('fedMaxEpochs', input.fedMaxEpochs ?? DEFAULT_MAX_EPOCHS, 1, 1_000_000),
+    fedMaxRounds: checkInt('fedMaxRounds', input.fedMaxRounds ?? DEFAULT_MAX_ROUNDS, 1, 10_000_000),
+    fedMaxDeadlineMs: checkInt('fedMaxDeadlineMs', input.fedMaxDeadlineMs ?? DEFAULT_MAX_DEADLINE_MS, 100, 30 * 24 * 3600 * 1000),
+    fedMaxRuns: checkInt('fedMaxRuns', input.fedMaxRuns ?? DEFAULT_MAX_COORDINATED_RUNS, 1, 1024),
+    fedMaxParticipatingRuns: checkInt('fedMaxParticipatingRuns', input.fedMaxParticipatingRuns ?? DEFAULT_MAX_PARTICIPATING_RUNS, 1, 1024),
+    fedMaxExamples: checkInt('fedMaxExamples', input.fedMaxExamples ?? DEFAULT_MAX_EXAMPLES, 1, 0xFFFFFFFF),
+    fedMaxWeightBytes: checkInt('fedMaxWeightBytes', input.fedMaxWeightBytes ?? DEFAULT_MAX_RECORD_BYTES, 1024, 2 ** 31),
     meshKey: input.meshKey as string | undefined,
     allowPeers: input.allowPeers as string | undefined,
     dialRanges: checkStrings('dialRanges', input.dialRanges ?? []),

@@ -87,7 +87,26 @@ export async function buildLibp2p (config: EdgeMeshConfig, overrides: Libp2pInit
         simulateSlowdown: config.simulateSlowdown,
         batching: config.batching
       }),
-      federated: federated({ data: config.data, dataDir: config.dataDir, role: config.role }),
+      federated: federated({
+        data: config.data,
+        dataDir: config.dataDir,
+        role: config.role,
+        trust: config.trust,
+        trustFile: config.trustFile,
+        trustMesh: config.trustMesh,
+        meshKey: meshKey != null,
+        bootstrap: config.bootstrap,
+        byzantine: config.byzantine,
+        maxRecordBytes: config.fedMaxWeightBytes,
+        bounds: {
+          maxEpochs: config.fedMaxEpochs,
+          maxRounds: config.fedMaxRounds,
+          maxDeadlineMs: config.fedMaxDeadlineMs,
+          maxCoordinatedRuns: config.fedMaxRuns,
+          maxParticipatingRuns: config.fedMaxParticipatingRuns,
+          maxExamples: config.fedMaxExamples
+        }
+      }),
       meshDialer: meshDialer({ dataDir: config.dataDir, maxConnections: config.maxConnections, redialMs: timings.redialMs, dialFilter, bootstrap: config.bootstrap }),
       api: controlApi({
         host: config.apiHost,

@@ -38,7 +38,11 @@ export class ClientCounts {
     if (pending === undefined) {
       pending = exchange(this.opener, peer.peerId, { type: 'hello' }, undefined, 'hello-ok', { timeoutMs: DEFAULT_CONTROL_TIMEOUT_MS, signal })
         .then(({ message }) => { this.counts.set(peer.peerId, message.clients) })
-        .catch((err) => { this.log('HELLO to %s failed: %s', peer.peerId, err?.message) })
+        .catch((err) => {
+          // A peer that does not trust this node as a coordinator holds no clients for it.
+          if (err?.name === 'UntrustedCoordinatorError') this.counts.set(peer.peerId, [])
+          this.log('HELLO to %s failed: %s', peer.peerId, err?.message)
+        })
         .finally(() => { this.inFlight.delete(peer.peerId) })
       this.inFlight.set(peer.peerId, pending)
     }

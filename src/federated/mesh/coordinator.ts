@@ -6,7 +6,7 @@
  * held-out data, keep the latest few globals loaded (they are announced in
  * gossip and servable by offload at once), and keep the RunSummary current.
  */
-import { DeadlineExceededError } from '../../errors.js'
+import { DeadlineExceededError, RunCancelledError } from '../../errors.js'
 import { FileCheckpointStore } from '../checkpoint.js'
 import { createStrategy } from '../strategies/create-strategy.js'
 import { roundSummary } from './runs.js'
@@ -34,8 +34,18 @@ export interface CoordinatorContext {
   changed(summary: RunSummary): void
   /** Global models kept loaded per run. */
   keepGlobals: number
-  /** A data set the coordinator holds itself (held-out, FLTrust root), by data spec (`data-sets.ts`). */
-  data(spec: string): Promise<Dataset>
+  /** A data set the coordinator holds itself (held-out, FLTrust root), by the run spec's reference: a declared dataset name or a built-in spec (`local-datasets.ts`). */
+  data(ref: string): Promise<Dataset>
+}
+
+/** Error names whose messages are safe to publish in a run summary (they never quote local files). */
+const PUBLIC_ERRORS = new Set(['RoundAbortedError', 'DeadlineExceededError', 'RunCancelledError', 'ModelNotFoundError', 'InvalidUpdateError', 'StaleVersionError', 'LimitExceededError'])
+
+/** What a run summary (gossiped to every node) may say about a failure: other messages stay in the local log. */
+export function publicError (err: any): { name: string, message: string } {
+  const name = String(err?.name ?? 'Error')
+  if (PUBLIC_ERRORS.has(name)) return { name, message: String(err?.message ?? err) }
+  return { name, message: 'the run failed on its coordinator (details in its log)' }
 }
 
 /** FLTrust's server update on the coordinator's root data: as many steps as the median client takes. */
@@ -59,8 +69,9 @@ export async function restoreHistory (store: FileCheckpointStore, summary: RunSu
 
 /**
  * Run (or resume) `record` to its end, updating `summary` in place. When
- * `signal` aborts (the node stops) it rethrows without marking the run
- * finished, so the next start resumes it.
+ * `signal` aborts with a RunCancelledError the run ends `cancelled` (and is
+ * never resumed); any other abort (the node stops) rethrows without marking
+ * the run finished, so the next start resumes it.
  */
 export async function coordinate (ctx: CoordinatorContext, record: RunRecordFile, summary: RunSummary, signal: AbortSignal): Promise<void> {
   const { spec } = record
@@ -116,14 +127,15 @@ export async function coordinate (ctx: CoordinatorContext, record: RunRecordFile
     summary.finishedAt = Date.now()
     ctx.changed(summary)
   } catch (err: any) {
-    if (signal.aborted) throw err
-    summary.state = err?.name === 'RoundAbortedError' || err?.name === 'DeadlineExceededError' ? 'aborted' : 'failed'
-    summary.error = { name: String(err?.name ?? 'Error'), message: String(err?.message ?? err) }
+    const cancelled = signal.reason instanceof RunCancelledError
+    if (signal.aborted && !cancelled) throw err
+    summary.state = cancelled ? 'cancelled' : err?.name === 'RoundAbortedError' || err?.name === 'DeadlineExceededError' ? 'aborted' : 'failed'
+    summary.error = publicError(cancelled ? signal.reason : err)
     summary.finishedAt = Date.now()
-    ctx.log('run %s %s: %s', record.id, summary.state, summary.error.message)
+    ctx.log('run %s %s: %s: %s', record.id, summary.state, err?.name, err?.message)
     ctx.changed(summary)
   } finally {
-    grid.close(new DeadlineExceededError(`run ${record.id} ended`))
+    grid.close(signal.reason instanceof RunCancelledError ? signal.reason : new DeadlineExceededError(`run ${record.id} ended`))
     ctx.closeGrid(record)
   }
 }

@@ -28,6 +28,28 @@ export type DataSpec =
   | { kind: 'mnist-shard', shard: number, of: number, scheme: string, seed: number }
   | { kind: 'dir', path: string }
 
+/** Dataset names of `--data <name>=<spec>`: what run specs may refer to (`evalData`, `rootData`). */
+export const DATASET_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/
+
+/**
+ * Parse the node's `--data` entries into named datasets: `<name>=<spec>`, or a
+ * bare `<spec>` named `default` (the node trains on its `default` dataset:
+ * one virtual client per comma-separated spec). Specs are checked, not loaded.
+ */
+export function parseDatasets (entries: readonly string[], defaultName = 'default'): Map<string, string> {
+  const out = new Map<string, string>()
+  for (const entry of entries) {
+    const eq = entry.indexOf('=')
+    const named = eq > 0 && DATASET_NAME_PATTERN.test(entry.slice(0, eq))
+    const name = named ? entry.slice(0, eq) : defaultName
+    const spec = named ? entry.slice(eq + 1) : entry
+    if (out.has(name)) throw new InvalidConfigError(`data: dataset "${name}" is declared twice`)
+    parseDataSpecs(spec)
+    out.set(name, spec)
+  }
+  return out
+}
+
 /** Most virtual clients one node may hold. */
 export const MAX_VIRTUAL_CLIENTS = 256
 

@@ -12,12 +12,16 @@
  * disconnection (`peerGone`) or the round's signal, whichever comes first.
  * Pushed updates are validated against the global weights before they can
  * resolve the request; a bad one fails that client with InvalidUpdateError.
+ * A PUSH may claim at most the examples its client declared in ACCEPT (itself
+ * capped by `maxExamples`): more is InvalidUpdateError, so one participant
+ * cannot outweigh the others in FedAvg by inflating its count.
  * Byte counters are the real bytes of PULL replies and PUSH requests.
  */
 import { InvalidUpdateError, LateUpdateError, PeerDisconnectedError, StaleVersionError } from '../../errors.js'
+import { checkPushedExamples } from './bounds.js'
+import { DEFAULT_MAX_EXAMPLES } from '../constants.js'
 import { validateUpdate } from '../weights/validate.js'
 import type { ClientInfo, ClientLoad, ClientUpdate, Grid, TrainRequest } from '../grid.js'
-import type { AttackSpec } from './participant.js'
 import type { AcceptMessage, AnnounceMessage, PushMessage } from './protocol/messages.js'
 import type { LoadView, PeerLoad } from '../../gossip/types.js'
 import type { TrainResult, WeightRecord } from '../../model/types.js'
@@ -27,7 +31,7 @@ import type { AbortOptions } from '@libp2p/interface'
 export interface LocalClients {
   counts(): number[]
   isTraining(): boolean
-  train(index: number, baseModelId: string, global: WeightRecord, config: TrainRequest['config'], attack: AttackSpec | undefined, options: AbortOptions): Promise<TrainResult>
+  train(index: number, baseModelId: string, global: WeightRecord, config: TrainRequest['config'], options: AbortOptions): Promise<TrainResult>
 }
 
 export interface MeshGridInit {
@@ -41,12 +45,16 @@ export interface MeshGridInit {
   announce(peerId: string, message: AnnounceMessage, options: AbortOptions): Promise<AcceptMessage>
   /** Time given to a participant to push, ms (the round deadline). */
   deadlineMs: number
-  /** Byzantine behaviour of a client, for experiments. */
-  attackFor?(clientId: string): AttackSpec | undefined
+  /** Largest `numExamples` a PUSH may claim, whatever the client declared. @default 1000000 */
+  maxExamples?: number
+  /** Called with the reason of every refused PUSH (for /metrics). */
+  onRefused?(reason: string): void
 }
 
 interface Pending {
   peerId: string
+  /** Examples the client declared in its ACCEPT; a PUSH may claim no more. */
+  declared?: number
   resolve(update: ClientUpdate): void
   reject(err: Error): void
 }
@@ -69,6 +77,7 @@ export class MeshGrid implements Grid {
   private readonly pending = new Map<string, Pending>()
   private readonly attempts = new Map<string, number>()
   private readonly pullBytes = new Map<string, number>()
+  private readonly asked = new Set<string>()
   /** Bytes received in PUSH requests (accepted or not). */
   bytesUp = 0
   /** Bytes sent in PULL replies. */
@@ -100,6 +109,11 @@ export class MeshGrid implements Grid {
     return this.global.weights
   }
 
+  /** Remote peers this grid sent an ANNOUNCE to (told with CANCEL when the run is cancelled). */
+  askedPeers (): ReadonlySet<string> {
+    return this.asked
+  }
+
   /** Count the bytes of a PULL reply sent to `peerId`. */
   recordPull (peerId: string, bytes: number): void {
     this.bytesDown += bytes
@@ -110,8 +124,8 @@ export class MeshGrid implements Grid {
     options.signal?.throwIfAborted()
     const { peerId, index } = parseClientId(clientId)
     if (this.global?.version !== request.modelVersion) this.global = { version: request.modelVersion, weights: request.weights }
-    const attack = this.init.attackFor?.(clientId)
-    if (peerId === this.init.selfId && this.init.local !== undefined) return this.trainLocal(clientId, index, request, attack, options)
+    if (peerId === this.init.selfId && this.init.local !== undefined) return this.trainLocal(clientId, index, request, options)
+    this.asked.add(peerId)
     const tries = `${request.round}/${clientId}`
     const attempt = (this.attempts.get(tries) ?? 0) + 1
     this.attempts.set(tries, attempt)
@@ -123,13 +137,14 @@ export class MeshGrid implements Grid {
     options.signal?.addEventListener('abort', onAbort, { once: true })
     try {
       const c = request.config
-      await this.init.announce(peerId, {
+      const accepted = await this.init.announce(peerId, {
         type: 'announce', runId: this.init.runId, round: request.round, attempt, version: request.modelVersion,
         globalModelId: '', baseModelId: request.baseModelId, clientIndex: index,
         epochs: c.epochs, batchSize: c.batchSize, learningRate: c.learningRate, proximalMu: c.proximalMu, seed: c.seed,
-        deadlineMs: Math.max(1, Math.round(this.init.deadlineMs)),
-        ...(attack === undefined ? {} : { attack: attack.name, attackScale: attack.scale, attackNoiseStd: attack.noiseStd })
+        deadlineMs: Math.max(1, Math.round(this.init.deadlineMs))
       }, options)
+      const p = this.pending.get(key)
+      if (p !== undefined) p.declared = accepted.numExamples
     } catch (err: any) {
       this.fail(key, err)
     }
@@ -140,8 +155,8 @@ export class MeshGrid implements Grid {
     }
   }
 
-  private async trainLocal (clientId: string, index: number, request: TrainRequest, attack: AttackSpec | undefined, options: AbortOptions): Promise<ClientUpdate> {
-    const result = await this.init.local!.train(index, request.baseModelId, request.weights, request.config, attack, options)
+  private async trainLocal (clientId: string, index: number, request: TrainRequest, options: AbortOptions): Promise<ClientUpdate> {
+    const result = await this.init.local!.train(index, request.baseModelId, request.weights, request.config, options)
     return {
       clientId,
       weights: result.weights,
@@ -171,6 +186,11 @@ export class MeshGrid implements Grid {
     if (p === undefined) throw new LateUpdateError(`no open request for ${clientId} in round ${push.round} (attempt ${push.attempt}) of ${this.init.runId}`)
     try {
       if (this.global === undefined || push.version !== this.global.version) throw new StaleVersionError(`update trained from version ${push.version}, the round uses ${this.global?.version ?? 'none'}`)
+      const inflated = checkPushedExamples(p.declared, push.numExamples, this.init.maxExamples ?? DEFAULT_MAX_EXAMPLES)
+      if (inflated !== undefined) {
+        this.init.onRefused?.(inflated.bound)
+        throw new InvalidUpdateError(inflated.message)
+      }
       validateUpdate(this.global.weights, weights, push.numExamples)
     } catch (err: any) {
       this.fail(key, err)

@@ -4,35 +4,24 @@
  * available, accept), then in the background PULL the global weights, train
  * the client's copy with the model runtime (setting `training` in the local
  * load while it runs and yielding between batches), and PUSH the update.
- * A job ends by the deadline the coordinator gave, whatever happens.
+ * A job ends by the deadline the coordinator gave (bounded by the node's
+ * `maxDeadlineMs`), when its coordinator disconnects or cancels the run,
+ * whatever happens. Byzantine behaviour exists only as this node's own
+ * experiment setting (`byzantine.ts`), never as something a peer asks for.
  */
-import { InvalidMessageError, NoTrainingDataError, PeerBusyError } from '../../errors.js'
-import { ATTACK_NAMES, attackUpdate, flipLabels } from '../simulation/attacks.js'
+import { InvalidMessageError, LimitExceededError, NoTrainingDataError, PeerBusyError, RunCancelledError } from '../../errors.js'
+import { checkAnnounce, checkParticipatingRuns, resolveBounds } from './bounds.js'
+import { byzantineData, byzantineUpdate } from './byzantine.js'
 import { DEFAULT_TRAIN_CONCURRENCY } from './protocol/constants.js'
 import { createLimiter } from '../limiter.js'
-import { createRng, deriveSeed } from '../rng.js'
-import type { AttackName } from '../simulation/attacks.js'
+import { deriveSeed } from '../rng.js'
+import type { FederatedBounds, Violation } from './bounds.js'
+import type { ByzantineBehaviour } from './byzantine.js'
 import type { FederatedTrainConfig } from '../grid.js'
 import type { AcceptMessage, AnnounceMessage, PushMessage } from './protocol/messages.js'
 import type { LocalLoad } from '../../gossip/types.js'
 import type { Dataset, ModelRuntime, TrainResult, WeightRecord } from '../../model/types.js'
 import type { AbortOptions, Logger } from '@libp2p/interface'
-
-/** Malformed-update behaviours for tests of the coordinator's validation (never useful otherwise). */
-export const FAULT_ATTACKS = ['nan', 'wrong-shape'] as const
-
-/** A byzantine behaviour named in an ANNOUNCE. */
-export interface AttackSpec {
-  name: AttackName | typeof FAULT_ATTACKS[number]
-  scale?: number
-  noiseStd?: number
-}
-
-/** Check an attack name received from a coordinator. */
-export function parseAttackSpec (name: string, scale?: number, noiseStd?: number): AttackSpec {
-  if (!([...ATTACK_NAMES, ...FAULT_ATTACKS] as readonly string[]).includes(name)) throw new InvalidMessageError(`unknown attack "${name}"`)
-  return { name: name as AttackSpec['name'], scale, noiseStd }
-}
 
 export interface ParticipantInit {
   /** The node's virtual clients, by index. */
@@ -47,26 +36,32 @@ export interface ParticipantInit {
   push(coordinator: string, header: Omit<PushMessage, 'type' | 'weightBytes'>, weights: WeightRecord, options: AbortOptions): Promise<void>
   /** Trainings at once. @default 1 */
   concurrency?: number
+  /** Bounds on what an ANNOUNCE may ask. @default resolveBounds() */
+  bounds?: FederatedBounds
+  /** Experiment-only: this node's own byzantine behaviour (`--byzantine`), never set by a peer. */
+  byzantine?: ByzantineBehaviour
+  /** Called with the bound of every refused ANNOUNCE (for /metrics). */
+  onRefused?(bound: Violation['bound']): void
   log: Logger
 }
 
-/** Apply a byzantine behaviour (or a test fault) to an honest result. */
-function applyAttack (attack: AttackSpec | undefined, global: WeightRecord, trained: WeightRecord, seed: number): WeightRecord {
-  if (attack === undefined || attack.name === 'labelflip') return trained
-  if (attack.name === 'nan') return trained.map((t, i) => (i === 0 ? { ...t, data: Float32Array.from(t.data, (v, j) => (j === 0 ? Number.NaN : v)) } : t))
-  if (attack.name === 'wrong-shape') return [{ name: trained[0].name, shape: [1], dtype: 'float32', data: new Float32Array(1) }, ...trained.slice(1)]
-  return attackUpdate(attack.name, global, trained, createRng(seed), { scale: attack.scale, noiseStd: attack.noiseStd })
+interface Job {
+  runId: string
+  coordinator: string
+  controller: AbortController
 }
 
 export class Participant {
   /** The job of each busy client; a newer request of the same run replaces it (its update would be late). */
-  private readonly busy = new Map<number, { runId: string, controller: AbortController }>()
+  private readonly busy = new Map<number, Job>()
   private readonly limiter
+  private readonly bounds: FederatedBounds
   private readonly pulls = new Map<string, { version: number, weights: Promise<WeightRecord> }>()
   private training = 0
 
   constructor (private readonly init: ParticipantInit) {
     this.limiter = createLimiter(init.concurrency ?? DEFAULT_TRAIN_CONCURRENCY)
+    this.bounds = init.bounds ?? resolveBounds()
   }
 
   /** Examples of each virtual client (the HELLO answer). */
@@ -86,10 +81,14 @@ export class Participant {
     const data = clients[a.clientIndex]
     if (data === undefined) throw new NoTrainingDataError(`no virtual client #${a.clientIndex}: this node has ${clients.length}`)
     const current = this.busy.get(a.clientIndex)
-    if (current !== undefined && current.runId !== a.runId) throw new PeerBusyError(`client #${a.clientIndex} is training for run ${current.runId}`)
-    const attack = a.attack === undefined ? undefined : parseAttackSpec(a.attack, a.attackScale, a.attackNoiseStd)
+    if (current !== undefined && (current.runId !== a.runId || current.coordinator !== coordinator)) throw new PeerBusyError(`client #${a.clientIndex} is training for run ${current.runId}`)
+    const violation = checkAnnounce(this.bounds, a) ?? checkParticipatingRuns(this.bounds, this.activeRuns(), a.runId)
+    if (violation !== undefined) {
+      this.init.onRefused?.(violation.bound)
+      throw new LimitExceededError(violation.message)
+    }
     current?.controller.abort()
-    const job = { runId: a.runId, controller: new AbortController() }
+    const job: Job = { runId: a.runId, coordinator, controller: new AbortController() }
     this.busy.set(a.clientIndex, job)
     const release = (): void => { if (this.busy.get(a.clientIndex) === job) this.busy.delete(a.clientIndex) }
     try {
@@ -98,20 +97,47 @@ export class Participant {
       release()
       throw err
     }
-    void this.job(a, coordinator, attack, job.controller).finally(release)
-    return { type: 'accept', numExamples: data.count }
+    const numExamples = Math.min(data.count, this.bounds.maxExamples)
+    void this.job(a, coordinator, numExamples, job.controller).finally(release)
+    return { type: 'accept', numExamples }
   }
 
-  private async job (a: AnnounceMessage, coordinator: string, attack: AttackSpec | undefined, controller: AbortController): Promise<void> {
+  /** Runs some client trains for now. */
+  activeRuns (): Set<string> {
+    return new Set([...this.busy.values()].map((j) => j.runId))
+  }
+
+  /** Abort the jobs of `runId` that `coordinator` asked for (its CANCEL); returns how many stopped. */
+  cancel (runId: string, coordinator: string): number {
+    return this.abortWhere((j) => j.runId === runId && j.coordinator === coordinator, new RunCancelledError(`run ${runId} was cancelled by its coordinator`))
+  }
+
+  /** Abort every job of a coordinator that disconnected: its update could not be delivered anyway. */
+  coordinatorGone (coordinator: string): number {
+    return this.abortWhere((j) => j.coordinator === coordinator, new RunCancelledError(`coordinator ${coordinator} disconnected`))
+  }
+
+  private abortWhere (match: (job: Job) => boolean, reason: Error): number {
+    let n = 0
+    for (const [index, job] of [...this.busy]) {
+      if (!match(job)) continue
+      job.controller.abort(reason)
+      this.busy.delete(index)
+      n++
+    }
+    return n
+  }
+
+  private async job (a: AnnounceMessage, coordinator: string, declared: number, controller: AbortController): Promise<void> {
     const timer = setTimeout(() => { controller.abort() }, a.deadlineMs)
     const signal = controller.signal
     try {
       const global = await this.pullOnce(coordinator, a.runId, a.version, signal)
       const config: FederatedTrainConfig = { epochs: a.epochs, batchSize: a.batchSize, learningRate: a.learningRate, proximalMu: a.proximalMu, seed: a.seed }
-      const result = await this.train(a.clientIndex, a.baseModelId, global, config, attack, { signal })
+      const result = await this.train(a.clientIndex, a.baseModelId, global, config, { signal })
       const header = {
         runId: a.runId, round: a.round, attempt: a.attempt, version: a.version, clientIndex: a.clientIndex,
-        numExamples: result.numExamples, loss: result.loss, accuracy: result.accuracy, trainMs: result.trainMs
+        numExamples: Math.min(result.numExamples, declared), loss: result.loss, accuracy: result.accuracy, trainMs: result.trainMs
       }
       await this.init.push(coordinator, header, result.weights, { signal })
       this.init.log('client #%d pushed round %d of %s', a.clientIndex, a.round, a.runId)
@@ -143,15 +169,15 @@ export class Participant {
    * Train virtual client `index` from `global` (also used directly by a
    * coordinator for its own clients). Trainings queue for the node's slots.
    */
-  async train (index: number, baseModelId: string, global: WeightRecord, config: FederatedTrainConfig, attack: AttackSpec | undefined, options: AbortOptions): Promise<TrainResult> {
+  async train (index: number, baseModelId: string, global: WeightRecord, config: FederatedTrainConfig, options: AbortOptions): Promise<TrainResult> {
     const client = this.init.clients[index]
     if (client === undefined) throw new NoTrainingDataError(`no virtual client #${index}`)
-    const data = attack?.name === 'labelflip' ? flipLabels(client) : client
+    const data = byzantineData(this.init.byzantine, client)
     return this.limiter.run(async () => {
       this.setTraining(+1)
       try {
         const result = await this.init.runtime.train(baseModelId, global, data, { ...config, yieldEveryBatches: 1, signal: options.signal })
-        return { ...result, weights: applyAttack(attack, global, result.weights, deriveSeed(config.seed, index)) }
+        return { ...result, weights: byzantineUpdate(this.init.byzantine, global, result.weights, deriveSeed(config.seed, index)) }
       } finally {
         this.setTraining(-1)
       }

@@ -4,16 +4,19 @@
  * after every round (and every few seconds while a run is running, for late
  * joiners). Messages are at most 64 KiB (the oldest rounds of `history` are
  * dropped to fit), validated field by field, accepted only from the run's
- * coordinator, and a higher `seq` replaces a lower one.
+ * coordinator (the message's signer must be the `coordinator` it names, and
+ * the run id must be bound to that peer: `run-id.ts`), and a higher `seq`
+ * replaces a lower one.
  */
 import { InvalidMessageError, MessageTooLargeError } from '../../errors.js'
 import { FEDRUNS_TOPIC, MAX_KNOWN_RUNS, MAX_RUN_GOSSIP_BYTES, RUN_ID_PATTERN } from './protocol/constants.js'
+import { runIdBindsTo } from './run-id.js'
 import { parsePrivacySummary } from '../privacy/dp-options.js'
 import type { RoundSummary, RunState, RunSummary } from './service-types.js'
 
 export { FEDRUNS_TOPIC }
 
-const STATES: readonly RunState[] = ['running', 'completed', 'failed', 'aborted']
+const STATES: readonly RunState[] = ['running', 'completed', 'failed', 'aborted', 'cancelled']
 const MAX_HISTORY = 1000
 
 export interface RunAnnouncement {
@@ -103,13 +106,18 @@ export function decodeRunAnnouncement (bytes: Uint8Array): RunAnnouncement {
   return { seq: m.seq, run }
 }
 
+/** True when `from` is the run's coordinator: named in the summary and bound by the run id. */
+export function fromRunCoordinator (from: string, a: RunAnnouncement): boolean {
+  return a.run.coordinator === from && runIdBindsTo(a.run.id, from)
+}
+
 /** Runs learned from gossip: latest announcement per run wins, bounded in number. */
 export class KnownRuns {
   private readonly runs = new Map<string, RunAnnouncement>()
 
-  /** Apply an announcement from `from`; false when it is stale or not from the run's coordinator. */
+  /** Apply an announcement from `from`; false when it is stale or not from the coordinator its run id binds to. */
   apply (from: string, a: RunAnnouncement): boolean {
-    if (a.run.coordinator !== from) return false
+    if (!fromRunCoordinator(from, a)) return false
     const known = this.runs.get(a.run.id)
     if (known !== undefined && known.seq >= a.seq) return false
     this.runs.delete(a.run.id)

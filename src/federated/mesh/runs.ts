@@ -8,11 +8,9 @@
 import { mkdir, readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeFileAtomic } from '../../atomic-write.js'
-import { InvalidConfigError } from '../../errors.js'
-import { ATTACK_NAMES } from '../simulation/attacks.js'
+import { InvalidConfigError, RunFileUnreadableError } from '../../errors.js'
 import { STRATEGY_NAMES } from '../strategies/create-strategy.js'
-import { FAULT_ATTACKS } from './participant.js'
-import { parseDataSpecs } from './data-spec.js'
+import { DATASET_NAME_PATTERN, parseDataSpecs } from './data-spec.js'
 import { RUN_ID_PATTERN } from './protocol/constants.js'
 import { parseDpOptions } from '../privacy/dp-options.js'
 import type { ResolvedDpOptions } from '../privacy/dp-options.js'
@@ -20,15 +18,6 @@ import type { StrategyName } from '../strategies/create-strategy.js'
 import type { RoundRecord } from '../run-types.js'
 import type { RoundSummary, RunSummary } from './service-types.js'
 import type { MlpSpec } from '../../model/types.js'
-
-/** Byzantine clients of an experiment: those named (client or peer ids) and/or a seeded fraction. */
-export interface ByzantineSpec {
-  attack: string
-  clients?: string[]
-  fraction?: number
-  scale?: number
-  noiseStd?: number
-}
 
 /** A run as asked for; every field but `rounds` has a default (the core's). */
 export interface RunSpec {
@@ -45,7 +34,11 @@ export interface RunSpec {
   strategy: StrategyName
   proximalMu?: number
   seed?: number
-  /** Held-out data the coordinator evaluates on. @default 'mnist:test' */
+  /**
+   * Held-out data the coordinator evaluates on: the name of a dataset declared
+   * on the coordinator (`--data <name>=<spec>`) or a built-in `mnist:` spec,
+   * never a path. @default 'mnist:test'
+   */
   evalData?: string
   /** Clients to wait for before round 1. @default minParticipants */
   waitForClients?: number
@@ -53,11 +46,10 @@ export interface RunSpec {
   beta?: number
   byzantineF?: number
   krumM?: number
-  /** FLTrust's root data set at the coordinator, a data spec (e.g. `mnist:0/80`, 100 digits); required by `fltrust`. */
+  /** FLTrust's root data set at the coordinator, a dataset name or built-in spec as `evalData` (e.g. `mnist:0/80`, 100 digits); required by `fltrust`. */
   rootData?: string
   /** FLTrust's weighting: `cosine` (the paper's) or `sign`. @default 'cosine' */
   trustWeighting?: 'cosine' | 'sign'
-  byzantine?: ByzantineSpec
   /** Client-level differential privacy (DP-FedAvg); only the central form runs over the mesh so far. */
   dp?: ResolvedDpOptions
 }
@@ -94,17 +86,21 @@ function str (body: Record<string, unknown>, field: string, max: number): string
   return v
 }
 
-function parseByzantine (v: unknown): ByzantineSpec | undefined {
-  if (v === undefined || v === null) return undefined
-  if (typeof v !== 'object' || Array.isArray(v)) bad('byzantine', 'expected an object { attack, clients?, fraction? }')
-  const b = v as Record<string, unknown>
-  const attack = str(b, 'attack', 32) ?? 'signflip'
-  if (!([...ATTACK_NAMES, ...FAULT_ATTACKS] as readonly string[]).includes(attack)) bad('byzantine.attack', `unknown attack "${attack}"`)
-  const clients = b.clients
-  if (clients !== undefined && (!Array.isArray(clients) || clients.length > 1024 || clients.some((c) => typeof c !== 'string' || c.length > 200))) {
-    bad('byzantine.clients', 'expected a list of client or peer ids')
+/**
+ * A data reference of a run spec: a dataset name (resolved on the coordinator)
+ * or a built-in `mnist:` spec. Paths are refused here, so nothing on the wire
+ * or in the API names a local file; the message never says whether one exists.
+ */
+function dataRef (field: string, value: string | undefined, count: 'one' | 'any'): string | undefined {
+  if (value === undefined) return undefined
+  if (DATASET_NAME_PATTERN.test(value)) return value
+  if (value.startsWith('mnist:')) {
+    const specs = parseDataSpecs(value)
+    if (specs.some((s) => s.kind === 'dir')) bad(field, 'expected a dataset name or a built-in mnist: spec, not a path')
+    if (count === 'one' && specs.length !== 1) bad(field, 'expected one data spec')
+    return value
   }
-  return { attack, clients: clients as string[] | undefined, fraction: num(b, 'fraction', 0, 1, false), scale: num(b, 'scale', -1e6, 1e6, false), noiseStd: num(b, 'noiseStd', 0, 1e6, false) }
+  bad(field, 'expected the name of a dataset declared on the coordinator (--data <name>=<spec>) or a built-in mnist: spec; paths are not accepted')
 }
 
 /** Validate a run spec from JSON; throws InvalidConfigError naming the field. */
@@ -115,10 +111,8 @@ export function parseRunSpec (body: unknown): RunSpec {
   if (!(STRATEGY_NAMES as readonly string[]).includes(strategy)) bad('strategy', `expected one of ${STRATEGY_NAMES.join(', ')}, got "${strategy}"`)
   const model = str(b, 'model', 128)
   if (model !== undefined && !/^sha256-[0-9a-f]{64}$/.test(model)) bad('model', 'expected a content id sha256-<64 hex>')
-  const evalData = str(b, 'evalData', 4096)
-  if (evalData !== undefined) parseDataSpecs(evalData)
-  const rootData = str(b, 'rootData', 4096)
-  if (rootData !== undefined && parseDataSpecs(rootData).length !== 1) bad('rootData', 'expected one data spec')
+  const evalData = dataRef('evalData', str(b, 'evalData', 256), 'any')
+  const rootData = dataRef('rootData', str(b, 'rootData', 256), 'one')
   if (strategy === 'fltrust' && rootData === undefined) bad('rootData', 'fltrust needs a root data set at the coordinator, e.g. "mnist:0/80"')
   const trustWeighting = str(b, 'trustWeighting', 16)
   if (trustWeighting !== undefined && trustWeighting !== 'cosine' && trustWeighting !== 'sign') bad('trustWeighting', `expected cosine or sign, got "${trustWeighting}"`)
@@ -142,19 +136,38 @@ export function parseRunSpec (body: unknown): RunSpec {
     krumM: num(b, 'krumM', 1, 100_000, true),
     rootData,
     trustWeighting: trustWeighting as RunSpec['trustWeighting'],
-    byzantine: parseByzantine(b.byzantine),
     dp: parseDpOptions(b.dp)
   }
+  if (b.byzantine !== undefined) bad('byzantine', 'attacks are not part of run specs; start an experiment node with --byzantine <attack> instead')
   if (spec.dp?.mode === 'local') bad('dp.mode', 'local DP runs in simulation only so far (edge-mesh experiment); use central over the mesh')
   if (spec.dp !== undefined && strategy !== 'fedavg' && strategy !== 'fedsgd') bad('dp', `DP-FedAvg averages the clipped updates itself: use strategy fedavg or fedsgd, not ${strategy}`)
   for (const key of Object.keys(spec) as Array<keyof RunSpec>) if (spec[key] === undefined) delete spec[key]
   return spec
 }
 
-/** A new run id: time and randomness, valid as a directory name. */
-export function newRunId (): string {
-  const rand = Math.floor(Math.random() * 0xFFFFFF).toString(16).padStart(6, '0')
-  return `run-${Date.now().toString(36)}-${rand}`
+/** The summary of a run that has not completed a round yet. */
+export function freshSummary (record: RunRecordFile): RunSummary {
+  return {
+    id: record.id, state: 'running', strategy: record.spec.strategy, rounds: record.spec.rounds, completedRounds: 0,
+    coordinator: record.coordinator, globalModelId: record.baseModelId, startedAt: record.startedAt, history: []
+  }
+}
+
+/** How a run with unreadable files is listed: failed, with what is wrong and none of the files' content. */
+export function unreadableSummary (scanned: ScannedRun, selfId: string): RunSummary {
+  const record = scanned.record
+  return {
+    id: scanned.id,
+    state: 'failed',
+    strategy: record?.spec?.strategy ?? 'unknown',
+    rounds: record?.spec?.rounds ?? 0,
+    completedRounds: 0,
+    coordinator: record?.coordinator ?? selfId,
+    globalModelId: record?.baseModelId ?? '',
+    startedAt: record?.startedAt ?? 0,
+    error: { name: RunFileUnreadableError.name, message: `${String(scanned.problem)}: the run is not resumed` },
+    history: []
+  }
 }
 
 /** One round record as the public summary shows it. */
@@ -197,25 +210,62 @@ export class RunFiles {
     await writeJsonAtomic(join(this.dir(summary.id), 'summary.json'), summary)
   }
 
-  /** Every run found on disk with its latest summary (runs with unreadable files are skipped). */
-  async scan (): Promise<Array<{ record: RunRecordFile, summary?: RunSummary }>> {
+  /**
+   * Every run found on disk with its latest summary. A run whose files cannot
+   * be read or parsed is returned with `problem` (no file content in it) so
+   * the service lists it instead of dropping it.
+   */
+  async scan (): Promise<ScannedRun[]> {
     let names: string[]
     try {
       names = await readdir(this.root)
     } catch {
       return []
     }
-    const out: Array<{ record: RunRecordFile, summary?: RunSummary }> = []
+    const out: ScannedRun[] = []
     for (const name of names.filter((n) => RUN_ID_PATTERN.test(n))) {
-      try {
-        const record = JSON.parse(await readFile(join(this.root, name, 'run.json'), 'utf8')) as RunRecordFile
-        if (record.version !== 1 || record.id !== name) continue
-        const summary = await readFile(join(this.root, name, 'summary.json'), 'utf8').then((t) => JSON.parse(t) as RunSummary, () => undefined)
-        out.push({ record, summary })
-      } catch {
+      const record = await readJson<RunRecordFile>(join(this.root, name, 'run.json'))
+      if (record.problem !== undefined || record.value === undefined) {
+        if (record.missing !== true) out.push({ id: name, problem: `run.json ${record.problem ?? 'is empty'}`, cause: record.cause })
         continue
       }
+      if (record.value.version !== 1 || record.value.id !== name) {
+        out.push({ id: name, problem: 'run.json does not describe this run' })
+        continue
+      }
+      const summary = await readJson<RunSummary>(join(this.root, name, 'summary.json'))
+      if (summary.problem !== undefined && summary.missing !== true) {
+        out.push({ id: name, record: record.value, problem: `summary.json ${summary.problem}`, cause: summary.cause })
+        continue
+      }
+      out.push({ id: name, record: record.value, summary: summary.value })
     }
     return out
+  }
+}
+
+/** A run found on disk: its files, or what is wrong with them (`cause` is the raw error, for the local log only). */
+export interface ScannedRun {
+  id: string
+  record?: RunRecordFile
+  summary?: RunSummary
+  problem?: string
+  cause?: unknown
+}
+
+/** Read and parse a JSON file; a parse error's text (which may quote the file) is kept apart as `cause`. */
+async function readJson<T> (path: string): Promise<{ value?: T, problem?: string, missing?: boolean, cause?: unknown }> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err: any) {
+    return { problem: 'cannot be read', missing: err?.code === 'ENOENT', cause: err }
+  }
+  try {
+    const value = JSON.parse(text) as T
+    if (value === null || typeof value !== 'object') return { problem: 'is not a JSON object' }
+    return { value }
+  } catch (err) {
+    return { problem: 'is not valid JSON', cause: err }
   }
 }

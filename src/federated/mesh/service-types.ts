@@ -24,7 +24,8 @@ export interface RoundSummary {
   delta?: number
 }
 
-export type RunState = 'running' | 'completed' | 'failed' | 'aborted'
+/** `cancelled`: stopped by the user on the coordinator (`DELETE /federated/runs/:id`, `train stop`); never resumed. */
+export type RunState = 'running' | 'completed' | 'failed' | 'aborted' | 'cancelled'
 
 /** A federated run as shown by `GET /federated/runs/:id`. */
 export interface RunSummary {
@@ -41,7 +42,7 @@ export interface RunSummary {
   globalModelId: string
   startedAt: number
   finishedAt?: number
-  /** Why the run failed or was aborted. */
+  /** Why the run failed, was aborted or cancelled (never file content: details stay in the coordinator's log). */
   error?: { name: string, message: string }
   /** Why a completed run ran fewer rounds than asked: its target ε was reached. */
   stopReason?: 'target-epsilon'
@@ -54,6 +55,8 @@ export interface RunSummary {
 export interface FederatedView {
   runs(): RunSummary[]
   run(id: string): RunSummary | undefined
+  /** Federated requests refused by this node, by reason (`untrusted_announce`, `epochs`, ...), for /metrics. */
+  refusals?(): Record<string, number>
 }
 
 /** A round the coordinator aggregated. */
@@ -68,6 +71,6 @@ export interface FederatedEvents {
   'round:aggregated': CustomEvent<RoundAggregated>
   /** A run this node coordinates completed all its rounds. */
   'run:finished': CustomEvent<RunSummary>
-  /** A run this node coordinates failed or was aborted; `detail.error` says why. */
+  /** A run this node coordinates failed, was aborted or cancelled; `detail.state` and `detail.error` say why. */
   'run:failed': CustomEvent<RunSummary>
 }

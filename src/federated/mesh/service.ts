@@ -2,12 +2,16 @@
  * The federated service: federated averaging across the mesh.
  *
  * - **Participant.** A node started with `--data` holds one virtual client per
- *   data spec, says `canTrain` in its load reports, and answers ANNOUNCE on
- *   `/edge-mesh/fedavg/1.0.0`: it fetches the base model by content id when it
- *   lacks it, pulls the global weights, trains and pushes its update.
- * - **Coordinator.** `startRun` on a seed (or on a node with no seed in
- *   sight) runs `runFederated` over a mesh grid of every trainable peer;
- *   an edge forwards the run to a seed with START. Each round's global model
+ *   spec of its `default` dataset, says `canTrain` in its load reports, and
+ *   answers ANNOUNCE on `/edge-mesh/fedavg/1.0.0` from coordinators it trusts
+ *   (`trust.ts`) within its bounds (`bounds.ts`): it fetches the base model by
+ *   content id when it lacks it, pulls the global weights, trains and pushes
+ *   its update. A job stops at its deadline, when its coordinator disconnects
+ *   or cancels the run.
+ * - **Coordinator.** `startRun` runs `runFederated` over a mesh grid of every
+ *   trainable peer; an edge forwards the run with START to a trusted seed (one
+ *   it bootstraps from or names with `--trust`) and coordinates it itself when
+ *   none takes it. START and CANCEL are obeyed only from trusted peers. Each round's global model
  *   is registered in the model runtime (content id, announced in gossip,
  *   servable by offload), checkpointed in `<dataDir>/federated/<runId>/` and
  *   its summary published on `/edge-mesh/fedruns/1`. Unfinished runs resume at start.
@@ -24,21 +28,30 @@ import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
 import { TypedEventEmitter } from 'main-event'
 import { CAPABILITY } from '../../capabilities.js'
-import { NotStartedError, ProtocolError, RunNotFoundError } from '../../errors.js'
+import {
+  LimitExceededError, ModelNotFoundError, NotStartedError, ProtocolError, RunCancelledError,
+  RunNotFoundError, UntrustedCoordinatorError, UntrustedPeerError
+} from '../../errors.js'
+import { checkCoordinatedRuns, checkRunSpec, resolveBounds } from './bounds.js'
+import { parseByzantine } from './byzantine.js'
 import { ClientCounts } from './client-counts.js'
 import { encodedWeightRecordSize } from '../weights/codec.js'
 import { coordinate, restoreHistory } from './coordinator.js'
 import { FileCheckpointStore } from '../checkpoint.js'
-import { loadData } from './data-spec.js'
-import { CoordinatorDataSets } from './data-sets.js'
+import { LocalDatasets } from './local-datasets.js'
 import { createMeshGrid } from './mesh-grid.js'
 import { Participant } from './participant.js'
 import { serveStream } from './protocol/handler.js'
 import { exchange } from './protocol/wire.js'
 import * as C from './protocol/constants.js'
-import { KnownRuns, decodeRunAnnouncement, encodeRunAnnouncement } from './run-gossip.js'
-import { RunFiles, newRunId, parseRunSpec } from './runs.js'
-import { attackFor, waitForClients } from './service-helpers.js'
+import { Refusals } from './refusals.js'
+import { KnownRuns, decodeRunAnnouncement, encodeRunAnnouncement, fromRunCoordinator } from './run-gossip.js'
+import { newRunId } from './run-id.js'
+import { RunFiles, freshSummary, parseRunSpec, unreadableSummary } from './runs.js'
+import { waitForClients } from './service-helpers.js'
+import { isTrusted, readTrustFile, trustPolicy } from './trust.js'
+import type { FederatedBounds, Violation } from './bounds.js'
+import type { TrustPolicy } from './trust.js'
 import type { CoordinatorContext } from './coordinator.js'
 import type { MeshGrid } from './mesh-grid.js'
 import type { Dispatch } from './protocol/handler.js'
@@ -53,10 +66,12 @@ import type { Message } from '@libp2p/gossipsub'
 import type { AbortOptions, Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 
 interface OwnRun {
-  record: RunRecordFile
+  record?: RunRecordFile
   summary: RunSummary
   controller: AbortController
   saving: Promise<void>
+  /** Settles when the run's coordination ends (resolved at once for finished runs). */
+  done: Promise<void>
 }
 
 const MNIST_MLP = { inputSize: 784, hidden: [200, 200], classes: 10 }
@@ -72,8 +87,11 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
   private readonly known = new KnownRuns()
   private readonly grids = new Map<string, MeshGrid>()
   private readonly clientCounts: ClientCounts
-  private readonly dataSets = new CoordinatorDataSets(C.MAX_COORDINATOR_DATA_SETS, async (spec) => (await loadData(spec))[0])
   private participant: Participant
+  private readonly bounds: FederatedBounds
+  private readonly refused = new Refusals()
+  private trust: TrustPolicy = { peers: new Set(), meshMembers: false }
+  private datasets: LocalDatasets
   private seq = 0
   private timer?: ReturnType<typeof setInterval>
   private started = false
@@ -85,7 +103,9 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
     this.log = components.logger.forComponent('edge-mesh:federated')
     this.selfId = components.peerId.toString()
     this.files = new RunFiles(join(init.dataDir ?? '.edge-mesh', 'federated'))
+    this.bounds = resolveBounds({ ...init.bounds, ...(init.maxRecordBytes === undefined ? {} : { maxWeightBytes: init.maxRecordBytes }) })
     this.participant = this.makeParticipant([])
+    this.datasets = new LocalDatasets(undefined, this.log, C.MAX_COORDINATOR_DATA_SETS)
     this.clientCounts = new ClientCounts(components.connectionManager, this.log.newScope('hello'))
   }
 
@@ -97,6 +117,9 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
       ensureModel: async (id, coordinator, options) => this.ensureModel(id, [coordinator], options),
       pull: async (coordinator, runId, version, options) => this.pull(coordinator, runId, version, options),
       push: async (coordinator, header, weights, options) => this.push(coordinator, header, weights, options),
+      bounds: this.bounds,
+      byzantine: typeof this.init.byzantine === 'string' ? parseByzantine(this.init.byzantine) : this.init.byzantine,
+      onRefused: (bound) => { this.refused.add(bound) },
       log: this.log.newScope('participant')
     })
   }
@@ -107,7 +130,14 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
 
   async start (): Promise<void> {
     if (this.started) return
-    const clients = this.init.data === undefined ? [] : await loadData(this.init.data)
+    this.trust = trustPolicy({
+      trust: [...(this.init.trust ?? []), ...(this.init.trustFile === undefined ? [] : await readTrustFile(this.init.trustFile))],
+      bootstrap: this.init.bootstrap,
+      trustMesh: this.init.trustMesh,
+      meshKey: this.init.meshKey
+    })
+    this.datasets = new LocalDatasets(this.init.data, this.log.newScope('datasets'), C.MAX_COORDINATOR_DATA_SETS)
+    const clients = await this.datasets.trainingClients()
     this.participant = this.makeParticipant(clients)
     if (clients.length > 0) this.components.localLoad.update({ canTrain: true })
     await this.components.registrar.handle(C.FEDAVG_PROTOCOL, this.handle, {
@@ -148,7 +178,22 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
     await registrar.unhandle(C.FEDAVG_PROTOCOL)
     await Promise.all([...this.own.values()].map(async (r) => r.saving))
     this.own.clear()
-    this.dataSets.clear()
+    this.datasets.clear()
+  }
+
+  /** True when `peerId` may make this node train, or ask it to coordinate or cancel. */
+  trusts (peerId: string): boolean {
+    return isTrusted(this.trust, this.selfId, peerId)
+  }
+
+  /** Refusals by reason, for /metrics. */
+  refusals (): Record<string, number> {
+    return this.refused.snapshot()
+  }
+
+  private refuse (reason: string, err: Error): never {
+    this.refused.add(reason)
+    throw err
   }
 
   runs (): RunSummary[] {
@@ -165,7 +210,7 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
     if (!this.started) throw new NotStartedError('federated service is not started')
     // A typed spec still needs its ranges checked and its defaults filled.
     const spec = parseRunSpec(runSpec)
-    const seed = this.init.role === 'seed' ? undefined : this.seedPeer()
+    const seed = this.init.role === 'seed' ? undefined : this.trustedSeed()
     if (seed !== undefined) {
       try {
         const { message } = await exchange(this.components.connectionManager, seed, { type: 'start', spec: spec as unknown as Record<string, unknown> }, undefined, 'started', {
@@ -173,18 +218,36 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
         })
         return { id: message.runId, coordinator: message.coordinator }
       } catch (err: any) {
-        if (['InvalidConfigError', 'ModelNotFoundError', 'AbortError'].includes(err?.name)) throw err
+        if (['InvalidConfigError', 'ModelNotFoundError', 'AbortError', 'LimitExceededError'].includes(err?.name)) throw err
         this.log('seed %s did not take the run (%s), coordinating it here', seed, err?.message)
       }
     }
     return this.startLocal(spec, options)
   }
 
-  private seedPeer (): string | undefined {
-    return this.components.loadView.peers().filter((p) => p.report.role === 'seed').map((p) => p.peerId).sort()[0]
+  /**
+   * The seed to forward a run to: a peer trusted by name or bootstrap pinning
+   * that is in the load table as a seed (lowest peer id first). The role alone
+   * makes no peer a coordinator.
+   */
+  private trustedSeed (): string | undefined {
+    return this.components.loadView.peers()
+      .filter((p) => p.report.role === 'seed' && this.trust.peers.has(p.peerId))
+      .map((p) => p.peerId).sort()[0]
+  }
+
+  /** Refuse a spec beyond this node's bounds or naming a dataset it does not hold. */
+  private checkSpec (spec: RunSpec): void {
+    const running = [...this.own.values()].filter((r) => r.summary.state === 'running').length
+    const violation: Violation | undefined = checkRunSpec(this.bounds, spec) ?? checkCoordinatedRuns(this.bounds, running)
+    if (violation !== undefined) this.refuse(violation.bound, new LimitExceededError(violation.message))
+    for (const [field, ref] of [['evalData', spec.evalData], ['rootData', spec.rootData]] as const) {
+      if (ref !== undefined) this.datasets.specOf(ref, field)
+    }
   }
 
   private async startLocal (spec: RunSpec, options: AbortOptions): Promise<StartedRun> {
+    this.checkSpec(spec)
     let baseModelId: string
     let mlp: RunRecordFile['mlp']
     if (spec.model !== undefined) {
@@ -194,21 +257,62 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
       mlp = { ...MNIST_MLP, seed: spec.seed ?? 0, name: 'federated-mlp' }
       baseModelId = (await this.components.models.createMlp(mlp)).id
     }
-    const record: RunRecordFile = { version: 1, id: newRunId(), spec, coordinator: this.selfId, startedAt: Date.now(), baseModelId, mlp }
+    const record: RunRecordFile = { version: 1, id: newRunId(this.selfId), spec, coordinator: this.selfId, startedAt: Date.now(), baseModelId, mlp }
     await this.files.create(record)
-    this.launch(record, {
-      id: record.id, state: 'running', strategy: spec.strategy, rounds: spec.rounds, completedRounds: 0,
-      coordinator: this.selfId, globalModelId: baseModelId, startedAt: record.startedAt, history: []
-    })
+    this.launch(record, freshSummary(record))
     return { id: record.id, coordinator: this.selfId }
   }
 
   private launch (record: RunRecordFile, summary: RunSummary): void {
-    const run: OwnRun = { record, summary, controller: new AbortController(), saving: Promise.resolve() }
+    const controller = new AbortController()
+    const run: OwnRun = { record, summary, controller, saving: Promise.resolve(), done: Promise.resolve() }
     this.own.set(record.id, run)
     this.changed(summary)
-    void coordinate(this.coordinatorContext(), record, summary, run.controller.signal)
+    run.done = coordinate(this.coordinatorContext(), record, summary, controller.signal)
       .catch((err) => { this.log('run %s stopped: %s', record.id, err?.message) })
+  }
+
+  /** A finished (or unreadable) run listed from disk. */
+  private list (summary: RunSummary, record?: RunRecordFile): void {
+    this.own.set(summary.id, { record, summary, controller: new AbortController(), saving: Promise.resolve(), done: Promise.resolve() })
+  }
+
+  async cancelRun (id: string, options: AbortOptions = {}): Promise<RunSummary> {
+    if (!this.started) throw new NotStartedError('federated service is not started')
+    const own = this.own.get(id)
+    if (own !== undefined) {
+      await this.cancelOwn(own)
+      return own.summary
+    }
+    const known = this.known.get(id)
+    if (known === undefined) throw new RunNotFoundError(`no federated run ${id} is known to this node`)
+    await exchange(this.components.connectionManager, known.coordinator, { type: 'cancel', runId: id }, undefined, 'ack', {
+      timeoutMs: C.DEFAULT_CONTROL_TIMEOUT_MS, signal: options.signal
+    })
+    return known
+  }
+
+  /** Stop a run this node coordinates, tell the peers it asked to train, and wait until it is saved `cancelled`. */
+  private async cancelOwn (run: OwnRun): Promise<void> {
+    if (run.summary.state !== 'running') return
+    const grid = this.grids.get(run.summary.id)
+    run.controller.abort(new RunCancelledError(`run ${run.summary.id} was cancelled`))
+    await run.done
+    if (run.summary.state === 'running') {
+      // Cancelled before coordination started (e.g. while resuming): record it here.
+      run.summary.state = 'cancelled'
+      run.summary.error = { name: 'RunCancelledError', message: `run ${run.summary.id} was cancelled` }
+      run.summary.finishedAt = Date.now()
+      this.changed(run.summary)
+    }
+    await run.saving
+    await Promise.all([...(grid?.askedPeers() ?? [])].map(async (peerId) => {
+      try {
+        await exchange(this.components.connectionManager, peerId, { type: 'cancel', runId: run.summary.id }, undefined, 'ack', { timeoutMs: C.DEFAULT_CONTROL_TIMEOUT_MS })
+      } catch (err: any) {
+        this.log('CANCEL of %s to %s failed: %s', run.summary.id, peerId, err?.message)
+      }
+    }))
   }
 
   private coordinatorContext (): CoordinatorContext {
@@ -217,7 +321,6 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
       files: this.files,
       log: this.log.newScope('coordinator'),
       keepGlobals: this.init.keepGlobals ?? C.DEFAULT_KEEP_GLOBALS,
-      data: async (spec) => this.dataSets.get(spec),
       openGrid: (record) => {
         const grid = createMeshGrid({
           runId: record.id,
@@ -229,7 +332,8 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
             timeoutMs: C.DEFAULT_ANNOUNCE_TIMEOUT_MS, signal: options.signal
           })).message,
           deadlineMs: record.spec.roundDeadlineMs ?? 60_000,
-          attackFor: (clientId) => attackFor(record.spec, clientId)
+          maxExamples: this.bounds.maxExamples,
+          onRefused: (reason) => { this.refused.add(reason) }
         })
         this.grids.set(record.id, grid)
         return grid
@@ -239,7 +343,8 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
         grid, n, signal, loadView: this.components.loadView, timeoutMs: this.init.waitForClientsMs ?? C.DEFAULT_WAIT_FOR_CLIENTS_MS,
         refresh: async () => this.clientCounts.refresh(this.components.loadView.peers(), signal)
       }),
-      changed: (summary) => { this.changed(summary) }
+      changed: (summary) => { this.changed(summary) },
+      data: async (ref) => this.datasets.load(ref)
     }
   }
 
@@ -279,16 +384,21 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
     for (const run of this.own.values()) if (run.summary.state === 'running') this.publish(structuredClone(run.summary))
   }
 
-  /** Resume the unfinished runs this node coordinated; list the finished ones. */
+  /** Resume the unfinished runs this node coordinated; list the finished, cancelled and unreadable ones. */
   private async resumeRuns (): Promise<void> {
-    for (const { record, summary } of await this.files.scan()) {
-      if (record.coordinator !== this.selfId || this.own.has(record.id)) continue
-      const s: RunSummary = summary ?? {
-        id: record.id, state: 'running', strategy: record.spec.strategy, rounds: record.spec.rounds, completedRounds: 0,
-        coordinator: this.selfId, globalModelId: record.baseModelId, startedAt: record.startedAt, history: []
+    for (const scanned of await this.files.scan()) {
+      if (this.own.has(scanned.id)) continue
+      if (scanned.problem !== undefined) {
+        // listed as failed, never resumed; the parse error (it may quote the file) stays in the local log
+        this.log.error('run %s is not resumed: %s (%s)', scanned.id, scanned.problem, (scanned.cause as Error | undefined)?.message)
+        this.list(unreadableSummary(scanned, this.selfId), scanned.record)
+        continue
       }
+      const record = scanned.record as RunRecordFile
+      if (record.coordinator !== this.selfId) continue
+      const s: RunSummary = scanned.summary ?? freshSummary(record)
       if (s.state !== 'running') {
-        this.own.set(record.id, { record, summary: s, controller: new AbortController(), saving: Promise.resolve() })
+        this.list(s, record)
         continue
       }
       // The checkpoint may be a round ahead of summary.json (stopped between the two writes).
@@ -298,11 +408,12 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
         await this.ensureModel(record.baseModelId, [], {})
       } catch (err: any) {
         s.state = 'failed'
-        s.error = { name: err?.name ?? 'Error', message: `cannot resume: ${String(err?.message)}` }
+        s.error = { name: err?.name ?? 'Error', message: 'cannot resume: the base model is unavailable' }
+        this.log('run %s cannot resume: %s', record.id, err?.message)
       }
       this.log('resuming run %s after round %d', record.id, s.completedRounds)
       if (s.state === 'running') this.launch(record, s)
-      else this.own.set(record.id, { record, summary: s, controller: new AbortController(), saving: Promise.resolve() })
+      else this.list(s, record)
     }
   }
 
@@ -331,6 +442,8 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
 
   private readonly onDisconnect = (evt: CustomEvent<PeerId>): void => {
     const peerId = evt.detail.toString()
+    const stopped = this.participant.coordinatorGone(peerId)
+    if (stopped > 0) this.log('coordinator %s disconnected: stopped %d jobs', peerId, stopped)
     this.clientCounts.forget(peerId)
     for (const grid of this.grids.values()) grid.peerGone(peerId)
   }
@@ -358,8 +471,10 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
     const reply = (m: FedMessage, r?: WeightRecord): { message: FedMessage, record?: WeightRecord } => ({ message: m, record: r })
     switch (message.type) {
       case 'hello':
+        if (!this.trusts(ctx.from)) this.refuse('untrusted_hello', new UntrustedCoordinatorError('this node does not train for runs you coordinate'))
         return reply({ type: 'hello-ok', clients: this.participant.counts() })
       case 'announce':
+        if (!this.trusts(ctx.from)) this.refuse('untrusted_announce', new UntrustedCoordinatorError('this node does not train for runs you coordinate'))
         return reply(await this.participant.accept(message, ctx.from, { signal: ctx.signal }))
       case 'pull': {
         const weights = this.gridOf(message.runId).weightsFor(message.version)
@@ -369,20 +484,40 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
         this.gridOf(message.runId).deliver(ctx.from, message, record as WeightRecord, ctx.bytesIn)
         return reply({ type: 'ack' })
       case 'start': {
+        if (!this.trusts(ctx.from)) this.refuse('untrusted_start', new UntrustedPeerError('this node coordinates runs only for peers it trusts'))
         const started = await this.startLocal(parseRunSpec(message.spec), { signal: ctx.signal })
         return reply({ type: 'started', runId: started.id, coordinator: started.coordinator })
       }
+      case 'cancel':
+        await this.onCancel(message.runId, ctx.from)
+        return reply({ type: 'ack' })
       default:
         throw new ProtocolError(`${message.type} is not a request`)
     }
   }
 
-  /** gossipsub validator of run summaries: malformed ones and ones not from their coordinator are rejected. */
+  /**
+   * A CANCEL: for a run this node coordinates, from a peer trusted to START;
+   * otherwise it stops this node's jobs of that run asked for by the sender
+   * (so only the run's coordinator can stop them).
+   */
+  private async onCancel (runId: string, from: string): Promise<void> {
+    const own = this.own.get(runId)
+    if (own !== undefined) {
+      if (!this.trusts(from)) this.refuse('untrusted_cancel', new UntrustedPeerError('only peers this coordinator trusts may cancel its runs'))
+      await this.cancelOwn(own)
+      return
+    }
+    const stopped = this.participant.cancel(runId, from)
+    if (stopped > 0) this.log('run %s cancelled by its coordinator: stopped %d jobs', runId, stopped)
+  }
+
+  /** gossipsub validator of run summaries: malformed ones and ones not from the coordinator their id binds to are rejected. */
   private readonly validate = (_peer: PeerId, message: Message): TopicValidatorResult => {
     if (message.type !== 'signed') return TopicValidatorResult.Reject
     try {
       const a = decodeRunAnnouncement(message.data)
-      return a.run.coordinator === message.from.toString() ? TopicValidatorResult.Accept : TopicValidatorResult.Reject
+      return fromRunCoordinator(message.from.toString(), a) ? TopicValidatorResult.Accept : TopicValidatorResult.Reject
     } catch {
       return TopicValidatorResult.Reject
     }

@@ -7,7 +7,8 @@
 import {
   AbortError, DeadlineExceededError, EdgeMeshError, InternalError, InvalidConfigError, InvalidMessageError,
   InvalidUpdateError, LateUpdateError, MessageTooLargeError, ModelNotFoundError, NoTrainingDataError, NotStartedError,
-  PeerBusyError, ProtocolError, RoundAbortedError, RunNotFoundError, StaleVersionError
+  LimitExceededError, PeerBusyError, ProtocolError, RoundAbortedError, RunCancelledError, RunNotFoundError, StaleVersionError,
+  UntrustedCoordinatorError, UntrustedPeerError
 } from '../../../errors.js'
 import type { ErrorMessage } from './messages.js'
 
@@ -16,14 +17,19 @@ type ErrorClass = new (message?: string) => EdgeMeshError
 const CLASSES: ReadonlyMap<string, ErrorClass> = new Map<string, ErrorClass>([
   AbortError, DeadlineExceededError, InternalError, InvalidConfigError, InvalidMessageError, InvalidUpdateError,
   LateUpdateError, MessageTooLargeError, ModelNotFoundError, NoTrainingDataError, NotStartedError, PeerBusyError,
-  ProtocolError, RoundAbortedError, RunNotFoundError, StaleVersionError
+  ProtocolError, RoundAbortedError, RunNotFoundError, StaleVersionError,
+  UntrustedCoordinatorError, UntrustedPeerError, LimitExceededError, RunCancelledError
 ].map((cls) => [cls.name, cls]))
 
-/** The error message to send for a failure (unnamed failures are sent as InternalError). */
+/**
+ * The error message to send for a failure. Unnamed failures (a runtime or
+ * file-system error, a bug) are sent as InternalError with a generic message:
+ * their text may name local paths or quote file content, which must not leave
+ * the node (the handler logs the original locally).
+ */
 export function errorMessage (err: unknown): ErrorMessage {
-  const name = err instanceof Error && CLASSES.has(err.name) ? err.name : 'InternalError'
-  const message = err instanceof Error ? err.message : String(err)
-  return { type: 'error', name, message: message.slice(0, 2048) }
+  if (!(err instanceof Error) || !CLASSES.has(err.name)) return { type: 'error', name: 'InternalError', message: 'the peer failed to serve the request (details in its log)' }
+  return { type: 'error', name: err.name, message: err.message.slice(0, 2048) }
 }
 
 /** The named error an error message stands for. */

@@ -26,6 +26,7 @@ export const MessageType = {
   ack: 8,
   start: 9,
   started: 10,
+  cancel: 11,
   error: 15
 } as const
 
@@ -52,10 +53,6 @@ export interface AnnounceMessage {
   seed: number
   /** Time the participant has until its update must have arrived, ms. */
   deadlineMs: number
-  /** Byzantine behaviour, for experiments and tests only. */
-  attack?: string
-  attackScale?: number
-  attackNoiseStd?: number
 }
 export interface AcceptMessage { type: 'accept', numExamples: number }
 export interface PullMessage { type: 'pull', runId: string, version: number }
@@ -77,11 +74,13 @@ export interface AckMessage { type: 'ack' }
 /** `spec` is a run spec as `POST /federated/runs` takes it; the service validates it. */
 export interface StartMessage { type: 'start', spec: Record<string, unknown> }
 export interface StartedMessage { type: 'started', runId: string, coordinator: string }
+/** Stop a run: from its coordinator to participants, or from a node trusted to START to the coordinator. Answered by ACK. */
+export interface CancelMessage { type: 'cancel', runId: string }
 export interface ErrorMessage { type: 'error', name: string, message: string }
 
 export type FedMessage =
   | HelloMessage | HelloOkMessage | AnnounceMessage | AcceptMessage | PullMessage | WeightsMessage
-  | PushMessage | AckMessage | StartMessage | StartedMessage | ErrorMessage
+  | PushMessage | AckMessage | StartMessage | StartedMessage | CancelMessage | ErrorMessage
 
 type Field =
   | { kind: 'string', max: number, pattern?: RegExp }
@@ -113,10 +112,7 @@ const SCHEMAS: Record<MessageName, Schema> = {
     learningRate: { kind: 'number', min: Number.MIN_VALUE, max: 1e6 },
     proximalMu: { kind: 'number', min: 0, max: 1e9 },
     seed: { kind: 'int', min: 0, max: U32 },
-    deadlineMs: { kind: 'int', min: 1, max: 7 * 24 * 3600 * 1000 },
-    attack: { kind: 'string', max: 32, optional: true },
-    attackScale: { kind: 'number', min: -1e38, max: 1e38, optional: true },
-    attackNoiseStd: { kind: 'number', min: 0, max: 1e38, optional: true }
+    deadlineMs: { kind: 'int', min: 1, max: 7 * 24 * 3600 * 1000 }
   },
   accept: { numExamples: { kind: 'int', min: 0, max: U32 } },
   pull: { runId, version },
@@ -132,6 +128,7 @@ const SCHEMAS: Record<MessageName, Schema> = {
   ack: {},
   start: { spec: { kind: 'object' } },
   started: { runId, coordinator: { kind: 'string', max: 128 } },
+  cancel: { runId },
   error: { name: { kind: 'string', max: 64 }, message: { kind: 'string', max: 2048 } }
 }
 
