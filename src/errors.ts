@@ -159,6 +159,72 @@ export class ModelBudgetExceededError extends EdgeMeshError {
   override name = 'ModelBudgetExceededError'
 }
 
+/** An HTTP request carried an `Origin` header of another site (a web page tried to use the control API). */
+export class ForbiddenOriginError extends EdgeMeshError {
+  static override readonly name = 'ForbiddenOriginError'
+  override name = 'ForbiddenOriginError'
+}
+
+/** An HTTP request named a `Host` the control API does not answer to (DNS rebinding). */
+export class ForbiddenHostError extends EdgeMeshError {
+  static override readonly name = 'ForbiddenHostError'
+  override name = 'ForbiddenHostError'
+}
+
+/** An HTTP request body is not declared as `application/json`. */
+export class UnsupportedMediaTypeError extends EdgeMeshError {
+  static override readonly name = 'UnsupportedMediaTypeError'
+  override name = 'UnsupportedMediaTypeError'
+}
+
+/** An HTTP request lacks the control API's bearer token, or carries a wrong one. */
+export class UnauthorizedError extends EdgeMeshError {
+  static override readonly name = 'UnauthorizedError'
+  override name = 'UnauthorizedError'
+}
+
+/** The control API holds as many request-body bytes as it allows at once; retry shortly. */
+export class ApiBusyError extends EdgeMeshError {
+  static override readonly name = 'ApiBusyError'
+  override name = 'ApiBusyError'
+}
+
+/** Another running node holds the data directory's lock. */
+export class DataDirLockedError extends EdgeMeshError {
+  static override readonly name = 'DataDirLockedError'
+  override name = 'DataDirLockedError'
+}
+
+/** A peer this node does not trust asked it to train (ANNOUNCE, HELLO): see docs/security.md, "Federated runs". */
+export class UntrustedCoordinatorError extends EdgeMeshError {
+  static override readonly name = 'UntrustedCoordinatorError'
+  override name = 'UntrustedCoordinatorError'
+}
+
+/** A peer this node does not trust asked it to coordinate or cancel a run (START, CANCEL), or it is not the run's coordinator. */
+export class UntrustedPeerError extends EdgeMeshError {
+  static override readonly name = 'UntrustedPeerError'
+  override name = 'UntrustedPeerError'
+}
+
+/** A federated request exceeds one of the node's bounds (epochs, rounds, deadline, concurrent runs, examples). */
+export class LimitExceededError extends EdgeMeshError {
+  static override readonly name = 'LimitExceededError'
+  override name = 'LimitExceededError'
+}
+
+/** A federated run was cancelled (by its coordinator's user, mesh-wide). */
+export class RunCancelledError extends EdgeMeshError {
+  static override readonly name = 'RunCancelledError'
+  override name = 'RunCancelledError'
+}
+
+/** A run's files on disk (`run.json`, `summary.json`) cannot be read or parsed: the run is listed as failed, not resumed. */
+export class RunFileUnreadableError extends EdgeMeshError {
+  static override readonly name = 'RunFileUnreadableError'
+  override name = 'RunFileUnreadableError'
+}
+
 /** True when `err` is an error whose fixed name is `name`. */
 export function isErrorNamed (err: unknown, name: string): boolean {
   return err instanceof Error && err.name === name

@@ -20,7 +20,7 @@ const COMMANDS: Record<string, Command> = {
   status: { summary: 'show a node, its peers and their load', help: STATUS_HELP, run: runStatus },
   demo: { summary: 'start a laptop cluster of N nodes on this machine', help: DEMO_HELP, run: runDemo },
   infer: { summary: 'run an inference on the mesh through a node', help: INFER_HELP, run: runInfer },
-  train: { summary: 'start a federated run on the mesh and follow it (train status: list runs)', help: TRAIN_HELP, run: runTrain },
+  train: { summary: 'start a federated run on the mesh and follow it (train status: list runs; train stop: cancel one)', help: TRAIN_HELP, run: runTrain },
   experiment: { summary: 'MNIST federated experiment, simulated or on local node processes', help: EXPERIMENT_HELP, run: runExperiment },
   keygen: { summary: 'write a key for a private mesh', help: KEYGEN_HELP, run: runKeygen }
 }

@@ -27,7 +27,18 @@ export const NODE_FLAGS: FlagSpec = {
   'max-queue': { type: 'string' },
   'simulate-slowdown': { type: 'string' },
   batching: { type: 'boolean' },
-  data: { type: 'string' },
+  data: { type: 'string', multiple: true },
+  trust: { type: 'string', multiple: true },
+  'trust-file': { type: 'string' },
+  'trust-mesh': { type: 'boolean' },
+  byzantine: { type: 'string' },
+  'fed-max-epochs': { type: 'string' },
+  'fed-max-rounds': { type: 'string' },
+  'fed-max-deadline': { type: 'string' },
+  'fed-max-runs': { type: 'string' },
+  'fed-max-participating-runs': { type: 'string' },
+  'fed-max-examples': { type: 'string' },
+  'fed-max-weight-bytes': { type: 'string' },
   'log-format': { type: 'string' },
   'mesh-key': { type: 'string' },
   'allow-peers': { type: 'string' },
@@ -36,7 +47,12 @@ export const NODE_FLAGS: FlagSpec = {
   'max-models': { type: 'string' },
   'spot-check': { type: 'string' },
   'offload-to': { type: 'string' },
-  trust: { type: 'string', multiple: true },
+  'api-token': { type: 'string' },
+  'api-token-file': { type: 'string' },
+  'api-allow-host': { type: 'string', multiple: true },
+  'api-max-body-bytes-in-flight': { type: 'string' },
+  'max-connections-per-host': { type: 'string' },
+  'reserved-connections': { type: 'string' },
   config: { type: 'string' },
   help: { type: 'boolean', short: 'h' }
 }
@@ -47,19 +63,35 @@ export const NODE_FLAGS_HELP = `Node options:
   --no-mdns                   do not discover peers on the LAN by mDNS (seeds: off by default)
   --api-host <host>           control API interface (127.0.0.1)
   --api-port <n>              control API port, 0 for a free one (edge 7373, seed 7374)
-  --data-dir <dir>            identity key, known peers, model cache, checkpoints (.edge-mesh/<name>)
+  --data-dir <dir>            identity key, known peers, model cache, checkpoints, locked while the node runs
+                              (~/.local/share/edge-mesh/<name>, or $XDG_DATA_HOME/edge-mesh/<name>)
   --name <label>              name shown in status and gossip (edge / seed)
   --preset lan|local-test     timing preset; local-test uses short intervals (lan)
   --report-interval <ms>      load report interval (lan 1000, local-test 250)
   --max-connections <n>       most connections to keep (128)
+  --max-connections-per-host <n>  inbound connections from one IP address, IPv6 /64 (lan 16, local-test 10000)
+  --reserved-connections <n>  slots kept for hosts with no connection yet (lan 8, local-test 0)
   --model <dir|name>          TF.js layers or graph model folder to serve, or a packaged model:
                               human:movenet-lightning, human:blazeface, nsfwjs:mobilenet_v2; repeatable
   --capacity <n>              concurrent inference jobs (4)
   --max-queue <n>             queued requests before answering busy (32)
   --simulate-slowdown <x>     stretch service time by x to emulate a slower device (1)
   --no-batching               turn off dynamic micro-batching of concurrent requests (on)
-  --data <spec>               local training data: a directory, mnist:<k>/<n>[:iid|:noniid|:dirichlet=<a>][:seed=<s>],
-                              or a comma-separated list of them (one virtual client each)
+  --data [<name>=]<spec>      a local dataset, repeatable; a spec is a directory, mnist:<k>/<n>[:iid|:noniid|:dirichlet=<a>][:seed=<s>],
+                              or a comma-separated list of them (one virtual client each). Without a name it is
+                              "default", the data this node trains on; run specs refer to datasets by name
+  --trust <peer id>           trust this peer to coordinate runs this node trains for, and to START/CANCEL runs here; repeatable
+  --trust-file <file>         trusted peer ids, one per line (# comments)
+  --trust-mesh                with --mesh-key: trust every member of the private mesh
+                              (bootstrap peers pinned by /p2p/<id> are always trusted; see docs/security.md)
+  --fed-max-epochs <n>        most local epochs a run may ask (50)
+  --fed-max-rounds <n>        most rounds per run (1000)
+  --fed-max-deadline <ms>     longest job / round deadline (600000)
+  --fed-max-runs <n>          most runs coordinated at once (4)
+  --fed-max-participating-runs <n>  most runs trained for at once (2)
+  --fed-max-examples <n>      largest example count a participant may declare (1000000)
+  --fed-max-weight-bytes <n>  largest federated weight record (50331648)
+  --byzantine <attack>        EXPERIMENT ONLY: this node poisons its own updates (signflip|scale[:scale=<x>]|noise[:noise=<s>]|labelflip|nan|wrong-shape)
   --mesh-key <file>           private mesh: only nodes with this key (edge-mesh keygen) can connect
   --allow-peers <file>        only these peer ids (one per line) may connect
   --dial-ranges <cidr>        only dial gossiped addresses in these blocks, repeatable (any)
@@ -67,7 +99,11 @@ export const NODE_FLAGS_HELP = `Node options:
   --max-models <n>            most models loaded at once; idle models fetched for peers are unloaded first (8)
   --spot-check <rate>         share of remote inference results re-run and compared; a liar is banned (0.01)
   --offload-to any|trusted    offload inference to any peer or only to --trust peers (any)
-  --trust <peer id>           a peer this node trusts, repeatable
+  --api-token <token>         bearer token the control API requires (visible in ps: prefer the file or
+                              EDGE_MESH_API_TOKEN); generated into <data-dir>/api.token if --api-host is not loopback
+  --api-token-file <file>     read the control API token from this file
+  --api-allow-host <name>     extra host name the control API answers to, repeatable (localhost, loopback, bound address)
+  --api-max-body-bytes-in-flight <n>  request-body bytes the API holds at once; more is refused with 503 (33554432)
   --log-format text|json      output format (text)
   --config <file.json>        read settings from a JSON file (keys as in README "Configuration")
 Environment: EDGE_MESH_<SETTING> for each setting (EDGE_MESH_API_PORT, EDGE_MESH_BOOTSTRAP=a,b, EDGE_MESH_MDNS=false, ...)`
@@ -83,7 +119,11 @@ const ENV_KEYS: Array<[string, keyof EdgeMeshConfig, 'string' | 'list' | 'bool']
   ['EDGE_MESH_SIMULATE_SLOWDOWN', 'simulateSlowdown', 'string'], ['EDGE_MESH_BATCHING', 'batching', 'bool'], ['EDGE_MESH_DATA', 'data', 'string'], ['EDGE_MESH_LOG_FORMAT', 'logFormat', 'string'],
   ['EDGE_MESH_MESH_KEY', 'meshKey', 'string'], ['EDGE_MESH_ALLOW_PEERS', 'allowPeers', 'string'], ['EDGE_MESH_DIAL_RANGES', 'dialRanges', 'list'],
   ['EDGE_MESH_MODEL_MEMORY', 'modelMemory', 'string'], ['EDGE_MESH_MAX_MODELS', 'maxModels', 'string'], ['EDGE_MESH_SPOT_CHECK', 'spotCheck', 'string'],
-  ['EDGE_MESH_OFFLOAD_TO', 'offloadTo', 'string'], ['EDGE_MESH_TRUST', 'trust', 'list']
+  ['EDGE_MESH_OFFLOAD_TO', 'offloadTo', 'string'],
+  ['EDGE_MESH_API_TOKEN', 'apiToken', 'string'], ['EDGE_MESH_API_TOKEN_FILE', 'apiTokenFile', 'string'], ['EDGE_MESH_API_ALLOW_HOSTS', 'apiAllowHosts', 'list'],
+  ['EDGE_MESH_API_MAX_BODY_BYTES_IN_FLIGHT', 'apiMaxBodyBytesInFlight', 'string'], ['EDGE_MESH_MAX_CONNECTIONS_PER_HOST', 'maxConnectionsPerHost', 'string'],
+  ['EDGE_MESH_RESERVED_CONNECTIONS', 'reservedConnections', 'string'],
+  ['EDGE_MESH_TRUST', 'trust', 'list'], ['EDGE_MESH_TRUST_FILE', 'trustFile', 'string'], ['EDGE_MESH_TRUST_MESH', 'trustMesh', 'bool']
 ]
 
 export function fromEnv (env: NodeJS.ProcessEnv): Partial_ {
@@ -136,6 +176,17 @@ export function fromFlags (values: Record<string, any>): Partial_ {
   set('batching', values.batching)
   set('simulateSlowdown', numberFlag('simulate-slowdown', values['simulate-slowdown'], 1, 1000))
   set('data', values.data)
+  set('trust', values.trust)
+  set('trustFile', values['trust-file'])
+  set('trustMesh', values['trust-mesh'])
+  set('byzantine', values.byzantine)
+  set('fedMaxEpochs', intFlag('fed-max-epochs', values['fed-max-epochs'], 1, 1_000_000))
+  set('fedMaxRounds', intFlag('fed-max-rounds', values['fed-max-rounds'], 1, 10_000_000))
+  set('fedMaxDeadlineMs', intFlag('fed-max-deadline', values['fed-max-deadline'], 100, 30 * 24 * 3600 * 1000))
+  set('fedMaxRuns', intFlag('fed-max-runs', values['fed-max-runs'], 1, 1024))
+  set('fedMaxParticipatingRuns', intFlag('fed-max-participating-runs', values['fed-max-participating-runs'], 1, 1024))
+  set('fedMaxExamples', intFlag('fed-max-examples', values['fed-max-examples'], 1, 0xFFFFFFFF))
+  set('fedMaxWeightBytes', intFlag('fed-max-weight-bytes', values['fed-max-weight-bytes'], 1024, 2 ** 31))
   set('logFormat', values['log-format'])
   set('meshKey', values['mesh-key'])
   set('allowPeers', values['allow-peers'])
@@ -144,7 +195,12 @@ export function fromFlags (values: Record<string, any>): Partial_ {
   set('maxModels', intFlag('max-models', values['max-models'], 1, 10_000))
   set('spotCheck', numberFlag('spot-check', values['spot-check'], 0, 1))
   set('offloadTo', values['offload-to'])
-  set('trust', values.trust)
+  set('apiToken', values['api-token'])
+  set('apiTokenFile', values['api-token-file'])
+  set('apiAllowHosts', values['api-allow-host'])
+  set('apiMaxBodyBytesInFlight', intFlag('api-max-body-bytes-in-flight', values['api-max-body-bytes-in-flight'], 1024, 2 ** 40))
+  set('maxConnectionsPerHost', intFlag('max-connections-per-host', values['max-connections-per-host'], 1, 10_000))
+  set('reservedConnections', intFlag('reserved-connections', values['reserved-connections'], 0, 10_000))
   return out
 }
 

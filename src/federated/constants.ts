@@ -63,3 +63,30 @@ export const DEFAULT_ACCURACY_TARGETS = [0.85, 0.9, 0.95]
 
 /** Digits in FLTrust's root data set in experiments (the paper's choice). */
 export const DEFAULT_ROOT_EXAMPLES = 100
+
+/*
+ * Bounds on what a peer may ask of a node (docs/security.md, "Federated runs").
+ * Each is configurable (`FederatedInit.bounds`, `--fed-max-*` flags); a request
+ * beyond one is refused with LimitExceededError and counted in /metrics.
+ */
+
+/** Most local epochs one ANNOUNCE (or a run spec) may ask for. */
+export const DEFAULT_MAX_EPOCHS = 50
+
+/** Most rounds one run may have (run specs from the API or START). */
+export const DEFAULT_MAX_ROUNDS = 1000
+
+/** Longest deadline a participant accepts for one job (ANNOUNCE `deadlineMs`), and longest round deadline of a run spec, ms: 10 min. */
+export const DEFAULT_MAX_DEADLINE_MS = 10 * 60_000
+
+/** Most runs this node coordinates at once (further starts are refused). */
+export const DEFAULT_MAX_COORDINATED_RUNS = 4
+
+/** Most distinct runs this node trains for at once as a participant. */
+export const DEFAULT_MAX_PARTICIPATING_RUNS = 2
+
+/** Largest `numExamples` a participant may declare in ACCEPT (and so claim in PUSH): 1,000,000. */
+export const DEFAULT_MAX_EXAMPLES = 1_000_000
+
+/** Name of the dataset a bare `--data <spec>` declares; its entries are the node's virtual clients. */
+export const DEFAULT_DATASET_NAME = 'default'

@@ -15,9 +15,10 @@ import { createLibp2p } from 'libp2p'
 import { join } from 'node:path'
 import { controlApi } from '../api/index.js'
 import { discoveryModules, meshDialer } from '../discovery/index.js'
-import { federated } from '../federated/service.js'
+import { federated } from '../federated/mesh/service.js'
 import { loadGossip, localLoad } from '../gossip/index.js'
 import { models } from '../model/index.js'
+import { modelTransfer } from '../model-transfer/index.js'
 import { offload } from '../offload/index.js'
 import { AdmissionPolicy, dialRangeFilter, meshServiceTag, readAllowList, readMeshKey } from '../trust/index.js'
 import { loadOrCreateIdentity } from './identity.js'
@@ -31,7 +32,11 @@ export async function buildLibp2p (config: EdgeMeshConfig, overrides: Libp2pInit
   const privateKey = overrides.privateKey ?? await loadOrCreateIdentity(config.dataDir)
   const isSeed = config.role === 'seed'
   const meshKey = config.meshKey != null ? readMeshKey(config.meshKey) : undefined
-  const admission = new AdmissionPolicy(config.allowPeers != null ? readAllowList(config.allowPeers) : undefined)
+  const admission = new AdmissionPolicy(config.allowPeers != null ? readAllowList(config.allowPeers) : undefined, {
+    maxPerHost: config.maxConnectionsPerHost,
+    maxConnections: config.maxConnections,
+    reserved: config.reservedConnections
+  })
   const dialFilter = dialRangeFilter(config.dialRanges)
   return createLibp2p({
     start: false,
@@ -66,7 +71,7 @@ export async function buildLibp2p (config: EdgeMeshConfig, overrides: Libp2pInit
         scoreParams: timings.ipColocationPenalty ? {} : { IPColocationFactorWeight: 0 }
       }),
       ...(isSeed ? { relay: circuitRelayServer({ reservations: { maxReservations: 256 } }) } : {}),
-      trust: () => admission,
+      trust: (components: { connectionManager: { getConnections(): unknown[] } }) => admission.attach(components.connectionManager),
       models: models({ modelDirs: config.models, maxModelBytes: config.modelMemory, maxModels: config.maxModels }),
       localLoad: localLoad({ capacity: config.capacity }),
       loadView: loadGossip({
@@ -75,19 +80,48 @@ export async function buildLibp2p (config: EdgeMeshConfig, overrides: Libp2pInit
         role: config.role,
         name: config.name
       }),
+      modelTransfer: modelTransfer({ cacheDir: join(config.dataDir, 'models') }),
       offload: offload({
         capacity: config.capacity,
         maxQueue: config.maxQueue,
         simulateSlowdown: config.simulateSlowdown,
         batching: config.batching,
-        cacheDir: join(config.dataDir, 'models'),
         spotCheckRate: config.spotCheck,
         offloadTo: config.offloadTo,
         trustedPeers: config.trust
       }),
-      federated: federated({ data: config.data, dataDir: config.dataDir, role: config.role }),
+      federated: federated({
+        data: config.data,
+        dataDir: config.dataDir,
+        role: config.role,
+        trust: config.trust,
+        trustFile: config.trustFile,
+        trustMesh: config.trustMesh,
+        meshKey: meshKey != null,
+        bootstrap: config.bootstrap,
+        byzantine: config.byzantine,
+        maxRecordBytes: config.fedMaxWeightBytes,
+        bounds: {
+          maxEpochs: config.fedMaxEpochs,
+          maxRounds: config.fedMaxRounds,
+          maxDeadlineMs: config.fedMaxDeadlineMs,
+          maxCoordinatedRuns: config.fedMaxRuns,
+          maxParticipatingRuns: config.fedMaxParticipatingRuns,
+          maxExamples: config.fedMaxExamples
+        }
+      }),
       meshDialer: meshDialer({ dataDir: config.dataDir, maxConnections: config.maxConnections, redialMs: timings.redialMs, dialFilter, bootstrap: config.bootstrap }),
-      api: controlApi({ host: config.apiHost, port: config.apiPort, role: config.role, name: config.name }),
+      api: controlApi({
+        host: config.apiHost,
+        port: config.apiPort,
+        role: config.role,
+        name: config.name,
+        token: config.apiToken,
+        tokenFile: config.apiTokenFile,
+        dataDir: config.dataDir,
+        allowHosts: config.apiAllowHosts,
+        maxBodyBytesInFlight: config.apiMaxBodyBytesInFlight
+      }),
       // Extra services are reachable as `libp2p.services[name]`; they are not part of the typed set.
       ...(overrides.services as {})
     }

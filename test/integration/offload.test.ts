@@ -4,7 +4,7 @@
  * peers, hostile bytes on the wire, and load changes reaching peers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { errorFromCode } from '../../src/offload/error-codes.js'
+import { errorFromCode } from '../../src/wire/error-codes.js'
 import { decodeResponse, encodeRequest, randomRequestId } from '../../src/offload/codec.js'
 import { INFER_PROTOCOL } from '../../src/offload/constants.js'
 import { FrameReader } from '../../src/wire/framing.js'
@@ -70,7 +70,7 @@ describe('inference offload', () => {
     const unknown = await inferVia(a, { model: 'sha256-' + '0'.repeat(64), inputs: [await mnistDigit()] })
     expect(unknown.status).toBe(404)
     expect(unknown.body.error.name).toBe('ModelNotFoundError')
-    const badJson = await fetch(`${a.apiUrl}/infer`, { method: 'POST', body: '{not json' })
+    const badJson = await fetch(`${a.apiUrl}/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{not json' })
     expect(badJson.status).toBe(400)
   })
 

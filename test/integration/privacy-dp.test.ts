@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { epsilonAfter } from '../../src/federated/privacy/accountant.js'
 import { TestCluster, addressOn, loopbackAddress, status, waitFor } from '../fixtures/index.js'
 import type { NodeProcess } from '../fixtures/index.js'
-import type { RunSummary } from '../../src/federated/service-types.js'
+import type { RunSummary } from '../../src/federated/mesh/service-types.js'
 
 async function runOn (node: NodeProcess, id: string): Promise<RunSummary | undefined> {
   const res = await fetch(`${node.apiUrl}/federated/runs/${id}`)
@@ -34,7 +34,9 @@ describe('DP-FedAvg across the mesh', () => {
   it('reports epsilon every round and stops before passing the target', async () => {
     // every client every round (q = 1), z = 2: the target sits between epsilon after 2 and after 3 rounds
     const dp = { mode: 'central', clipNorm: 1, noiseMultiplier: 2, delta: 1e-5, targetEpsilon: (epsilonAfter(1, 2, 2, 1e-5) + epsilonAfter(1, 2, 3, 1e-5)) / 2 }
-    const res = await fetch(`${edges[0].apiUrl}/federated/runs`, {
+    // started on the seed: the edges trust it as their coordinator (they bootstrap from it), while the
+    // seed would refuse START from an edge it does not trust (docs/security.md, "Federated runs")
+    const res = await fetch(`${seed.apiUrl}/federated/runs`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ rounds: 10, epochs: 1, batchSize: 20, learningRate: 0.1, fraction: 1, minParticipants: 2, waitForClients: 2, roundDeadlineMs: 90_000, dp }),

@@ -7,10 +7,10 @@
 import { readFederated, readOffload } from '../snapshot.js'
 import type { ControlApiComponents } from '../index.js'
 import type { MetricFamily } from '../metrics.js'
-import type { RunState, RunSummary } from '../../federated/service-types.js'
+import type { RunState, RunSummary } from '../../federated/mesh/service-types.js'
 import type { OffloadStats } from '../../offload/types.js'
 
-const RUN_STATES: RunState[] = ['running', 'completed', 'failed', 'aborted']
+const RUN_STATES: RunState[] = ['running', 'completed', 'failed', 'aborted', 'cancelled']
 
 export function offloadMetrics (stats: OffloadStats): MetricFamily[] {
   return [
@@ -62,7 +62,7 @@ function latestRun (runs: RunSummary[]): RunSummary | undefined {
   return runs.reduce<RunSummary | undefined>((latest, run) => latest == null || run.startedAt >= latest.startedAt ? run : latest, undefined)
 }
 
-export function federatedMetrics (runs: RunSummary[]): MetricFamily[] {
+export function federatedMetrics (runs: RunSummary[], refusals: Record<string, number> = {}): MetricFamily[] {
   const latest = latestRun(runs)
   const last = latest?.history.at(-1)
   return [
@@ -74,7 +74,13 @@ export function federatedMetrics (runs: RunSummary[]): MetricFamily[] {
     },
     { name: 'edge_mesh_fed_round', help: 'Rounds completed by the latest federated run.', type: 'gauge', samples: latest == null ? [] : [{ value: latest.completedRounds }] },
     { name: 'edge_mesh_fed_accuracy', help: 'Accuracy of the global model after the latest completed round (0..1).', type: 'gauge', samples: last == null ? [] : [{ value: last.accuracy }] },
-    { name: 'edge_mesh_fed_loss', help: 'Loss of the global model after the latest completed round.', type: 'gauge', samples: last == null ? [] : [{ value: last.loss }] }
+    { name: 'edge_mesh_fed_loss', help: 'Loss of the global model after the latest completed round.', type: 'gauge', samples: last == null ? [] : [{ value: last.loss }] },
+    {
+      name: 'edge_mesh_federated_refusals_total',
+      help: 'Federated requests this node refused, by reason (untrusted_hello|untrusted_announce|untrusted_start|untrusted_cancel|epochs|rounds|deadline|coordinated_runs|participating_runs|examples).',
+      type: 'counter',
+      samples: Object.entries(refusals).sort(([a], [b]) => a.localeCompare(b)).map(([reason, value]) => ({ labels: { reason }, value }))
+    }
   ]
 }
 
@@ -84,6 +90,6 @@ export function capabilityMetrics (components: ControlApiComponents): MetricFami
   const federated = readFederated(components)
   return [
     ...(offload == null ? [] : offloadMetrics(offload.stats())),
-    ...(federated == null ? [] : federatedMetrics(federated.runs()))
+    ...(federated == null ? [] : federatedMetrics(federated.runs(), federated.refusals?.() ?? {}))
   ]
 }

@@ -2,21 +2,32 @@
  * Federated runs: `POST /federated/runs` starts one (202 `{ id, coordinator }`),
  * `GET /federated/runs` lists the runs this node knows (its own and those
  * gossiped by coordinators), `GET /federated/runs/:id` is one RunSummary
- * (404 RunNotFoundError). Bodies are validated by the service's run-spec
- * parser: a bad field is a 400 InvalidConfigError naming it.
+ * (404 RunNotFoundError), `DELETE /federated/runs/:id` cancels a run
+ * mesh-wide (200 with the summary; on a node that does not coordinate it,
+ * the request is forwarded to the coordinator). Bodies are validated by the
+ * service's run-spec parser: a bad field is a 400 InvalidConfigError naming it.
  */
 import { RunNotFoundError } from '../../errors.js'
 import { optionalComponent } from '../../optional-component.js'
-import { parseRunSpec } from '../../federated/runs.js'
+import { parseRunSpec } from '../../federated/mesh/runs.js'
 import { readJsonBody } from '../body.js'
-import { RouteNotFoundError, sendJson } from '../errors.js'
-import type { Federated } from '../../federated/service.js'
+import { InvalidRequestError, RouteNotFoundError, sendJson } from '../errors.js'
+import type { Federated } from '../../federated/mesh/service.js'
 import type { ControlApiComponents, Route } from '../index.js'
 
 function service (components: ControlApiComponents): Federated {
-  const federated = optionalComponent<Partial<Federated>>(components, 'federated')
-  if (typeof federated?.startRun !== 'function') throw new RouteNotFoundError('this node does not run the federated service')
-  return federated as Federated
+  const federated = optionalComponent<ControlApiComponents['federated']>(components, 'federated')
+  if (federated == null) throw new RouteNotFoundError('this node does not run the federated service')
+  return federated
+}
+
+/** The run id of `/federated/runs/<id>`; a malformed percent-encoding is a 400, not a 500. */
+function runIdOf (rest: string): string {
+  try {
+    return decodeURIComponent(rest)
+  } catch {
+    throw new InvalidRequestError('the run id in the URL is not valid percent-encoding')
+  }
 }
 
 export function federatedRoutes (components: ControlApiComponents, maxBodyBytes: number): Route[] {
@@ -40,9 +51,17 @@ export function federatedRoutes (components: ControlApiComponents, maxBodyBytes:
       method: 'GET',
       path: '/federated/runs/*',
       handle: (_req, res, { rest }) => {
-        const id = decodeURIComponent(rest)
+        const id = runIdOf(rest)
         const run = service(components).run(id)
         if (run === undefined) throw new RunNotFoundError(`no federated run ${id} is known to this node`)
+        sendJson(res, 200, run)
+      }
+    },
+    {
+      method: 'DELETE',
+      path: '/federated/runs/*',
+      handle: async (_req, res, { rest }) => {
+        const run = await service(components).cancelRun(runIdOf(rest))
         sendJson(res, 200, run)
       }
     }

@@ -7,19 +7,19 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { shardSpecs } from '../../federated/data-spec.js'
-import { roundsToCsv } from '../../federated/csv.js'
-import { runMnistExperiment, roundsToTargets } from '../../federated/experiment.js'
-import { lineChartSvg } from '../../federated/plot.js'
+import { shardSpecs } from '../../federated/mesh/data-spec.js'
+import { roundsToCsv } from '../../experiments/csv.js'
+import { runMnistExperiment, roundsToTargets } from '../../experiments/mnist.js'
+import { lineChartSvg } from '../../experiments/plot.js'
 import { intFlag, numberFlag, parseFlags } from '../args.js'
 import { callApi } from '../api-client.js'
 import { addressOn, loopbackAddress, startNodeProcess } from '../cluster.js'
 import { UsageError } from '../errors.js'
 import { dpFrom, followRun, progressPrinter } from './train.js'
-import { roundSummary } from '../../federated/runs.js'
+import { roundSummary } from '../../federated/mesh/runs.js'
 import type { NodeProcess } from '../cluster.js'
 import type { RoundRecord } from '../../federated/run-types.js'
-import type { RoundSummary, RunSummary } from '../../federated/service-types.js'
+import type { RoundSummary, RunSummary } from '../../federated/mesh/service-types.js'
 
 export const EXPERIMENT_HELP = `Usage: edge-mesh experiment mnist [options]
 MNIST federated averaging (McMahan et al.): K clients on digits 0..7999, evaluated on 8000..9999.
@@ -36,7 +36,8 @@ MNIST federated averaging (McMahan et al.): K clients on digits 0..7999, evaluat
   --trust-weighting <w>      fltrust: cosine (the paper's) | sign (cosine)
   --min-participants <n>     fewest updates per round (2)
   --deadline <ms>            per-round deadline in mesh mode (120000)
-  --byzantine <f>            fraction of byzantine clients (0)
+  --byzantine <f>            fraction of byzantine clients (0); in mesh mode, of the nodes after the
+                             coordinator, each started with --byzantine <attack> (attacks never travel on the wire)
   --attack <name>            signflip|scale|noise|labelflip (signflip)
   --bucket-size <s>          average updates in random buckets of s before a robust strategy (1 = off)
   --dp <mode>                DP-FedAvg: central | local (simulate only) (off)
@@ -139,15 +140,24 @@ function asRecord (r: RoundSummary): RoundRecord {
   return { ...r, failureReasons: [], attempts: 1, slowestTrainMs: 0, ...privacy }
 }
 
+/** Nodes that run the attack in mesh mode: the last round(f * (N - 1)) nodes, never the coordinator (node 0). */
+export function byzantineNodes (nodes: number, fraction: number): Set<number> {
+  const n = Math.min(nodes - 1, Math.round(fraction * (nodes - 1)))
+  return new Set(Array.from({ length: n }, (_, i) => nodes - 1 - i))
+}
+
 async function startMesh (o: Options, dir: string): Promise<NodeProcess[]> {
   const nodes: NodeProcess[] = []
+  const byzantine = byzantineNodes(o.nodes, o.byzantine)
   for (let j = 0; j < o.nodes; j++) {
     const data = shardSpecs(j, o.nodes, o.clients, o.partition, o.seed)
+    // Node 0 coordinates; the others bootstrap from it, which makes them trust it as their coordinator.
     const args = ['--name', `fed-${j}`, '--preset', 'local-test', '--api-port', '0', '--no-mdns',
       '--listen', `/ip4/${loopbackAddress(j)}/tcp/0`, '--data-dir', join(dir, `node-${j}`),
-      ...(data === '' ? [] : ['--data', data]), ...(j === 0 ? [] : ['--bootstrap', addressOn(nodes[0], loopbackAddress(0))])]
+      ...(data === '' ? [] : ['--data', data]), ...(j === 0 ? [] : ['--bootstrap', addressOn(nodes[0], loopbackAddress(0))]),
+      ...(byzantine.has(j) ? ['--byzantine', o.attack] : [])]
     nodes.push(await startNodeProcess({ command: j === 0 ? 'seed' : 'start', args }))
-    process.stdout.write(`node ${j} ${nodes[j].peerId} ${data === '' ? '(no data)' : `(${data.split(',').length} clients)`}\n`)
+    process.stdout.write(`node ${j} ${nodes[j].peerId} ${data === '' ? '(no data)' : `(${data.split(',').length} clients)`}${byzantine.has(j) ? ` byzantine: ${o.attack}` : ''}\n`)
   }
   return nodes
 }
@@ -170,7 +180,6 @@ async function mesh (o: Options): Promise<void> {
         minParticipants: o.minParticipants, roundDeadlineMs: o.deadlineMs, strategy: o.strategy, seed: o.seed,
         waitForClients: o.clients, trustWeighting: o.trustWeighting,
         ...(o.strategy === 'fltrust' ? { rootData: `mnist:0/${Math.max(1, Math.round(8000 / o.rootExamples))}:seed=${o.seed + 1}` } : {}),
-        ...(o.byzantine > 0 ? { byzantine: { fraction: o.byzantine, attack: o.attack } } : {}),
         ...(o.dp === undefined ? {} : { dp: o.dp })
       }),
       signal: controller.signal

@@ -1,14 +1,17 @@
-/** `edge-mesh train`: start a federated run through a node and follow it round by round; `train status`. */
+/** `edge-mesh train`: start a federated run through a node and follow it round by round; `train status`; `train stop`. */
 import { intFlag, numberFlag, parseFlags } from '../args.js'
 import { DEFAULT_API_URL, callApi } from '../api-client.js'
 import { UsageError } from '../errors.js'
 import { shortId, table } from '../output.js'
-import type { RoundSummary, RunSummary } from '../../federated/service-types.js'
+import type { RoundSummary, RunSummary } from '../../federated/mesh/service-types.js'
 
 export const TRAIN_HELP = `Usage: edge-mesh train --rounds R [options]
        edge-mesh train status [<run id>] [--json]
-Start a federated run on the mesh (coordinated by a seed when one is connected,
-else by the node asked) and show its progress round by round.
+       edge-mesh train stop <run id>
+Start a federated run on the mesh (coordinated by a trusted seed when one is
+connected, else by the node asked) and show its progress round by round.
+"train stop" cancels a run mesh-wide: its coordinator stops it and tells its
+participants; a cancelled run is never resumed.
   --rounds <R>               rounds to run (5)
   --epochs <E>               local epochs per round (1)
   --batch <B>                local batch size, 0 = all local data (10)
@@ -17,7 +20,9 @@ else by the node asked) and show its progress round by round.
   --min-participants <n>     fewest updates a round aggregates (2)
   --deadline <ms>            per-round deadline (60000)
   --strategy <name>          fedavg|fedsgd|fedmedian|trimmed-mean|krum|fltrust (fedavg)
-  --root-data <spec>         fltrust: the coordinator's root data set, e.g. mnist:0/80 (required by fltrust)
+  --root-data <name>         fltrust: the coordinator's root dataset, by name (--data <name>=<spec> on the
+                             coordinator) or a built-in mnist: spec such as mnist:0/80 (required by fltrust)
+  --eval-data <name>         held-out dataset the coordinator evaluates on, by name or mnist: spec (mnist:test)
   --trust-weighting <w>      fltrust: cosine (the paper's) | sign (cosine)
   --proximal-mu <mu>         FedProx proximal term (0)
   --model <id>               content id of the base model (a fresh 784-200-200-10 MLP)
@@ -113,6 +118,7 @@ function specFrom (values: Record<string, any>): Record<string, unknown> {
     seed: intFlag('seed', values.seed, 0, 0xFFFFFFFF),
     waitForClients: intFlag('wait-for-clients', values['wait-for-clients'], 0, 100_000),
     rootData: values['root-data'],
+    evalData: values['eval-data'],
     trustWeighting: values['trust-weighting'],
     dp: dpFrom(values)
   }
@@ -150,12 +156,21 @@ async function runStatus (argv: string[]): Promise<void> {
     ])) + '\n')
 }
 
+async function runStop (argv: string[]): Promise<void> {
+  const { values, positionals } = parseFlags(argv, { api: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, true)
+  if (values.help === true) { process.stdout.write(TRAIN_HELP + '\n'); return }
+  if (positionals.length !== 1) throw new UsageError('train stop takes one run id')
+  const run: RunSummary = await callApi(apiOf(values), `/federated/runs/${encodeURIComponent(positionals[0])}`, { method: 'DELETE' })
+  process.stdout.write(`run ${run.id} ${run.state === 'running' ? 'cancel requested from its coordinator ' + shortId(run.coordinator) : run.state}\n`)
+}
+
 export async function runTrain (argv: string[]): Promise<void> {
   if (argv[0] === 'status') { await runStatus(argv.slice(1)); return }
+  if (argv[0] === 'stop') { await runStop(argv.slice(1)); return }
   const { values } = parseFlags(argv, {
     rounds: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
     fraction: { type: 'string' }, 'min-participants': { type: 'string' }, deadline: { type: 'string' },
-    strategy: { type: 'string' }, 'proximal-mu': { type: 'string' }, 'root-data': { type: 'string' }, 'trust-weighting': { type: 'string' }, model: { type: 'string' }, seed: { type: 'string' },
+    strategy: { type: 'string' }, 'proximal-mu': { type: 'string' }, 'root-data': { type: 'string' }, 'eval-data': { type: 'string' }, 'trust-weighting': { type: 'string' }, model: { type: 'string' }, seed: { type: 'string' },
     'wait-for-clients': { type: 'string' }, api: { type: 'string' },
     dp: { type: 'string' }, 'dp-clip': { type: 'string' }, 'dp-noise': { type: 'string' }, 'dp-delta': { type: 'string' }, 'dp-target-epsilon': { type: 'string' }, wait: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }
   })

@@ -1,14 +1,15 @@
 import { streamPair } from '@libp2p/utils'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { errorFromMessage, errorMessage } from '../../../src/federated/protocol/errors.js'
-import { decodeMessage, encodeMessage } from '../../../src/federated/protocol/messages.js'
-import { MessageReader, readMessage, writeMessage } from '../../../src/federated/protocol/wire.js'
-import { decodeRunAnnouncement, encodeRunAnnouncement, KnownRuns } from '../../../src/federated/run-gossip.js'
+import { errorFromMessage, errorMessage } from '../../../src/federated/mesh/protocol/errors.js'
+import { decodeMessage, encodeMessage } from '../../../src/federated/mesh/protocol/messages.js'
+import { MessageReader, readMessage, writeMessage } from '../../../src/federated/mesh/protocol/wire.js'
+import { decodeRunAnnouncement, encodeRunAnnouncement, KnownRuns } from '../../../src/federated/mesh/run-gossip.js'
 import { InvalidUpdateError } from '../../../src/errors.js'
-import { encodedWeightRecordSize } from '../../../src/federated/codec.js'
-import type { FedMessage } from '../../../src/federated/protocol/messages.js'
-import type { RunSummary } from '../../../src/federated/service-types.js'
+import { encodedWeightRecordSize } from '../../../src/federated/weights/codec.js'
+import type { FedMessage } from '../../../src/federated/mesh/protocol/messages.js'
+import type { RunSummary } from '../../../src/federated/mesh/service-types.js'
+import { newRunId } from '../../../src/federated/mesh/run-id.js'
 import type { WeightRecord } from '../../../src/model/types.js'
 
 const MESSAGES: FedMessage[] = [
@@ -16,7 +17,7 @@ const MESSAGES: FedMessage[] = [
   { type: 'hello-ok', clients: [100, 2000] },
   {
     type: 'announce', runId: 'run-abc-1', round: 3, attempt: 1, version: 2, globalModelId: 'sha256-aa', baseModelId: 'sha256-bb',
-    clientIndex: 1, epochs: 2, batchSize: 10, learningRate: 0.1, proximalMu: 0, seed: 42, deadlineMs: 60000, attack: 'signflip', attackScale: 2
+    clientIndex: 1, epochs: 2, batchSize: 10, learningRate: 0.1, proximalMu: 0, seed: 42, deadlineMs: 60000
   },
   { type: 'accept', numExamples: 2000 },
   { type: 'pull', runId: 'run-abc-1', version: 2 },
@@ -25,6 +26,7 @@ const MESSAGES: FedMessage[] = [
   { type: 'ack' },
   { type: 'start', spec: { rounds: 3, strategy: 'fedavg' } },
   { type: 'started', runId: 'run-abc-1', coordinator: '12D3KooW' },
+  { type: 'cancel', runId: 'run-abc-1' },
   { type: 'error', name: 'LateUpdateError', message: 'round closed' }
 ]
 
@@ -91,6 +93,12 @@ describe('fedavg control frames', () => {
     expect(errorMessage(new TypeError('x')).name).toBe('InternalError')
     expect(errorFromMessage({ name: 'EvilError', message: 'x' }).name).toBe('InternalError')
   })
+
+  it('never send the text of an unnamed failure (it may quote a local file)', () => {
+    const leak = new SyntaxError('Unexpected token S, "SECRET-CONTENT" is not valid JSON')
+    expect(errorMessage(leak)).toEqual({ type: 'error', name: 'InternalError', message: expect.not.stringContaining('SECRET') })
+    expect(errorFromMessage(errorMessage(new Error('/home/user/.ssh/id_rsa'))).message).not.toContain('/home')
+  })
 })
 
 describe('fedavg messages on a stream', () => {
@@ -121,7 +129,7 @@ describe('fedavg messages on a stream', () => {
 
 describe('run summaries on /edge-mesh/fedruns/1', () => {
   const run: RunSummary = {
-    id: 'run-1', state: 'running', strategy: 'fedavg', rounds: 3, completedRounds: 1, coordinator: 'peer-a', globalModelId: 'sha256-x', startedAt: 1,
+    id: newRunId('peer-a'), state: 'running', strategy: 'fedavg', rounds: 3, completedRounds: 1, coordinator: 'peer-a', globalModelId: 'sha256-x', startedAt: 1,
     history: [{ round: 1, accuracy: 0.9, loss: 0.3, participants: 4, participantIds: ['a#0', 'b#0', 'd#0', 'e#0'], failures: 1, failureReasons: ['c#0: InvalidUpdateError: nan'], wallMs: 10, bytesUp: 5, bytesDown: 6, globalModelId: 'sha256-x' }]
   }
 
@@ -136,6 +144,16 @@ describe('run summaries on /edge-mesh/fedruns/1', () => {
     expect(known.apply('peer-b', { seq: 9, run })).toBe(false)
     expect(known.apply('peer-a', { seq: 2, run })).toBe(true)
     expect(known.apply('peer-a', { seq: 1, run: { ...run, completedRounds: 0 } })).toBe(false)
-    expect(known.get('run-1')?.completedRounds).toBe(1)
+    expect(known.get(run.id)?.completedRounds).toBe(1)
+  })
+
+  it('accept a summary only from the coordinator its run id binds to: a forger with a higher seq is refused', () => {
+    const known = new KnownRuns()
+    expect(known.apply('peer-a', { seq: 2, run })).toBe(true)
+    // the forger names itself coordinator of peer-a's run id
+    expect(known.apply('peer-f', { seq: 1e12, run: { ...run, coordinator: 'peer-f', completedRounds: 3 } })).toBe(false)
+    expect(known.get(run.id)?.coordinator).toBe('peer-a')
+    // ids of the old unbound form bind to no one
+    expect(known.apply('peer-a', { seq: 3, run: { ...run, id: 'run-lq2x-abcdef' } })).toBe(false)
   })
 })

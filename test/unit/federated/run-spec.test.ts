@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseRunSpec } from '../../../src/federated/runs.js'
+import { parseRunSpec } from '../../../src/federated/mesh/runs.js'
 
 describe('run spec (POST /federated/runs)', () => {
   it('fills the defaults it owns and drops absent fields', () => {
@@ -13,7 +13,15 @@ describe('run spec (POST /federated/runs)', () => {
     expect(() => parseRunSpec({ strategy: 'nope' })).toThrow(/strategy/)
     expect(() => parseRunSpec({ model: 'abc' })).toThrow(/model/)
     expect(() => parseRunSpec({ evalData: 'mnist:9/4' })).toThrow(/mnist:9\/4/)
-    expect(() => parseRunSpec({ byzantine: { attack: 'telepathy' } })).toThrow(/byzantine.attack/)
+    expect(() => parseRunSpec({ byzantine: { attack: 'signflip' } })).toThrow(/byzantine/)
+  })
+
+  it('refers to data by dataset name or built-in mnist: spec, never by path', () => {
+    expect(parseRunSpec({ evalData: 'holdout', rootData: 'mnist:0/80' })).toMatchObject({ evalData: 'holdout', rootData: 'mnist:0/80' })
+    for (const path of ['/etc', './data', '../x', 'C:\\data', 'mnist:test,/etc', 'a b']) {
+      expect(() => parseRunSpec({ evalData: path })).toThrow(expect.objectContaining({ name: 'InvalidConfigError' }))
+    }
+    expect(() => parseRunSpec({ strategy: 'fltrust', rootData: '/home/user/secret' })).toThrow(/rootData/)
   })
 
   it('FLTrust needs one root data spec and a known weighting', () => {

@@ -1,0 +1,198 @@
+/**
+ * The participant side of a federated run on one node: its virtual clients
+ * (one per `--data` spec), answering ANNOUNCE (check, make the base model
+ * available, accept), then in the background PULL the global weights, train
+ * the client's copy with the model runtime (setting `training` in the local
+ * load while it runs and yielding between batches), and PUSH the update.
+ * A job ends by the deadline the coordinator gave (bounded by the node's
+ * `maxDeadlineMs`), when its coordinator disconnects or cancels the run,
+ * whatever happens. Byzantine behaviour exists only as this node's own
+ * experiment setting (`byzantine.ts`), never as something a peer asks for.
+ */
+import { InvalidMessageError, LimitExceededError, NoTrainingDataError, PeerBusyError, RunCancelledError } from '../../errors.js'
+import { checkAnnounce, checkParticipatingRuns, resolveBounds } from './bounds.js'
+import { byzantineData, byzantineUpdate } from './byzantine.js'
+import { DEFAULT_TRAIN_CONCURRENCY } from './protocol/constants.js'
+import { createLimiter } from '../limiter.js'
+import { deriveSeed } from '../rng.js'
+import type { FederatedBounds, Violation } from './bounds.js'
+import type { ByzantineBehaviour } from './byzantine.js'
+import type { FederatedTrainConfig } from '../grid.js'
+import type { AcceptMessage, AnnounceMessage, PushMessage } from './protocol/messages.js'
+import type { LocalLoad } from '../../gossip/types.js'
+import type { Dataset, ModelRuntime, TrainResult, WeightRecord } from '../../model/types.js'
+import type { AbortOptions, Logger } from '@libp2p/interface'
+
+export interface ParticipantInit {
+  /** The node's virtual clients, by index. */
+  clients: Dataset[]
+  runtime: Pick<ModelRuntime, 'train'>
+  localLoad: Pick<LocalLoad, 'update'>
+  /** Make `modelId` available locally, fetching it from `coordinator` or announcers. */
+  ensureModel(modelId: string, coordinator: string, options: AbortOptions): Promise<void>
+  /** Pull the global weights of `version` from the coordinator. */
+  pull(coordinator: string, runId: string, version: number, options: AbortOptions): Promise<WeightRecord>
+  /** Push an update to the coordinator. */
+  push(coordinator: string, header: Omit<PushMessage, 'type' | 'weightBytes'>, weights: WeightRecord, options: AbortOptions): Promise<void>
+  /** Trainings at once. @default 1 */
+  concurrency?: number
+  /** Bounds on what an ANNOUNCE may ask. @default resolveBounds() */
+  bounds?: FederatedBounds
+  /** Experiment-only: this node's own byzantine behaviour (`--byzantine`), never set by a peer. */
+  byzantine?: ByzantineBehaviour
+  /** Called with the bound of every refused ANNOUNCE (for /metrics). */
+  onRefused?(bound: Violation['bound']): void
+  log: Logger
+}
+
+interface Job {
+  runId: string
+  coordinator: string
+  controller: AbortController
+}
+
+export class Participant {
+  /** The job of each busy client; a newer request of the same run replaces it (its update would be late). */
+  private readonly busy = new Map<number, Job>()
+  private readonly limiter
+  private readonly bounds: FederatedBounds
+  private readonly pulls = new Map<string, { version: number, weights: Promise<WeightRecord> }>()
+  private training = 0
+
+  constructor (private readonly init: ParticipantInit) {
+    this.limiter = createLimiter(init.concurrency ?? DEFAULT_TRAIN_CONCURRENCY)
+    this.bounds = init.bounds ?? resolveBounds()
+  }
+
+  /** Examples of each virtual client (the HELLO answer). */
+  counts (): number[] {
+    return this.init.clients.map((c) => c.count)
+  }
+
+  /** True while any client trains. */
+  isTraining (): boolean {
+    return this.training > 0
+  }
+
+  /** Answer an ANNOUNCE: refuse, or make the base model available, accept and start the job. */
+  async accept (a: AnnounceMessage, coordinator: string, options: AbortOptions): Promise<AcceptMessage> {
+    const clients = this.init.clients
+    if (clients.length === 0) throw new NoTrainingDataError('this node holds no training data (start it with --data)')
+    const data = clients[a.clientIndex]
+    if (data === undefined) throw new NoTrainingDataError(`no virtual client #${a.clientIndex}: this node has ${clients.length}`)
+    const current = this.busy.get(a.clientIndex)
+    if (current !== undefined && (current.runId !== a.runId || current.coordinator !== coordinator)) throw new PeerBusyError(`client #${a.clientIndex} is training for run ${current.runId}`)
+    const violation = checkAnnounce(this.bounds, a) ?? checkParticipatingRuns(this.bounds, this.activeRuns(), a.runId)
+    if (violation !== undefined) {
+      this.init.onRefused?.(violation.bound)
+      throw new LimitExceededError(violation.message)
+    }
+    current?.controller.abort()
+    const job: Job = { runId: a.runId, coordinator, controller: new AbortController() }
+    this.busy.set(a.clientIndex, job)
+    const release = (): void => { if (this.busy.get(a.clientIndex) === job) this.busy.delete(a.clientIndex) }
+    try {
+      await this.init.ensureModel(a.baseModelId, coordinator, options)
+    } catch (err) {
+      release()
+      throw err
+    }
+    const numExamples = Math.min(data.count, this.bounds.maxExamples)
+    void this.job(a, coordinator, numExamples, job.controller).finally(release)
+    return { type: 'accept', numExamples }
+  }
+
+  /** Runs some client trains for now. */
+  activeRuns (): Set<string> {
+    return new Set([...this.busy.values()].map((j) => j.runId))
+  }
+
+  /** Abort the jobs of `runId` that `coordinator` asked for (its CANCEL); returns how many stopped. */
+  cancel (runId: string, coordinator: string): number {
+    return this.abortWhere((j) => j.runId === runId && j.coordinator === coordinator, new RunCancelledError(`run ${runId} was cancelled by its coordinator`))
+  }
+
+  /** Abort every job of a coordinator that disconnected: its update could not be delivered anyway. */
+  coordinatorGone (coordinator: string): number {
+    return this.abortWhere((j) => j.coordinator === coordinator, new RunCancelledError(`coordinator ${coordinator} disconnected`))
+  }
+
+  private abortWhere (match: (job: Job) => boolean, reason: Error): number {
+    let n = 0
+    for (const [index, job] of [...this.busy]) {
+      if (!match(job)) continue
+      job.controller.abort(reason)
+      this.busy.delete(index)
+      n++
+    }
+    return n
+  }
+
+  private async job (a: AnnounceMessage, coordinator: string, declared: number, controller: AbortController): Promise<void> {
+    const timer = setTimeout(() => { controller.abort() }, a.deadlineMs)
+    const signal = controller.signal
+    try {
+      const global = await this.pullOnce(coordinator, a.runId, a.version, signal)
+      const config: FederatedTrainConfig = { epochs: a.epochs, batchSize: a.batchSize, learningRate: a.learningRate, proximalMu: a.proximalMu, seed: a.seed }
+      const result = await this.train(a.clientIndex, a.baseModelId, global, config, { signal })
+      const header = {
+        runId: a.runId, round: a.round, attempt: a.attempt, version: a.version, clientIndex: a.clientIndex,
+        numExamples: Math.min(result.numExamples, declared), loss: result.loss, accuracy: result.accuracy, trainMs: result.trainMs
+      }
+      await this.init.push(coordinator, header, result.weights, { signal })
+      this.init.log('client #%d pushed round %d of %s', a.clientIndex, a.round, a.runId)
+    } catch (err: any) {
+      this.init.log('client #%d round %d of %s failed: %s: %s', a.clientIndex, a.round, a.runId, err?.name, err?.message)
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  /** Pull once per (coordinator, run, version): the node's virtual clients share it. */
+  private async pullOnce (coordinator: string, runId: string, version: number, signal: AbortSignal): Promise<WeightRecord> {
+    const key = `${coordinator}/${runId}`
+    const cached = this.pulls.get(key)
+    if (cached?.version === version) {
+      try {
+        return await cached.weights
+      } catch {
+        // the shared pull failed: try again below
+      }
+    }
+    const weights = this.init.pull(coordinator, runId, version, { signal })
+    weights.catch(() => {})
+    this.pulls.set(key, { version, weights })
+    return await weights
+  }
+
+  /**
+   * Train virtual client `index` from `global` (also used directly by a
+   * coordinator for its own clients). Trainings queue for the node's slots.
+   */
+  async train (index: number, baseModelId: string, global: WeightRecord, config: FederatedTrainConfig, options: AbortOptions): Promise<TrainResult> {
+    const client = this.init.clients[index]
+    if (client === undefined) throw new NoTrainingDataError(`no virtual client #${index}`)
+    const data = byzantineData(this.init.byzantine, client)
+    return this.limiter.run(async () => {
+      this.setTraining(+1)
+      try {
+        const result = await this.init.runtime.train(baseModelId, global, data, { ...config, yieldEveryBatches: 1, signal: options.signal })
+        return { ...result, weights: byzantineUpdate(this.init.byzantine, global, result.weights, deriveSeed(config.seed, index)) }
+      } finally {
+        this.setTraining(-1)
+      }
+    }, options)
+  }
+
+  private setTraining (delta: number): void {
+    this.training += delta
+    this.init.localLoad.update({ training: this.training > 0 })
+  }
+
+  /** Abort every job. */
+  stop (): void {
+    for (const job of this.busy.values()) job.controller.abort()
+    this.busy.clear()
+    this.pulls.clear()
+  }
+}
