@@ -176,12 +176,17 @@ describe('a model no load report announces yet (train, then serve at once)', () 
   afterAll(async () => { await cluster.cleanup() })
 
   it('is fetched from a connected peer by content id instead of failing with ModelNotFoundError', async () => {
-    const asker = await cluster.start('asker')
-    // A report interval of 60 s: the holder's only report went out at start, before it connected.
-    const holder = await cluster.start('holder', [...MODEL, '--report-interval', '60000', '--bootstrap', addressOn(asker, loopbackAddress(0))])
-    await waitFor('the holder connected', async () => (await status(asker)).peers.some(p => p.peerId === holder.peerId && p.connected))
-    const seen = (await status(asker)).peers.find(p => p.peerId === holder.peerId)
-    expect(seen?.load?.models ?? []).not.toContain(MNIST_MODEL_ID)
+    // The only holder left is a node that fetched the model for itself: it serves it but does not announce it.
+    const origin = await cluster.start('origin', MODEL)
+    const holder = await cluster.start('holder', ['--bootstrap', addressOn(origin, loopbackAddress(0))])
+    await seesModelOn(holder, [origin.peerId])
+    const fetched = await inferVia(holder, { model: MNIST_MODEL_ID, inputs: [await mnistDigit(7)], prefer: 'local', deadlineMs: 60_000 })
+    expect(fetched.status).toBe(200)
+    await origin.stop()
+    const asker = await cluster.start('asker', ['--bootstrap', addressOn(holder, loopbackAddress(1))])
+    await waitFor('the holder connected', async () => (await status(asker)).peers.some(p => p.peerId === holder.peerId && p.connected && p.load != null))
+    const s = await status(asker)
+    expect(s.peers.some(p => p.load?.models.includes(MNIST_MODEL_ID) === true)).toBe(false)
     const res = await inferVia(asker, { model: MNIST_MODEL_ID, inputs: [await mnistDigit(3)], deadlineMs: 30_000 })
     expect(res.status).toBe(200)
     expect(argmax(res.body.outputs[0].data)).toBe(3)
