@@ -48,6 +48,8 @@ export interface EdgeMeshConfig {
   batching: boolean
   /** Stretch this node's service time by this factor to emulate a slower device. @default 1 */
   simulateSlowdown: number
+  /** Fixed service time per request that emulates a slower device, ms (0: off). @default 0 */
+  simulateServiceMs: number
   /** Local training data for federated runs (see `src/federated/data-spec.ts`): a directory or `mnist:<shard>/<of>[:iid|:noniid|:dirichlet=<a>][:seed=<s>]`, comma-separated for several virtual clients. @default none */
   data?: string
   /** Pre-shared mesh key file (`edge-mesh keygen`): only holders of the same key can connect. @default none (open mesh) */
@@ -103,7 +105,7 @@ function checkMultiaddrs (setting: string, value: unknown, needPeerId: boolean):
 
 const KNOWN_KEYS = new Set<string>([
   'role', 'name', 'listen', 'bootstrap', 'mdns', 'apiHost', 'apiPort', 'dataDir', 'preset', 'reportIntervalMs',
-  'maxConnections', 'models', 'capacity', 'maxQueue', 'simulateSlowdown', 'data', 'logFormat',
+  'maxConnections', 'models', 'capacity', 'maxQueue', 'simulateSlowdown', 'simulateServiceMs', 'data', 'logFormat',
   'meshKey', 'allowPeers', 'dialRanges', 'batching'
 ])
 
@@ -151,6 +153,7 @@ export function resolveConfig (input: Partial<Record<keyof EdgeMeshConfig, unkno
     maxQueue: checkInt('maxQueue', input.maxQueue ?? 32, 0, 100_000),
     batching,
     simulateSlowdown: checkNumber('simulateSlowdown', input.simulateSlowdown ?? 1, 1, 1000),
+    simulateServiceMs: checkNumber('simulateServiceMs', input.simulateServiceMs ?? 0, 0, 60_000),
     data: input.data as string | undefined,
     meshKey: input.meshKey as string | undefined,
     allowPeers: input.allowPeers as string | undefined,

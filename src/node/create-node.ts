@@ -75,6 +75,7 @@ export async function buildLibp2p (config: EdgeMeshConfig) {
         capacity: config.capacity,
         maxQueue: config.maxQueue,
         simulateSlowdown: config.simulateSlowdown,
+        simulateServiceMs: config.simulateServiceMs,
         batching: config.batching,
         cacheDir: join(config.dataDir, 'models')
       }),

@@ -69,6 +69,9 @@ export const DEFAULT_MAX_BATCH_DELAY_MS = 0
 /** Service-time stretch factor that emulates a slower device (1 = native speed). */
 export const DEFAULT_SIMULATE_SLOWDOWN = 1
 
+/** Fixed per-request service time that emulates a slower device, ms (0 = off: native speed). */
+export const DEFAULT_SIMULATE_SERVICE_MS = 0
+
 /** Largest model (model.json + weights) served, fetched or cached, bytes (256 MiB). */
 export const DEFAULT_MAX_MODEL_BYTES = 256 * 1024 * 1024
 
