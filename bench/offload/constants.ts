@@ -40,8 +40,8 @@ export const SCHEDULING = {
   capacity: 1,
   /** Queue per peer before it answers busy (the node default). */
   maxQueue: 32,
-  /** Service time of every peer but the slow one, ms. */
-  serviceMs: 20,
+  /** Service time of every peer but the slow one, ms (long enough that the machine's noise, a few ms, stays small beside it). */
+  serviceMs: 40,
   /** The slow peer's service time is this multiple of `serviceMs`. */
   slowdown: 4,
   /** Offered load as a fraction of the cluster's nominal capacity. */

@@ -68,6 +68,9 @@ export async function buildLibp2p (config: EdgeMeshConfig) {
       loadView: loadGossip({
         intervalMs: config.reportIntervalMs,
         expiryIntervals: timings.expiryIntervals,
+        heartbeatBudget: timings.heartbeatBudget,
+        changeBudget: timings.changeBudget,
+        maxIntervalMs: timings.maxHeartbeatMs,
         role: config.role,
         name: config.name
       }),
