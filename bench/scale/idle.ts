@@ -59,9 +59,14 @@ async function startCluster (edges: number, hostBase: number): Promise<Cluster> 
   return cluster
 }
 
+/** `GET /status` of a node; undefined when it does not answer in time (a loaded machine). */
 async function status (node: NodeProcess): Promise<any> {
-  const res = await fetch(`${node.apiUrl}/status`, { signal: AbortSignal.timeout(5000) })
-  return await res.json()
+  try {
+    const res = await fetch(`${node.apiUrl}/status`, { signal: AbortSignal.timeout(15_000) })
+    return await res.json()
+  } catch {
+    return undefined
+  }
 }
 
 /** Wait until every edge knows every other node of its cluster (by connection or gossip). */
@@ -69,7 +74,7 @@ async function waitForMesh (cluster: Cluster): Promise<void> {
   const deadline = Date.now() + IDLE.readyTimeoutMs
   const want = cluster.all.length - 1
   while (Date.now() < deadline) {
-    const known = await Promise.all(cluster.edges.map(async e => (await status(e)).peers.length as number))
+    const known = await Promise.all(cluster.edges.map(async e => (await status(e))?.peers.length as number ?? 0))
     if (known.every(n => n >= want)) return
     await new Promise(resolve => setTimeout(resolve, 250))
   }
@@ -77,8 +82,8 @@ async function waitForMesh (cluster: Cluster): Promise<void> {
 }
 
 async function meanConnections (cluster: Cluster): Promise<number> {
-  const counts = await Promise.all(cluster.edges.map(async e => (await status(e)).connections as number))
-  return round3(counts.reduce((a, b) => a + b, 0) / counts.length)
+  const counts = (await Promise.all(cluster.edges.map(async e => (await status(e))?.connections as number | undefined))).filter(n => n != null)
+  return round3(counts.reduce((a, b) => a + b, 0) / Math.max(1, counts.length))
 }
 
 async function stopCluster (cluster: Cluster): Promise<void> {
