@@ -41,14 +41,14 @@ export const SCHEDULING = {
   /** Queue per peer before it answers busy (the node default). */
   maxQueue: 32,
   /** Service time of every peer but the slow one, ms (long enough that the machine's noise, a few ms, stays small beside it). */
-  serviceMs: 40,
+  serviceMs: 100,
   /** The slow peer's service time is this multiple of `serviceMs`. */
   slowdown: 4,
   /** Offered load as a fraction of the cluster's nominal capacity. */
   loadFraction: 0.7,
   /** Open loop: rounds of one segment per policy (order rotated each round), segment length, ms. */
   rounds: 3,
-  segmentMs: 8000,
+  segmentMs: 12_000,
   /** Warm-up of each policy's requester at the same rate before the rounds, ms (not measured). */
   warmupMs: 2000,
   /** Seed of the Poisson arrivals: in each round every policy sees the same arrival times. */

@@ -12,8 +12,8 @@ export const SIMULATION = {
   sizes: [30, 100, 300],
   repetitions: 3,
   /** Simulated time per run, ms (the first `warmupMs` are not counted). */
-  durationMs: 25_000,
-  warmupMs: 10_000,
+  durationMs: 15_000,
+  warmupMs: 5000,
   /** Fraction of nodes that send requests; every node serves. */
   requesterFraction: 0.2,
   /** Offered load as a fraction of the mesh's capacity. */
@@ -21,8 +21,12 @@ export const SIMULATION = {
   /** Fraction of nodes that are slow, and how much slower (the skew). */
   slowFraction: 0.25,
   slowdown: 4,
-  /** Service time of a normal node, ms, and its execution slots. */
-  serviceMs: 200,
+  /**
+   * Service time of a normal node, ms, and its execution slots. The scheduler's
+   * latency prior (50 ms) is what it assumes of a peer it has not measured yet;
+   * a service time far above it makes every unmeasured peer look idle and fast.
+   */
+  serviceMs: 50,
   capacity: 1,
   /** One-way network delay between two nodes, ms, and gossipsub's extra delay per hop, ms. */
   networkMs: 1,

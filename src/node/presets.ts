@@ -60,8 +60,8 @@ export const PRESETS: Record<PresetName, PresetTimings> = {
   'local-test': {
     reportIntervalMs: 250,
     expiryIntervals: 4,
-    // 16 heartbeats/s mesh-wide: 250 ms up to 4 nodes, 688 ms at 11.
-    heartbeatBudget: 16,
+    // 8 heartbeats/s mesh-wide: 250 ms up to 2 nodes, 500 ms at 4, 1.4 s at 11.
+    heartbeatBudget: 8,
     // 40 change reports/s mesh-wide: 100 ms gap up to 4 nodes, 275 ms at 11.
     changeBudget: 40,
     maxHeartbeatMs: 30_000,
