@@ -82,3 +82,25 @@ export const TARGETS = {
   /** Peak coordinator RSS at `large` participants over that at `small`. */
   aggregationRssRatio: 1.2
 } as const
+
+/**
+ * Phase 4, the scheduling benchmark's scenario in the simulation (machine
+ * independent): four serving nodes with a fixed service time, one `slowdown`
+ * times slower, one dedicated requester at `loadFraction` of the capacity
+ * (Poisson), every policy on the same arrivals, `local-test` gossip cadence.
+ * Queues are unbounded (the real nodes answer busy beyond 32).
+ */
+export const SKEW = {
+  nodes: 5,
+  dedicatedRequesters: 1,
+  slowFraction: 0.2,
+  slowdown: 4,
+  serviceMs: 100,
+  capacity: 1,
+  loadFraction: 0.7,
+  networkMs: 1,
+  durationMs: 130_000,
+  warmupMs: 10_000,
+  seeds: [1, 2, 3],
+  requesterFraction: 0
+} as const

@@ -3,9 +3,10 @@ import { TARGETS } from './constants.js'
 import type { AggregationMemoryResult } from './aggregation-memory.js'
 import type { IdleResult } from './idle.js'
 import type { SimulationResult } from './simulation.js'
+import type { SkewResult } from './skew.js'
 import type { Goal } from '../shared/run.js'
 
-export function goals (r: { simulation?: SimulationResult, idle?: IdleResult, aggregation?: AggregationMemoryResult }): Goal[] {
+export function goals (r: { simulation?: SimulationResult, idle?: IdleResult, aggregation?: AggregationMemoryResult, skew?: SkewResult }): Goal[] {
   const out: Goal[] = []
   if (r.simulation != null) {
     for (const size of r.simulation.sizes) {
@@ -18,6 +19,13 @@ export function goals (r: { simulation?: SimulationResult, idle?: IdleResult, ag
   }
   if (r.aggregation != null) {
     out.push({ name: `FedAvg coordinator peak RSS, ${r.aggregation.settings.large} / ${r.aggregation.settings.small} participants <= ${TARGETS.aggregationRssRatio}`, value: r.aggregation.ratio, target: TARGETS.aggregationRssRatio, met: r.aggregation.ratio <= TARGETS.aggregationRssRatio })
+  }
+  if (r.skew != null) {
+    const n = r.skew.runs.length
+    const vsRandom = r.skew.runs.filter(x => x.vsRandom <= 0.5).length
+    const vsLor = r.skew.runs.filter(x => x.vsLeastOutstanding <= 1).length
+    out.push({ name: `simulated scheduling scenario: p2c p99 <= 0.5 x random in every seed (seeds meeting it)`, value: vsRandom, target: n, met: vsRandom === n })
+    out.push({ name: `simulated scheduling scenario: p2c p99 <= 1.0 x least-outstanding in every seed (seeds meeting it)`, value: vsLor, target: n, met: vsLor === n })
   }
   return out
 }

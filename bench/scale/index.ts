@@ -8,7 +8,8 @@
  *    messages received per node per second, and the scheduler's p99 under
  *    skewed load against full knowledge of every peer's load;
  * 2. idle: CPU per edge of real node processes, 3 edges vs 10 edges, side by side;
- * 3. aggregation: peak RSS of a FedAvg round in simulate mode, 10 vs 500 participants.
+ * 3. aggregation: peak RSS of a FedAvg round in simulate mode, 10 vs 500 participants;
+ * 4. skew: the scheduling benchmark's scenario in the simulation, every policy, three seeds.
  *
  * `BENCH_PHASES=simulation,idle` runs only the named phases.
  */
@@ -19,6 +20,7 @@ import { goals } from './goals.js'
 import { measureIdle } from './idle.js'
 import { measureAggregationMemory } from './aggregation-memory.js'
 import { measureSimulation } from './simulation.js'
+import { measureSkew } from './skew.js'
 
 function progress (line: string): void {
   process.stderr.write(`[bench:scale ${new Date().toISOString().slice(11, 19)}] ${line}\n`)
@@ -31,12 +33,14 @@ async function main (): Promise<void> {
   const simulation = want('simulation') ? measureSimulation(progress) : undefined
   const idle = want('idle') ? await measureIdle(progress) : undefined
   const aggregation = want('aggregation') ? await measureAggregationMemory(progress) : undefined
+  const skew = want('skew') ? measureSkew(progress) : undefined
   const result = {
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, loadAverage: run.loadAverage() },
     simulation,
     idle,
     aggregation,
-    goals: goals({ simulation, idle, aggregation }),
+    skew,
+    goals: goals({ simulation, idle, aggregation, skew }),
     durationS: Math.round(run.elapsedS())
   }
   const json = JSON.stringify(result, null, 2)

@@ -3,7 +3,7 @@
  * edge-mesh: the gossip cadence (`src/gossip/cadence.ts`: when a node sends a
  * heartbeat or a change report, and how long receivers keep it), the load
  * table (`applyReport`, `expireEntries`, `liveEntries`), the candidate list
- * (`buildCandidates`), the scheduler (`chooseCandidate`) and the peak-EWMA
+ * (`buildCandidates`), the scheduler and its baselines (`chooseByPolicy`) and the peak-EWMA
  * latency estimate (`observeLatency`, `currentLatency`).
  *
  * What is simulated instead of run: time (an event queue), the network (a
@@ -22,13 +22,14 @@ import { applyReport, emptyLoadTable, expireEntries, liveEntries } from '../../.
 import { mulberry32 } from '../../../src/model/random.js'
 import { buildCandidates } from '../../../src/offload/candidates.js'
 import { currentLatency, observeLatency } from '../../../src/offload/latency.js'
-import { chooseCandidate } from '../../../src/offload/scheduler.js'
+import { chooseByPolicy, INITIAL_POLICY_STATE } from '../../../src/offload/policy.js'
 import { DEFAULT_EWMA_TAU_MS, DEFAULT_PRIOR_LATENCY_MS } from '../../../src/offload/scheduler-constants.js'
 import { EventQueue } from './events.js'
 import type { CadenceSettings } from '../../../src/gossip/cadence.js'
 import type { LoadTable } from '../../../src/gossip/load-table.js'
 import type { LoadReport, LocalWork, PeerLoad } from '../../../src/gossip/types.js'
 import type { PeakEwma } from '../../../src/offload/latency.js'
+import type { PolicyState, SchedulingPolicy } from '../../../src/offload/policy.js'
 
 export interface MeshSimInit {
   nodes: number
@@ -40,6 +41,14 @@ export interface MeshSimInit {
    * (one round trip) and the scheduler chooses between them on that answer.
    */
   knowledge: 'gossip' | 'full' | 'probe'
+  /** Who chooses. @default 'p2c' */
+  policy?: SchedulingPolicy
+  /**
+   * When set, the last this many nodes only send requests (they serve none
+   * and do not count in the capacity), as in the scheduling benchmark; else
+   * every node serves and `requesterFraction` of them also send.
+   */
+  dedicatedRequesters?: number
   durationMs: number
   warmupMs: number
   requesterFraction: number
@@ -86,6 +95,7 @@ interface SimNode {
   outstanding: Map<string, number>
   latency: Map<string, PeakEwma>
   probes: number
+  policyState: PolicyState
 }
 
 function workOf (node: SimNode, capacity: number): LocalWork {
@@ -116,7 +126,8 @@ export function simulateMesh (init: MeshSimInit): MeshSimResult {
     received: 0,
     outstanding: new Map(),
     latency: new Map(),
-    probes: 0
+    probes: 0,
+    policyState: INITIAL_POLICY_STATE
   }))
   const byId = new Map(nodes.map(n => [n.id, n]))
   const ttl = (entry: PeerLoad): number => entryTtlMs(entry, init.cadence, init.expiryIntervals)
@@ -230,12 +241,16 @@ export function simulateMesh (init: MeshSimInit): MeshSimResult {
   const choose = (client: SimNode, peers: PeerLoad[]): void => {
     const candidates = buildCandidates({ modelId: MODEL, selfId: client.id, local: workOf(client, init.capacity), localHasModel: true, canFetch: false, peers })
     const latencyMs = new Map(candidates.map(c => [c.peerId, currentLatency(client.latency.get(c.peerId), q.now, DEFAULT_EWMA_TAU_MS, DEFAULT_PRIOR_LATENCY_MS)]))
-    const choice = chooseCandidate(candidates, { latencyMs, outstanding: client.outstanding, backedOff: new Set(), tried: new Set(), prefer: 'remote' }, random)
+    const stats = { latencyMs, outstanding: client.outstanding, backedOff: new Set<string>(), tried: new Set<string>(), prefer: 'remote' as const }
+    const { choice, state } = chooseByPolicy(init.policy ?? 'p2c', candidates, stats, random, client.policyState)
+    client.policyState = state
     if (choice != null && !choice.candidate.local) send(client, byId.get(choice.candidate.peerId)!)
   }
 
-  const capacityRps = nodes.reduce((sum, n) => sum + init.capacity * 1000 / n.serviceMs, 0)
-  const requesters = nodes.filter((_, i) => random() < init.requesterFraction || i === nodes.length - 1)
+  const dedicated = init.dedicatedRequesters ?? 0
+  const servers = nodes.slice(0, nodes.length - dedicated)
+  const capacityRps = servers.reduce((sum, n) => sum + init.capacity * 1000 / n.serviceMs, 0)
+  const requesters = dedicated > 0 ? nodes.slice(nodes.length - dedicated) : nodes.filter((_, i) => random() < init.requesterFraction || i === nodes.length - 1)
   const ratePerRequester = capacityRps * init.loadFraction / requesters.length
   const nextArrival = (client: SimNode): void => {
     q.after(-Math.log(1 - random()) / ratePerRequester * 1000, () => {
