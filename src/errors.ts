@@ -160,3 +160,9 @@ export class InternalError extends EdgeMeshError {
 export function isErrorNamed (err: unknown, name: string): boolean {
   return err instanceof Error && err.name === name
 }
+
+/** A model that cannot be trained or evaluated here (a TF.js graph model: its weights are constants). */
+export class ModelNotTrainableError extends EdgeMeshError {
+  static override readonly name = 'ModelNotTrainableError'
+  override name = 'ModelNotTrainableError'
+}

@@ -59,6 +59,8 @@ export interface InProcessInit {
   hedging?: boolean
   /** Execution slots of this node's own engine. @default 2 */
   capacity?: number
+  /** Requests that may wait for a slot on this node. @default the offload default (32) */
+  maxQueue?: number
   /** Addresses (with /p2p/) to dial at start. */
   peers: string[]
 }
@@ -78,7 +80,7 @@ export async function startInProcessNode (init: InProcessInit): Promise<InProces
       models: models({ modelDirs: init.models ?? [] }),
       localLoad: localLoad({ capacity }),
       loadView: loadGossip({ intervalMs: timings.reportIntervalMs, expiryIntervals: timings.expiryIntervals, name: 'bench-driver' }),
-      offload: offload({ policy: init.policy, hedging: init.hedging, capacity })
+      offload: offload({ policy: init.policy, hedging: init.hedging, capacity, maxQueue: init.maxQueue })
     }
   })
   await Promise.all(init.peers.map(async a => await libp2p.dial(multiaddr(a))))
@@ -91,11 +93,11 @@ export async function startInProcessNode (init: InProcessInit): Promise<InProces
   }
 }
 
-/** Wait until the node's load view shows every one of `peerIds` announcing the benchmark model. */
-export async function waitForPeers (node: InProcessNode, peerIds: string[], timeoutMs = 60_000): Promise<void> {
+/** Wait until the node's load view shows every one of `peerIds` announcing the benchmark model (or `modelId`). */
+export async function waitForPeers (node: InProcessNode, peerIds: string[], timeoutMs = 60_000, modelId = MODEL_ID): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
-    const holders = new Set(node.loadView.peers().filter(p => p.report.models.includes(MODEL_ID)).map(p => p.peerId))
+    const holders = new Set(node.loadView.peers().filter(p => p.report.models.includes(modelId)).map(p => p.peerId))
     if (peerIds.every(id => holders.has(id))) return
     await new Promise(resolve => setTimeout(resolve, 100))
   }

@@ -15,15 +15,13 @@
  * `BENCH_PHASES=latency,scheduling` runs only the named phases (for
  * development; goals of phases left out are not reported).
  */
-import { mkdir, writeFile } from 'node:fs/promises'
-import { cpus } from 'node:os'
-import { activeBackend } from '../../src/model/index.js'
 import { goals } from './goals.js'
 import { measureLatency } from './latency.js'
 import { measureMemory } from './memory.js'
 import { measureScheduling } from './scheduling.js'
 import { measureThroughput } from './throughput.js'
 import { Processes } from './processes.js'
+import { machineInfo, writeReport } from '../shared/report.js'
 import { startBenchRun } from '../shared/run.js'
 
 function progress (line: string): void {
@@ -68,14 +66,7 @@ async function main (): Promise<void> {
     const throughput = want('throughput') ? await phase(processes, 'throughput', async () => await measureThroughput(processes, progress)) : undefined
     const memory = want('memory') ? await phase(processes, 'memory', async () => await measureMemory(processes, progress)) : undefined
     const result = {
-      machine: {
-        cpus: cpus().length,
-        cpuModel: cpus()[0]?.model,
-        node: process.version,
-        backend: activeBackend(),
-        /** 1/5/15-minute load averages at start and end: other work on the machine shows here. */
-        loadAverage: run.loadAverage()
-      },
+      machine: machineInfo(run),
       latency,
       scheduling,
       throughput,
@@ -83,11 +74,7 @@ async function main (): Promise<void> {
       goals: goals({ latency, scheduling, throughput, memory }),
       durationS: Math.round(run.elapsedS())
     }
-    const json = JSON.stringify(result, null, 2)
-    await mkdir('bench-results', { recursive: true })
-    await writeFile('bench-results/offload.json', json + '\n')
-    process.stdout.write(json + '\n')
-    progress(`done in ${Math.round(run.elapsedS())} s; written to bench-results/offload.json`)
+    await writeReport('offload', result, run, progress)
   } finally {
     await processes.stopAll()
   }

@@ -29,6 +29,8 @@ export interface ServingOptions {
   /** Fixed service time per request, ms (`--simulate-service-ms`). */
   serviceMs?: number
   batching?: boolean
+  /** Model folder or packaged model name to serve. @default the example MNIST model */
+  model?: string
 }
 
 /** Resident set size of a process from /proc/<pid>/status (Linux), MiB. */
@@ -53,14 +55,14 @@ export class Processes {
   private readonly dirs: string[] = []
   private hosts = HOST_OFFSET + 1
 
-  /** Start a serving edge-mesh node with the example model on its own loopback address. */
+  /** Start a serving edge-mesh node with the example model (or `options.model`) on its own loopback address. */
   async serving (name: string, options: ServingOptions): Promise<{ node: NodeProcess, address: string }> {
     const host = loopbackAddress(this.hosts++)
     const dir = await mkdtemp(join(tmpdir(), 'edge-mesh-bench-'))
     this.dirs.push(dir)
     const args = [
       '--name', name, '--preset', 'local-test', '--api-port', '0', '--no-mdns', '--listen', `/ip4/${host}/tcp/0`,
-      '--data-dir', dir, '--model', MODEL_DIR, '--capacity', String(options.capacity),
+      '--data-dir', dir, '--model', options.model ?? MODEL_DIR, '--capacity', String(options.capacity),
       ...(options.maxQueue != null ? ['--max-queue', String(options.maxQueue)] : []),
       ...(options.slowdown != null ? ['--simulate-slowdown', String(options.slowdown)] : []),
       ...(options.serviceMs != null ? ['--simulate-service-ms', String(options.serviceMs)] : []),

@@ -15,8 +15,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loopbackAddress } from '../../src/cli/cluster.js'
-import { createEdgeMeshNode, resolveConfig } from '../../src/node/index.js'
-import type { EdgeMeshNode } from '../../src/node/index.js'
+import { createEdgeMeshNode, tensor } from '../../src/index.js'
+import type { EdgeMeshNode } from '../../src/index.js'
 
 const root = fileURLToPath(new URL('../../../', import.meta.url))
 const modelDir = join(root, 'examples/models/mnist-mlp')
@@ -34,7 +34,7 @@ async function until (what: string, check: () => boolean, ms = 30_000): Promise<
 
 try {
   for (let i = 0; i < 3; i++) {
-    const node = await createEdgeMeshNode(resolveConfig({
+    const node = await createEdgeMeshNode({
       name: `laptop-${i + 1}`,
       preset: 'local-test',
       mdns: false,
@@ -43,21 +43,19 @@ try {
       bootstrap: i === 0 ? [] : [nodes[0].addresses()[0]],
       dataDir: join(dataRoot, `laptop-${i + 1}`),
       models: i < 2 ? [modelDir] : []
-    }))
-    await node.start()
+    })
     nodes.push(node)
     console.log(`laptop-${i + 1}: ${node.peerId} (control API ${node.apiUrl})`)
   }
 
-  await until('every node sees the other two', () => nodes.every(n => n.libp2p.services.loadView.peers().length >= 2))
+  await until('every node sees the other two', () => nodes.every(n => n.services.loadView.peers().length >= 2))
   for (const node of nodes) {
-    const peers = node.libp2p.services.loadView.peers().map(p => `${p.report.name} (${p.report.models.length} models, cpu ${(p.report.cpu * 100).toFixed(0)}%)`)
+    const peers = node.services.loadView.peers().map(p => `${p.report.name} (${p.report.models.length} models, cpu ${(p.report.cpu * 100).toFixed(0)}%)`)
     console.log(`${node.config.name} sees: ${peers.join(', ')}`)
   }
 
-  const modelId = nodes[0].libp2p.services.models.list()[0].id
-  const input = { shape: digit.shape, dtype: 'float32' as const, data: Float32Array.from(digit.data) }
-  const result = await nodes[2].libp2p.services.offload.infer(modelId, [input], { deadlineMs: 10_000 })
+  const modelId = nodes[0].services.models.list()[0].id
+  const result = await nodes[2].infer(modelId, tensor(digit), { deadlineMs: 10_000 })
   const scores = Array.from(result.outputs[0].data)
   const served = nodes.find(n => n.peerId === result.servedBy)?.config.name ?? result.servedBy
   console.log(`laptop-3 asked for digit 7: class ${scores.indexOf(Math.max(...scores))}, served by ${served} in ${result.latencyMs.totalMs.toFixed(1)} ms after ${result.attempts} attempt(s)`)

@@ -3,6 +3,8 @@
  * peer it knows (connected, or heard of through load gossip).
  */
 import { optionalComponent } from '../optional-component.js'
+import { modelStatus } from './model-status.js'
+import type { ModelStatus } from './model-status.js'
 import type { ControlApiComponents, NodeInfo } from './index.js'
 import type { ProcessHealth } from './process-health.js'
 import type { LoadReport } from '../gossip/types.js'
@@ -30,7 +32,8 @@ export interface NodeStatus {
   /** Memory and event-loop delay of the node's process. */
   process: ProcessHealth
   load: LoadReport | null
-  models: Array<{ id: string, name: string, parameters: number }>
+  /** Each loaded model: format, input signature, micro-batching and measured inference time (see `ModelStatus`). */
+  models: ModelStatus[]
   /** Live TF.js tensors and their bytes (a steady count under load means no tensor leak). */
   tensors: { count: number, bytes: number }
   connections: number
@@ -71,7 +74,7 @@ export function buildStatus (components: ControlApiComponents, info: NodeInfo, n
     pid: process.pid,
     process: health,
     load: loadView.self() ?? null,
-    models: (models?.list() ?? []).map(m => ({ id: m.id, name: m.name, parameters: m.parameters })),
+    models: (models?.list() ?? []).map(modelStatus),
     tensors: models?.memory?.() ?? { count: 0, bytes: 0 },
     connections: connectionManager.getConnections().length,
     peers

@@ -48,8 +48,9 @@ export const NODE_FLAGS_HELP = `Node options:
   --preset lan|local-test     timing preset; local-test uses short intervals (lan)
   --report-interval <ms>      load report interval (lan 1000, local-test 250)
   --max-connections <n>       most connections to keep (128)
-  --model <dir>               TF.js layers model to serve, repeatable
-  --capacity <n>              concurrent inference jobs (2)
+  --model <dir|name>          TF.js layers or graph model folder to serve, or a packaged model:
+                              human:movenet-lightning, human:blazeface, nsfwjs:mobilenet_v2; repeatable
+  --capacity <n>              concurrent inference jobs (4)
   --max-queue <n>             queued requests before answering busy (32)
   --simulate-slowdown <x>     stretch service time by x to emulate a slower device (1)
   --simulate-service-ms <ms>  fixed service time per request, to emulate a slower device (0: off)

@@ -14,6 +14,7 @@ import { roundSummary } from './runs.js'
 import { rootEpochs } from './fltrust.js'
 import { deriveSeed } from './rng.js'
 import { runFederated } from './run.js'
+import { withDp } from './privacy/dp-strategy.js'
 import type { RootUpdate } from './fltrust.js'
 import type { MeshGrid } from './mesh-grid.js'
 import type { RunFiles, RunRecordFile } from './runs.js'
@@ -82,11 +83,12 @@ export async function coordinate (ctx: CoordinatorContext, record: RunRecordFile
     const test = await coordinatorData(spec.evalData ?? 'mnist:test')
     await ctx.waitForClients(grid, spec.waitForClients ?? spec.minParticipants ?? 2, signal)
     let bytes = { up: grid.bytesUp, down: grid.bytesDown }
-    const strategy = createStrategy(spec.strategy, {
+    const inner = createStrategy(spec.strategy, {
       epochs: spec.epochs, batchSize: spec.batchSize, learningRate: spec.learningRate, proximalMu: spec.proximalMu,
       beta: spec.beta, f: spec.byzantineF, m: spec.krumM, trustWeighting: spec.trustWeighting,
       ...(spec.rootData === undefined ? {} : { rootUpdate: rootTrainer(ctx.models, record.baseModelId, await coordinatorData(spec.rootData), spec.seed ?? 0) })
     })
+    const strategy = spec.dp === undefined ? inner : withDp(inner, spec.dp)
     const result = await runFederated({
       grid,
       strategy,
@@ -109,6 +111,7 @@ export async function coordinate (ctx: CoordinatorContext, record: RunRecordFile
         bytes = now
         summary.completedRounds = r.round
         summary.globalModelId = r.globalModelId
+        if (spec.dp !== undefined && r.privacy !== undefined) summary.privacy = { ...spec.dp, epsilon: r.privacy.epsilon }
         globals.push(r.globalModelId)
         while (globals.length > ctx.keepGlobals) {
           const old = globals.shift() as string
@@ -118,6 +121,7 @@ export async function coordinate (ctx: CoordinatorContext, record: RunRecordFile
       }
     })
     summary.state = 'completed'
+    if (result.stopReason !== undefined) summary.stopReason = result.stopReason
     summary.globalModelId = result.globalModelId
     summary.finishedAt = Date.now()
     ctx.changed(summary)

@@ -23,6 +23,13 @@ import { partitionIndices } from './partition.js'
 import { lineChartSvg } from './plot.js'
 import { createRng, deriveSeed } from './rng.js'
 import { runFederated } from './run.js'
+import { parseDpOptions } from './privacy/dp-options.js'
+import { withDp } from './privacy/dp-strategy.js'
+import { withClientPipeline } from './privacy/client-pipeline.js'
+import { parseCompression } from './privacy/compression.js'
+import { withSecureAggregation } from './privacy/secure-strategy.js'
+import type { DpOptions } from './privacy/dp-options.js'
+import type { SecureAggregationInit } from './privacy/secure-strategy.js'
 import type { AttackName } from './attacks.js'
 import type { CheckpointStore } from './checkpoint.js'
 import type { StrategyName, StrategyOptions } from './create-strategy.js'
@@ -82,6 +89,12 @@ export interface MnistExperimentOptions extends AbortOptions {
   /** Run over this grid instead of virtual clients. */
   grid?: Grid
   checkpoint?: CheckpointStore
+  /** Client-level differential privacy (DP-FedAvg, central or local form). @default undefined (off) */
+  dp?: DpOptions
+  /** Update compression: `none`, `int8` or `topk:<ratio>`. @default 'none' */
+  compression?: string
+  /** Aggregate every round with secure aggregation (weighted FedAvg only; not with DP). @default undefined (off) */
+  secureAggregation?: SecureAggregationInit
   onRound?(record: RoundRecord): void
 }
 
@@ -150,10 +163,15 @@ export async function runMnistExperiment (o: MnistExperimentOptions = {}): Promi
   if (!simulate && o.mode === 'simulate') throw new InvalidConfigError('simulate mode runs virtual clients: do not pass a grid')
   if (simulate && o.mode === 'mesh') throw new InvalidConfigError('mesh mode needs a grid')
   const clients = simulate ? virtualClients(sliceDataset(mnist, 0, MNIST_TRAIN_END), o, seed) : []
-  const grid = o.grid ?? createMemoryGrid({ runtime, clients, concurrency: o.concurrency, seed })
+  const dp = parseDpOptions(o.dp)
+  const compression = parseCompression(o.compression)
+  const plainGrid = o.grid ?? createMemoryGrid({ runtime, clients, concurrency: o.concurrency, seed })
+  const grid = dp?.mode === 'local' || compression.scheme !== 'none'
+    ? withClientPipeline(plainGrid, { localDp: dp?.mode === 'local' ? dp : undefined, compression, seed })
+    : plainGrid
   const base = await runtime.createMlp({ inputSize: 784, hidden: [200, 200], classes: 10, seed, name: 'mnist-mlp' })
   const strategyName = o.strategy ?? 'fedavg'
-  const strategy = createStrategy(strategyName, {
+  const inner = createStrategy(strategyName, {
     ...(strategyName === 'fltrust' ? { rootUpdate: rootTrainer(runtime, base.id, mnist, o.rootExamples ?? DEFAULT_ROOT_EXAMPLES, seed) } : {}),
     ...o.strategyOptions,
     epochs: o.epochs ?? DEFAULT_EPOCHS,
@@ -161,6 +179,9 @@ export async function runMnistExperiment (o: MnistExperimentOptions = {}): Promi
     learningRate: o.learningRate ?? DEFAULT_LEARNING_RATE,
     proximalMu: o.proximalMu
   })
+  if (o.secureAggregation !== undefined && (dp !== undefined || strategyName !== 'fedavg')) throw new InvalidConfigError('secure aggregation runs with plain fedavg and without DP so far')
+  if (dp !== undefined && strategyName !== 'fedavg' && strategyName !== 'fedsgd') throw new InvalidConfigError(`DP-FedAvg averages the clipped updates itself: use strategy fedavg or fedsgd, not ${strategyName}`)
+  const strategy = o.secureAggregation !== undefined ? withSecureAggregation(inner, o.secureAggregation) : dp === undefined ? inner : withDp(inner, dp)
   log('MNIST %s: %d clients, strategy %s, model %s', simulate ? 'simulation' : 'mesh run', grid.clients().length, strategy.name, base.id)
   const started = performance.now()
   const result = await runFederated({

@@ -8,6 +8,7 @@
  */
 import { InvalidMessageError, MessageTooLargeError } from '../errors.js'
 import { FEDRUNS_TOPIC, MAX_KNOWN_RUNS, MAX_RUN_GOSSIP_BYTES, RUN_ID_PATTERN } from './protocol/constants.js'
+import { parsePrivacySummary } from './privacy/dp-options.js'
 import type { RoundSummary, RunState, RunSummary } from './service-types.js'
 
 export { FEDRUNS_TOPIC }
@@ -58,8 +59,14 @@ function checkRound (r: any): RoundSummary {
     wallMs: r.wallMs,
     bytesUp: r.bytesUp,
     bytesDown: r.bytesDown,
-    globalModelId: r.globalModelId
+    globalModelId: r.globalModelId,
+    ...(isNum(r.epsilon) && isNum(r.delta) ? { epsilon: r.epsilon, delta: r.delta } : {})
   }
+}
+
+function privacyField (v: unknown): Pick<RunSummary, 'privacy'> {
+  const privacy = parsePrivacySummary(v)
+  return privacy === undefined ? {} : { privacy }
 }
 
 /** Decode and validate an announcement; throws InvalidMessageError or MessageTooLargeError. */
@@ -89,6 +96,8 @@ export function decodeRunAnnouncement (bytes: Uint8Array): RunAnnouncement {
     startedAt: r.startedAt,
     ...(r.finishedAt === undefined ? {} : { finishedAt: r.finishedAt }),
     ...(r.error === undefined ? {} : { error: { name: r.error.name, message: r.error.message } }),
+    ...(r.stopReason === 'target-epsilon' ? { stopReason: r.stopReason } : {}),
+    ...privacyField(r.privacy),
     history: r.history.map(checkRound)
   }
   return { seq: m.seq, run }

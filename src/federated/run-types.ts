@@ -7,6 +7,15 @@ import type { ClientFailure, Strategy } from './strategy.js'
 import type { AbortOptions } from '@libp2p/interface'
 import type { ModelRuntime, WeightRecord } from '../model/types.js'
 
+/** Differential privacy spent by a run up to and including one round. */
+export interface RoundPrivacy {
+  epsilon: number
+  delta: number
+  /** Sampling rate q = m/K this round was accounted with. */
+  sampleRate: number
+  noiseMultiplier: number
+}
+
 /** What happened in one completed round. */
 export interface RoundRecord {
   round: number
@@ -33,6 +42,8 @@ export interface RoundRecord {
   globalModelId: string
   /** Longest local training among the aggregated updates, in ms. */
   slowestTrainMs: number
+  /** (ε, δ) spent so far, when the strategy adds DP noise. */
+  privacy?: RoundPrivacy
 }
 
 /** Held-out evaluation of a global model. */
@@ -80,4 +91,6 @@ export interface FederatedRunResult {
   globalModelId: string
   /** Rounds restored from a checkpoint (0 for a fresh run). */
   resumedRounds: number
+  /** Why the run ended before `rounds`: the next round would have passed the target ε. */
+  stopReason?: 'target-epsilon'
 }

@@ -128,9 +128,23 @@ async function runRound (o: FederatedRunOptions, run: RunState, round: number): 
       bytesUp,
       bytesDown,
       globalModelId: info.id,
-      slowestTrainMs: Math.max(0, ...outcome.updates.map((u) => u.metrics.trainMs))
+      slowestTrainMs: Math.max(0, ...outcome.updates.map((u) => u.metrics.trainMs)),
+      ...privacyOf(o)
     }
   }
+}
+
+function privacyOf (o: FederatedRunOptions): Pick<RoundRecord, 'privacy'> {
+  const privacy = o.strategy.privacy?.last()
+  return privacy === undefined ? {} : { privacy }
+}
+
+/** True when the strategy's privacy budget does not allow the next round. */
+function budgetExhausted (o: FederatedRunOptions): boolean {
+  if (o.strategy.privacy === undefined) return false
+  const k = o.grid.clients().length
+  const m = roundSampleSize(k, o.fraction ?? DEFAULT_FRACTION, o.minParticipants ?? DEFAULT_MIN_PARTICIPANTS)
+  return o.strategy.privacy.exhausted(k === 0 ? 1 : m / k)
 }
 
 function checkpointOf (run: RunState): Checkpoint {
@@ -166,8 +180,13 @@ export async function runFederated (options: FederatedRunOptions): Promise<Feder
   checkOptions(options)
   const run = await restore(options)
   const resumedRounds = run.round.round
+  options.strategy.privacy?.restore(run.records)
   for (let round = resumedRounds + 1; round <= options.rounds; round++) {
     options.signal?.throwIfAborted()
+    if (budgetExhausted(options)) {
+      log('stopping before round %d: it would pass the target epsilon', round)
+      return { records: run.records, weights: run.weights, globalModelId: run.globalModelId, resumedRounds, stopReason: 'target-epsilon' }
+    }
     const record = await runRound(options, run, round)
     run.records = [...run.records, record]
     log('round %d: accuracy %d, %d updates, %d failures', round, record.accuracy, record.participants, record.failures)

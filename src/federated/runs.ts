@@ -13,6 +13,8 @@ import { STRATEGY_NAMES } from './create-strategy.js'
 import { FAULT_ATTACKS } from './participant.js'
 import { parseDataSpecs } from './data-spec.js'
 import { RUN_ID_PATTERN } from './protocol/constants.js'
+import { parseDpOptions } from './privacy/dp-options.js'
+import type { ResolvedDpOptions } from './privacy/dp-options.js'
 import type { StrategyName } from './create-strategy.js'
 import type { RoundRecord } from './run-types.js'
 import type { RoundSummary, RunSummary } from './service-types.js'
@@ -55,6 +57,8 @@ export interface RunSpec {
   /** FLTrust's weighting: `cosine` (the paper's) or `sign`. @default 'cosine' */
   trustWeighting?: 'cosine' | 'sign'
   byzantine?: ByzantineSpec
+  /** Client-level differential privacy (DP-FedAvg); only the central form runs over the mesh so far. */
+  dp?: ResolvedDpOptions
 }
 
 /** What `run.json` holds. */
@@ -137,8 +141,11 @@ export function parseRunSpec (body: unknown): RunSpec {
     krumM: num(b, 'krumM', 1, 100_000, true),
     rootData,
     trustWeighting: trustWeighting as RunSpec['trustWeighting'],
-    byzantine: parseByzantine(b.byzantine)
+    byzantine: parseByzantine(b.byzantine),
+    dp: parseDpOptions(b.dp)
   }
+  if (spec.dp?.mode === 'local') bad('dp.mode', 'local DP runs in simulation only so far (edge-mesh experiment); use central over the mesh')
+  if (spec.dp !== undefined && strategy !== 'fedavg' && strategy !== 'fedsgd') bad('dp', `DP-FedAvg averages the clipped updates itself: use strategy fedavg or fedsgd, not ${strategy}`)
   for (const key of Object.keys(spec) as Array<keyof RunSpec>) if (spec[key] === undefined) delete spec[key]
   return spec
 }
@@ -162,7 +169,8 @@ export function roundSummary (r: RoundRecord, bytes?: { up: number, down: number
     wallMs: r.wallMs,
     bytesUp: bytes?.up ?? r.bytesUp,
     bytesDown: bytes?.down ?? r.bytesDown,
-    globalModelId: r.globalModelId
+    globalModelId: r.globalModelId,
+    ...(r.privacy === undefined ? {} : { epsilon: r.privacy.epsilon, delta: r.privacy.delta })
   }
 }
 

@@ -2,11 +2,13 @@
  * The public interface of the federated service, its options (each with its
  * default) and the components it takes from the node.
  */
-import type { FederatedView } from './service-types.js'
+import type { RunSpec } from './runs.js'
+import type { FederatedEvents, FederatedView } from './service-types.js'
 import type { LoadView, LocalLoad, NodeRole } from '../gossip/types.js'
 import type { ModelRuntime } from '../model/types.js'
 import type { Message } from '@libp2p/gossipsub'
 import type { AbortOptions, ComponentLogger, Libp2pEvents, PeerId, TypedEventTarget } from '@libp2p/interface'
+import type { TypedEventTarget as EventTarget } from 'main-event'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 
 export interface FederatedInit {
@@ -57,7 +59,11 @@ export interface StartedRun {
 }
 
 /** The federated service as the API and CLI use it. */
-export interface Federated extends FederatedView {
-  /** Validate a run spec (JSON) and start the run on the coordinator; resolves once it is started. */
-  startRun(spec: unknown, options?: AbortOptions): Promise<StartedRun>
+export interface Federated extends FederatedView, EventTarget<FederatedEvents> {
+  /**
+   * Start a run on the coordinator; resolves once it is started. The spec is
+   * checked (ranges, names) and completed with defaults first.
+   * @throws InvalidConfigError naming a bad field
+   */
+  startRun(spec: RunSpec, options?: AbortOptions): Promise<StartedRun>
 }

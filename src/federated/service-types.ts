@@ -19,6 +19,9 @@ export interface RoundSummary {
   bytesDown: number
   /** Content id of the global model after this round. */
   globalModelId: string
+  /** (ε, δ) spent up to this round, when the run adds DP noise. */
+  epsilon?: number
+  delta?: number
 }
 
 export type RunState = 'running' | 'completed' | 'failed' | 'aborted'
@@ -40,6 +43,10 @@ export interface RunSummary {
   finishedAt?: number
   /** Why the run failed or was aborted. */
   error?: { name: string, message: string }
+  /** Why a completed run ran fewer rounds than asked: its target ε was reached. */
+  stopReason?: 'target-epsilon'
+  /** Differential privacy of the run: its settings and the (ε, δ) spent so far. */
+  privacy?: { mode: 'central' | 'local', clipNorm: number, noiseMultiplier: number, delta: number, targetEpsilon?: number, epsilon: number }
   history: RoundSummary[]
 }
 
@@ -47,4 +54,20 @@ export interface RunSummary {
 export interface FederatedView {
   runs(): RunSummary[]
   run(id: string): RunSummary | undefined
+}
+
+/** A round the coordinator aggregated. */
+export interface RoundAggregated {
+  runId: string
+  round: RoundSummary
+}
+
+/** Events of the federated service (on the node that coordinates the run). */
+export interface FederatedEvents {
+  /** A round of a run this node coordinates was aggregated; `detail.round.globalModelId` is the new global model. */
+  'round:aggregated': CustomEvent<RoundAggregated>
+  /** A run this node coordinates completed all its rounds. */
+  'run:finished': CustomEvent<RunSummary>
+  /** A run this node coordinates failed or was aborted; `detail.error` says why. */
+  'run:failed': CustomEvent<RunSummary>
 }

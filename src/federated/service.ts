@@ -15,12 +15,13 @@
  * @example
  * ```ts
  * services: { federated: federated({ data: 'mnist:0/4', dataDir: '.edge-mesh/laptop' }) }
- * const { id } = await node.services.federated.startRun({ rounds: 3, fraction: 1, minParticipants: 2 })
+ * const { id } = await node.services.federated.startRun({ rounds: 3, strategy: 'fedavg', fraction: 1, minParticipants: 2 })
  * node.services.federated.run(id)?.history // RoundSummary per completed round
  * ```
  */
 import { join } from 'node:path'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
+import { TypedEventEmitter } from 'main-event'
 import { ModelNotFoundError, NotStartedError, ProtocolError, RunNotFoundError } from '../errors.js'
 import { createModelTransfer } from '../offload/model-transfer.js'
 import { ClientCounts } from './client-counts.js'
@@ -43,7 +44,7 @@ import type { FedMessage, PushMessage } from './protocol/messages.js'
 import type { RunRecordFile, RunSpec } from './runs.js'
 import type { Federated, FederatedComponents, FederatedInit, StartedRun } from './service-api.js'
 export type { Federated, FederatedComponents, FederatedInit, RunPubSub, StartedRun } from './service-api.js'
-import type { RunSummary } from './service-types.js'
+import type { FederatedEvents, RunSummary } from './service-types.js'
 import type { PeerLoad } from '../gossip/types.js'
 import type { Dataset, WeightRecord } from '../model/types.js'
 import type { Message } from '@libp2p/gossipsub'
@@ -58,7 +59,7 @@ interface OwnRun {
 
 const MNIST_MLP = { inputSize: 784, hidden: [200, 200], classes: 10 }
 
-export class FederatedService implements Federated, Startable {
+export class FederatedService extends TypedEventEmitter<FederatedEvents> implements Federated, Startable {
   readonly [Symbol.toStringTag] = '@edge-mesh/federated'
   private readonly log: Logger
   private readonly selfId: string
@@ -72,8 +73,11 @@ export class FederatedService implements Federated, Startable {
   private seq = 0
   private timer?: ReturnType<typeof setInterval>
   private started = false
+  /** Rounds and state of each own run already announced as events. */
+  private readonly announced = new Map<string, { rounds: number, state: RunSummary['state'] }>()
 
   constructor (private readonly components: FederatedComponents, private readonly init: FederatedInit = {}) {
+    super()
     this.log = components.logger.forComponent('edge-mesh:federated')
     this.selfId = components.peerId.toString()
     this.files = new RunFiles(join(init.dataDir ?? '.edge-mesh', 'federated'))
@@ -153,9 +157,10 @@ export class FederatedService implements Federated, Startable {
     return this.own.get(id)?.summary ?? this.known.get(id)
   }
 
-  async startRun (body: unknown, options: AbortOptions = {}): Promise<StartedRun> {
+  async startRun (runSpec: RunSpec, options: AbortOptions = {}): Promise<StartedRun> {
     if (!this.started) throw new NotStartedError('federated service is not started')
-    const spec = parseRunSpec(body)
+    // A typed spec still needs its ranges checked and its defaults filled.
+    const spec = parseRunSpec(runSpec)
     const seed = this.init.role === 'seed' ? undefined : this.seedPeer()
     if (seed !== undefined) {
       try {
@@ -238,8 +243,21 @@ export class FederatedService implements Federated, Startable {
     const run = this.own.get(summary.id)
     if (run === undefined) return
     const copy = structuredClone(summary)
+    this.announce(copy)
     run.saving = run.saving.then(async () => this.files.saveSummary(copy)).catch((err) => { this.log.error('saving run %s failed: %e', summary.id, err) })
     this.publish(copy)
+  }
+
+  /** Dispatch the events of what changed in an own run since the last call. */
+  private announce (summary: RunSummary): void {
+    const before = this.announced.get(summary.id) ?? { rounds: summary.completedRounds, state: 'running' }
+    this.announced.set(summary.id, { rounds: summary.completedRounds, state: summary.state })
+    for (const round of summary.history) {
+      if (round.round > before.rounds) this.safeDispatchEvent('round:aggregated', { detail: { runId: summary.id, round } })
+    }
+    if (summary.state === before.state) return
+    if (summary.state === 'completed') this.safeDispatchEvent('run:finished', { detail: summary })
+    else if (summary.state !== 'running') this.safeDispatchEvent('run:failed', { detail: summary })
   }
 
   private publish (summary: RunSummary): void {

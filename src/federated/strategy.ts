@@ -9,6 +9,7 @@ import {
 } from './constants.js'
 import { deriveSeed } from './rng.js'
 import type { LayerData } from './aggregate.js'
+import type { RoundPrivacy } from './run-types.js'
 import type { ClientInfo, ClientUpdate, FederatedTrainConfig } from './grid.js'
 import type { Rng } from './rng.js'
 import type { DType, WeightRecord } from '../model/types.js'
@@ -44,6 +45,16 @@ export interface ClientFailure {
   reason: string
 }
 
+/** What a strategy that spends a differential-privacy budget tells the run loop (see privacy/dp-strategy.ts). */
+export interface PrivacyLedger {
+  /** The privacy spent after the last aggregated round, undefined before the first. */
+  last(): RoundPrivacy | undefined
+  /** True when one more round with this sampling rate would take ε past the run's target. */
+  exhausted(sampleRate: number): boolean
+  /** Account again the rounds restored from a checkpoint. */
+  restore(records: ReadonlyArray<{ privacy?: RoundPrivacy }>): void
+}
+
 /** Decides who trains and how results are combined. */
 export interface Strategy {
   /** Short name, e.g. `fedavg`. */
@@ -52,6 +63,8 @@ export interface Strategy {
   configureRound(ctx: RoundContext): Instruction[]
   /** Combine validated updates into the next global weights. `results` is never empty. */
   aggregate(ctx: RoundContext, results: ClientUpdate[], failures: ClientFailure[]): WeightRecord | Promise<WeightRecord>
+  /** Present when the strategy adds noise for differential privacy. */
+  readonly privacy?: PrivacyLedger
 }
 
 /** Local training options shared by every strategy (FedProx is `proximalMu > 0`). */

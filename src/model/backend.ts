@@ -79,9 +79,11 @@ async function initialise (choice: BackendChoice): Promise<BackendName> {
   const failures: string[] = []
   for (const name of candidates) {
     try {
-      await LOADERS[name]()
-      if (!(await tf.setBackend(name))) throw new Error('tf.setBackend returned false')
-      await tf.ready()
+      await withoutNewProcessHandlers(async () => {
+        await LOADERS[name]()
+        if (!(await tf.setBackend(name))) throw new Error('tf.setBackend returned false')
+        await tf.ready()
+      })
       await smokeTest()
       log('using TF.js backend %s', name)
       return name
@@ -105,6 +107,31 @@ const LOADERS: Record<BackendName, () => Promise<void>> = {
     wasm.setWasmPaths(wasmDistDir() + path.sep)
   },
   cpu: async () => {}
+}
+
+const PROCESS_EVENTS = ['uncaughtException', 'unhandledRejection'] as const
+
+/**
+ * Run `fn` and then remove the `uncaughtException` / `unhandledRejection`
+ * listeners it added to `process`. The wasm backend's Emscripten module adds
+ * two that rethrow whatever they receive; an error rethrown from inside a
+ * process handler makes Node exit with code 7, so any uncaught error of the
+ * host application would be reported from inside the wasm backend. Without
+ * them Node's own behaviour (print the error, exit 1) and the application's
+ * own handlers apply.
+ */
+async function withoutNewProcessHandlers (fn: () => Promise<void>): Promise<void> {
+  const emitter: NodeJS.EventEmitter = process
+  const before = new Map(PROCESS_EVENTS.map(event => [event, new Set(emitter.listeners(event))]))
+  try {
+    await fn()
+  } finally {
+    for (const event of PROCESS_EVENTS) {
+      for (const listener of emitter.listeners(event)) {
+        if (!(before.get(event)?.has(listener) ?? false)) emitter.removeListener(event, listener as (...args: any[]) => void)
+      }
+    }
+  }
 }
 
 /** The folder holding the `.wasm` binaries of `@tensorflow/tfjs-backend-wasm`. */

@@ -2,16 +2,17 @@
  * Canonical model artifacts and content ids (specified in docs/protocols.md,
  * "Model content ids").
  *
- * Any TF.js layers model, wherever it comes from (a converter's output folder,
- * a peer, `createMlp`), is reduced to one canonical `model.json` plus one
- * `weights.bin`; its content id is the SHA-256 of those bytes. The same model
- * therefore has the same id on every peer, and any weight change changes it.
+ * Any TF.js layers or graph model, wherever it comes from (a converter's
+ * output folder, a peer, `createMlp`), is reduced to one canonical
+ * `model.json` plus one `weights.bin`; its content id is the SHA-256 of those
+ * bytes. The same model therefore has the same id on every peer, and any
+ * weight change changes it.
  */
 import { createHash } from 'node:crypto'
 import * as tf from '@tensorflow/tfjs'
 import { InvalidModelError } from '../errors.js'
 import { CONTENT_ID_PREFIX, MAX_MODEL_JSON_BYTES, MAX_WEIGHTS_BYTES, WEIGHTS_FILE_NAME } from './constants.js'
-import type { DType, ModelArtifacts } from './types.js'
+import type { DType, ModelArtifacts, ModelFormat } from './types.js'
 
 /** One weight of a canonical manifest. */
 export interface WeightSpec {
@@ -24,15 +25,22 @@ export interface WeightSpec {
 export interface CanonicalModel {
   artifacts: ModelArtifacts
   id: string
-  /** `modelTopology` of model.json, as given. */
+  /** `layers-model` or `graph-model`. */
+  format: ModelFormat
+  /** `modelTopology` of model.json, as given (a Keras config or a GraphDef as JSON). */
   topology: Record<string, unknown>
+  /** A graph model's `signature` (input and output names, dtypes, shapes), when the source had one. */
+  signature?: Record<string, unknown>
   specs: WeightSpec[]
 }
 
-/** A layers model as read from anywhere, before canonicalisation (weight specs may be quantised). */
+/** A model as read from anywhere, before canonicalisation (weight specs may be quantised). */
 export interface RawModel {
   format?: unknown
   modelTopology: unknown
+  signature?: unknown
+  /** A graph model's hash-table initialiser; edge-mesh refuses models that have one. */
+  modelInitializer?: unknown
   weightSpecs: tf.io.WeightsManifestEntry[]
   weightData: Uint8Array
 }
@@ -79,7 +87,7 @@ export function entryByteLength (entry: tf.io.WeightsManifestEntry): number {
 }
 
 /** Parse model.json bytes into its parts; a malformed file is an InvalidModelError. */
-export function parseModelJson (bytes: Uint8Array): { format?: unknown, modelTopology: unknown, weightSpecs: tf.io.WeightsManifestEntry[], groups: ManifestGroup[] } {
+export function parseModelJson (bytes: Uint8Array): Omit<RawModel, 'weightData'> & { groups: ManifestGroup[] } {
   if (bytes.byteLength > MAX_MODEL_JSON_BYTES) throw new InvalidModelError(`model.json is larger than ${MAX_MODEL_JSON_BYTES} bytes`)
   let json: any
   try {
@@ -88,10 +96,17 @@ export function parseModelJson (bytes: Uint8Array): { format?: unknown, modelTop
     throw new InvalidModelError(`model.json is not valid JSON: ${err.message}`)
   }
   if (json == null || typeof json !== 'object' || Array.isArray(json)) throw new InvalidModelError('model.json is not a JSON object')
-  if (json.modelTopology == null || typeof json.modelTopology !== 'object') throw new InvalidModelError('model.json has no modelTopology object (only TF.js layers models are supported)')
+  if (json.modelTopology == null || typeof json.modelTopology !== 'object') throw new InvalidModelError('model.json has no modelTopology object (a TF.js layers or graph model is expected)')
   if (!Array.isArray(json.weightsManifest)) throw new InvalidModelError('model.json has no weightsManifest array')
   const groups = json.weightsManifest.map(checkGroup)
-  return { format: json.format, modelTopology: json.modelTopology, weightSpecs: groups.flatMap((g: ManifestGroup) => g.weights), groups }
+  return {
+    format: json.format,
+    modelTopology: json.modelTopology,
+    signature: json.signature,
+    modelInitializer: json.modelInitializer,
+    weightSpecs: groups.flatMap((g: ManifestGroup) => g.weights),
+    groups
+  }
 }
 
 function checkGroup (group: any, index: number): ManifestGroup {
@@ -116,15 +131,28 @@ function checkEntry (entry: any): void {
 }
 
 /**
+ * The format of a raw model: its `format` field, or, when that is absent (old
+ * converter output), `graph-model` for a topology with a GraphDef `node` list
+ * and `layers-model` otherwise.
+ */
+export function modelFormat (raw: Pick<RawModel, 'format' | 'modelTopology'>): ModelFormat {
+  if (raw.format === 'layers-model' || raw.format === 'graph-model') return raw.format
+  if (raw.format != null) throw new InvalidModelError(`model format "${String(raw.format)}" is not supported; expected layers-model or graph-model`)
+  return Array.isArray((raw.modelTopology as { node?: unknown } | null)?.node) ? 'graph-model' : 'layers-model'
+}
+
+/**
  * Reduce a raw model to canonical artifacts: quantised weights are expanded to
  * their dtype, every weight is written in manifest order into one
- * `weights.bin`, and model.json keeps only `format`, `modelTopology` and the
- * single-group `weightsManifest`, serialised by `canonicalJson`.
+ * `weights.bin`, and model.json keeps only `format`, `modelTopology`, a graph
+ * model's `signature` and the single-group `weightsManifest`, serialised by
+ * `canonicalJson` (see docs/protocols.md, "Model content ids").
  */
 export function canonicalise (raw: RawModel): CanonicalModel {
-  if (raw.format != null && raw.format !== 'layers-model') throw new InvalidModelError(`model format "${String(raw.format)}" is not supported; expected layers-model`)
+  const format = modelFormat(raw)
   const topology = raw.modelTopology
   if (topology == null || typeof topology !== 'object' || Array.isArray(topology)) throw new InvalidModelError('modelTopology is not an object')
+  const signature = format === 'graph-model' ? checkGraph(raw) : undefined
   const names = new Set<string>()
   for (const entry of raw.weightSpecs) {
     if (names.has(entry.name)) throw new InvalidModelError(`weight "${entry.name}" appears twice in the manifest`)
@@ -138,12 +166,22 @@ export function canonicalise (raw: RawModel): CanonicalModel {
   const weights = raw.weightSpecs.some((e) => e.quantization != null) ? dequantise(raw) : raw.weightData
   const specs: WeightSpec[] = raw.weightSpecs.map((e) => ({ name: e.name, shape: [...e.shape], dtype: e.dtype as DType }))
   const modelJson = {
-    format: 'layers-model',
+    format,
     modelTopology: topology,
+    signature,
     weightsManifest: [{ paths: [WEIGHTS_FILE_NAME], weights: specs }]
   }
   const artifacts: ModelArtifacts = { modelJson: new TextEncoder().encode(canonicalJson(modelJson)), weights }
-  return { artifacts, id: contentId(artifacts), topology: topology as Record<string, unknown>, specs }
+  return { artifacts, id: contentId(artifacts), format, topology: topology as Record<string, unknown>, signature, specs }
+}
+
+/** Check what a graph model must have (a `node` list, no initialiser); returns its signature, if any. */
+function checkGraph (raw: RawModel): Record<string, unknown> | undefined {
+  if (!Array.isArray((raw.modelTopology as { node?: unknown }).node)) throw new InvalidModelError('graph model topology has no node list')
+  if (raw.modelInitializer != null) throw new InvalidModelError('graph models with a modelInitializer (hash tables) are not supported')
+  if (raw.signature == null) return undefined
+  if (typeof raw.signature !== 'object' || Array.isArray(raw.signature)) throw new InvalidModelError('graph model signature is not an object')
+  return raw.signature as Record<string, unknown>
 }
 
 /** Canonicalise artifacts received from a peer or a cache (they are usually canonical already). */

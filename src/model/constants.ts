@@ -53,3 +53,17 @@ export const MLP_MODEL_NAME = 'mlp'
 
 /** Seed of the fixed permutation `loadMnist` applies to the digits of the `mnist` package. */
 export const MNIST_ORDER_SEED = 0
+
+/**
+ * Graph ops that TF.js's `GraphModel.execute` refuses (control flow, dynamic
+ * shapes, hash tables): a graph holding one runs with `executeAsync`.
+ */
+export const ASYNC_GRAPH_OPS: ReadonlySet<string> = new Set([
+  'Switch', 'Merge', 'Enter', 'Exit', 'NextIteration', 'LoopCond', 'StatelessIf', 'If', 'StatelessWhile', 'While',
+  'NonMaxSuppressionV2', 'NonMaxSuppressionV3', 'NonMaxSuppressionV4', 'NonMaxSuppressionV5', 'Where',
+  'HashTable', 'HashTableV2', 'LookupTableImport', 'LookupTableImportV2', 'LookupTableFind', 'LookupTableFindV2',
+  'LookupTableSize', 'LookupTableSizeV2'
+])
+
+/** `predict` calls kept per model for its measured inference time (status and dashboard). */
+export const TIMING_WINDOW = 32

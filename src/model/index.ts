@@ -2,11 +2,14 @@
  * @packageDocumentation
  *
  * The model capability: the only part of edge-mesh that imports TensorFlow.js.
- * It loads TF.js layers models (from a folder or from canonical artifacts
- * received from a peer), names each by a content id (`sha256-<hex>` of its
- * canonical bytes, see docs/protocols.md "Model content ids"), runs
- * inference, and trains/evaluates copies for federated learning. The rest of
- * edge-mesh sees only the `ModelRuntime` interface and plain typed arrays.
+ * It loads TF.js layers and graph models (from a folder, from canonical
+ * artifacts received from a peer, or by name from an installed package:
+ * `human:movenet-lightning`, see `packagedModels()`), names each by a content
+ * id (`sha256-<hex>` of its canonical bytes, see docs/protocols.md "Model
+ * content ids"), runs inference (graph models with `execute`, or
+ * `executeAsync` when they hold control flow), and trains/evaluates copies of
+ * layers models for federated learning. The rest of edge-mesh sees only the
+ * `ModelRuntime` interface and plain typed arrays.
  *
  * The TF.js backend is chosen at start: `tensorflow` (`@tensorflow/tfjs-node`,
  * when installed), else `wasm`, else `cpu`; `EDGE_MESH_BACKEND` forces one.
@@ -45,6 +48,8 @@ export type { BackendChoice } from './backend.js'
 export { loadMnist, sliceDataset, subsetDataset, loadDatasetDir, parseDatasetCsv, parseDatasetJson } from './datasets.js'
 export { canonicalJson, contentId } from './canonical.js'
 export { writeModelDir } from './io.js'
+export { packagedModels, isPackagedModelName } from './packaged.js'
+export type { PackagedModel } from './packaged.js'
 export { BACKEND_ENV_VAR, WEIGHTS_FILE_NAME, MODEL_JSON_FILE_NAME, CONTENT_ID_PREFIX } from './constants.js'
 
 /**

@@ -1,25 +1,26 @@
 /**
- * Disk and memory IO for TF.js layers models. `tf.io.fileSystem` exists only in
- * `@tensorflow/tfjs-node`, so edge-mesh reads and writes the format itself.
+ * Disk and memory IO for TF.js layers and graph models. `tf.io.fileSystem`
+ * exists only in `@tensorflow/tfjs-node`, so edge-mesh reads and writes the
+ * format itself.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type * as tf from '@tensorflow/tfjs'
 import { InvalidModelError } from '../errors.js'
-import { concatBytes, entryByteLength, parseModelJson } from './canonical.js'
+import { concatBytes, entryByteLength, modelFormat, parseModelJson } from './canonical.js'
 import { MODEL_JSON_FILE_NAME, WEIGHTS_FILE_NAME } from './constants.js'
 import type { RawModel, WeightSpec } from './canonical.js'
-import type { ModelArtifacts } from './types.js'
+import type { ModelArtifacts, ModelFormat } from './types.js'
 
 /**
- * An IOHandler that loads a TF.js layers model from a directory holding
- * `model.json` and the weight files its manifest names (as written by
- * `tensorflowjs_converter` or `model.save`). Missing or malformed files are
- * InvalidModelErrors.
+ * An IOHandler that loads a TF.js layers or graph model from a directory
+ * holding `model.json` (or `jsonFile`) and the weight files its manifest names
+ * (as written by `tensorflowjs_converter` or `model.save`). Missing or
+ * malformed files are InvalidModelErrors.
  */
-export function fileSystemLoader (dir: string): tf.io.IOHandler & { loadRaw(): Promise<RawModel> } {
+export function fileSystemLoader (dir: string, jsonFile = MODEL_JSON_FILE_NAME): tf.io.IOHandler & { loadRaw(): Promise<RawModel> } {
   const loadRaw = async (): Promise<RawModel> => {
-    const json = await readModelFile(dir, MODEL_JSON_FILE_NAME)
+    const json = await readModelFile(dir, jsonFile)
     const parsed = parseModelJson(json)
     const parts: Uint8Array[] = []
     for (const [index, group] of parsed.groups.entries()) {
@@ -31,15 +32,17 @@ export function fileSystemLoader (dir: string): tf.io.IOHandler & { loadRaw(): P
       }
       parts.push(bytes)
     }
-    return { format: parsed.format, modelTopology: parsed.modelTopology, weightSpecs: parsed.weightSpecs, weightData: concatBytes(parts) }
+    const { groups, ...rest } = parsed
+    return { ...rest, weightData: concatBytes(parts) }
   }
   return {
     loadRaw,
     load: async () => {
       const raw = await loadRaw()
       return {
-        format: 'layers-model',
+        format: modelFormat(raw),
         modelTopology: raw.modelTopology as tf.io.ModelArtifacts['modelTopology'],
+        signature: raw.signature as tf.io.ModelArtifacts['signature'],
         weightSpecs: raw.weightSpecs,
         weightData: toArrayBuffer(raw.weightData)
       }
@@ -47,12 +50,13 @@ export function fileSystemLoader (dir: string): tf.io.IOHandler & { loadRaw(): P
   }
 }
 
-/** An IOHandler that hands canonical parts to `tf.loadLayersModel`. */
-export function memoryLoader (topology: object, specs: WeightSpec[], weights: Uint8Array): tf.io.IOHandler {
+/** An IOHandler that hands canonical parts to `tf.loadLayersModel` or `tf.loadGraphModel`. */
+export function memoryLoader (topology: object, specs: WeightSpec[], weights: Uint8Array, format: ModelFormat = 'layers-model', signature?: object): tf.io.IOHandler {
   return {
     load: async () => ({
-      format: 'layers-model',
+      format,
       modelTopology: topology as tf.io.ModelArtifacts['modelTopology'],
+      signature,
       weightSpecs: specs,
       weightData: toArrayBuffer(weights)
     })

@@ -2,21 +2,26 @@
  * `TfModelRuntime`: the TensorFlow.js implementation of `ModelRuntime`.
  *
  * Every model is held as canonical artifacts (its content id is their hash)
- * plus one `tf.LayersModel` used for inference. Registered models never
- * change: training and evaluation run on a short-lived copy that is built
- * from the topology and the given weights, then disposed.
+ * plus one executable (a `tf.LayersModel` or a `tf.GraphModel`, see
+ * `executable.ts`) used for inference. Registered models never change:
+ * training and evaluation (layers models only) run on a short-lived copy that
+ * is built from the topology and the given weights, then disposed.
  */
 import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { logger } from '@libp2p/logger'
-import { InvalidModelError, ModelNotFoundError, InvalidTensorError } from '../errors.js'
+import { InvalidModelError, ModelNotFoundError, InvalidTensorError, ModelNotTrainableError } from '../errors.js'
 import { canonicalise, canonicaliseArtifacts, sizeOf } from './canonical.js'
+import { loadExecutable } from './executable.js'
 import { fileSystemLoader, memoryLoader, writeModelDir } from './io.js'
 import { mlpArtifacts } from './mlp.js'
+import { isPackagedModelName, loadPackagedModel } from './packaged.js'
+import { cutAt } from './submodel.js'
+import { TimingWindow } from './timing.js'
 import { checkInput, decodeWeights, encodeWeights, fromTensor, toTensor } from './tensors.js'
 import { evaluateModel, throwIfAborted, trainModel, trainSettings } from './train.js'
 import type { CanonicalModel, WeightSpec } from './canonical.js'
-import type { InputSpec } from './tensors.js'
+import type { Executable } from './executable.js'
 import type {
   BackendName, Dataset, EvalResult, MlpSpec, ModelArtifacts, ModelInfo, ModelRuntime,
   TensorData, TrainConfig, TrainResult, WeightRecord
@@ -27,8 +32,8 @@ import type { AbortOptions, Logger } from '@libp2p/interface'
 interface Entry {
   info: ModelInfo
   canonical: CanonicalModel
-  model: tf.LayersModel
-  inputs: InputSpec[]
+  model: Executable
+  timing: TimingWindow
 }
 
 /** The TF.js model runtime. Create it with `createModelRuntime()` (which picks the backend first). */
@@ -45,6 +50,7 @@ export class TfModelRuntime implements ModelRuntime {
 
   async loadFromDir (dir: string, options?: AbortOptions): Promise<ModelInfo> {
     throwIfAborted(options, 'model load')
+    if (isPackagedModelName(dir)) return this.register(canonicalise(await loadPackagedModel(dir)), dir, options)
     const raw = await fileSystemLoader(dir).loadRaw()
     return this.register(canonicalise(raw), path.basename(path.resolve(dir)), options)
   }
@@ -73,29 +79,36 @@ export class TfModelRuntime implements ModelRuntime {
   }
 
   get (id: string): ModelInfo | undefined {
-    return this.models.get(id)?.info
+    const entry = this.models.get(id)
+    return entry == null ? undefined : describe(entry)
   }
 
   list (): ModelInfo[] {
-    return [...this.models.values()].map((e) => e.info)
+    return [...this.models.values()].map(describe)
   }
 
   async predict (id: string, inputs: TensorData[], options?: AbortOptions): Promise<TensorData[]> {
     throwIfAborted(options, 'prediction')
     const entry = this.entry(id)
-    if (!Array.isArray(inputs) || inputs.length !== entry.inputs.length) {
-      throw new InvalidTensorError(`model ${id} takes ${entry.inputs.length} input(s), got ${Array.isArray(inputs) ? inputs.length : 'none'}`)
+    const signature = entry.model.inputs
+    if (!Array.isArray(inputs) || inputs.length !== signature.length) {
+      throw new InvalidTensorError(`model ${id} takes ${signature.length} input(s), got ${Array.isArray(inputs) ? inputs.length : 'none'}`)
     }
-    inputs.forEach((input, i) => { checkInput(input, entry.inputs[i], i) })
-    const outputs = tf.tidy(() => {
-      const xs = inputs.map(toTensor)
-      const out = entry.model.predictOnBatch(xs.length === 1 ? xs[0] : xs)
-      return Array.isArray(out) ? out : [out]
-    })
+    inputs.forEach((input, i) => { checkInput(input, signature[i], i) })
+    // TF.js on wasm or cpu computes synchronously and settles `data()` in a microtask, so a
+    // queue of predictions would run back to back without ever letting timers and network
+    // I/O in: load reports would expire and peers' streams time out for a whole burst.
+    await new Promise((resolve) => setImmediate(resolve))
+    const started = performance.now()
+    const xs = inputs.map(toTensor)
+    let outputs: tf.Tensor[] = []
     try {
-      return await Promise.all(outputs.map(fromTensor))
+      outputs = await entry.model.run(xs)
+      const result = await Promise.all(outputs.map(fromTensor))
+      entry.timing.record(performance.now() - started, inputs[0]?.shape[0] ?? 1)
+      return result
     } finally {
-      tf.dispose(outputs)
+      tf.dispose([...xs, ...outputs])
     }
   }
 
@@ -107,8 +120,18 @@ export class TfModelRuntime implements ModelRuntime {
   async createFromWeights (baseId: string, weights: WeightRecord, options?: { name?: string }): Promise<ModelInfo> {
     const base = this.entry(baseId).canonical
     const bytes = encodeWeights(base.specs, weights)
-    const canonical = canonicalise({ modelTopology: base.topology, weightSpecs: base.specs, weightData: bytes })
+    const canonical = canonicalise({ format: base.format, modelTopology: base.topology, signature: base.signature, weightSpecs: base.specs, weightData: bytes })
     return this.register(canonical, options?.name ?? this.entry(baseId).info.name)
+  }
+
+  /**
+   * Register the part of layers model `baseId` from its inputs to `outputLayer` as a model of its
+   * own (a frozen feature extractor for fine-tuning a new head; see `submodel.ts`).
+   */
+  async createSubModel (baseId: string, outputLayer: string, options?: { name?: string }): Promise<ModelInfo> {
+    const { model, info } = this.entry(baseId)
+    if (model.layers == null) throw new ModelNotTrainableError(`model ${baseId} is a ${model.format}; only layers models can be cut at a layer`)
+    return this.register(canonicalise(await cutAt(model.layers, outputLayer)), options?.name ?? `${info.name}:${outputLayer}`)
   }
 
   async createMlp (spec: MlpSpec): Promise<ModelInfo> {
@@ -183,27 +206,37 @@ export class TfModelRuntime implements ModelRuntime {
   }
 
   private async build (canonical: CanonicalModel, name: string): Promise<ModelInfo> {
-    const model = await loadLayers(canonical.topology, canonical.specs, canonical.artifacts.weights)
-    const shapeOf = (t: tf.SymbolicTensor): number[] => t.shape.map((d) => d ?? -1)
+    const model = await loadExecutable(canonical)
     const info: ModelInfo = {
       id: canonical.id,
       name,
-      inputShapes: model.inputs.map(shapeOf),
-      outputShapes: model.outputs.map(shapeOf),
+      inputShapes: model.inputs.map((t) => t.shape),
+      outputShapes: model.outputShapes,
       parameters: canonical.specs.reduce((n, s) => n + sizeOf(s.shape), 0),
-      sizeBytes: canonical.artifacts.modelJson.byteLength + canonical.artifacts.weights.byteLength
+      sizeBytes: canonical.artifacts.modelJson.byteLength + canonical.artifacts.weights.byteLength,
+      format: model.format,
+      inputs: model.inputs,
+      fixedBatch: model.inputs.some((t) => t.shape.length === 0 || t.shape[0] !== -1)
     }
-    const inputs = model.inputs.map((t) => ({ shape: shapeOf(t), dtype: t.dtype === 'int32' ? 'int32' as const : 'float32' as const }))
-    this.models.set(info.id, { info, canonical, model, inputs })
-    this.log('loaded model %s (%s, %d parameters)', info.id, name, info.parameters)
+    this.models.set(info.id, { info, canonical, model, timing: new TimingWindow() })
+    this.log('loaded %s %s (%s, %d parameters)', model.format, info.id, name, info.parameters)
     return info
   }
 
   /** A fresh, unregistered copy of `baseId`'s architecture holding `weights`. The caller disposes it. */
   private async instantiate (baseId: string, weights: WeightRecord): Promise<tf.LayersModel> {
-    const { topology, specs } = this.entry(baseId).canonical
+    const { topology, specs, format } = this.entry(baseId).canonical
+    if (format !== 'layers-model') throw new ModelNotTrainableError(`model ${baseId} is a ${format}; only layers models can be trained or evaluated`)
     return loadLayers(topology, specs, encodeWeights(specs, weights))
   }
+}
+
+/** A registered model's info with its current execution mode and measured timing. */
+function describe (entry: Entry): ModelInfo {
+  const execution = entry.model.execution
+  const timing = entry.timing.summary()
+  if (execution == null && timing == null) return entry.info
+  return { ...entry.info, ...(execution != null ? { execution } : {}), ...(timing != null ? { timing } : {}) }
 }
 
 /** `tf.loadLayersModel` over canonical parts; TF.js failures become InvalidModelErrors. */

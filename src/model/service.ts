@@ -104,6 +104,9 @@ export class ModelService implements ModelRuntime, Startable {
   }
 
   async createMlp (spec: MlpSpec): Promise<ModelInfo> { return this.started().createMlp(spec) }
+  async createSubModel (baseId: string, outputLayer: string, options?: { name?: string }): Promise<ModelInfo> {
+    return this.started().createSubModel(baseId, outputLayer, options)
+  }
   unload (id: string): void { this.runtime?.unload(id) }
   memory (): { count: number, bytes: number } { return this.runtime?.memory() ?? { count: 0, bytes: 0 } }
 

@@ -23,6 +23,26 @@ export interface NamedTensor extends TensorData {
 /** All of a model's weights, in the model's own order: the neutral record that federated averaging moves. */
 export type WeightRecord = NamedTensor[]
 
+/** The two TF.js model formats: Keras-style layers models and converted TensorFlow graphs. */
+export type ModelFormat = 'layers-model' | 'graph-model'
+
+/** One input of a model: its name in the model, dtype and shape (`-1` for a free dimension). */
+export interface TensorSignature {
+  name: string
+  dtype: DType
+  shape: number[]
+}
+
+/** Measured inference time of a model on this node, over its most recent `predict` calls. */
+export interface InferenceTiming {
+  /** `predict` calls measured (all time). */
+  calls: number
+  /** Median duration of one `predict` call, ms. */
+  p50Ms: number
+  /** Median duration per row (example) of a call, ms. */
+  p50MsPerRow: number
+}
+
 /** TensorFlow.js backends edge-mesh can run on, best first. */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu'
 
@@ -40,11 +60,24 @@ export interface ModelInfo {
   parameters: number
   /** Size of the canonical artifacts in bytes. */
   sizeBytes: number
+  /** TF.js format. Absent in reports from peers that predate graph models; treat as `layers-model`. */
+  format?: ModelFormat
+  /** Input signature (names, dtypes, shapes), in the order `predict` takes inputs. */
+  inputs?: TensorSignature[]
+  /**
+   * True when an input's batch (leading) dimension is fixed, e.g. MoveNet's `[1,192,192,3]`:
+   * such a model takes exactly that many rows per call and is never micro-batched.
+   */
+  fixedBatch?: boolean
+  /** Graph models: `async` when the graph has control-flow or dynamic-shape ops and must run with `executeAsync`. */
+  execution?: 'sync' | 'async'
+  /** Measured inference time on this node; absent until the model has run. */
+  timing?: InferenceTiming
 }
 
 /**
  * A model's canonical bytes, as moved by `/edge-mesh/model/1.0.0` and cached on disk:
- * the TF.js layers-format `model.json` (with a single weights file named `weights.bin`)
+ * the TF.js layers- or graph-format `model.json` (with a single weights file named `weights.bin`)
  * and the concatenated weight bytes.
  */
 export interface ModelArtifacts {
@@ -111,7 +144,10 @@ export interface EvalResult {
 export interface ModelRuntime {
   /** The active TF.js backend. */
   readonly backend: BackendName
-  /** Load a TF.js layers model from a directory holding `model.json` and its weight files. */
+  /**
+   * Load a TF.js layers or graph model from a directory holding `model.json` and its weight files,
+   * or a packaged model by name (`human:movenet-lightning`, see `packagedModels()`).
+   */
   loadFromDir(dir: string, options?: AbortOptions): Promise<ModelInfo>
   /** Load a model from canonical artifacts; when `expectedId` is given the content id must match. */
   loadFromArtifacts(artifacts: ModelArtifacts, options?: AbortOptions & { expectedId?: string, name?: string }): Promise<ModelInfo>
@@ -135,6 +171,8 @@ export interface ModelRuntime {
    * initialised deterministically from `seed`. Used as the starting point of federated runs.
    */
   createMlp(spec: MlpSpec): Promise<ModelInfo>
+  /** Register the part of layers model `baseId` up to `outputLayer` as a model of its own (a frozen base). */
+  createSubModel?(baseId: string, outputLayer: string, options?: { name?: string }): Promise<ModelInfo>
   /** Free a model's memory. */
   unload(id: string): void
   /** Live tensors and their bytes in the TF.js engine. */

@@ -11,6 +11,7 @@ import {
   DEFAULT_API_HOST, DEFAULT_API_PORT, DEFAULT_DATA_ROOT, DEFAULT_EDGE_LISTEN, DEFAULT_MAX_CONNECTIONS,
   DEFAULT_SEED_API_PORT, DEFAULT_SEED_LISTEN
 } from './constants.js'
+import { DEFAULT_BATCHING, DEFAULT_CAPACITY, DEFAULT_MAX_QUEUE, DEFAULT_SIMULATE_SERVICE_MS, DEFAULT_SIMULATE_SLOWDOWN } from '../offload/constants.js'
 import { PRESETS } from './presets.js'
 import type { PresetName } from './presets.js'
 import type { NodeRole } from '../gossip/types.js'
@@ -40,9 +41,9 @@ export interface EdgeMeshConfig {
   maxConnections: number
   /** TF.js model directories to load and serve. @default [] */
   models: string[]
-  /** Concurrent inference jobs this node accepts. @default 2 */
+  /** Concurrent inference jobs (`predict` calls; a micro-batch is one) this node runs. @default 4 (`DEFAULT_CAPACITY`) */
   capacity: number
-  /** Inference requests waiting beyond `capacity` before the node answers busy. @default 32 */
+  /** Inference requests waiting beyond `capacity` before the node answers busy. @default 32 (`DEFAULT_MAX_QUEUE`) */
   maxQueue: number
   /** Dynamic micro-batching of concurrent requests for the same model. @default true */
   batching: boolean
@@ -129,7 +130,7 @@ export function resolveConfig (input: Partial<Record<keyof EdgeMeshConfig, unkno
   if (typeof apiHost !== 'string' || apiHost === '') fail('apiHost', 'expected a host name or IP address')
   const mdns = input.mdns ?? role === 'edge'
   if (typeof mdns !== 'boolean') fail('mdns', 'expected true or false')
-  const batching = input.batching ?? true
+  const batching = input.batching ?? DEFAULT_BATCHING
   if (typeof batching !== 'boolean') fail('batching', 'expected true or false')
   for (const key of ['meshKey', 'allowPeers'] as const) {
     if (input[key] != null && (typeof input[key] !== 'string' || input[key] === '')) fail(key, 'expected a file path')
@@ -149,11 +150,11 @@ export function resolveConfig (input: Partial<Record<keyof EdgeMeshConfig, unkno
     reportIntervalMs: checkInt('reportIntervalMs', input.reportIntervalMs ?? timings.reportIntervalMs, 50, 60_000),
     maxConnections: checkInt('maxConnections', input.maxConnections ?? DEFAULT_MAX_CONNECTIONS, 1, 10_000),
     models: checkStrings('models', input.models ?? []),
-    capacity: checkInt('capacity', input.capacity ?? 2, 1, 1024),
-    maxQueue: checkInt('maxQueue', input.maxQueue ?? 32, 0, 100_000),
+    capacity: checkInt('capacity', input.capacity ?? DEFAULT_CAPACITY, 1, 1024),
+    maxQueue: checkInt('maxQueue', input.maxQueue ?? DEFAULT_MAX_QUEUE, 0, 100_000),
     batching,
-    simulateSlowdown: checkNumber('simulateSlowdown', input.simulateSlowdown ?? 1, 1, 1000),
-    simulateServiceMs: checkNumber('simulateServiceMs', input.simulateServiceMs ?? 0, 0, 60_000),
+    simulateSlowdown: checkNumber('simulateSlowdown', input.simulateSlowdown ?? DEFAULT_SIMULATE_SLOWDOWN, 1, 1000),
+    simulateServiceMs: checkNumber('simulateServiceMs', input.simulateServiceMs ?? DEFAULT_SIMULATE_SERVICE_MS, 0, 60_000),
     data: input.data as string | undefined,
     meshKey: input.meshKey as string | undefined,
     allowPeers: input.allowPeers as string | undefined,

@@ -23,11 +23,12 @@ import { AdmissionPolicy, dialRangeFilter, meshServiceTag, readAllowList, readMe
 import { loadOrCreateIdentity } from './identity.js'
 import { PRESETS } from './presets.js'
 import type { EdgeMeshConfig } from './config.js'
+import type { Libp2pInit } from './libp2p-init.js'
 
 /** Build the libp2p node with every edge-mesh service, not started. */
-export async function buildLibp2p (config: EdgeMeshConfig) {
+export async function buildLibp2p (config: EdgeMeshConfig, overrides: Libp2pInit = {}) {
   const timings = PRESETS[config.preset]
-  const privateKey = await loadOrCreateIdentity(config.dataDir)
+  const privateKey = overrides.privateKey ?? await loadOrCreateIdentity(config.dataDir)
   const isSeed = config.role === 'seed'
   const meshKey = config.meshKey != null ? readMeshKey(config.meshKey) : undefined
   const admission = new AdmissionPolicy(config.allowPeers != null ? readAllowList(config.allowPeers) : undefined)
@@ -38,15 +39,18 @@ export async function buildLibp2p (config: EdgeMeshConfig) {
     ...(meshKey != null ? { connectionProtector: preSharedKey({ psk: meshKey }) } : {}),
     connectionGater: admission.gater(),
     addresses: { listen: config.listen },
-    transports: [tcp(), circuitRelayTransport()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    peerDiscovery: discoveryModules({
-      mdns: config.mdns,
-      mdnsIntervalMs: timings.mdnsIntervalMs,
-      bootstrap: config.bootstrap,
-      ...(meshKey != null ? { serviceTag: meshServiceTag(meshKey) } : {})
-    }),
+    transports: overrides.transports ?? [tcp(), circuitRelayTransport()],
+    connectionEncrypters: overrides.connectionEncrypters ?? [noise()],
+    streamMuxers: overrides.streamMuxers ?? [yamux()],
+    peerDiscovery: [
+      ...discoveryModules({
+        mdns: config.mdns,
+        mdnsIntervalMs: timings.mdnsIntervalMs,
+        bootstrap: config.bootstrap,
+        ...(meshKey != null ? { serviceTag: meshServiceTag(meshKey) } : {})
+      }),
+      ...(overrides.peerDiscovery ?? [])
+    ],
     connectionManager: {
       maxConnections: config.maxConnections,
       inboundConnectionThreshold: timings.inboundConnectionThreshold,
@@ -84,7 +88,9 @@ export async function buildLibp2p (config: EdgeMeshConfig) {
       }),
       federated: federated({ data: config.data, dataDir: config.dataDir, role: config.role }),
       meshDialer: meshDialer({ dataDir: config.dataDir, maxConnections: config.maxConnections, redialMs: timings.redialMs, dialFilter, bootstrap: config.bootstrap }),
-      api: controlApi({ host: config.apiHost, port: config.apiPort, role: config.role, name: config.name })
+      api: controlApi({ host: config.apiHost, port: config.apiPort, role: config.role, name: config.name }),
+      // Extra services are reachable as `libp2p.services[name]`; they are not part of the typed set.
+      ...(overrides.services as {})
     }
   })
 }

@@ -15,6 +15,12 @@
  * (when this node has or can fetch the model). When every candidate is in
  * backoff the loop waits for the earliest to expire, if that is before the deadline.
  *
+ * Late binding: a `prefer: auto` request whose best node is saturated (see
+ * `DEFAULT_PARK_LOAD_PER_SLOT`) waits here, parked; when one of this node's
+ * attempts ends, the oldest parked request goes to the node that attempt
+ * ran on (it has just freed a slot), so a burst flows to whichever node
+ * frees a slot first, the way workers pull from a shared queue.
+ *
  * Hedging: when an attempt runs longer than the observed p95 of this node's
  * requests, a second attempt starts on another candidate, at most one per
  * request and only with a token from the hedge budget (at most 5 % of
@@ -27,6 +33,8 @@
 import { logger } from '@libp2p/logger'
 import { AbortError, AllPeersFailedError, DeadlineExceededError, ModelNotFoundError } from '../errors.js'
 import { EventQueue, runAttempt, toError } from './attempt.js'
+import { ParkedQueue, pullCandidate, shouldPark } from './parked.js'
+import type { LateBindingState } from './parked.js'
 import type { Attempt, AttemptOutcome } from './attempt.js'
 import { backedOffPeers, DEFAULT_BACKOFF_CONFIG, emptyBackoff, pruneBackoff, recordBusy, recordFailure, recordSuccess } from './backoff.js'
 import type { BackoffConfig, BackoffState } from './backoff.js'
@@ -36,10 +44,11 @@ import { currentLatency, LatencyWindow, observeLatency } from './latency.js'
 import type { LatencyWindowInit, PeakEwma } from './latency.js'
 import { chooseByPolicy, INITIAL_POLICY_STATE } from './policy.js'
 import type { PolicyState, SchedulingPolicy } from './policy.js'
-import { DEFAULT_SCHEDULER_CONFIG } from './scheduler.js'
+import { candidateCost, DEFAULT_SCHEDULER_CONFIG } from './scheduler.js'
 import type { Candidate, Choice, SchedulerConfig } from './scheduler.js'
 import {
-  DEFAULT_DEADLINE_MS, DEFAULT_EWMA_TAU_MS, DEFAULT_HEDGE_MIN_SAMPLES, DEFAULT_HEDGING, DEFAULT_MAX_ATTEMPTS, DEFAULT_SCHEDULING_POLICY
+  DEFAULT_DEADLINE_MS, DEFAULT_EWMA_TAU_MS, DEFAULT_HEDGE_MIN_SAMPLES, DEFAULT_HEDGING, DEFAULT_MAX_ATTEMPTS, DEFAULT_PARK_LOAD_PER_SLOT,
+  DEFAULT_SCHEDULING_POLICY, PARK_RECHECK_MS
 } from './scheduler-constants.js'
 import type { AttemptRecord, InferOptions, InferResult, LocalInvoker, Preference, RemoteInvoker, ServedResult } from './types.js'
 import type { TensorData } from '../model/types.js'
@@ -62,6 +71,8 @@ export interface ClientConfig {
   policy: SchedulingPolicy
   scheduler: SchedulerConfig
   latencyWindow: LatencyWindowInit
+  /** Late binding: park `auto` requests while the chosen node has this many requests per slot; 0 = off. @default 2 */
+  parkLoadPerSlot: number
 }
 
 export interface ClientInit {
@@ -72,6 +83,8 @@ export interface ClientInit {
   candidates(modelId: string): Candidate[]
   /** Fetch a model from the peers that announce it so this node can run it. */
   fetchLocal?(modelId: string, options: AbortOptions): Promise<void>
+  /** Late-binding threshold for a model (requests per slot), e.g. higher for models whose requests batch. @default config.parkLoadPerSlot */
+  parkLoadPerSlot?(modelId: string): number
   /** Monotonic clock, ms. @default performance.now */
   now?(): number
   /** @default Math.random */
@@ -123,6 +136,8 @@ export class OffloadClient {
   private readonly latency = new Map<string, PeakEwma>()
   private readonly outstanding = new Map<string, number>()
   private readonly active = new Set<AbortController>()
+  /** Parked requests, oldest first (see `ParkedQueue`). */
+  private readonly parked = new ParkedQueue(PARK_RECHECK_MS)
   private readonly records = new WeakMap<Attempt, AttemptRecord>()
   private backoff: BackoffState = emptyBackoff()
   private budget: HedgeBudget = emptyHedgeBudget()
@@ -142,6 +157,7 @@ export class OffloadClient {
       policy: DEFAULT_SCHEDULING_POLICY,
       scheduler: DEFAULT_SCHEDULER_CONFIG,
       latencyWindow: {},
+      parkLoadPerSlot: DEFAULT_PARK_LOAD_PER_SLOT,
       ...init.config
     }
     this.now = init.now ?? (() => performance.now())
@@ -206,6 +222,9 @@ export class OffloadClient {
     let hedgeTimer: ReturnType<typeof setTimeout> | undefined
     const onAbort = (): void => { events.push({ type: 'abort' }) }
     req.signal.addEventListener('abort', onAbort, { once: true })
+    let freed: string | undefined
+    let woken = false
+    const wake = (peerId?: string): void => { freed = peerId; woken = true; events.push({ type: 'wake' }) }
     const start = (choice: Choice, hedge: boolean): void => {
       const attempt = this.start(req, choice, hedge)
       running.add(attempt)
@@ -223,7 +242,11 @@ export class OffloadClient {
       if (this.init.candidates(req.modelId).length === 0) throw new ModelNotFoundError(`no node holds model ${req.modelId}`)
       while (true) {
         if (req.signal.aborted) throw toError(req.signal.reason)
-        if (running.size === 0) this.next(req, start, later)
+        if (running.size === 0) {
+          this.next(req, start, later, wake, freed, woken)
+          freed = undefined
+          woken = false
+        }
         const event = await events.next()
         if (event.type === 'abort') throw toError(req.signal.reason)
         if (event.type === 'hedge' && running.size === 1 && !req.hedged) this.hedge(req, running, start)
@@ -244,15 +267,27 @@ export class OffloadClient {
       throw err
     } finally {
       for (const t of timers) clearTimeout(t)
+      this.parked.remove(wake)
       clearTimeout(hedgeTimer)
       req.signal.removeEventListener('abort', onAbort)
     }
   }
 
   /** Nothing is running: start the next attempt, wait for a backoff to expire, or give up. */
-  private next (req: Request, start: (c: Choice, hedge: boolean) => void, later: (ms: number, e: LoopEvent) => void): void {
+  private next (req: Request, start: (c: Choice, hedge: boolean) => void, later: (ms: number, e: LoopEvent) => void,
+    wake: (freed?: string) => void, freed?: string, woken = false): void {
     if (req.log.length >= this.config.maxAttempts) throw this.allFailed(req, 'attempt limit reached')
+    const pulled = freed != null ? this.pull(req, freed) : undefined
+    if (pulled != null) {
+      start(pulled, false)
+      return
+    }
     const choice = this.choose(req, req.tried)
+    if (choice != null && this.shouldPark(req, choice)) {
+      // A request woken without being placed keeps its turn at the front.
+      this.parked.park(wake, woken)
+      return
+    }
     if (choice != null) { start(choice, false); return }
     const now = this.now()
     const candidates = new Set(this.init.candidates(req.modelId).map(c => c.peerId))
@@ -324,6 +359,25 @@ export class OffloadClient {
     const n = (this.outstanding.get(peerId) ?? 1) - 1
     if (n <= 0) this.outstanding.delete(peerId)
     else this.outstanding.set(peerId, n)
+    this.parked.wakeOldest(peerId)
+  }
+
+  /** The node `peerId` just freed a slot: a parked request goes there if it is still a usable, unsaturated holder. */
+  private pull (req: Request, peerId: string): Choice | undefined {
+    const now = this.now()
+    const candidate = pullCandidate(this.lateBinding(req), peerId, req.tried, backedOffPeers(this.backoff, now))
+    if (candidate == null) return undefined
+    const latencyMs = new Map([[peerId, currentLatency(this.latency.get(peerId), now, this.config.ewmaTauMs, this.config.scheduler.priorLatencyMs)]])
+    return { candidate, cost: candidateCost(candidate, { latencyMs, outstanding: this.outstanding }, this.config.scheduler), reason: 'pull' }
+  }
+
+  private shouldPark (req: Request, choice: Choice): boolean {
+    return shouldPark(this.lateBinding(req), choice.candidate)
+  }
+
+  private lateBinding (req: Request): LateBindingState {
+    const perSlot = this.config.parkLoadPerSlot <= 0 ? 0 : (this.init.parkLoadPerSlot?.(req.modelId) ?? this.config.parkLoadPerSlot)
+    return { prefer: req.prefer, attempts: req.log.length, candidates: this.init.candidates(req.modelId), perSlot, outstanding: this.outstanding }
   }
 
   /** Fill in the attempt's entry of the attempt log with its outcome and duration. */

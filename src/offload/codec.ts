@@ -216,6 +216,17 @@ export function decodeResponse (bytes: Uint8Array, options: CodecOptions = {}): 
  * The request id of a frame that may be malformed, so an error reply can still
  * name the request; 0 when the frame is too short to hold one.
  */
+/**
+ * The request id in the first bytes of a stream (length prefix included), for
+ * the error frame of a request that did not arrive whole: 0 unless the varint
+ * prefix and 10 bytes of the frame arrived.
+ */
+export function requestIdFromStreamHead (head: Uint8Array): bigint {
+  let prefix = 0
+  while (prefix < head.length && prefix < 8 && (head[prefix] & 0x80) !== 0) prefix++
+  return prefix < head.length && prefix < 8 ? peekRequestId(head.subarray(prefix + 1)) : 0n
+}
+
 export function peekRequestId (bytes: Uint8Array): bigint {
   if (bytes.length < 10) return 0n
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(2)

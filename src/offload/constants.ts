@@ -35,8 +35,16 @@ export const DEFAULT_MAX_INFER_FRAME_BYTES = 8 * 1024 * 1024
 /** Longest a served inference stream may stay open, ms; the stream is aborted on expiry. */
 export const DEFAULT_INFER_STREAM_TIMEOUT_MS = 30_000
 
-/** Concurrent inbound inference streams per connection. */
+/** Concurrent inbound inference streams per connection; the handler answers PeerBusy (code 7) to streams beyond it. */
 export const DEFAULT_INFER_MAX_INBOUND_STREAMS = 32
+
+/**
+ * Inbound inference streams per connection that libp2p's registrar accepts, as
+ * a multiple of `maxInboundStreams`. The registrar resets streams beyond its
+ * limit with no frame, so it is set above the documented limit and the
+ * handler itself answers the streams in between with a typed PeerBusy frame.
+ */
+export const INFER_REGISTRAR_STREAMS_FACTOR = 4
 
 /** Concurrent outbound inference streams per connection. */
 export const DEFAULT_INFER_MAX_OUTBOUND_STREAMS = 64

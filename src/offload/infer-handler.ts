@@ -12,10 +12,11 @@ import { logger } from '@libp2p/logger'
 import { AbortError, DeadlineExceededError, PeerBusyError } from '../errors.js'
 import { deadline } from '../wire/deadline.js'
 import { FrameReader, writeFrame } from '../wire/framing.js'
-import { decodeRequest, encodeError, encodeResult, peekRequestId } from './codec.js'
+import { decodeRequest, encodeError, encodeResult, peekRequestId, requestIdFromStreamHead } from './codec.js'
 import {
   DEFAULT_INFER_MAX_INBOUND_STREAMS, DEFAULT_INFER_MAX_OUTBOUND_STREAMS, DEFAULT_INFER_STREAM_TIMEOUT_MS,
-  DEFAULT_MAX_INFER_FRAME_BYTES, DEFAULT_MAX_PEER_INFLIGHT_BYTES, MALFORMED_WINDOW_MS, MAX_MALFORMED_PER_WINDOW, DEFAULT_REQUEST_READ_TIMEOUT_MS, INFER_PROTOCOL
+  DEFAULT_MAX_INFER_FRAME_BYTES, DEFAULT_MAX_PEER_INFLIGHT_BYTES, MALFORMED_WINDOW_MS, MAX_MALFORMED_PER_WINDOW, DEFAULT_REQUEST_READ_TIMEOUT_MS, INFER_PROTOCOL,
+  INFER_REGISTRAR_STREAMS_FACTOR
 } from './constants.js'
 import type { LocalInvoker } from './types.js'
 import type { Uint8ArrayList } from '../wire/framing.js'
@@ -32,7 +33,7 @@ export interface InferHandlerInit {
   maxFrameBytes?: number
   /** Longest a stream may stay open, ms; bounds the request's own deadline too. @default 30000 */
   timeoutMs?: number
-  /** @default 64 */
+  /** Concurrent streams per connection served; the handler answers PeerBusy beyond them. @default 32 */
   maxInboundStreams?: number
   /** @default 64 */
   maxOutboundStreams?: number
@@ -78,6 +79,8 @@ export class InferHandler implements Startable {
   private readonly requestReadTimeoutMs: number
   /** Announced request bytes in flight, per peer. */
   private readonly inflight = new Map<string, number>()
+  /** Open streams per connection id. */
+  private readonly open = new Map<string, number>()
   /** Malformed frames per peer in the current window. */
   private malformedByPeer = new Map<string, number>()
   private windowStartedAt = 0
@@ -100,7 +103,7 @@ export class InferHandler implements Startable {
   async start (): Promise<void> {
     if (this.started) return
     await this.components.registrar.handle(INFER_PROTOCOL, this.handle, {
-      maxInboundStreams: this.maxInboundStreams,
+      maxInboundStreams: this.maxInboundStreams * INFER_REGISTRAR_STREAMS_FACTOR,
       maxOutboundStreams: this.maxOutboundStreams
     })
     this.started = true
@@ -131,8 +134,9 @@ export class InferHandler implements Startable {
     const signal = AbortSignal.any([timeout.signal, gone.signal])
     const peer = connection?.remotePeer.toString() ?? ''
     const budget = { reserved: 0 }
+    const overLimit = this.opened(connection?.id, 1) > this.maxInboundStreams
     try {
-      const reply = await this.answer(stream, signal, startedAt, peer, budget)
+      const reply = await this.answer(stream, signal, startedAt, peer, budget, overLimit)
       await writeFrame(stream, reply, { signal })
       await stream.close({ signal })
     } catch (err: any) {
@@ -143,7 +147,17 @@ export class InferHandler implements Startable {
       timeout.clear()
       stream.removeEventListener('close', onClose)
       this.release(peer, budget.reserved)
+      this.opened(connection?.id, -1)
     }
+  }
+
+  /** Count a stream opened (+1) or done (-1) on a connection; returns the connection's open streams. */
+  private opened (connectionId: string | undefined, delta: 1 | -1): number {
+    if (connectionId == null) return 0
+    const count = (this.open.get(connectionId) ?? 0) + delta
+    if (count <= 0) this.open.delete(connectionId)
+    else this.open.set(connectionId, count)
+    return count
   }
 
   /** Reserve a frame's announced length against the peer's budget, or refuse it. */
@@ -164,21 +178,34 @@ export class InferHandler implements Startable {
   }
 
   /** The reply frame for a stream: a result, or an error frame for any failure the peer should hear about. */
-  private async answer (stream: Stream, signal: AbortSignal, startedAt: number, peer: string, budget: { reserved: number }): Promise<Uint8Array | Uint8ArrayList> {
+  private async answer (stream: Stream, signal: AbortSignal, startedAt: number, peer: string, budget: { reserved: number }, overLimit: boolean): Promise<Uint8Array | Uint8ArrayList> {
     let frame: Uint8Array
+    // The first bytes, so a request that does not arrive whole is still answered under its id.
+    const head = new Uint8Array(18)
+    let headLength = 0
+    const source = (async function * () {
+      for await (const chunk of stream) {
+        if (headLength < head.length) {
+          const bytes = chunk.subarray(0, Math.min(head.length - headLength, chunk.byteLength))
+          head.set(bytes, headLength)
+          headLength += bytes.length
+        }
+        yield chunk
+      }
+    })()
     // A stream that does not deliver its request in time is dropped early, so a
     // silent peer cannot hold buffers for the whole stream timeout.
     const readTimer = setTimeout(() => {
       stream.abort(new DeadlineExceededError(`no request frame within ${this.requestReadTimeoutMs} ms`))
     }, this.requestReadTimeoutMs)
     try {
-      frame = await new FrameReader(stream, {
+      frame = await new FrameReader(source, {
         maxFrameBytes: this.maxFrameBytes,
         onLength: (length) => { this.reserve(peer, length, budget) }
       }).expect('the request')
     } catch (err: any) {
       if (signal.aborted || !WIRE_ERRORS.has(err?.name)) throw err
-      return this.malformed(0n, err, err?.name === 'PeerBusyError' ? undefined : peer)
+      return this.malformed(requestIdFromStreamHead(head.subarray(0, headLength)), err, err?.name === 'PeerBusyError' ? undefined : peer)
     } finally {
       clearTimeout(readTimer)
     }
@@ -187,6 +214,10 @@ export class InferHandler implements Startable {
       request = decodeRequest(frame, { maxFrameBytes: this.maxFrameBytes })
     } catch (err) {
       return this.malformed(peekRequestId(frame), err, peer)
+    }
+    if (overLimit) {
+      this.counters.errorReplies++
+      return encodeError(request.requestId, new PeerBusyError(`more than ${this.maxInboundStreams} infer streams open on this connection`))
     }
     try {
       const left = this.timeoutMs - (performance.now() - startedAt)

@@ -4,6 +4,7 @@
  * See `index.ts` for the public documentation.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
+import { TypedEventEmitter } from 'main-event'
 import { NotStartedError } from '../errors.js'
 import { optionalComponent } from '../optional-component.js'
 import { announcers, buildCandidates } from './candidates.js'
@@ -13,7 +14,7 @@ import { createModelEnsurer } from './ensure-model.js'
 import { createInferHandler } from './infer-handler.js'
 import { createRemoteInvoker } from './remote-invoker.js'
 import {
-  DEFAULT_DEADLINE_MS, DEFAULT_HEDGING, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_CONCURRENT_FETCHES, DEFAULT_SCHEDULING_POLICY
+  DEFAULT_DEADLINE_MS, DEFAULT_HEDGING, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_CONCURRENT_FETCHES, DEFAULT_PARK_LOAD_PER_SLOT, DEFAULT_SCHEDULING_POLICY
 } from './scheduler-constants.js'
 import { createInferenceEngine } from './server.js'
 import type { Candidate } from './scheduler.js'
@@ -21,12 +22,12 @@ import type { EnsureModel } from './ensure-model.js'
 import type { InferHandler } from './infer-handler.js'
 import type { OffloadComponents, OffloadInit, ModelTransfer } from './index.js'
 import type { InferenceEngine } from './server.js'
-import type { InferOptions, InferResult, LocalInvoker, Offload, OffloadStats } from './types.js'
+import type { InferOptions, InferResult, LocalInvoker, Offload, OffloadEvents, OffloadStats } from './types.js'
 import type { TensorData } from '../model/types.js'
 import type { PeerBans } from '../trust/index.js'
 import type { Logger, Startable } from '@libp2p/interface'
 
-export class OffloadService implements Offload, Startable {
+export class OffloadService extends TypedEventEmitter<OffloadEvents> implements Offload, Startable {
   readonly [Symbol.toStringTag] = '@edge-mesh/offload'
   private readonly components: OffloadComponents
   private readonly log: Logger
@@ -40,6 +41,7 @@ export class OffloadService implements Offload, Startable {
   private started = false
 
   constructor (components: OffloadComponents, init: OffloadInit, transfer: (components: OffloadComponents, init: OffloadInit) => ModelTransfer) {
+    super()
     this.components = components
     this.log = components.logger.forComponent('edge-mesh:offload')
     this.selfId = components.peerId.toString()
@@ -64,6 +66,10 @@ export class OffloadService implements Offload, Startable {
       remote: createRemoteInvoker({ connectionManager: components.connectionManager }, { maxFrameBytes: init.maxFrameBytes }),
       candidates: (modelId) => this.candidates(modelId),
       fetchLocal: async (modelId, options) => this.ensure(modelId, options),
+      // Requests of a model whose batch size is not fixed may batch on the node: let a full batch wait there.
+      parkLoadPerSlot: (modelId) => components.models.get(modelId)?.fixedBatch === true
+        ? DEFAULT_PARK_LOAD_PER_SLOT
+        : DEFAULT_PARK_LOAD_PER_SLOT + (this.engine.settings.batching ? this.engine.settings.maxBatchSize : 0),
       log: this.log.newScope('client'),
       config: {
         defaultDeadlineMs: init.defaultDeadlineMs ?? DEFAULT_DEADLINE_MS,
@@ -134,7 +140,14 @@ export class OffloadService implements Offload, Startable {
 
   async infer (modelId: string, inputs: TensorData[], options?: InferOptions): Promise<InferResult> {
     if (!this.started) throw new NotStartedError('offload service is not started')
-    return this.client.infer(modelId, inputs, options)
+    try {
+      const result = await this.client.infer(modelId, inputs, options)
+      this.safeDispatchEvent('inference:completed', { detail: { ...result, modelId } })
+      return result
+    } catch (err: any) {
+      this.safeDispatchEvent('inference:failed', { detail: { modelId, error: err } })
+      throw err
+    }
   }
 
   stats (): OffloadStats {

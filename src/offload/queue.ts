@@ -15,6 +15,8 @@ export interface Queued {
   rows: number
   /** Clock time the request entered the queue, ms. */
   enqueuedAt: number
+  /** Never merge this request with others (a model with a fixed batch size). @default false */
+  alone?: boolean
 }
 
 export interface BatchPolicy {
@@ -29,10 +31,11 @@ export type BatchChoice<T> = { batch: T[] } | { waitMs: number }
 /** Greedily take requests of the head's key, oldest first, while their rows fit. */
 function gather<T extends Queued> (entries: readonly T[], head: T, maxRows: number): { batch: T[], full: boolean } {
   const batch = [head]
+  if (head.alone === true) return { batch, full: true }
   let rows = head.rows
   let full = rows >= maxRows
   for (const entry of entries) {
-    if (entry === head || entry.key !== head.key) continue
+    if (entry === head || entry.key !== head.key || entry.alone === true) continue
     if (rows + entry.rows > maxRows) {
       full = true
       continue

@@ -69,3 +69,18 @@ export const DEFAULT_HISTOGRAM_PRECISION = 0.05
 
 /** Different models this node fetches at once to serve or run a request; one more is refused with PeerBusyError. */
 export const DEFAULT_MAX_CONCURRENT_FETCHES = 2
+
+/**
+ * Late binding of `prefer: auto` requests: when the node the scheduler would
+ * choose already has this many requests per execution slot (running, queued
+ * there, or sent by this node and not answered), the request waits in this
+ * node's client instead, and is placed when an attempt of this node ends (or
+ * after `PARK_RECHECK_MS`). A burst then flows to whichever node frees a slot
+ * first, instead of being split up front, which would queue half of it on a
+ * peer (past that peer's stream and byte limits for large inputs) while this
+ * node might finish its half sooner. 0 turns it off.
+ */
+export const DEFAULT_PARK_LOAD_PER_SLOT = 2
+
+/** A waiting (`parked`) request looks again after this long even if no attempt of this node ended, ms (peers' load changes arrive by gossip). */
+export const PARK_RECHECK_MS = 50

@@ -12,8 +12,8 @@
  * where `latency` is this node's peak-EWMA estimate of the candidate (the prior
  * when it has no sample), and `load = inFlight + queued + outstanding`: the
  * gossiped work plus the requests this node has outstanding there, which gossip
- * does not show yet (this node's own counters are live, so for it `outstanding`
- * is not added). Adding both counts some of our own requests twice; it is
+ * does not show yet (this node's own counters are live, so for it the larger of
+ * the two counts: a burst chosen in one tick has not reached the engine yet). Adding both counts some of our own requests twice; it is
  * deliberately conservative, so that many clients reading the same gossip do
  * not herd onto the same idle peer. With capacity 1 the load term is the
  * `(pending + 1)` of linkerd's peak-EWMA balancer; with capacity `c` load is
@@ -97,7 +97,7 @@ export interface SchedulerStats {
   config?: Partial<SchedulerConfig>
 }
 
-export type ChoiceReason = 'local-idle' | 'only' | 'p2c' | 'fetch' | 'fallback' | 'random' | 'round-robin' | 'least-outstanding'
+export type ChoiceReason = 'local-idle' | 'only' | 'p2c' | 'fetch' | 'fallback' | 'random' | 'round-robin' | 'pull' | 'least-outstanding'
 
 export interface Choice {
   candidate: Candidate
@@ -108,10 +108,16 @@ export interface Choice {
 /** A number in [0, 1), like `Math.random`. */
 export type Random = () => number
 
-/** Requests at `c`: its reported work plus, for a peer, this node's requests gossip does not show yet. */
+/**
+ * Requests at `c`: its reported work plus, for a peer, this node's requests gossip does not show yet.
+ * For this node, the larger of its live counters and its own outstanding attempts: an attempt reaches
+ * the engine a microtask after it is chosen, so requests chosen in the same tick (a burst sent with
+ * `Promise.all`) are not in the live counters yet, and would otherwise all see an idle node.
+ */
 function loadOf (c: Candidate, outstanding: ReadonlyMap<string, number>): number {
-  const mine = c.local ? 0 : (outstanding.get(c.peerId) ?? 0)
-  return Math.max(0, c.inFlight) + Math.max(0, c.queued) + mine
+  const reported = Math.max(0, c.inFlight) + Math.max(0, c.queued)
+  const mine = outstanding.get(c.peerId) ?? 0
+  return c.local ? Math.max(reported, mine) : reported + mine
 }
 
 /** The estimated cost of running one more request on `c`. */
@@ -121,6 +127,11 @@ export function candidateCost (c: Candidate, stats: Pick<SchedulerStats, 'latenc
   const cpu = Math.min(1, Math.max(0, c.cpu))
   const factor = (1 + load / Math.max(1, c.capacity)) * (1 + config.cpuWeight * cpu) * (c.training ? config.trainingFactor : 1)
   return latency * factor + (c.hasModel ? 0 : config.fetchPenaltyMs)
+}
+
+/** True when `c` already holds `perSlot` requests per execution slot, so a new one would only wait there. */
+export function isSaturated (c: Candidate, outstanding: ReadonlyMap<string, number>, perSlot: number): boolean {
+  return perSlot > 0 && loadOf(c, outstanding) >= perSlot * Math.max(1, c.capacity)
 }
 
 /** True when `c` would start a new request at once. */

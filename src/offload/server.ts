@@ -186,7 +186,7 @@ export class InferenceEngine implements Startable {
     return new Promise<ServedResult>((resolve, reject) => {
       const now = performance.now()
       const job: Job = {
-        key: batchKey(modelId, inputs), rows, enqueuedAt: now, modelId, inputs,
+        key: batchKey(modelId, inputs), rows, enqueuedAt: now, alone: info.fixedBatch === true, modelId, inputs,
         deadlineAt: now + options.deadlineMs, settled: false, resolve, reject, cleanup: () => {}
       }
       this.watch(job, options)

@@ -70,6 +70,23 @@ export interface LocalInvoker {
   (modelId: string, inputs: TensorData[], options: AbortOptions & { deadlineMs: number }): Promise<ServedResult>
 }
 
+/** An inference request of this node that ended with outputs. */
+export interface InferenceCompleted extends InferResult {
+  modelId: string
+}
+
+/** An inference request of this node that ended with an error. */
+export interface InferenceFailed {
+  modelId: string
+  error: Error
+}
+
+/** Events of the offload service, about the requests this node makes (`infer`). */
+export interface OffloadEvents {
+  'inference:completed': CustomEvent<InferenceCompleted>
+  'inference:failed': CustomEvent<InferenceFailed>
+}
+
 /** Public interface of the offload service. */
 export interface Offload {
   infer(modelId: string, inputs: TensorData[], options?: InferOptions): Promise<InferResult>

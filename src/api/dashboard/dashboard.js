@@ -101,6 +101,15 @@ function cell (tr, name, className) {
 
 // ---------- this node ----------
 
+/** `movenet · graph-model · int32[1,192,192,3] · fixed batch · 33.8 ms/inference` */
+function describeModel (m) {
+  const inputs = (m.inputs ?? []).map(t => `${t.dtype}[${t.shape.map(d => d === -1 ? 'n' : d).join(',')}]`).join(', ')
+  const parts = [m.name || shortId(m.id), m.format ?? 'layers-model', inputs]
+  if (m.microBatching === false) parts.push('fixed batch')
+  parts.push(m.timing == null ? 'not run yet' : `${m.timing.p50MsPerRow.toFixed(1)} ms/inference`)
+  return parts.filter(p => p !== '').join(' · ')
+}
+
 function renderNode (status) {
   setText($('node-name'), status.name || shortId(status.peerId))
   const role = $('node-role')
@@ -114,7 +123,7 @@ function renderNode (status) {
   setText($('node-load'), load == null
     ? 'no report yet'
     : `CPU ${formatPct(load.cpu)} · ${formatBytes(load.memFree)} free · ${load.inFlight} in flight · ${load.queued} queued · capacity ${load.capacity}`)
-  setText($('node-models'), status.models.length === 0 ? 'none' : status.models.map(m => m.name || shortId(m.id)).join(', '))
+  setText($('node-models'), status.models.length === 0 ? 'none' : status.models.map(describeModel).join('\n'))
   const list = $('node-addresses')
   const addrs = status.addresses.join('\n')
   if (list.dataset.addrs !== addrs) {

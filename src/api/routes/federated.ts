@@ -7,6 +7,7 @@
  */
 import { RunNotFoundError } from '../../errors.js'
 import { optionalComponent } from '../../optional-component.js'
+import { parseRunSpec } from '../../federated/runs.js'
 import { readJsonBody } from '../body.js'
 import { RouteNotFoundError, sendJson } from '../errors.js'
 import type { Federated } from '../../federated/service.js'
@@ -26,7 +27,7 @@ export function federatedRoutes (components: ControlApiComponents, maxBodyBytes:
       handle: async (req, res) => {
         const federated = service(components)
         const body = await readJsonBody(req, Math.min(maxBodyBytes, 64 * 1024))
-        const started = await federated.startRun(body)
+        const started = await federated.startRun(parseRunSpec(body))
         sendJson(res, 202, started)
       }
     },

@@ -15,7 +15,7 @@ import { intFlag, numberFlag, parseFlags } from '../args.js'
 import { callApi } from '../api-client.js'
 import { addressOn, loopbackAddress, startNodeProcess } from '../cluster.js'
 import { UsageError } from '../errors.js'
-import { followRun, progressPrinter } from './train.js'
+import { dpFrom, followRun, progressPrinter } from './train.js'
 import { roundSummary } from '../../federated/runs.js'
 import type { NodeProcess } from '../cluster.js'
 import type { RoundRecord } from '../../federated/run-types.js'
@@ -39,6 +39,11 @@ MNIST federated averaging (McMahan et al.): K clients on digits 0..7999, evaluat
   --byzantine <f>            fraction of byzantine clients (0)
   --attack <name>            signflip|scale|noise|labelflip (signflip)
   --bucket-size <s>          average updates in random buckets of s before a robust strategy (1 = off)
+  --dp <mode>                DP-FedAvg: central | local (simulate only) (off)
+  --dp-clip <S> --dp-noise <z> --dp-delta <d> --dp-target-epsilon <e>
+                             DP clip norm (1), noise multiplier (1), delta (1e-5), target epsilon (none)
+  --compression <c>          none | int8 | topk:<ratio> (simulate only) (none)
+  --secagg                   secure aggregation of every round (simulate only, fedavg, no DP)
   --seed <s>                 seed (0)
   --out <dir>                where rounds.csv and accuracy.svg go (out/mnist)`
 
@@ -62,6 +67,9 @@ interface Options {
   trustWeighting: 'cosine' | 'sign'
   seed: number
   out: string
+  dp?: Record<string, unknown>
+  compression?: string
+  secagg: boolean
 }
 
 function trustWeightingFlag (value: string | undefined): 'cosine' | 'sign' {
@@ -73,12 +81,14 @@ function parse (argv: string[]): Options | undefined {
   const s = { type: 'string' } as const
   const { values, positionals } = parseFlags(argv, {
     mode: s, clients: s, nodes: s, fraction: s, epochs: s, batch: s, rounds: s, lr: s, partition: s, strategy: s,
-    'min-participants': s, deadline: s, byzantine: s, attack: s, seed: s, out: s, 'bucket-size': s, 'root-examples': s, 'trust-weighting': s, help: { type: 'boolean', short: 'h' }
+    'min-participants': s, deadline: s, byzantine: s, attack: s, seed: s, out: s, 'bucket-size': s, 'root-examples': s, 'trust-weighting': s, help: { type: 'boolean', short: 'h' },
+    dp: s, 'dp-clip': s, 'dp-noise': s, 'dp-delta': s, 'dp-target-epsilon': s, compression: s, secagg: { type: 'boolean' }
   }, true)
   if (values.help === true) { process.stdout.write(EXPERIMENT_HELP + '\n'); return undefined }
   if (positionals[0] !== 'mnist' || positionals.length > 1) throw new UsageError('usage: edge-mesh experiment mnist [options]')
   const mode = values.mode ?? 'simulate'
   if (mode !== 'simulate' && mode !== 'mesh') throw new UsageError('--mode must be simulate or mesh')
+  if (mode === 'mesh' && (values.compression !== undefined || values.secagg === true || values.dp === 'local')) throw new UsageError('--compression, --secagg and --dp local run in simulate mode only so far')
   return {
     mode,
     clients: intFlag('clients', values.clients, 1, 8000) ?? 100,
@@ -98,7 +108,10 @@ function parse (argv: string[]): Options | undefined {
     rootExamples: intFlag('root-examples', values['root-examples'], 1, 8000) ?? 100,
     trustWeighting: trustWeightingFlag(values['trust-weighting']),
     seed: intFlag('seed', values.seed, 0, 0xFFFFFFFF) ?? 0,
-    out: values.out ?? 'out/mnist'
+    out: values.out ?? 'out/mnist',
+    dp: dpFrom(values),
+    compression: values.compression,
+    secagg: values.secagg === true
   }
 }
 
@@ -114,6 +127,7 @@ async function simulate (o: Options): Promise<void> {
     learningRate: o.learningRate, partition: o.partition, strategy: o.strategy as any, seed: o.seed, minParticipants: o.minParticipants,
     byzantineFraction: o.byzantine, attack: o.attack, outDir: o.out, strategyOptions: { bucketSize: o.bucketSize, seed: o.seed, trustWeighting: o.trustWeighting },
     rootExamples: o.rootExamples,
+    dp: o.dp as any, compression: o.compression, secureAggregation: o.secagg ? {} : undefined,
     onRound: (r) => { progress.round(roundSummary(r), { rounds: o.rounds } as RunSummary) }
   })
   progress.done()
@@ -121,7 +135,8 @@ async function simulate (o: Options): Promise<void> {
 }
 
 function asRecord (r: RoundSummary): RoundRecord {
-  return { ...r, failureReasons: [], attempts: 1, slowestTrainMs: 0 }
+  const privacy = r.epsilon === undefined ? {} : { privacy: { epsilon: r.epsilon, delta: r.delta ?? Number.NaN, sampleRate: Number.NaN, noiseMultiplier: Number.NaN } }
+  return { ...r, failureReasons: [], attempts: 1, slowestTrainMs: 0, ...privacy }
 }
 
 async function startMesh (o: Options, dir: string): Promise<NodeProcess[]> {
@@ -155,7 +170,8 @@ async function mesh (o: Options): Promise<void> {
         minParticipants: o.minParticipants, roundDeadlineMs: o.deadlineMs, strategy: o.strategy, seed: o.seed,
         waitForClients: o.clients, trustWeighting: o.trustWeighting,
         ...(o.strategy === 'fltrust' ? { rootData: `mnist:0/${Math.max(1, Math.round(8000 / o.rootExamples))}:seed=${o.seed + 1}` } : {}),
-        ...(o.byzantine > 0 ? { byzantine: { fraction: o.byzantine, attack: o.attack } } : {})
+        ...(o.byzantine > 0 ? { byzantine: { fraction: o.byzantine, attack: o.attack } } : {}),
+        ...(o.dp === undefined ? {} : { dp: o.dp })
       }),
       signal: controller.signal
     })

@@ -2,6 +2,7 @@
 import { parseFlags } from '../args.js'
 import { DEFAULT_API_URL, callApi } from '../api-client.js'
 import { formatBytes, formatDuration, shortId, table } from '../output.js'
+import { formatSignature } from '../../api/model-status.js'
 import type { NodeStatus } from '../../api/status.js'
 
 export const STATUS_HELP = `Usage: edge-mesh status [--api <url>] [--json]
@@ -28,7 +29,14 @@ export function renderStatus (s: NodeStatus): string {
   const peers = rows.length === 0
     ? 'no peers yet'
     : table(['PEER', 'NAME', 'ROLE', 'CONNECTED', 'CPU', 'FREE MEM', 'BUSY', 'QUEUED', 'MODELS', 'TRAINING', 'REPORT AGE'], rows)
-  return [...head, '', peers].join('\n')
+  const models = s.models.length === 0
+    ? []
+    : ['', table(['MODEL', 'ID', 'FORMAT', 'INPUTS', 'BATCHING', 'P50/INFERENCE'], s.models.map(m => [
+        m.name, shortId(m.id), m.format + (m.execution === 'async' ? ' (async)' : ''), formatSignature(m.inputs),
+        m.microBatching ? 'micro-batched' : 'fixed batch, none',
+        m.timing == null ? '-' : `${m.timing.p50MsPerRow.toFixed(1)} ms`
+      ]))]
+  return [...head, ...models, '', peers].join('\n')
 }
 
 export async function runStatus (argv: string[]): Promise<void> {

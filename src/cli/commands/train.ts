@@ -23,6 +23,11 @@ else by the node asked) and show its progress round by round.
   --model <id>               content id of the base model (a fresh 784-200-200-10 MLP)
   --seed <s>                 seed of sampling and initialisation (0)
   --wait-for-clients <n>     clients to wait for before round 1 (min participants)
+  --dp <mode>                client-level differential privacy (DP-FedAvg): central (off; local runs in experiments only)
+  --dp-clip <S>              DP: L2 bound of each client's update (1)
+  --dp-noise <z>             DP: noise multiplier (1)
+  --dp-delta <d>             DP: delta of the reported (epsilon, delta) (1e-5)
+  --dp-target-epsilon <e>    DP: stop before a round would pass this epsilon (no limit)
   --api <url>                control API of the node to ask (${DEFAULT_API_URL})
   --no-wait                  print the run id and return at once
   --json                     (status) print raw JSON`
@@ -35,7 +40,8 @@ function apiOf (values: Record<string, any>): string {
 
 /** One plain progress line for a round. */
 export function roundLine (r: RoundSummary, rounds: number): string {
-  return `round ${r.round}/${rounds}  participants ${r.participants}  failures ${r.failures}  accuracy ${r.accuracy.toFixed(3)}  loss ${r.loss.toFixed(2)}  global ${r.globalModelId.slice(0, 15)}…`
+  const eps = r.epsilon === undefined ? '' : `  ε ${r.epsilon.toFixed(2)} (δ ${r.delta ?? '?'})`
+  return `round ${r.round}/${rounds}  participants ${r.participants}  failures ${r.failures}  accuracy ${r.accuracy.toFixed(3)}  loss ${r.loss.toFixed(2)}${eps}  global ${r.globalModelId.slice(0, 15)}…`
 }
 
 function bar (done: number, total: number, width = 20): string {
@@ -80,6 +86,18 @@ export function progressPrinter (tty: boolean): { round: (r: RoundSummary, run: 
   }
 }
 
+/** The `dp` run spec field from the `--dp*` flags (shared with `edge-mesh experiment`). */
+export function dpFrom (values: Record<string, any>): Record<string, unknown> | undefined {
+  if (values.dp === undefined) return undefined
+  return {
+    mode: values.dp,
+    clipNorm: numberFlag('dp-clip', values['dp-clip'], 1e-12, 1e6),
+    noiseMultiplier: numberFlag('dp-noise', values['dp-noise'], 0, 1e6),
+    delta: numberFlag('dp-delta', values['dp-delta'], 1e-300, 0.5),
+    targetEpsilon: numberFlag('dp-target-epsilon', values['dp-target-epsilon'], 1e-12, 1e6)
+  }
+}
+
 function specFrom (values: Record<string, any>): Record<string, unknown> {
   const spec: Record<string, unknown> = {
     rounds: intFlag('rounds', values.rounds, 1, 100_000) ?? 5,
@@ -95,7 +113,8 @@ function specFrom (values: Record<string, any>): Record<string, unknown> {
     seed: intFlag('seed', values.seed, 0, 0xFFFFFFFF),
     waitForClients: intFlag('wait-for-clients', values['wait-for-clients'], 0, 100_000),
     rootData: values['root-data'],
-    trustWeighting: values['trust-weighting']
+    trustWeighting: values['trust-weighting'],
+    dp: dpFrom(values)
   }
   for (const k of Object.keys(spec)) if (spec[k] === undefined) delete spec[k]
   return spec
@@ -106,7 +125,8 @@ function finalLine (run: RunSummary): string {
   const head = `run ${run.id} ${run.state} after ${run.completedRounds}/${run.rounds} rounds`
   const acc = last === undefined ? '' : `, accuracy ${last.accuracy.toFixed(3)}`
   const err = run.error === undefined ? '' : ` (${run.error.name}: ${run.error.message})`
-  return `${head}${acc}${err}\nglobal model ${run.globalModelId}`
+  const dp = run.privacy === undefined ? '' : `, ε ${run.privacy.epsilon.toFixed(2)} (δ ${run.privacy.delta})${run.stopReason === 'target-epsilon' ? ', stopped at the target ε' : ''}`
+  return `${head}${acc}${dp}${err}\nglobal model ${run.globalModelId}`
 }
 
 async function runStatus (argv: string[]): Promise<void> {
@@ -136,7 +156,8 @@ export async function runTrain (argv: string[]): Promise<void> {
     rounds: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
     fraction: { type: 'string' }, 'min-participants': { type: 'string' }, deadline: { type: 'string' },
     strategy: { type: 'string' }, 'proximal-mu': { type: 'string' }, 'root-data': { type: 'string' }, 'trust-weighting': { type: 'string' }, model: { type: 'string' }, seed: { type: 'string' },
-    'wait-for-clients': { type: 'string' }, api: { type: 'string' }, wait: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }
+    'wait-for-clients': { type: 'string' }, api: { type: 'string' },
+    dp: { type: 'string' }, 'dp-clip': { type: 'string' }, 'dp-noise': { type: 'string' }, 'dp-delta': { type: 'string' }, 'dp-target-epsilon': { type: 'string' }, wait: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }
   })
   if (values.help === true) { process.stdout.write(TRAIN_HELP + '\n'); return }
   const api = apiOf(values)

@@ -69,4 +69,10 @@ describe('selectBatch', () => {
     expect(selectBatch([q('a', 1, 0), q('a', 1, 0)], 0, { ...policy, batching: false })).toEqual({ batch: [q('a', 1, 0)] })
     expect(selectBatch([], 0, policy)).toBeUndefined()
   })
+
+  it('never merges requests for a model with a fixed batch size, and runs them without waiting', () => {
+    const entries = [{ ...q('a', 1, 0), alone: true }, { ...q('a', 1, 0), alone: true }]
+    expect(selectBatch(entries, 0, policy)).toEqual({ batch: [entries[0]] })
+    expect(selectBatch([q('a', 1, 0), entries[1]], 5, policy)).toEqual({ batch: [q('a', 1, 0)] })
+  })
 })

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { ModelNotFoundError, PeerBusyError, InvalidTensorError } from '../../../src/errors.js'
 import { OffloadClient } from '../../../src/offload/client.js'
+import { pullCandidate, shouldPark } from '../../../src/offload/parked.js'
+import type { LateBindingState } from '../../../src/offload/parked.js'
 import type { ClientConfig } from '../../../src/offload/client.js'
 import type { Candidate } from '../../../src/offload/scheduler.js'
 import type { ServedResult } from '../../../src/offload/types.js'
@@ -182,6 +184,43 @@ describe('OffloadClient attempt loop', () => {
   })
 })
 
+describe('OffloadClient late binding', () => {
+  it('parks a burst in the client and places each request on the node that frees a slot', async () => {
+    const running: Record<string, number> = { self: 0, a: 0 }
+    let most = 0
+    const serve = (peer: string, ms: number): Behaviour => async () => {
+      running[peer]++
+      most = Math.max(most, running[peer])
+      try { return await after(ms, result(1)) } finally { running[peer]-- }
+    }
+    // Live counters stay at zero here: only the client's own outstanding attempts show the load.
+    const { client, calls } = harness([cand('self', { local: true }), cand('a')], { self: serve('self', 10), a: serve('a', 10) })
+    const burst = Promise.all(Array.from({ length: 12 }, async () => await client.infer('m', input, { deadlineMs: 10_000 })))
+    await vi.runAllTimersAsync()
+    const results = await burst
+    expect(results).toHaveLength(12)
+    expect(most).toBeLessThanOrEqual(2)
+    expect(calls.filter(c => c === 'a').length).toBeGreaterThanOrEqual(4)
+    expect(calls.filter(c => c === 'self').length).toBeGreaterThanOrEqual(4)
+  })
+
+  it('does not park when turned off or with a single candidate', async () => {
+    const slow: Behaviour = async () => await after(10, result(1))
+    const off = harness([cand('self', { local: true }), cand('a')], { self: slow, a: slow }, { parkLoadPerSlot: 0 })
+    const burst = Promise.all(Array.from({ length: 6 }, async () => await off.client.infer('m', input, { deadlineMs: 10_000 })))
+    await vi.advanceTimersByTimeAsync(0)
+    expect(off.calls).toHaveLength(6)
+    await vi.runAllTimersAsync()
+    await burst
+    const one = harness([cand('a')], { a: slow })
+    const only = Promise.all(Array.from({ length: 4 }, async () => await one.client.infer('m', input, { deadlineMs: 10_000 })))
+    await vi.advanceTimersByTimeAsync(0)
+    expect(one.calls).toHaveLength(4)
+    await vi.runAllTimersAsync()
+    await only
+  })
+})
+
 describe('OffloadClient hedging', () => {
   it('hedges a slow attempt on another peer; the first answer wins and the loser is aborted', async () => {
     const { client, signals } = harness([cand('a'), cand('b', { inFlight: 1 })], {
@@ -234,5 +273,31 @@ describe('OffloadClient hedging', () => {
     expect(client.counters().hedges).toBe(hedgedRequests)
     expect(hedgedRequests).toBeGreaterThan(0)
     expect(hedgedRequests).toBeLessThanOrEqual(Math.floor(requests * 0.05))
+  })
+})
+
+describe('late binding decisions', () => {
+  const state = (over: Partial<LateBindingState> = {}): LateBindingState => ({
+    prefer: 'auto', attempts: 0, candidates: [cand('self', { local: true }), cand('a')], perSlot: 2, outstanding: new Map(), ...over
+  })
+
+  it('parks only first attempts of auto requests with a choice, when the chosen node is saturated', () => {
+    const full = cand('a', { inFlight: 1, queued: 1 })
+    expect(shouldPark(state(), full)).toBe(true)
+    expect(shouldPark(state(), cand('a', { inFlight: 1 }))).toBe(false)
+    expect(shouldPark(state({ prefer: 'remote' }), full)).toBe(false)
+    expect(shouldPark(state({ attempts: 1 }), full)).toBe(false)
+    expect(shouldPark(state({ perSlot: 0 }), full)).toBe(false)
+    expect(shouldPark(state({ candidates: [full] }), full)).toBe(false)
+  })
+
+  it('a freed slot pulls a parked request only to a usable holder with room', () => {
+    const s = state({ outstanding: new Map([['a', 1]]) })
+    expect(pullCandidate(s, 'a', new Set(), new Set())?.peerId).toBe('a')
+    expect(pullCandidate(s, 'a', new Set(['a']), new Set())).toBeUndefined()
+    expect(pullCandidate(s, 'a', new Set(), new Set(['a']))).toBeUndefined()
+    expect(pullCandidate(state({ outstanding: new Map([['a', 2]]) }), 'a', new Set(), new Set())).toBeUndefined()
+    expect(pullCandidate(state({ candidates: [cand('a', { hasModel: false })] }), 'a', new Set(), new Set())).toBeUndefined()
+    expect(pullCandidate(s, 'gone', new Set(), new Set())).toBeUndefined()
   })
 })

@@ -11,7 +11,7 @@ import { FakeRuntime, pairedConnectionManager, randomPeerId, tensor } from './pr
 import type { InferResponse } from '../../../src/offload/codec.js'
 import type { EngineInit, InferenceEngine } from '../../../src/offload/server.js'
 import type { InferHandler, InferHandlerInit } from '../../../src/offload/infer-handler.js'
-import type { LocalInvoker, RemoteInvoker } from '../../../src/offload/types.js'
+import type { LocalInvoker, RemoteInvoker, ServedResult } from '../../../src/offload/types.js'
 import type { Stream } from '@libp2p/interface'
 
 interface Setup {
@@ -68,11 +68,17 @@ afterEach(async () => {
 describe('/edge-mesh/infer/1.0.0 end to end', () => {
   it('serves a request and reports server times', async () => {
     const s = await setup()
+    const served: ServedResult[] = []
+    const invoke = s.engine.invoke
+    const recording: LocalInvoker = async (...args) => { const r = await invoke(...args); served.push(r); return r }
+    Object.assign(s.engine, { invoke: recording })
     const result = await s.invoke(s.peer, 'double', [tensor([[1, 2, 3, 4]])], { deadlineMs: 5000 })
     expect(Array.from(result.outputs[0].data)).toEqual([2, 4, 6, 8])
     expect(result.outputs[0].shape).toEqual([1, 4])
     expect(result.batchSize).toBe(1)
-    expect(result.queueMs).toBeGreaterThanOrEqual(0)
+    // The server's own times reach the caller, in whole microseconds.
+    expect(result.queueMs).toBe(Math.round(served[0].queueMs * 1000) / 1000)
+    expect(result.computeMs).toBe(Math.round(served[0].computeMs * 1000) / 1000)
     expect(s.deadlines[0]).toBeGreaterThan(0)
     expect(s.deadlines[0]).toBeLessThanOrEqual(5000)
     expect(s.handler.stats()).toMatchObject({ streams: 1, served: 1 })

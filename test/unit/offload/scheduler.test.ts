@@ -34,6 +34,17 @@ describe('candidateCost', () => {
 })
 
 describe('chooseCandidate', () => {
+  it('counts this node\'s attempts that have not reached its engine yet (a burst chosen in one tick)', () => {
+    const s = stats({ latencyMs: new Map([['self', 10], ['a', 10]]) })
+    const lone = cand('self', { local: true, capacity: 1 })
+    expect(chooseCandidate([lone, cand('a')], s, seeded(1))?.candidate.peerId).toBe('self')
+    const burst = stats({ latencyMs: s.latencyMs, outstanding: new Map([['self', 3]]) })
+    expect(candidateCost(lone, burst)).toBe(40)
+    expect(chooseCandidate([lone, cand('a')], burst, seeded(1))?.candidate.peerId).toBe('a')
+    // Live counters that already include those attempts are not counted twice.
+    expect(candidateCost(cand('self', { local: true, capacity: 1, inFlight: 1, queued: 2 }), burst)).toBe(40)
+  })
+
   it('keeps an idle local node that is not dearer than the peers', () => {
     const s = stats({ latencyMs: new Map([['self', 10], ['a', 10], ['b', 12]]) })
     const choice = chooseCandidate([self, cand('a'), cand('b')], s, seeded(1))

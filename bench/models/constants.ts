@@ -1,0 +1,39 @@
+/**
+ * Settings of the real-model benchmark (`npm run bench:models`), in one place.
+ * Every number here is part of the reported experiment.
+ */
+
+/** The model: a packaged name (see src/model/packaged.ts); `BENCH_MODEL` overrides it. */
+export const MODEL = process.env.BENCH_MODEL ?? 'human:movenet-lightning'
+
+/** Independent repetitions; the report gives each and their median. */
+export const RUNS = 3
+
+/** Requests of one burst, all sent at once. */
+export const BURST = 200
+
+/** Requests run (and not timed) on each node before measuring, so TF.js has compiled and warmed every kernel. */
+export const WARMUP = 5
+
+/** Latency samples of each kind (local, remote), interleaved, after the bursts. */
+export const LATENCY_SAMPLES = 40
+
+/**
+ * Execution slots of every node: one, because TF.js on wasm computes on one
+ * core per process, and a second slot would only interleave work on it.
+ */
+export const CAPACITY = 1
+
+/** Queue bound of every node: a whole burst fits, so the lone node serves all of it. */
+export const MAX_QUEUE = 256
+
+/** Deadline of every request, ms: long enough for a whole burst on one node at ~100 ms per inference. */
+export const DEADLINE_MS = 120_000
+
+/** The goals of issue #14. */
+export const GOALS = {
+  /** A burst completes this much faster with one idle peer than alone. */
+  minSpeedup: 1.7,
+  /** remote p50 - local p50 at most this fraction of the model's own p50 inference time. */
+  maxRemoteOverheadFraction: 0.1
+}

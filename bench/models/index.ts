@@ -1,0 +1,71 @@
+/**
+ * `npm run bench:models`: what offload buys for a real model. A burst of 200
+ * MoveNet Lightning requests (`human:movenet-lightning`, a TF.js graph model
+ * from the `@vladmandic/human` package; `BENCH_MODEL` picks another packaged
+ * model) to one node alone, then with one idle peer in its own process, and
+ * the latency price of running remotely (see `run.ts`). Three runs; the goals
+ * are checked on the medians. Prints JSON on stdout (progress on stderr) and
+ * writes it to `bench-results/models.json`.
+ */
+import { Processes } from '../offload/processes.js'
+import { machineInfo, writeReport } from '../shared/report.js'
+import { startBenchRun } from '../shared/run.js'
+import { median, round3 } from '../shared/stats.js'
+import { BURST, CAPACITY, GOALS, LATENCY_SAMPLES, MODEL, RUNS } from './constants.js'
+import { runOnce } from './run.js'
+import type { Goal } from '../shared/run.js'
+import type { RunResult } from './run.js'
+
+function progress (line: string): void {
+  process.stderr.write(`[bench:models ${new Date().toISOString().slice(11, 19)}] ${line}\n`)
+}
+
+function goals (speedup: number, overheadFraction: number, failed: number): Goal[] {
+  return [
+    { name: `burst of ${BURST}: speed-up with one idle peer >= ${GOALS.minSpeedup} (median of ${RUNS})`, value: speedup, target: GOALS.minSpeedup, met: speedup >= GOALS.minSpeedup },
+    {
+      name: `remote p50 - local p50 <= ${GOALS.maxRemoteOverheadFraction} x the model's p50 (median of ${RUNS})`,
+      value: overheadFraction,
+      target: GOALS.maxRemoteOverheadFraction,
+      met: overheadFraction <= GOALS.maxRemoteOverheadFraction
+    },
+    // A validity check: a failed request ends early and would flatter the burst time.
+    { name: 'every burst request served (failed requests, all runs)', value: failed, target: 0, met: failed === 0 }
+  ]
+}
+
+async function main (): Promise<void> {
+  const processes = new Processes()
+  const run = startBenchRun(async () => { await processes.stopAll() })
+  try {
+    const runs: RunResult[] = []
+    let model
+    for (let i = 1; i <= RUNS; i++) {
+      progress(`run ${i}/${RUNS} with ${MODEL}`)
+      const { model: info, ...result } = await runOnce(processes, progress)
+      model = info
+      runs.push(result)
+      progress(`run ${i}: alone ${result.alone.wallMs} ms, with peer ${result.withPeer.wallMs} ms (x${result.speedup}); remote - local p50 ${result.latency.overheadP50} ms of ${result.latency.computeP50} ms`)
+    }
+    const speedup = round3(median(runs.map(r => r.speedup)))
+    const overheadFraction = round3(median(runs.map(r => r.latency.overheadFraction)))
+    const failed = runs.reduce((n, r) => n + r.alone.failed + r.withPeer.failed, 0)
+    const result = {
+      machine: machineInfo(run),
+      model: model == null ? MODEL : { name: model.name, id: model.id, format: model.format, inputs: model.inputs, fixedBatch: model.fixedBatch, parameters: model.parameters },
+      settings: { burst: BURST, runs: RUNS, capacityPerNode: CAPACITY, latencySamples: LATENCY_SAMPLES, hedging: false },
+      runs,
+      median: { speedup, overheadFraction, overheadP50Ms: median(runs.map(r => r.latency.overheadP50)), computeP50Ms: median(runs.map(r => r.latency.computeP50)) },
+      goals: goals(speedup, overheadFraction, failed),
+      durationS: Math.round(run.elapsedS())
+    }
+    await writeReport('models', result, run, progress)
+  } finally {
+    await processes.stopAll()
+  }
+}
+
+main().catch(err => {
+  process.stderr.write(`bench:models failed: ${String(err?.stack ?? err)}\n`)
+  process.exit(1)
+})

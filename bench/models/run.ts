@@ -1,0 +1,161 @@
+/**
+ * One run of the real-model benchmark, in three steps on the same in-process
+ * node A (an edge-mesh node inside the driver, holding the model; see
+ * bench/offload/driver.ts):
+ *
+ * 1. **alone**: a burst of `BURST` requests sent to A at once (`prefer: auto`);
+ *    A has no peer, so it computes all of them on its one wasm core;
+ * 2. **with one idle peer**: a serving process B (its own process, so its own
+ *    core) holding the same model joins; the same burst again: A's scheduler
+ *    sends part of it to B;
+ * 3. **latency**: `LATENCY_SAMPLES` sequential requests of each kind, local
+ *    (`prefer: local`) and remote (`prefer: remote`, served by B), interleaved.
+ *
+ * Hedging is off: with one peer, a hedge of a remote request could only come
+ * back to A, and in a burst a hedge would run the same request twice.
+ */
+import { multiaddr } from '@multiformats/multiaddr'
+import { startInProcessNode, waitForPeers } from '../offload/driver.js'
+import { percentile, round2, round3 } from '../shared/stats.js'
+import { BURST, CAPACITY, DEADLINE_MS, LATENCY_SAMPLES, MAX_QUEUE, MODEL, WARMUP } from './constants.js'
+import { benchInputs } from './inputs.js'
+import type { InProcessNode } from '../offload/driver.js'
+import type { Processes } from '../offload/processes.js'
+import type { ModelInfo, ModelRuntime, TensorData } from '../../src/model/types.js'
+import type { AttemptRecord, Preference } from '../../src/offload/types.js'
+
+export interface BurstResult {
+  /** First request sent to last answer, ms. */
+  wallMs: number
+  perSecond: number
+  /** Requests served by A itself and by the peer. */
+  servedBySelf: number
+  servedByPeer: number
+  failed: number
+  /** Attempts by node (`self`, `peer`) and outcome (`ok` or an error name), hedges included. */
+  attempts: Record<string, number>
+}
+
+export interface LatencySummary { p50: number, p90: number, n: number }
+
+export interface RunResult {
+  alone: BurstResult
+  withPeer: BurstResult
+  /** alone.wallMs / withPeer.wallMs. */
+  speedup: number
+  latency: {
+    local: LatencySummary
+    remote: LatencySummary
+    /** The model's own p50 inference time on A (server-reported compute of the local requests), ms. */
+    computeP50: number
+    /** remote p50 - local p50, ms. */
+    overheadP50: number
+    /** overheadP50 / computeP50. */
+    overheadFraction: number
+    /** `prefer: remote` requests the client had to run locally (the peer in backoff); not in the samples. */
+    remoteFallbacks: number
+    /**
+     * CPU time of A's process per request, ms (median): a local request's is the model's CPU cost; a
+     * remote request's is what sending it costs A. `cpuShare` = local CPU / local wall time: well
+     * below 1 means other processes held A's core (a shared machine), and every wall time is inflated.
+     */
+    cpuMsPerRequest: { local: number, remote: number, cpuShare: number }
+  }
+}
+
+function summarise (samples: number[]): LatencySummary {
+  return { p50: round2(percentile(samples, 0.5)), p90: round2(percentile(samples, 0.9)), n: samples.length }
+}
+
+interface Answer { ms: number, computeMs: number, servedBy: string, attempts: AttemptRecord[] }
+
+async function infer (a: InProcessNode, modelId: string, inputs: TensorData[], prefer: Preference): Promise<Answer> {
+  const started = performance.now()
+  const result = await a.offload.infer(modelId, inputs, { prefer, deadlineMs: DEADLINE_MS })
+  return { ms: performance.now() - started, computeMs: result.latencyMs.computeMs, servedBy: result.servedBy, attempts: result.attemptLog }
+}
+
+function tallyAttempts (a: InProcessNode, answers: Answer[]): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const record of answers.flatMap(r => r.attempts)) {
+    const key = `${record.peerId === a.peerId ? 'self' : 'peer'}:${record.outcome}`
+    out[key] = (out[key] ?? 0) + 1
+  }
+  return out
+}
+
+async function burst (a: InProcessNode, modelId: string, inputs: TensorData[]): Promise<BurstResult> {
+  const started = performance.now()
+  const outcomes = await Promise.allSettled(Array.from({ length: BURST }, async () => await infer(a, modelId, inputs, 'auto')))
+  const wallMs = performance.now() - started
+  const answers = outcomes.flatMap(o => o.status === 'fulfilled' ? [o.value] : [])
+  const servedBySelf = answers.filter(r => r.servedBy === a.peerId).length
+  return {
+    wallMs: round2(wallMs),
+    perSecond: round2(answers.length / (wallMs / 1000)),
+    servedBySelf,
+    servedByPeer: answers.length - servedBySelf,
+    failed: BURST - answers.length,
+    attempts: tallyAttempts(a, answers)
+  }
+}
+
+async function latency (a: InProcessNode, peerId: string, modelId: string, inputs: TensorData[]): Promise<RunResult['latency']> {
+  const samples: Record<'local' | 'remote', number[]> = { local: [], remote: [] }
+  const compute: number[] = []
+  const cpu: Record<'local' | 'remote', number[]> = { local: [], remote: [] }
+  let remoteFallbacks = 0
+  for (let i = 0; i < LATENCY_SAMPLES; i++) {
+    const order: Array<'local' | 'remote'> = i % 2 === 0 ? ['local', 'remote'] : ['remote', 'local']
+    for (const kind of order) {
+      const cpuBefore = process.cpuUsage()
+      const r = await infer(a, modelId, inputs, kind)
+      const used = process.cpuUsage(cpuBefore)
+      if (kind === 'remote' && r.servedBy !== peerId) {
+        remoteFallbacks++
+        if (remoteFallbacks > LATENCY_SAMPLES) throw new Error(`remote requests keep falling back to this node: ${JSON.stringify(r.attempts)}`)
+        continue
+      }
+      samples[kind].push(r.ms)
+      cpu[kind].push((used.user + used.system) / 1000)
+      if (kind === 'local') compute.push(r.computeMs)
+    }
+  }
+  const local = summarise(samples.local)
+  const remote = summarise(samples.remote)
+  const computeP50 = round2(percentile(compute, 0.5))
+  const overheadP50 = round2(remote.p50 - local.p50)
+  const cpuMsPerRequest = {
+    local: round2(percentile(cpu.local, 0.5)),
+    remote: round2(percentile(cpu.remote, 0.5)),
+    cpuShare: round3(percentile(cpu.local, 0.5) / local.p50)
+  }
+  return { local, remote, computeP50, overheadP50, overheadFraction: round3(overheadP50 / computeP50), remoteFallbacks, cpuMsPerRequest }
+}
+
+/** One run: A alone, then A with the idle peer B, then latency; every node is stopped at the end. */
+export async function runOnce (processes: Processes, progress: (line: string) => void): Promise<RunResult & { model: ModelInfo }> {
+  const a = await startInProcessNode({ models: [MODEL], hedging: false, capacity: CAPACITY, maxQueue: MAX_QUEUE, peers: [] })
+  try {
+    const runtime = (a.libp2p.services as unknown as { models: ModelRuntime }).models
+    const model = runtime.list()[0]
+    const inputs = benchInputs(model)
+    for (let i = 0; i < WARMUP; i++) await infer(a, model.id, inputs, 'local')
+    progress(`burst of ${BURST} on A alone`)
+    const alone = await burst(a, model.id, inputs)
+    progress(`alone: ${alone.wallMs} ms, attempts ${JSON.stringify(alone.attempts)}`)
+    const b = await processes.serving('models-peer', { capacity: CAPACITY, maxQueue: MAX_QUEUE, model: MODEL })
+    await a.libp2p.dial(multiaddr(b.address))
+    await waitForPeers(a, [b.node.peerId], 60_000, model.id)
+    for (let i = 0; i < WARMUP; i++) await infer(a, model.id, inputs, 'remote')
+    progress(`burst of ${BURST} on A with the idle peer B`)
+    const withPeer = await burst(a, model.id, inputs)
+    progress(`with peer: ${withPeer.wallMs} ms, attempts ${JSON.stringify(withPeer.attempts)}`)
+    progress(`latency: ${LATENCY_SAMPLES} local and ${LATENCY_SAMPLES} remote requests, interleaved`)
+    const lat = await latency(a, b.node.peerId, model.id, inputs)
+    return { model: runtime.get(model.id) ?? model, alone, withPeer, speedup: round3(alone.wallMs / withPeer.wallMs), latency: lat }
+  } finally {
+    await a.stop()
+    await processes.stopAll()
+  }
+}

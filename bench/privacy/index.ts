@@ -1,0 +1,70 @@
+/**
+ * `npm run bench:privacy`: secure aggregation and update compression against
+ * their goals, measured in one run. Prints JSON on stdout (progress on
+ * stderr) and writes it to `bench-results/privacy.json`.
+ *
+ * Phases (`BENCH_PHASES=secagg,compression` runs a subset):
+ * 1. secagg: round time and bytes of secure aggregation vs plain FedAvg,
+ *    10 clients, the example 2NN, median of 3 seeded samples;
+ * 2. compression: float32 vs int8 vs top-k 1 % + error feedback on IID MNIST,
+ *    100 clients, C=0.1, `BENCH_COMPRESSION_ROUNDS` rounds (20), one seeded
+ *    run (bytes are deterministic; accuracies are for this seed).
+ * The DP table is a separate script (examples/privacy/dp-table.ts).
+ */
+import { mkdir, writeFile } from 'node:fs/promises'
+import { cpus } from 'node:os'
+import { createModelRuntime } from '../../src/model/index.js'
+import { measureCompression } from './compression.js'
+import { measureSecAgg } from './secagg.js'
+import { startBenchRun } from '../shared/run.js'
+import type { Goal } from '../shared/run.js'
+import type { CompressionResult } from './compression.js'
+import type { SecAggResult } from './secagg.js'
+
+export const TARGETS = { secaggTimeRatio: 1.5, secaggBytesRatio: 1.3, int8BytesRatio: 3.9, int8DropPoints: 1, topkBytesRatio: 20, topkDropPoints: 2 } as const
+
+function progress (line: string): void {
+  process.stderr.write(`[bench:privacy ${new Date().toISOString().slice(11, 19)}] ${line}\n`)
+}
+
+function goals (secagg?: SecAggResult, compression?: CompressionResult): Goal[] {
+  const out: Goal[] = []
+  const atMost = (name: string, value: number, target: number): void => { out.push({ name, value, target, met: value <= target }) }
+  const atLeast = (name: string, value: number, target: number): void => { out.push({ name, value, target, met: value >= target }) }
+  if (secagg !== undefined) {
+    atMost('secure aggregation round time <= 1.5 x plain FedAvg (10 clients, 2NN)', secagg.timeRatio, TARGETS.secaggTimeRatio)
+    atMost('secure aggregation bytes <= 1.3 x plain FedAvg (10 clients, 2NN)', secagg.bytesRatio, TARGETS.secaggBytesRatio)
+  }
+  if (compression !== undefined) {
+    atLeast('int8 uplink bytes: float32 / int8 >= 3.9', compression.bytesRatio.int8, TARGETS.int8BytesRatio)
+    atMost('int8 final accuracy drop vs float32 <= 1 point', compression.accuracyDropPoints.int8, TARGETS.int8DropPoints)
+    atLeast('top-k 1 % + error feedback uplink bytes: float32 / top-k >= 20', compression.bytesRatio['topk:0.01'], TARGETS.topkBytesRatio)
+    atMost('top-k 1 % + error feedback final accuracy drop vs float32 <= 2 points', compression.accuracyDropPoints['topk:0.01'], TARGETS.topkDropPoints)
+  }
+  return out
+}
+
+async function main (): Promise<void> {
+  const run = startBenchRun(async () => {})
+  const only = process.env.BENCH_PHASES?.split(',')
+  const runtime = await createModelRuntime()
+  const secagg = only === undefined || only.includes('secagg') ? await measureSecAgg(runtime, 3, 2, progress) : undefined
+  const rounds = Number(process.env.BENCH_COMPRESSION_ROUNDS ?? 20)
+  const compression = only === undefined || only.includes('compression') ? await measureCompression(runtime, rounds, 0, progress) : undefined
+  const result = {
+    machine: { cpus: cpus().length, node: process.version, loadAverage: run.loadAverage() },
+    secagg,
+    compression,
+    goals: goals(secagg, compression),
+    durationS: Math.round(run.elapsedS())
+  }
+  const json = JSON.stringify(result, null, 2)
+  await mkdir('bench-results', { recursive: true })
+  await writeFile('bench-results/privacy.json', json + '\n')
+  process.stdout.write(json + '\n')
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench:privacy failed: ${String(err?.stack ?? err)}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,30 @@
+/**
+ * Documented defaults of the privacy capability (differential privacy, update
+ * compression, secure aggregation).
+ */
+
+/**
+ * RDP orders the accountant tracks: 1.1 to 10.9 by 0.1, the integers 12 to 63
+ * (Opacus's default grid), and a few large orders for small sampling rates and
+ * long runs, where the optimum moves up.
+ */
+export const DEFAULT_RDP_ORDERS: readonly number[] = [
+  ...Array.from({ length: 99 }, (_, i) => Math.round((1.1 + i * 0.1) * 10) / 10),
+  ...Array.from({ length: 52 }, (_, i) => 12 + i),
+  64, 80, 96, 128, 192, 256, 512
+]
+
+/** δ of the reported (ε, δ) when a run does not give one: below 1/K for any K up to 10^5 clients. */
+export const DEFAULT_DP_DELTA = 1e-5
+
+/** L2 bound of each client's update (the difference to the global model) in DP-FedAvg. */
+export const DEFAULT_DP_CLIP_NORM = 1
+
+/** Noise multiplier z of DP-FedAvg: the noise standard deviation is z times the sensitivity. */
+export const DEFAULT_DP_NOISE_MULTIPLIER = 1
+
+/** Secure aggregation: values of an update (a difference to the global model) are clamped to this magnitude. */
+export const DEFAULT_SECAGG_BOUND = 1
+
+/** Secure aggregation: largest sum of example counts of a round (2^16); with the bound this leaves 14 fractional bits. */
+export const DEFAULT_SECAGG_MAX_TOTAL_WEIGHT = 2 ** 16

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest'
+import { roundLine } from '../../../src/cli/commands/train.js'
+import { decodeRunAnnouncement, encodeRunAnnouncement } from '../../../src/federated/run-gossip.js'
+import { parseRunSpec, roundSummary } from '../../../src/federated/runs.js'
+import type { RoundRecord } from '../../../src/federated/run-types.js'
+import type { RunSummary } from '../../../src/federated/service-types.js'
+
+const record: RoundRecord = {
+  round: 2, accuracy: 0.5, loss: 1, participants: 2, participantIds: ['a', 'b'], failures: 0, failureReasons: [], attempts: 1, wallMs: 3,
+  bytesUp: 4, bytesDown: 5, globalModelId: 'sha256-abc', slowestTrainMs: 1,
+  privacy: { epsilon: 1.5, delta: 1e-5, sampleRate: 0.1, noiseMultiplier: 1.1 }
+}
+
+describe('DP in run specs, summaries, gossip and the CLI', () => {
+  it('parses dp in a run spec with defaults and refuses local DP over the mesh', () => {
+    expect(parseRunSpec({ rounds: 3, dp: { mode: 'central', targetEpsilon: 4 } }).dp).toEqual({ mode: 'central', clipNorm: 1, noiseMultiplier: 1, delta: 1e-5, targetEpsilon: 4 })
+    expect(parseRunSpec({ rounds: 3 }).dp).toBeUndefined()
+    expect(() => parseRunSpec({ rounds: 3, dp: { mode: 'local' } })).toThrow(/dp.mode/)
+    expect(() => parseRunSpec({ rounds: 3, dp: { noiseMultiplier: 'x' } })).toThrow(/dp.noiseMultiplier/)
+    expect(() => parseRunSpec({ rounds: 3, strategy: 'krum', dp: { mode: 'central' } })).toThrow(/dp:/)
+  })
+
+  it('carries epsilon into round summaries, through gossip, and onto the progress line', () => {
+    const round = roundSummary(record)
+    expect(round).toMatchObject({ epsilon: 1.5, delta: 1e-5 })
+    const run: RunSummary = {
+      id: 'run-1', state: 'completed', strategy: 'fedavg', rounds: 5, completedRounds: 2, coordinator: 'peer-a', globalModelId: 'sha256-abc', startedAt: 1,
+      stopReason: 'target-epsilon', privacy: { mode: 'central', clipNorm: 1, noiseMultiplier: 1.1, delta: 1e-5, targetEpsilon: 2, epsilon: 1.5 }, history: [round]
+    }
+    expect(decodeRunAnnouncement(encodeRunAnnouncement({ seq: 1, run })).run).toEqual(run)
+    const mangled = { ...run, privacy: { mode: 'nope', epsilon: -1 }, stopReason: 'bored' }
+    const decoded = decodeRunAnnouncement(new TextEncoder().encode(JSON.stringify({ v: 1, seq: 2, run: mangled }))).run
+    expect(decoded.privacy).toBeUndefined()
+    expect(decoded.stopReason).toBeUndefined()
+    expect(roundLine(round, 5)).toContain('ε 1.50 (δ 0.00001)')
+    expect(roundLine(roundSummary({ ...record, privacy: undefined }), 5)).not.toContain('ε')
+  })
+})

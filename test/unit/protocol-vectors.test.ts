@@ -1,0 +1,104 @@
+/**
+ * The test vectors of docs/protocols.md, made by the real encoders. Each
+ * vector in the spec is a fenced block after a `<!-- vector: <name> -->`
+ * comment; this test fails when a block differs from what the code produces,
+ * so spec and code cannot drift. After an intended wire change, regenerate the
+ * blocks with:
+ *
+ *   UPDATE_PROTOCOL_VECTORS=1 npx vitest run --project unit test/unit/protocol-vectors.test.ts
+ */
+import { readFileSync, writeFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { PeerBusyError } from '../../src/errors.js'
+import { encodeWeightRecordToBytes } from '../../src/federated/codec.js'
+import { decodeMessage, encodeMessage } from '../../src/federated/protocol/messages.js'
+import { decodeLoadReport, encodeLoadReport } from '../../src/gossip/codec.js'
+import { canonicaliseArtifacts, contentId } from '../../src/model/canonical.js'
+import { decodeRequest, decodeResponse, encodeError, encodeRequest, encodeResult } from '../../src/offload/codec.js'
+import type { LoadReport } from '../../src/gossip/types.js'
+
+const SPEC = 'docs/protocols.md'
+
+/** Bytes as the spec writes them: upper-case hex, 16 bytes a line. */
+function hexLines (bytes: Uint8Array): string {
+  const lines: string[] = []
+  for (let i = 0; i < bytes.length; i += 16) {
+    lines.push(Array.from(bytes.subarray(i, i + 16), b => b.toString(16).padStart(2, '0').toUpperCase()).join(' '))
+  }
+  return lines.join('\n')
+}
+
+const f32 = (...values: number[]): Float32Array => Float32Array.from(values)
+
+/** A one-layer model (2 inputs, 1 unit): its canonical model.json and weights.bin. */
+const MODEL_JSON = '{"format":"layers-model","modelTopology":{"class_name":"Sequential","config":{"layers":[{"class_name":"Dense","config":{"batch_input_shape":[null,2],"name":"dense_1","units":1,"use_bias":true}}],"name":"vector"}},"weightsManifest":[{"paths":["weights.bin"],"weights":[{"dtype":"float32","name":"dense_1/kernel","shape":[2,1]},{"dtype":"float32","name":"dense_1/bias","shape":[1]}]}]}'
+const WEIGHTS = new Uint8Array(f32(0.5, -1, 0.25).buffer)
+const MODEL_ID = contentId({ modelJson: new TextEncoder().encode(MODEL_JSON), weights: WEIGHTS })
+
+const REQUEST_ID = 0x0102030405060708n
+
+const LOAD_REPORT: LoadReport = {
+  seq: 1_764_500_000_000, timestamp: 1_764_500_000_123, cpu: 0.25, memFree: 2 ** 32, inFlight: 1, queued: 2, capacity: 4,
+  backend: 'wasm', models: [MODEL_ID], training: false, canTrain: true, role: 'edge', name: 'laptop', addrs: ['/ip4/192.168.1.10/tcp/4010']
+}
+
+/** Every vector: the block the spec must hold. */
+const VECTORS: Record<string, () => string> = {
+  'content-id-model-json': () => MODEL_JSON,
+  'content-id-weights': () => hexLines(WEIGHTS),
+  'content-id': () => MODEL_ID,
+  'infer-request': () => hexLines(encodeRequest({ requestId: REQUEST_ID, deadlineMs: 2000, modelId: MODEL_ID, inputs: [{ shape: [1, 2], dtype: 'float32', data: f32(1, -2.5) }] }).subarray()),
+  'infer-result': () => hexLines(encodeResult(REQUEST_ID, { outputs: [{ shape: [1, 1], dtype: 'float32', data: f32(3.25) }], queueMs: 0.15, computeMs: 0.42, batchSize: 1 }).subarray()),
+  'infer-error': () => hexLines(encodeError(REQUEST_ID, new PeerBusyError('queue full'))),
+  'load-report': () => hexLines(encodeLoadReport(LOAD_REPORT)),
+  'weight-record': () => hexLines(encodeWeightRecordToBytes([
+    { name: 'dense_1/kernel', shape: [2, 1], dtype: 'float32', data: f32(0.5, -1) },
+    { name: 'dense_1/bias', shape: [1], dtype: 'float32', data: f32(0.25) }
+  ])),
+  'fedavg-hello': () => hexLines(encodeMessage({ type: 'hello' }))
+}
+
+const BLOCK = /<!-- vector: ([a-z0-9-]+) -->\n```text\n([^`]*?)\n```/g
+
+function specVectors (text: string): Map<string, string> {
+  return new Map([...text.matchAll(BLOCK)].map(m => [m[1], m[2]]))
+}
+
+function bytesOf (block: string): Uint8Array {
+  return Uint8Array.from(block.split(/\s+/).filter(Boolean).map(h => parseInt(h, 16)))
+}
+
+if (process.env.UPDATE_PROTOCOL_VECTORS === '1') {
+  const text = readFileSync(SPEC, 'utf8')
+  writeFileSync(SPEC, text.replace(BLOCK, (_all, name: string) => `<!-- vector: ${name} -->\n\`\`\`text\n${VECTORS[name]?.() ?? `unknown vector ${name}`}\n\`\`\``))
+}
+
+describe('docs/protocols.md test vectors', () => {
+  const inSpec = specVectors(readFileSync(SPEC, 'utf8'))
+
+  it('holds every vector, and only known ones', () => {
+    expect([...inSpec.keys()].sort()).toEqual(Object.keys(VECTORS).sort())
+  })
+
+  for (const [name, make] of Object.entries(VECTORS)) {
+    it(`${name} is what the encoder writes`, () => {
+      expect(inSpec.get(name)).toBe(make())
+    })
+  }
+
+  it('decodes back to the values it was made from', () => {
+    const request = decodeRequest(bytesOf(inSpec.get('infer-request') ?? ''))
+    expect(request).toMatchObject({ requestId: REQUEST_ID, deadlineMs: 2000, modelId: MODEL_ID })
+    expect(Array.from(request.inputs[0].data)).toEqual([1, -2.5])
+    expect(decodeResponse(bytesOf(inSpec.get('infer-result') ?? ''))).toMatchObject({ type: 'result', requestId: REQUEST_ID, queueMs: 0.15, computeMs: 0.42, batchSize: 1 })
+    expect(decodeResponse(bytesOf(inSpec.get('infer-error') ?? ''))).toMatchObject({ type: 'error', requestId: REQUEST_ID, code: 7, message: 'queue full' })
+    expect(decodeLoadReport(bytesOf(inSpec.get('load-report') ?? ''))).toEqual(LOAD_REPORT)
+    expect(decodeMessage(bytesOf(inSpec.get('fedavg-hello') ?? ''))).toEqual({ type: 'hello' })
+  })
+
+  it('the content-id model is canonical: canonicalising it changes nothing', () => {
+    const canonical = canonicaliseArtifacts({ modelJson: new TextEncoder().encode(MODEL_JSON), weights: WEIGHTS })
+    expect(new TextDecoder().decode(canonical.artifacts.modelJson)).toBe(MODEL_JSON)
+    expect(canonical.id).toBe(MODEL_ID)
+  })
+})
