@@ -108,11 +108,16 @@ export class LoadGossip extends TypedEventEmitter<LoadGossipEvents> implements L
     return this.table.entries.size + 1
   }
 
+  /** The models this node serves: those its services registered plus those loaded in the runtime (at most 32). */
+  private servedModels (work: LocalWork): string[] {
+    const models = optionalComponent<LoadGossipComponents['models']>(this.components, 'models')
+    return [...new Set([...work.models, ...(models?.list().map(m => m.id) ?? [])])].slice(0, 32)
+  }
+
   /** Build this node's current report. */
   private buildReport (work: LocalWork): LoadReport {
     const { addressManager } = this.components
     const models = optionalComponent<LoadGossipComponents['models']>(this.components, 'models')
-    const served = new Set([...work.models, ...(models?.list().map(m => m.id) ?? [])])
     return {
       seq: ++this.seq,
       timestamp: Date.now(),
@@ -123,7 +128,7 @@ export class LoadGossip extends TypedEventEmitter<LoadGossipEvents> implements L
       capacity: work.capacity,
       intervalMs: heartbeatIntervalMs(this.cadence, this.meshSize()),
       backend: models?.backend ?? 'none',
-      models: [...served].slice(0, 32),
+      models: this.servedModels(work),
       training: work.training,
       canTrain: work.canTrain,
       role: this.role,
@@ -157,7 +162,9 @@ export class LoadGossip extends TypedEventEmitter<LoadGossipEvents> implements L
     this.table = table
     for (const peerId of expired) this.safeDispatchEvent('load:expire', { detail: peerId })
     const announced = this.lastReport?.intervalMs ?? this.cadence.intervalMs
-    if (heartbeatDue(this.cadence, this.meshSize(), this.lastPublishAt, announced, Date.now())) void this.publishNow()
+    // A model loaded into the runtime (a new global model, a fetched one) raises no load:change: announce it at the next tick.
+    const modelsChanged = this.lastReport != null && this.servedModels(this.components.localLoad.snapshot()).join() !== this.lastReport.models.join()
+    if (modelsChanged || heartbeatDue(this.cadence, this.meshSize(), this.lastPublishAt, announced, Date.now())) void this.publishNow()
   }
 
   private readonly onLocalChange = (evt: CustomEvent<LocalWork>): void => {
