@@ -8,7 +8,7 @@
  * This entry point is the node and the types an application needs. Each
  * capability also has its own entry point, for building a libp2p node by hand
  * or using one part alone: `edge-mesh/node`, `edge-mesh/discovery`,
- * `edge-mesh/gossip`, `edge-mesh/offload`, `edge-mesh/model`,
+ * `edge-mesh/gossip`, `edge-mesh/offload`, `edge-mesh/model-transfer`, `edge-mesh/model`,
  * `edge-mesh/federated`, `edge-mesh/api`, `edge-mesh/trust`, `edge-mesh/errors`.
  *
  * @example
@@ -36,6 +36,6 @@ export type {
   AttemptRecord, InferOptions, InferResult, InferenceCompleted, InferenceFailed, LatencyBreakdown, OffloadEvents, Preference
 } from './offload/types.js'
 export type { LoadGossipEvents, LoadReport, NodeRole, PeerLoad } from './gossip/types.js'
-export type { RunSpec, ByzantineSpec } from './federated/runs.js'
-export type { StartedRun } from './federated/service-api.js'
-export type { FederatedEvents, RoundAggregated, RoundSummary, RunState, RunSummary } from './federated/service-types.js'
+export type { RunSpec, ByzantineSpec } from './federated/mesh/runs.js'
+export type { StartedRun } from './federated/mesh/service-api.js'
+export type { FederatedEvents, RoundAggregated, RoundSummary, RunState, RunSummary } from './federated/mesh/service-types.js'

@@ -20,7 +20,7 @@
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { fedAvg } from '../../src/federated/fedavg.js'
+import { fedAvg } from '../../src/federated/strategies/fedavg.js'
 import { createRng } from '../../src/federated/rng.js'
 import { AGGREGATION, TARGETS } from './constants.js'
 import { median, round2, round3 } from './stats.js'

@@ -21,7 +21,7 @@ import { ROUNDS, TARGETS } from './constants.js'
 import { delay, median, round2, round3 } from './stats.js'
 import type { Processes } from './processes.js'
 import type { RoundRecord } from '../../src/federated/run-types.js'
-import type { RunSummary } from '../../src/federated/service-types.js'
+import type { RunSummary } from '../../src/federated/mesh/service-types.js'
 
 export interface RoundFigures {
   round: number

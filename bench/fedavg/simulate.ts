@@ -7,7 +7,7 @@
  *
  * Usage: node dist/bench/fedavg/simulate.js
  */
-import { runMnistExperiment } from '../../src/federated/experiment.js'
+import { runMnistExperiment } from '../../src/experiments/mnist.js'
 import { activeBackend } from '../../src/model/index.js'
 import { MEMORY } from './constants.js'
 

@@ -4,7 +4,7 @@
  * pulls from the transfer peer (`transfer-peer.ts`).
  *
  * - **PULL**: the fedavg protocol's own client, `exchange()` of
- *   `src/federated/protocol/wire.ts`, exactly as a participant pulls a
+ *   `src/federated/mesh/protocol/wire.ts`, exactly as a participant pulls a
  *   round's global weights: open a `/edge-mesh/fedavg/1.0.0` stream, send
  *   PULL, read the WEIGHTS control frame and decode the record incrementally
  *   from its data frames. Timed until the record is decoded.
@@ -27,13 +27,13 @@ import { yamux } from '@libp2p/yamux'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { loopbackAddress } from '../../src/cli/cluster.js'
-import { exchange } from '../../src/federated/protocol/wire.js'
+import { exchange } from '../../src/federated/mesh/protocol/wire.js'
 import { RAW_MODES, RAW_PROTOCOL, TARGETS, TRANSFER } from './constants.js'
 import { median, percentile, round2, round3 } from './stats.js'
 import { MODEL_DATA_BYTES, syntheticRecord } from './weights.js'
 import type { RawMode } from './constants.js'
 import type { Processes } from './processes.js'
-import type { StreamOpener } from '../../src/federated/protocol/wire.js'
+import type { StreamOpener } from '../../src/federated/mesh/protocol/wire.js'
 import type { WeightRecord } from '../../src/model/types.js'
 import type { Libp2p } from '@libp2p/interface'
 

@@ -26,6 +26,7 @@ import { loadGossip, localLoad } from '../../src/gossip/index.js'
 import { models } from '../../src/model/index.js'
 import { PRESETS } from '../../src/node/index.js'
 import { offload } from '../../src/offload/index.js'
+import { modelTransfer } from '../../src/model-transfer/index.js'
 import { INPUT_FILE, MODEL_ID } from './constants.js'
 import type { LoadView } from '../../src/gossip/types.js'
 import type { TensorData } from '../../src/model/types.js'
@@ -80,6 +81,7 @@ export async function startInProcessNode (init: InProcessInit): Promise<InProces
       models: models({ modelDirs: init.models ?? [] }),
       localLoad: localLoad({ capacity }),
       loadView: loadGossip({ intervalMs: timings.reportIntervalMs, expiryIntervals: timings.expiryIntervals, name: 'bench-driver' }),
+      modelTransfer: modelTransfer(),
       offload: offload({ policy: init.policy, hedging: init.hedging, capacity, maxQueue: init.maxQueue })
     }
   })

@@ -4,7 +4,7 @@
  * float32, int8 and top-k 1 % + error feedback updates; uplink bytes summed
  * over all rounds and the final held-out accuracy.
  */
-import { runMnistExperiment } from '../../src/federated/experiment.js'
+import { runMnistExperiment } from '../../src/experiments/mnist.js'
 import type { ModelRuntime } from '../../src/model/types.js'
 
 export interface CompressionRow {

@@ -6,8 +6,8 @@
  * the weight records sent up, and for secure aggregation every protocol
  * message (keys, encrypted shares, masked vectors, unmasking shares).
  */
-import { weightedAverage } from '../../src/federated/aggregate.js'
-import { runMnistExperiment } from '../../src/federated/experiment.js'
+import { weightedAverage } from '../../src/federated/strategies/aggregate.js'
+import { runMnistExperiment } from '../../src/experiments/mnist.js'
 import { createRng } from '../../src/federated/rng.js'
 import { runSecAggRound, secAggConfig, seededClientRandom } from '../../src/federated/privacy/secagg/round.js'
 import type { ModelRuntime } from '../../src/model/types.js'

@@ -6,7 +6,7 @@
  *
  * Usage: node dist/bench/scale/aggregation-child.js <clients>
  */
-import { runMnistExperiment } from '../../src/federated/experiment.js'
+import { runMnistExperiment } from '../../src/experiments/index.js'
 import { AGGREGATION_MEMORY } from './constants.js'
 
 async function main (): Promise<void> {

@@ -13,7 +13,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { runMnistExperiment } from '../../src/federated/experiment.js'
+import { runMnistExperiment } from '../../src/experiments/mnist.js'
 import { noiseMultiplierFor } from '../../src/federated/privacy/accountant.js'
 import { createModelRuntime } from '../../src/model/index.js'
 

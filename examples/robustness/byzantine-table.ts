@@ -16,7 +16,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { runMnistExperiment } from '../../src/federated/index.js'
+import { runMnistExperiment } from '../../src/experiments/index.js'
 import { createModelRuntime } from '../../src/model/index.js'
 import type { StrategyName } from '../../src/federated/index.js'
 

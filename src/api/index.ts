@@ -19,6 +19,7 @@ import { ControlApi } from './server.js'
 import type { ProcessHealthMonitor } from './process-health.js'
 import type { LoadView, LocalLoad } from '../gossip/types.js'
 import type { ModelRuntime } from '../model/types.js'
+import type { Federated } from '../federated/mesh/service-api.js'
 import type { Offload } from '../offload/types.js'
 import type { ComponentLogger, PeerId } from '@libp2p/interface'
 import type { AddressManager, ConnectionManager } from '@libp2p/interface-internal'
@@ -56,9 +57,17 @@ export interface ControlApiComponents {
   connectionManager: Pick<ConnectionManager, 'getConnections'>
   loadView: LoadView
   localLoad: LocalLoad
+  /**
+   * The capabilities below are optional on purpose: the API serves whichever
+   * of them the node runs (a seed may run no models, a test node no offload)
+   * and answers 404 or leaves a section out for the others. Read them with
+   * `optionalComponent`, since libp2p's components throw for an absent one.
+   */
   models?: Pick<ModelRuntime, 'backend' | 'list' | 'memory'>
   offload?: Offload
-  federated?: unknown
+  federated?: Federated
+  meshDialer?: { stats(): { dials: number, dialFailures: number, knownPeers: number } }
+  trust?: { stats(): { refused: number, bansIssued: number } }
 }
 
 export interface Route {

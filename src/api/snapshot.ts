@@ -8,7 +8,7 @@ import { optionalComponent } from '../optional-component.js'
 import { buildStatus } from './status.js'
 import type { ControlApiComponents, NodeInfo } from './index.js'
 import type { NodeStatus } from './status.js'
-import type { FederatedView, RunSummary } from '../federated/service-types.js'
+import type { FederatedView, RunSummary } from '../federated/mesh/service-types.js'
 import type { Offload, OffloadStats } from '../offload/types.js'
 
 /** Most recent federated runs carried in one snapshot (older runs stay available at `GET /federated/runs`). */
@@ -35,14 +35,12 @@ export interface DashboardSnapshot {
 
 /** The offload service, when the node runs one. */
 export function readOffload (components: ControlApiComponents): Offload | undefined {
-  const offload = optionalComponent<Offload>(components, 'offload')
-  return typeof offload?.stats === 'function' ? offload : undefined
+  return optionalComponent<Offload>(components, 'offload')
 }
 
 /** The federated service's read-only view, when the node runs one. */
 export function readFederated (components: ControlApiComponents): FederatedView | undefined {
-  const federated = optionalComponent<Partial<FederatedView>>(components, 'federated')
-  return typeof federated?.runs === 'function' ? federated as FederatedView : undefined
+  return optionalComponent<ControlApiComponents['federated']>(components, 'federated')
 }
 
 /**

@@ -75,6 +75,11 @@ export interface DiscoveryComponents {
   events: TypedEventTarget<Libp2pEvents>
   peerStore: Pick<PeerStore, 'merge'>
   connectionManager: Pick<ConnectionManager, 'openConnection' | 'getConnections'>
+  /**
+   * Optional: with load gossip the dialer also dials the addresses peers
+   * announce in their load reports; without it, only discovery and known
+   * peers. Read with `optionalComponent` (absent components throw).
+   */
   loadView?: Pick<LoadView, 'addEventListener' | 'removeEventListener'>
 }
 

@@ -3,7 +3,8 @@
  * addresses, most recently seen first. Read at start so a restarted node
  * reconnects without waiting for discovery.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
+import { writeFileAtomic } from '../atomic-write.js'
 import { join } from 'node:path'
 import { KNOWN_PEERS_FILE, MAX_KNOWN_PEERS } from './constants.js'
 
@@ -26,13 +27,12 @@ export async function readKnownPeers (dataDir: string): Promise<KnownPeer[]> {
   }
 }
 
-/** Write atomically (temp file, then rename). */
+/** Write atomically and durably (`src/atomic-write.ts`). */
 export async function writeKnownPeers (dataDir: string, peers: KnownPeer[]): Promise<void> {
   await mkdir(dataDir, { recursive: true })
   const file = join(dataDir, KNOWN_PEERS_FILE)
   const sorted = [...peers].sort((a, b) => b.lastSeen - a.lastSeen).slice(0, MAX_KNOWN_PEERS)
-  await writeFile(`${file}.tmp`, JSON.stringify(sorted, null, 2))
-  await rename(`${file}.tmp`, file)
+  await writeFileAtomic(file, JSON.stringify(sorted, null, 2))
 }
 
 /** Pure: record a sighting of a peer with (possibly new) addresses. */

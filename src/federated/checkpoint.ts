@@ -6,16 +6,15 @@
  * then older weight files are removed. A crash at any moment leaves either the
  * previous or the new checkpoint readable, never a mix.
  */
-import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises'
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import { writeFileAtomic } from '../atomic-write.js'
 import { logger } from '@libp2p/logger'
 import { InvalidConfigError } from '../errors.js'
-import { decodeWeightRecord, encodeWeightRecord } from './codec.js'
+import { decodeWeightRecord, encodeWeightRecord } from './weights/codec.js'
 import type { RoundRecord } from './run-types.js'
-import type { AbortOptions } from '@libp2p/interface'
+import type { AbortOptions, Logger } from '@libp2p/interface'
 import type { WeightRecord } from '../model/types.js'
-
-const log = logger('edge-mesh:federated:checkpoint')
 
 /** The JSON part of a checkpoint. */
 export interface CheckpointState {
@@ -52,21 +51,14 @@ function weightsFile (round: number): string {
   return `weights-${String(round).padStart(6, '0')}.bin`
 }
 
-async function writeAtomic (path: string, chunks: Iterable<Uint8Array>): Promise<void> {
-  const tmp = `${path}.tmp`
-  const handle = await open(tmp, 'w')
-  try {
-    for (const chunk of chunks) await handle.write(chunk)
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
-  await rename(tmp, path)
-}
-
 /** Saves checkpoints as `state.json` + `weights-<round>.bin` in a directory. */
 export class FileCheckpointStore implements CheckpointStore {
-  constructor (readonly dir: string) {}
+  private readonly log: Logger
+
+  /** `log`: the owner's logger. @default a logger of its own (`edge-mesh:federated:checkpoint`) */
+  constructor (readonly dir: string, log?: Logger) {
+    this.log = log ?? logger('edge-mesh:federated:checkpoint')
+  }
 
   async load (): Promise<Checkpoint | undefined> {
     let json: string
@@ -93,13 +85,13 @@ export class FileCheckpointStore implements CheckpointStore {
   async save (checkpoint: Checkpoint): Promise<void> {
     await mkdir(this.dir, { recursive: true })
     const file = weightsFile(checkpoint.state.completedRounds)
-    await writeAtomic(join(this.dir, file), encodeWeightRecord(checkpoint.weights))
+    await writeFileAtomic(join(this.dir, file), encodeWeightRecord(checkpoint.weights))
     const json = JSON.stringify({ ...checkpoint.state, weightsFile: file }, null, 2)
-    await writeAtomic(join(this.dir, STATE_FILE), [new TextEncoder().encode(json)])
+    await writeFileAtomic(join(this.dir, STATE_FILE), json)
     for (const name of await readdir(this.dir)) {
       if (/^weights-\d+\.bin(\.tmp)?$/.test(name) && name !== file) await rm(join(this.dir, name), { force: true })
     }
-    log('saved round %d to %s', checkpoint.state.completedRounds, this.dir)
+    this.log('saved round %d to %s', checkpoint.state.completedRounds, this.dir)
   }
 }
 

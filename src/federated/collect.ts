@@ -6,17 +6,15 @@
  * never waits for a client after the attempt has closed; stragglers are
  * aborted and their late answers are refused with `LateUpdateError`.
  */
-import { logger } from '@libp2p/logger'
 import { DeadlineExceededError } from '../errors.js'
-import { encodedWeightRecordSize } from './codec.js'
+import { encodedWeightRecordSize } from './weights/codec.js'
 import { roundReducer } from './round.js'
-import { validateUpdate } from './validate.js'
+import { validateUpdate } from './weights/validate.js'
 import type { ClientUpdate, Grid, TrainRequest } from './grid.js'
 import type { RoundEvent, RoundState } from './round.js'
 import type { ClientFailure, Instruction } from './strategy.js'
+import type { Logger } from '@libp2p/interface'
 import type { UpdateFolder } from './streaming.js'
-
-const log = logger('edge-mesh:federated:collect')
 
 export interface AttemptInput {
   grid: Grid
@@ -27,6 +25,8 @@ export interface AttemptInput {
   signal?: AbortSignal
   /** Fold each accepted update in as it arrives and keep it without its weights (streaming aggregation). */
   fold?: UpdateFolder
+  /** The run's logger. @default none (nothing logged) */
+  log?: Logger
 }
 
 export interface AttemptOutcome {
@@ -65,11 +65,11 @@ export async function collectAttempt (input: AttemptInput): Promise<AttemptOutco
     }
     const dispatch = (event: RoundEvent): boolean => {
       if (state.phase !== 'open') {
-        log('round %d: ignoring %s after close', round, event.type)
+        input.log?.('round %d: ignoring %s after close', round, event.type)
         return false
       }
       state = roundReducer(state, event)
-      if (state.lastRejection !== undefined) log('round %d: refused %s: %s', round, event.type, state.lastRejection.message)
+      if (state.lastRejection !== undefined) input.log?.('round %d: refused %s: %s', round, event.type, state.lastRejection.message)
       if (state.phase !== 'open') finish()
       return state.lastRejection === undefined
     }

@@ -3,7 +3,7 @@
  * federated code needs: integers, shuffles, normals and gamma/Dirichlet
  * draws. Its whole state is one 32-bit integer, so a run can checkpoint it.
  */
-import { shuffleInPlace } from '../model/random.js'
+import { mulberry32Advance, mulberry32Output, shuffleInPlace } from '../model/random.js'
 
 /** A seeded, checkpointable source of random numbers. */
 export interface Rng {
@@ -25,11 +25,8 @@ export interface Rng {
 export function createRng (seed: number): Rng {
   let s = seed >>> 0
   const next = (): number => {
-    s = (s + 0x6D2B79F5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+    s = mulberry32Advance(s)
+    return mulberry32Output(s)
   }
   const normal = (): number => {
     const u = 1 - next()

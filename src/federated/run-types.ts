@@ -4,7 +4,7 @@
 import type { CheckpointStore } from './checkpoint.js'
 import type { Grid } from './grid.js'
 import type { ClientFailure, Strategy } from './strategy.js'
-import type { AbortOptions } from '@libp2p/interface'
+import type { AbortOptions, Logger } from '@libp2p/interface'
 import type { ModelRuntime, WeightRecord } from '../model/types.js'
 
 /** Differential privacy spent by a run up to and including one round. */
@@ -83,6 +83,8 @@ export interface FederatedRunOptions extends AbortOptions {
   keepModels?: boolean
   /** Called after each round this call runs (not for rounds restored from a checkpoint). */
   onRound?(record: RoundRecord): void
+  /** The caller's logger (a service passes `components.logger.forComponent(...)`). @default `edge-mesh:federated:run` */
+  log?: Logger
 }
 
 export interface FederatedRunResult {

@@ -14,7 +14,7 @@ import {
 } from './constants.js'
 import { createRng } from './rng.js'
 import { initialRoundState, roundReducer } from './round.js'
-import { validateUpdate } from './validate.js'
+import { validateUpdate } from './weights/validate.js'
 import { checkBufferedUpdates, isStreaming } from './streaming.js'
 import type { Checkpoint } from './checkpoint.js'
 import type { RoundState } from './round.js'
@@ -22,8 +22,10 @@ import type { FederatedRunOptions, FederatedRunResult, RoundRecord } from './run
 import type { ClientFailure, RoundContext } from './strategy.js'
 import type { Rng } from './rng.js'
 import type { WeightRecord } from '../model/types.js'
+import type { Logger } from '@libp2p/interface'
 
-const log = logger('edge-mesh:federated')
+/** The options with the logger resolved. */
+type RunOptions = FederatedRunOptions & { log: Logger }
 
 /** Clients per round: `max(minParticipants, ceil(C * K))`, capped at K. */
 export function roundSampleSize (clients: number, fraction: number, minParticipants: number): number {
@@ -49,7 +51,7 @@ function checkOptions (o: FederatedRunOptions): void {
   if (!(deadline > 0)) throw new InvalidConfigError(`roundDeadlineMs must be > 0, got ${deadline}`)
 }
 
-async function restore (o: FederatedRunOptions): Promise<RunState> {
+async function restore (o: RunOptions): Promise<RunState> {
   const rules = { minParticipants: o.minParticipants, maxRetries: o.maxRoundRetries ?? DEFAULT_MAX_ROUND_RETRIES }
   const saved = await o.checkpoint?.load({ signal: o.signal })
   if (saved === undefined) {
@@ -57,7 +59,7 @@ async function restore (o: FederatedRunOptions): Promise<RunState> {
   }
   validateUpdate(o.initialWeights, saved.weights)
   const info = await o.runtime.createFromWeights(o.baseModelId, saved.weights, { name: `federated-round-${saved.state.completedRounds}` })
-  log('resuming after round %d (global %s)', saved.state.completedRounds, info.id)
+  o.log('resuming after round %d (global %s)', saved.state.completedRounds, info.id)
   return {
     round: initialRoundState(rules, saved.state.completedRounds),
     rng: createRng(saved.state.rngState),
@@ -69,7 +71,7 @@ async function restore (o: FederatedRunOptions): Promise<RunState> {
 }
 
 /** Run one round to completion (with retries), advancing `run` in place; returns the round's record. */
-async function runRound (o: FederatedRunOptions, run: RunState, round: number): Promise<RoundRecord> {
+async function runRound (o: RunOptions, run: RunState, round: number): Promise<RoundRecord> {
   const started = performance.now()
   const failures: ClientFailure[] = []
   let bytesUp = 0
@@ -83,7 +85,8 @@ async function runRound (o: FederatedRunOptions, run: RunState, round: number): 
       clients,
       sampleSize: roundSampleSize(clients.length, o.fraction ?? DEFAULT_FRACTION, o.minParticipants ?? DEFAULT_MIN_PARTICIPANTS),
       rng: run.rng,
-      seed: o.seed ?? DEFAULT_SEED
+      seed: o.seed ?? DEFAULT_SEED,
+      log: o.log
     }
     checkBufferedUpdates(o.strategy, ctx.sampleSize, o.maxBufferedUpdates ?? DEFAULT_MAX_BUFFERED_UPDATES)
     const instructions = o.strategy.configureRound(ctx)
@@ -95,7 +98,8 @@ async function runRound (o: FederatedRunOptions, run: RunState, round: number): 
       instructions,
       request: { round, modelVersion: run.modelVersion, baseModelId: o.baseModelId, weights: run.weights },
       deadlineMs: o.roundDeadlineMs ?? DEFAULT_ROUND_DEADLINE_MS,
-      signal: o.signal
+      signal: o.signal,
+      log: o.log
     })
     run.round = outcome.state
     failures.push(...outcome.failures)
@@ -103,7 +107,7 @@ async function runRound (o: FederatedRunOptions, run: RunState, round: number): 
     bytesDown += outcome.bytesDown
     if (run.round.phase === 'aborted') throw new RoundAbortedError(run.round.abortReason ?? `round ${round} aborted`)
     if (run.round.phase === 'retry') {
-      log('%s; retrying', run.round.abortReason)
+      o.log('%s; retrying', run.round.abortReason)
       continue
     }
     const weights = fold !== undefined ? fold.result() : await o.strategy.aggregate(ctx, outcome.updates, outcome.failures)
@@ -176,20 +180,21 @@ function checkpointOf (run: RunState): Checkpoint {
  * })
  * ```
  */
-export async function runFederated (options: FederatedRunOptions): Promise<FederatedRunResult> {
-  checkOptions(options)
+export async function runFederated (runOptions: FederatedRunOptions): Promise<FederatedRunResult> {
+  checkOptions(runOptions)
+  const options: RunOptions = { ...runOptions, log: runOptions.log ?? logger('edge-mesh:federated:run') }
   const run = await restore(options)
   const resumedRounds = run.round.round
   options.strategy.privacy?.restore(run.records)
   for (let round = resumedRounds + 1; round <= options.rounds; round++) {
     options.signal?.throwIfAborted()
     if (budgetExhausted(options)) {
-      log('stopping before round %d: it would pass the target epsilon', round)
+      options.log('stopping before round %d: it would pass the target epsilon', round)
       return { records: run.records, weights: run.weights, globalModelId: run.globalModelId, resumedRounds, stopReason: 'target-epsilon' }
     }
     const record = await runRound(options, run, round)
     run.records = [...run.records, record]
-    log('round %d: accuracy %d, %d updates, %d failures', round, record.accuracy, record.participants, record.failures)
+    options.log('round %d: accuracy %d, %d updates, %d failures', round, record.accuracy, record.participants, record.failures)
     await options.checkpoint?.save(checkpointOf(run), { signal: options.signal })
     options.onRound?.(record)
   }

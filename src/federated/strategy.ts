@@ -8,11 +8,12 @@ import {
   DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, DEFAULT_LEARNING_RATE, DEFAULT_PROXIMAL_MU
 } from './constants.js'
 import { deriveSeed } from './rng.js'
-import type { LayerData } from './aggregate.js'
+import type { LayerData } from './strategies/aggregate.js'
 import type { RoundPrivacy } from './run-types.js'
 import type { ClientInfo, ClientUpdate, FederatedTrainConfig } from './grid.js'
 import type { Rng } from './rng.js'
 import type { DType, WeightRecord } from '../model/types.js'
+import type { Logger } from '@libp2p/interface'
 
 /** What a strategy sees when it configures or aggregates a round. */
 export interface RoundContext {
@@ -30,6 +31,8 @@ export interface RoundContext {
   rng: Rng
   /** The run's seed, for deriving per-client training seeds. */
   seed: number
+  /** The run's logger, for strategies that report what they discarded. */
+  log?: Logger
 }
 
 /** Ask one client to train with these settings. */

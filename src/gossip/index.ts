@@ -32,9 +32,8 @@ import {
 } from './constants.js'
 import { LoadGossip } from './load-gossip.js'
 import { LocalLoadRegister } from './local-load.js'
-import type { LocalLoad, LocalWork, NodeRole } from './types.js'
+import type { LocalLoad, LocalWork, NodeRole, TopicPubSub } from './types.js'
 import type { ModelRuntime } from '../model/types.js'
-import type { Message } from '@libp2p/gossipsub'
 import type { ComponentLogger, Libp2pEvents, PeerId, TypedEventTarget } from '@libp2p/interface'
 import type { AddressManager } from '@libp2p/interface-internal'
 
@@ -62,12 +61,7 @@ export interface LoadGossipInit {
 }
 
 /** The slice of gossipsub the load gossip uses. */
-export interface LoadPubSub extends TypedEventTarget<{ message: CustomEvent<Message> }> {
-  topicValidators: Map<string, (peer: PeerId, message: Message) => any>
-  subscribe(topic: string): void
-  unsubscribe(topic: string): void
-  publish(topic: string, data: Uint8Array): Promise<unknown>
-}
+export type LoadPubSub = TopicPubSub
 
 export interface LoadGossipComponents {
   peerId: PeerId

@@ -5,8 +5,10 @@
  * reports in the gossipsub topic validator, and keeps the load table.
  */
 import { TopicValidatorResult } from '@libp2p/gossipsub'
+import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
 import { TypedEventEmitter } from 'main-event'
 import { freemem } from 'node:os'
+import { CAPABILITY } from '../capabilities.js'
 import { optionalComponent } from '../optional-component.js'
 import { CpuSampler } from './cpu.js'
 import { changeWaitMs, entryTtlMs, heartbeatDue, heartbeatIntervalMs, isSignificantChange } from './cadence.js'
@@ -50,6 +52,8 @@ export class LoadGossip extends TypedEventEmitter<LoadGossipEvents> implements L
   }
 
   readonly [Symbol.toStringTag] = 'edge-mesh:load-gossip'
+  readonly [serviceCapabilities]: string[] = [CAPABILITY.loadView]
+  readonly [serviceDependencies]: string[] = [CAPABILITY.pubsub, CAPABILITY.localLoad]
 
   start (): void {
     if (this.started) return

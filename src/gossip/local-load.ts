@@ -4,10 +4,13 @@
  * Every change is dispatched as a `load:change` event, which the gossip
  * service uses to publish early when the change is large.
  */
+import { serviceCapabilities } from '@libp2p/interface'
 import { TypedEventEmitter } from 'main-event'
+import { CAPABILITY } from '../capabilities.js'
 import type { LocalLoad, LocalLoadEvents, LocalWork } from './types.js'
 
 export class LocalLoadRegister extends TypedEventEmitter<LocalLoadEvents> implements LocalLoad {
+  readonly [serviceCapabilities]: string[] = [CAPABILITY.localLoad]
   private work: LocalWork
 
   constructor (initial: Partial<LocalWork> = {}) {

@@ -2,7 +2,8 @@
  * Types of the load gossip capability, shared with the services that read the
  * mesh's load (offload scheduling, federated participant choice, API).
  */
-import type { TypedEventTarget } from '@libp2p/interface'
+import type { Message } from '@libp2p/gossipsub'
+import type { PeerId, TypedEventTarget } from '@libp2p/interface'
 
 /** The role a node plays in the mesh. */
 export type NodeRole = 'edge' | 'seed'
@@ -91,4 +92,12 @@ export interface LoadView extends TypedEventTarget<LoadGossipEvents> {
   self(): LoadReport | undefined
   /** Counters for metrics. */
   stats(): { sent: number, received: number, rejected: number }
+}
+
+/** The slice of gossipsub a topic's publisher and subscriber uses (load gossip, run gossip): one topic, validated. */
+export interface TopicPubSub extends TypedEventTarget<{ message: CustomEvent<Message> }> {
+  topicValidators: Map<string, (peer: PeerId, message: Message) => any>
+  subscribe(topic: string): void
+  unsubscribe(topic: string): void
+  publish(topic: string, data: Uint8Array): Promise<unknown>
 }

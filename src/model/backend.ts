@@ -18,8 +18,7 @@ import { logger } from '@libp2p/logger'
 import { InvalidConfigError } from '../errors.js'
 import { BACKEND_CHAIN, BACKEND_ENV_VAR } from './constants.js'
 import type { BackendName } from './types.js'
-
-const log = logger('edge-mesh:model:backend')
+import type { Logger } from '@libp2p/interface'
 
 /** What the caller may ask for. */
 export type BackendChoice = 'auto' | BackendName
@@ -46,10 +45,10 @@ export function activeBackend (): BackendName | undefined {
  * @throws InvalidConfigError when a forced backend cannot load, the env value is unknown,
  * or a different backend was already chosen
  */
-export async function selectBackend (choice: BackendChoice = 'auto'): Promise<BackendName> {
+export async function selectBackend (choice: BackendChoice = 'auto', log: Logger = logger('edge-mesh:model:backend')): Promise<BackendName> {
   const wanted = resolveChoice(choice)
   if (active == null) {
-    active = initialise(wanted)
+    active = initialise(wanted, log)
     active.then((name) => { activeName = name }, () => { active = undefined })
   }
   const name = await active
@@ -72,7 +71,7 @@ function resolveChoice (choice: BackendChoice): BackendChoice {
   return env
 }
 
-async function initialise (choice: BackendChoice): Promise<BackendName> {
+async function initialise (choice: BackendChoice, log: Logger): Promise<BackendName> {
   // Production mode silences TF.js console notices and skips debug-only checks.
   tf.enableProdMode()
   const candidates = choice === 'auto' ? BACKEND_CHAIN : [choice]

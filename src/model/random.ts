@@ -12,12 +12,26 @@
 export function mulberry32 (seed: number): () => number {
   let state = seed >>> 0
   return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+    state = mulberry32Advance(state)
+    return mulberry32Output(state)
   }
+}
+
+/**
+ * The two halves of one mulberry32 step, for generators that keep the state
+ * themselves (the federated `Rng` checkpoints it): `state = advance(state)`,
+ * then `output(state)` is the draw.
+ */
+export function mulberry32Advance (state: number): number {
+  return (state + 0x6d2b79f5) >>> 0
+}
+
+/** The float in [0, 1) that mulberry32 yields for an advanced `state`. */
+export function mulberry32Output (state: number): number {
+  let t = state
+  t = Math.imul(t ^ (t >>> 15), t | 1)
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
 }
 
 /** Shuffle `values` in place with Fisher–Yates (from the last index down) driven by `random`. */

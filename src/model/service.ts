@@ -3,7 +3,9 @@
  * `start()` picks the TF.js backend and loads the configured model folders;
  * `stop()` frees every model. Both are safe to call twice.
  */
+import { serviceCapabilities } from '@libp2p/interface'
 import { logger as defaultLogger } from '@libp2p/logger'
+import { CAPABILITY } from '../capabilities.js'
 import { NotStartedError } from '../errors.js'
 import { selectBackend } from './backend.js'
 import { TfModelRuntime } from './runtime.js'
@@ -29,7 +31,7 @@ export interface ModelComponents {
 
 /** Create a ready runtime: choose the backend, then load `init.modelDirs`. */
 export async function createModelRuntime (init: ModelRuntimeInit = {}, log: Logger = defaultLogger('edge-mesh:model')): Promise<TfModelRuntime> {
-  const backend = await selectBackend(init.backend ?? 'auto')
+  const backend = await selectBackend(init.backend ?? 'auto', log.newScope('backend'))
   const runtime = new TfModelRuntime(backend, log)
   try {
     for (const dir of init.modelDirs ?? []) await runtime.loadFromDir(dir)
@@ -55,6 +57,7 @@ export class ModelService implements ModelRuntime, Startable {
   }
 
   readonly [Symbol.toStringTag] = '@edge-mesh/model'
+  readonly [serviceCapabilities]: string[] = [CAPABILITY.models]
 
   async start (): Promise<void> {
     this.starting ??= createModelRuntime(this.init, this.log).then((runtime) => { this.runtime = runtime })

@@ -51,7 +51,7 @@ export interface EdgeMeshConfig {
   simulateSlowdown: number
   /** Fixed service time per request that emulates a slower device, ms (0: off). @default 0 */
   simulateServiceMs: number
-  /** Local training data for federated runs (see `src/federated/data-spec.ts`): a directory or `mnist:<shard>/<of>[:iid|:noniid|:dirichlet=<a>][:seed=<s>]`, comma-separated for several virtual clients. @default none */
+  /** Local training data for federated runs (see `src/federated/mesh/data-spec.ts`): a directory or `mnist:<shard>/<of>[:iid|:noniid|:dirichlet=<a>][:seed=<s>]`, comma-separated for several virtual clients. @default none */
   data?: string
   /** Pre-shared mesh key file (`edge-mesh keygen`): only holders of the same key can connect. @default none (open mesh) */
   meshKey?: string

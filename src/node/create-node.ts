@@ -15,9 +15,10 @@ import { createLibp2p } from 'libp2p'
 import { join } from 'node:path'
 import { controlApi } from '../api/index.js'
 import { discoveryModules, meshDialer } from '../discovery/index.js'
-import { federated } from '../federated/service.js'
+import { federated } from '../federated/mesh/service.js'
 import { loadGossip, localLoad } from '../gossip/index.js'
 import { models } from '../model/index.js'
+import { modelTransfer } from '../model-transfer/index.js'
 import { offload } from '../offload/index.js'
 import { AdmissionPolicy, dialRangeFilter, meshServiceTag, readAllowList, readMeshKey } from '../trust/index.js'
 import { loadOrCreateIdentity } from './identity.js'
@@ -78,13 +79,13 @@ export async function buildLibp2p (config: EdgeMeshConfig, overrides: Libp2pInit
         role: config.role,
         name: config.name
       }),
+      modelTransfer: modelTransfer({ cacheDir: join(config.dataDir, 'models') }),
       offload: offload({
         capacity: config.capacity,
         maxQueue: config.maxQueue,
         simulateSlowdown: config.simulateSlowdown,
         simulateServiceMs: config.simulateServiceMs,
-        batching: config.batching,
-        cacheDir: join(config.dataDir, 'models')
+        batching: config.batching
       }),
       federated: federated({ data: config.data, dataDir: config.dataDir, role: config.role }),
       meshDialer: meshDialer({ dataDir: config.dataDir, maxConnections: config.maxConnections, redialMs: timings.redialMs, dialFilter, bootstrap: config.bootstrap }),

@@ -3,7 +3,8 @@
  * (libp2p's protobuf key encoding, file mode 0600), so a restarted node keeps
  * its peer id.
  */
-import { mkdir, readFile, writeFile, rename } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
+import { writeFileAtomic } from '../atomic-write.js'
 import { join } from 'node:path'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { InvalidConfigError } from '../errors.js'
@@ -29,8 +30,7 @@ export async function loadOrCreateIdentity (dataDir: string): Promise<PrivateKey
   const key = await generateKeyPair('Ed25519')
   try {
     await mkdir(dataDir, { recursive: true })
-    await writeFile(`${file}.tmp`, privateKeyToProtobuf(key), { mode: 0o600 })
-    await rename(`${file}.tmp`, file)
+    await writeFileAtomic(file, privateKeyToProtobuf(key), { mode: 0o600 })
   } catch (err: any) {
     throw new InvalidConfigError(`dataDir: cannot write ${file}: ${err?.message}`)
   }

@@ -13,7 +13,7 @@ import { Uint8ArrayList } from '../wire/framing.js'
 import {
   DEFAULT_MAX_INFER_FRAME_BYTES, INFER_WIRE_VERSION, MAX_ERROR_MESSAGE_BYTES, MAX_MODEL_ID_BYTES
 } from './constants.js'
-import { errorToCode } from './error-codes.js'
+import { errorToCode } from '../wire/error-codes.js'
 import { checkTensors, decodeTensors, encodeTensor, FrameCursor, tensorWireBytes } from './tensor-wire.js'
 import type { TensorData } from '../model/types.js'
 import type { ServedResult } from './types.js'

@@ -1,27 +1,18 @@
 /**
  * Wire and execution defaults of the offload capability: protocol ids, frame
- * limits, stream limits, the execution engine (slots, queue, micro-batcher) and
- * model distribution. The byte layouts are specified in docs/protocols.md.
- * Scheduler and client defaults live in `scheduler-constants.ts`.
+ * limits, stream limits and the execution engine (slots, queue, micro-batcher).
+ * The byte layouts are specified in docs/protocols.md. Scheduler and client
+ * defaults live in `scheduler-constants.ts`, model distribution's in
+ * `src/model-transfer/constants.ts`.
  */
 
 /** Protocol id of one inference request/response per stream. */
 export const INFER_PROTOCOL = '/edge-mesh/infer/1.0.0'
 
-/** Protocol id of model distribution by content id. */
-export const MODEL_PROTOCOL = '/edge-mesh/model/1.0.0'
+export { MAX_ERROR_MESSAGE_BYTES, MAX_MODEL_ID_BYTES } from '../wire/constants.js'
 
 /** Version byte that starts every `/edge-mesh/infer/1.0.0` frame. */
 export const INFER_WIRE_VERSION = 1
-
-/** Version byte that starts every `/edge-mesh/model/1.0.0` control frame. */
-export const MODEL_WIRE_VERSION = 1
-
-/** Longest model id on the wire, UTF-8 bytes. */
-export const MAX_MODEL_ID_BYTES = 128
-
-/** Longest error message on the wire, UTF-8 bytes; longer messages are truncated. */
-export const MAX_ERROR_MESSAGE_BYTES = 1024
 
 /** Highest tensor rank accepted. */
 export const MAX_TENSOR_RANK = 8
@@ -46,8 +37,11 @@ export const DEFAULT_INFER_MAX_INBOUND_STREAMS = 32
  */
 export const INFER_REGISTRAR_STREAMS_FACTOR = 4
 
-/** Concurrent outbound inference streams per connection. */
-export const DEFAULT_INFER_MAX_OUTBOUND_STREAMS = 64
+/**
+ * Concurrent outbound inference streams per connection: no more than a peer
+ * serves, so this node never opens a stream only to be answered busy.
+ */
+export const DEFAULT_INFER_MAX_OUTBOUND_STREAMS = DEFAULT_INFER_MAX_INBOUND_STREAMS
 
 /**
  * Execution slots of the engine: how many `predict` calls (a micro-batch is one
@@ -79,27 +73,6 @@ export const DEFAULT_SIMULATE_SLOWDOWN = 1
 
 /** Fixed per-request service time that emulates a slower device, ms (0 = off: native speed). */
 export const DEFAULT_SIMULATE_SERVICE_MS = 0
-
-/** Largest model (model.json + weights) served, fetched or cached, bytes (256 MiB). */
-export const DEFAULT_MAX_MODEL_BYTES = 256 * 1024 * 1024
-
-/** Payload bytes of one model data frame. */
-export const DEFAULT_MODEL_CHUNK_BYTES = 256 * 1024
-
-/** Largest frame accepted on `/edge-mesh/model/1.0.0`, bytes; a data chunk must fit. */
-export const MAX_MODEL_FRAME_BYTES = 1024 * 1024
-
-/** Longest one model transfer stream may stay open, ms. */
-export const DEFAULT_MODEL_TRANSFER_TIMEOUT_MS = 120_000
-
-/** Concurrent inbound model transfer streams per connection. */
-export const DEFAULT_MODEL_MAX_INBOUND_STREAMS = 4
-
-/** Concurrent outbound model transfer streams per connection. */
-export const DEFAULT_MODEL_MAX_OUTBOUND_STREAMS = 4
-
-/** Byte bound of the on-disk model cache (1 GiB); least recently used models are evicted. */
-export const DEFAULT_MODEL_CACHE_BYTES = 1024 * 1024 * 1024
 
 /** A request or batch larger than this many rows is run in chunks, yielding between them. */
 export const MAX_ROWS_PER_PREDICT = 64

@@ -6,7 +6,8 @@
  *
  * - **Serving.** Every node runs an execution engine (`capacity` slots, a
  *   bounded queue, micro-batching) behind `/edge-mesh/infer/1.0.0`, and serves
- *   its models by content id on `/edge-mesh/model/1.0.0`.
+ *   its models by content id on `/edge-mesh/model/1.0.0` (through the node's
+ *   `modelTransfer` service, `src/model-transfer`).
  * - **Scheduling.** For each attempt the client ranks this node and the peers
  *   by peak-EWMA latency times load over capacity (load from gossip plus its own
  *   outstanding requests), samples two and keeps the cheaper (power of two
@@ -28,6 +29,7 @@
  * import { createLibp2p } from 'libp2p'
  * import { localLoad, loadGossip } from 'edge-mesh/gossip'
  * import { models } from 'edge-mesh/model'
+ * import { modelTransfer } from 'edge-mesh/model-transfer'
  * import { offload } from 'edge-mesh/offload'
  *
  * const node = await createLibp2p({
@@ -36,6 +38,7 @@
  *     models: models({ modelDirs: ['./models/mnist'] }),
  *     localLoad: localLoad(),
  *     loadView: loadGossip({ name: 'laptop-1' }),
+ *     modelTransfer: modelTransfer(),
  *     offload: offload({ capacity: 4, defaultDeadlineMs: 2000 })
  *   }
  * })
@@ -45,17 +48,18 @@
  * console.log(servedBy, latencyMs.totalMs, outputs[0].shape) // 12D3KooW... 4.2 [1, 10]
  * ```
  */
-import { createModelTransfer } from './model-transfer.js'
 import { OffloadService } from './offload.js'
 import type { LoadView, LocalLoad } from '../gossip/types.js'
 import type { SchedulingPolicy } from './policy.js'
 import type { EngineInit } from './server.js'
 import type { ModelRuntime } from '../model/types.js'
-import type { AbortOptions, ComponentLogger, PeerId, Startable } from '@libp2p/interface'
+import type { ModelTransfer } from '../model-transfer/index.js'
+import type { PeerBans } from '../trust/index.js'
+import type { ComponentLogger, PeerId } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 
 export * from './types.js'
-export { INFER_PROTOCOL, MODEL_PROTOCOL } from './constants.js'
+export { INFER_PROTOCOL } from './constants.js'
 export { chooseCandidate, candidateCost } from './scheduler.js'
 export { chooseByPolicy, isSchedulingPolicy } from './policy.js'
 export type { PolicyState, SchedulingPolicy } from './policy.js'
@@ -82,12 +86,6 @@ export interface OffloadInit extends EngineInit {
    * @default 'p2c'
    */
   policy?: SchedulingPolicy
-  /** Directory of the on-disk model cache; none when unset (fetched models live in memory only). @default undefined */
-  cacheDir?: string
-  /** Byte bound of the on-disk model cache. @default 1 GiB */
-  maxCacheBytes?: number
-  /** Longest one model transfer may take, ms. @default 120000 */
-  modelTransferTimeoutMs?: number
 }
 
 /** The collaborators the offload service uses, as interfaces. */
@@ -99,24 +97,17 @@ export interface OffloadComponents {
   models: ModelRuntime
   loadView: LoadView
   localLoad: LocalLoad
-}
-
-/** Model distribution as the service uses it: serve models (start/stop) and fetch one from peers. */
-export interface ModelTransfer extends Startable {
-  /** Fetch `modelId` from one of `peers` and load it into the runtime. */
-  fetch(modelId: string, peers: string[], options: AbortOptions): Promise<unknown>
-}
-
-/** Model distribution over `/edge-mesh/model/1.0.0`, with the on-disk cache when `cacheDir` is set. */
-function modelTransfer (components: OffloadComponents, init: OffloadInit): ModelTransfer {
-  return createModelTransfer(components, {
-    cacheDir: init.cacheDir,
-    maxCacheBytes: init.maxCacheBytes,
-    modelTransferTimeoutMs: init.modelTransferTimeoutMs
-  })
+  /** Fetches a model this node lacks before serving or running it. */
+  modelTransfer: Pick<ModelTransfer, 'ensure'>
+  /**
+   * Optional: the connection gater's ban list. With it, a peer that keeps
+   * sending malformed infer frames is banned; without it (a node with no
+   * admission policy) the service only hangs up on that peer.
+   */
+  trust?: PeerBans
 }
 
 /** Create the offload service. */
 export function offload (init: OffloadInit = {}): (components: OffloadComponents) => OffloadService {
-  return (components) => new OffloadService(components, init, modelTransfer)
+  return (components) => new OffloadService(components, init)
 }

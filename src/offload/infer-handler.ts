@@ -10,7 +10,7 @@
  */
 import { logger } from '@libp2p/logger'
 import { AbortError, DeadlineExceededError, PeerBusyError } from '../errors.js'
-import { deadline } from '../wire/deadline.js'
+import { serveWithDeadline } from '../wire/serve.js'
 import { FrameReader, writeFrame } from '../wire/framing.js'
 import { decodeRequest, encodeError, encodeResult, peekRequestId, requestIdFromStreamHead } from './codec.js'
 import {
@@ -20,10 +20,8 @@ import {
 } from './constants.js'
 import type { LocalInvoker } from './types.js'
 import type { Uint8ArrayList } from '../wire/framing.js'
-import type { Connection, Startable, Stream } from '@libp2p/interface'
+import type { Connection, Logger, Startable, Stream } from '@libp2p/interface'
 import type { Registrar } from '@libp2p/interface-internal'
-
-const log = logger('edge-mesh:offload:infer-handler')
 
 /** Errors of a peer's bytes (or its budget) that deserve an error frame rather than a bare abort. */
 const WIRE_ERRORS = new Set(['InvalidMessageError', 'MessageTooLargeError', 'ProtocolError', 'PeerBusyError'])
@@ -52,6 +50,8 @@ export interface InferHandlerComponents {
    * within `MALFORMED_WINDOW_MS` (honest peers send none): the service bans it.
    */
   onAbuse?(peerId: string): void
+  /** The offload service's logger. @default `edge-mesh:offload:infer-handler` */
+  log?: Logger
 }
 
 /** Counters of the handler. */
@@ -87,7 +87,10 @@ export class InferHandler implements Startable {
   private started = false
   private readonly counters: InferHandlerStats = { streams: 0, served: 0, errorReplies: 0, malformed: 0, aborted: 0, abusers: 0 }
 
+  private readonly log: Logger
+
   constructor (private readonly components: InferHandlerComponents, init: InferHandlerInit = {}) {
+    this.log = components.log ?? logger('edge-mesh:offload:infer-handler')
     this.maxFrameBytes = init.maxFrameBytes ?? DEFAULT_MAX_INFER_FRAME_BYTES
     this.timeoutMs = init.timeoutMs ?? DEFAULT_INFER_STREAM_TIMEOUT_MS
     this.maxInboundStreams = init.maxInboundStreams ?? DEFAULT_INFER_MAX_INBOUND_STREAMS
@@ -123,28 +126,30 @@ export class InferHandler implements Startable {
   readonly handle = async (stream: Stream, connection?: Connection): Promise<void> => {
     this.counters.streams++
     const startedAt = performance.now()
-    // A deadline released when the stream is done (see wire/deadline.ts): a flood of short
-    // streams must not keep each finished stream alive until its timeout would have fired.
-    const timeout = deadline(this.timeoutMs, () => new DeadlineExceededError(`infer stream open longer than ${this.timeoutMs} ms`))
-    timeout.signal.addEventListener('abort', () => { stream.abort(timeout.signal.reason) }, { once: true })
     // A caller that resets the stream no longer wants the answer: drop its request.
     const gone = new AbortController()
     const onClose = (): void => { gone.abort(new AbortError('stream closed by the caller')) }
     stream.addEventListener('close', onClose, { once: true })
-    const signal = AbortSignal.any([timeout.signal, gone.signal])
     const peer = connection?.remotePeer.toString() ?? ''
     const budget = { reserved: 0 }
     const overLimit = this.opened(connection?.id, 1) > this.maxInboundStreams
     try {
-      const reply = await this.answer(stream, signal, startedAt, peer, budget, overLimit)
-      await writeFrame(stream, reply, { signal })
-      await stream.close({ signal })
-    } catch (err: any) {
-      this.counters.aborted++
-      log.error('infer stream from %p failed: %e', connection?.remotePeer, err)
-      if (stream.status === 'open') stream.abort(err instanceof Error ? err : new Error(String(err)))
+      // The stream's deadline is released when it is done (wire/serve.ts): a flood of short
+      // streams must not keep each finished stream alive until its timeout would have fired.
+      await serveWithDeadline(stream, async (timeout) => {
+        const signal = AbortSignal.any([timeout, gone.signal])
+        const reply = await this.answer(stream, signal, startedAt, peer, budget, overLimit)
+        await writeFrame(stream, reply, { signal })
+        await stream.close({ signal })
+      }, {
+        timeoutMs: this.timeoutMs,
+        what: 'infer',
+        onError: (err) => {
+          this.counters.aborted++
+          this.log.error('infer stream from %p failed: %e', connection?.remotePeer, err)
+        }
+      })
     } finally {
-      timeout.clear()
       stream.removeEventListener('close', onClose)
       this.release(peer, budget.reserved)
       this.opened(connection?.id, -1)
@@ -236,7 +241,7 @@ export class InferHandler implements Startable {
   private malformed (requestId: bigint, err: unknown, abuser?: string): Uint8Array {
     this.counters.malformed++
     this.counters.errorReplies++
-    log('malformed request: %e', err)
+    this.log('malformed request: %e', err)
     if (abuser != null && abuser !== '') this.countAbuse(abuser)
     return encodeError(requestId, err)
   }

@@ -3,24 +3,24 @@
  * handler, the remote invoker, model transfer and the client's attempt loop.
  * See `index.ts` for the public documentation.
  */
+import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { TypedEventEmitter } from 'main-event'
+import { CAPABILITY } from '../capabilities.js'
 import { NotStartedError } from '../errors.js'
 import { optionalComponent } from '../optional-component.js'
-import { announcers, buildCandidates } from './candidates.js'
+import { buildCandidates } from './candidates.js'
 import { OffloadClient } from './client.js'
-import { ABUSE_BAN_MS, DEFAULT_MODEL_TRANSFER_TIMEOUT_MS } from './constants.js'
-import { createModelEnsurer } from './ensure-model.js'
+import { ABUSE_BAN_MS } from './constants.js'
 import { createInferHandler } from './infer-handler.js'
 import { createRemoteInvoker } from './remote-invoker.js'
 import {
-  DEFAULT_DEADLINE_MS, DEFAULT_HEDGING, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_CONCURRENT_FETCHES, DEFAULT_PARK_LOAD_PER_SLOT, DEFAULT_SCHEDULING_POLICY
+  DEFAULT_DEADLINE_MS, DEFAULT_HEDGING, DEFAULT_MAX_ATTEMPTS, DEFAULT_PARK_LOAD_PER_SLOT, DEFAULT_SCHEDULING_POLICY
 } from './scheduler-constants.js'
 import { createInferenceEngine } from './server.js'
 import type { Candidate } from './scheduler.js'
-import type { EnsureModel } from './ensure-model.js'
 import type { InferHandler } from './infer-handler.js'
-import type { OffloadComponents, OffloadInit, ModelTransfer } from './index.js'
+import type { OffloadComponents, OffloadInit } from './index.js'
 import type { InferenceEngine } from './server.js'
 import type { InferOptions, InferResult, LocalInvoker, Offload, OffloadEvents, OffloadStats } from './types.js'
 import type { TensorData } from '../model/types.js'
@@ -29,33 +29,23 @@ import type { Logger, Startable } from '@libp2p/interface'
 
 export class OffloadService extends TypedEventEmitter<OffloadEvents> implements Offload, Startable {
   readonly [Symbol.toStringTag] = '@edge-mesh/offload'
+  readonly [serviceCapabilities]: string[] = [CAPABILITY.offload]
+  readonly [serviceDependencies]: string[] = [CAPABILITY.models, CAPABILITY.localLoad, CAPABILITY.loadView, CAPABILITY.modelTransfer]
   private readonly components: OffloadComponents
   private readonly log: Logger
   private readonly selfId: string
   private readonly engine: InferenceEngine
   private readonly handler: InferHandler
-  private readonly transfer: ModelTransfer
   private readonly client: OffloadClient
-  private readonly ensure: EnsureModel
-  private shutdown = new AbortController()
   private started = false
 
-  constructor (components: OffloadComponents, init: OffloadInit, transfer: (components: OffloadComponents, init: OffloadInit) => ModelTransfer) {
+  constructor (components: OffloadComponents, init: OffloadInit = {}) {
     super()
     this.components = components
     this.log = components.logger.forComponent('edge-mesh:offload')
     this.selfId = components.peerId.toString()
-    this.engine = createInferenceEngine({ runtime: components.models, localLoad: components.localLoad }, init)
-    this.transfer = transfer(components, init)
-    this.ensure = createModelEnsurer({
-      models: components.models,
-      sources: (modelId) => announcers(components.loadView.peers(), modelId, this.selfId),
-      fetch: async (modelId, peers, options) => this.transfer.fetch(modelId, peers, options),
-      timeoutMs: init.modelTransferTimeoutMs ?? DEFAULT_MODEL_TRANSFER_TIMEOUT_MS,
-      maxConcurrent: DEFAULT_MAX_CONCURRENT_FETCHES,
-      stopSignal: () => this.shutdown.signal
-    })
-    this.handler = createInferHandler({ registrar: components.registrar, engine: this.serving, onAbuse: (peer) => { this.banAbuser(peer) } }, {
+    this.engine = createInferenceEngine({ runtime: components.models, localLoad: components.localLoad, log: this.log.newScope('engine') }, init)
+    this.handler = createInferHandler({ registrar: components.registrar, engine: this.serving, onAbuse: (peer) => { this.banAbuser(peer) }, log: this.log.newScope('infer-handler') }, {
       maxFrameBytes: init.maxFrameBytes,
       timeoutMs: init.streamTimeoutMs,
       maxInboundStreams: init.maxInboundStreams
@@ -65,7 +55,7 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
       local: this.engine.invoke,
       remote: createRemoteInvoker({ connectionManager: components.connectionManager }, { maxFrameBytes: init.maxFrameBytes }),
       candidates: (modelId) => this.candidates(modelId),
-      fetchLocal: async (modelId, options) => this.ensure(modelId, options),
+      fetchLocal: async (modelId, options) => components.modelTransfer.ensure(modelId, options),
       // Requests of a model whose batch size is not fixed may batch on the node: let a full batch wait there.
       parkLoadPerSlot: (modelId) => components.models.get(modelId)?.fixedBatch === true
         ? DEFAULT_PARK_LOAD_PER_SLOT
@@ -89,14 +79,14 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
     if (this.components.models.has(modelId)) return this.engine.invoke(modelId, inputs, options)
     const startedAt = performance.now()
     this.log('fetching model %s to serve a peer', modelId)
-    await this.ensure(modelId, options)
+    await this.components.modelTransfer.ensure(modelId, options)
     return this.engine.invoke(modelId, inputs, { ...options, deadlineMs: Math.floor(options.deadlineMs - (performance.now() - startedAt)) })
   }
 
   /** A peer that keeps sending malformed frames: ban it in the connection gater and hang up on it. */
   private banAbuser (peer: string): void {
     this.log('banning %s for %d ms: too many malformed infer frames', peer, ABUSE_BAN_MS)
-    optionalComponent<PeerBans>(this.components, 'trust')?.ban(peer, ABUSE_BAN_MS)
+    optionalComponent<OffloadComponents['trust']>(this.components, 'trust')?.ban(peer, ABUSE_BAN_MS)
     try {
       void this.components.connectionManager.closeConnections(peerIdFromString(peer)).catch(() => {})
     } catch {}
@@ -120,9 +110,7 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
 
   async start (): Promise<void> {
     if (this.started) return
-    this.shutdown = this.shutdown.signal.aborted ? new AbortController() : this.shutdown
     this.engine.start()
-    await this.transfer.start()
     await this.handler.start()
     this.started = true
   }
@@ -132,9 +120,7 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
     this.started = false
     const reason = new NotStartedError('offload service stopped')
     this.client.abortAll(reason)
-    this.shutdown.abort(reason)
     await this.handler.stop()
-    await this.transfer.stop()
     this.engine.stop()
   }
 

@@ -67,9 +67,6 @@ export const DEFAULT_LATENCY_SLOTS = 6
 /** Relative precision of the percentile histogram buckets (5 %). */
 export const DEFAULT_HISTOGRAM_PRECISION = 0.05
 
-/** Different models this node fetches at once to serve or run a request; one more is refused with PeerBusyError. */
-export const DEFAULT_MAX_CONCURRENT_FETCHES = 2
-
 /**
  * Late binding of `prefer: auto` requests: when the node the scheduler would
  * choose already has this many requests per execution slot (running, queued

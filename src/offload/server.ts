@@ -27,16 +27,12 @@ import {
   MAX_ROWS_PER_PREDICT
 } from './constants.js'
 import { RequestQueue, selectBatch } from './queue.js'
+import { MAX_TIMER_MS } from '../wire/deadline.js'
 import type { Queued } from './queue.js'
 import type { LocalLoad } from '../gossip/types.js'
 import type { ModelRuntime, TensorData } from '../model/types.js'
 import type { LocalInvoker, ServedResult } from './types.js'
-import type { AbortOptions, Startable } from '@libp2p/interface'
-
-const log = logger('edge-mesh:offload:engine')
-
-/** Longest delay `setTimeout` honours (larger values fire at once). */
-const MAX_TIMER_MS = 2 ** 31 - 1
+import type { AbortOptions, Logger, Startable } from '@libp2p/interface'
 
 export interface EngineInit {
   /** Concurrent `predict` calls. @default 4 */
@@ -59,6 +55,8 @@ export interface EngineComponents {
   runtime: Pick<ModelRuntime, 'get' | 'predict'>
   /** Receives `inFlight` (busy slots), `queued` and `capacity` on every change. */
   localLoad?: Pick<LocalLoad, 'update'>
+  /** The offload service's logger. @default `edge-mesh:offload:engine` */
+  log?: Logger
 }
 
 /** Counters of the engine, for status and metrics. */
@@ -121,8 +119,10 @@ export class InferenceEngine implements Startable {
   private runningRequests = 0
   private batchTimer?: ReturnType<typeof setTimeout>
   private reported = ''
+  private readonly log: Logger
 
   constructor (private readonly components: EngineComponents, init: EngineInit = {}) {
+    this.log = components.log ?? logger('edge-mesh:offload:engine')
     this.settings = {
       capacity: init.capacity ?? DEFAULT_CAPACITY,
       maxQueue: init.maxQueue ?? DEFAULT_MAX_QUEUE,
@@ -295,7 +295,7 @@ export class InferenceEngine implements Startable {
         return
       } catch (err) {
         this.counters.batchFallbacks++
-        log('batch of %d for %s failed, running its requests one by one: %e', batch.length, batch[0].modelId, err)
+        this.log('batch of %d for %s failed, running its requests one by one: %e', batch.length, batch[0].modelId, err)
       }
     }
     for (const job of batch) await this.runAlone(job)

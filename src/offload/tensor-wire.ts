@@ -1,6 +1,6 @@
 /**
- * The building blocks of the `/edge-mesh/infer/1.0.0` codec: a bounds-checked
- * reader over one frame, and the binary form of a tensor.
+ * The building blocks of the `/edge-mesh/infer/1.0.0` codec: the binary form
+ * of a tensor, read with the bounds-checked `FrameCursor` of `src/wire`.
  *
  * A tensor on the wire is `dtype u8, rank u8, rank x dim u32, byteLength u32,
  * 0-3 zero pad bytes, data`, header integers big-endian and element bytes
@@ -10,7 +10,11 @@
  */
 import { InvalidMessageError, InvalidTensorError, MessageTooLargeError } from '../errors.js'
 import { MAX_TENSORS, MAX_TENSOR_RANK } from './constants.js'
+import { FrameCursor } from '../wire/frame-cursor.js'
 import type { DType, TensorData } from '../model/types.js'
+
+/** Re-exported for the infer codec, which reads its frames with it. */
+export { FrameCursor }
 
 /** Wire codes of element types. Every supported type has 4-byte elements. */
 export const DTYPE_CODES: Readonly<Record<DType, number>> = { float32: 1, int32: 2 }
@@ -70,62 +74,6 @@ export function encodeTensor (tensor: TensorData, offset: number): [Uint8Array, 
   tensor.shape.forEach((dim, i) => { view.setUint32(2 + 4 * i, dim) })
   view.setUint32(2 + 4 * tensor.shape.length, tensor.data.byteLength)
   return [header, littleEndianBytes(tensor.data)]
-}
-
-/** A bounds-checked cursor over one frame. Every overrun is an InvalidMessageError. */
-export class FrameCursor {
-  offset = 0
-  private readonly view: DataView
-
-  constructor (readonly bytes: Uint8Array) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  }
-
-  get remaining (): number {
-    return this.bytes.length - this.offset
-  }
-
-  private need (n: number, what: string): void {
-    if (n > this.remaining) throw new InvalidMessageError(`frame truncated in ${what}`)
-  }
-
-  u8 (what: string): number {
-    this.need(1, what)
-    return this.view.getUint8(this.offset++)
-  }
-
-  u16 (what: string): number {
-    this.need(2, what)
-    const value = this.view.getUint16(this.offset)
-    this.offset += 2
-    return value
-  }
-
-  u32 (what: string): number {
-    this.need(4, what)
-    const value = this.view.getUint32(this.offset)
-    this.offset += 4
-    return value
-  }
-
-  u64 (what: string): bigint {
-    this.need(8, what)
-    const value = this.view.getBigUint64(this.offset)
-    this.offset += 8
-    return value
-  }
-
-  take (n: number, what: string): Uint8Array {
-    this.need(n, what)
-    const out = this.bytes.subarray(this.offset, this.offset + n)
-    this.offset += n
-    return out
-  }
-
-  /** Throws unless every byte was consumed. */
-  end (what: string): void {
-    if (this.remaining !== 0) throw new InvalidMessageError(`${this.remaining} unexpected bytes after ${what}`)
-  }
 }
 
 /** Typed-array data over little-endian element bytes: a view when aligned on a little-endian host, else a copy. */

@@ -9,7 +9,7 @@
  */
 
 /** Longest delay `setTimeout` honours; larger values would fire at once. */
-const MAX_TIMER_MS = 2_147_483_647
+export const MAX_TIMER_MS = 2_147_483_647
 
 export interface Deadline {
   readonly signal: AbortSignal

@@ -16,7 +16,7 @@ import { TestCluster, addressOn, loopbackAddress, status, waitFor } from '../fix
 import { startStubApi, stubReport, stubRound, stubState } from '../fixtures/stub-api.js'
 import type { NodeProcess } from '../fixtures/index.js'
 import type { ControlApi } from '../../src/api/index.js'
-import type { RunSummary } from '../../src/federated/service-types.js'
+import type { RunSummary } from '../../src/federated/mesh/service-types.js'
 import type { Browser, Page } from 'playwright-core'
 
 const CHROMIUM = '/usr/bin/chromium'

@@ -13,7 +13,7 @@ import { createTestNetwork, netnsUnavailable } from '../fixtures/netns.js'
 import { heal, nftUnavailable, partition } from '../fixtures/nft.js'
 import type { NodeProcess } from '../fixtures/index.js'
 import type { TestHost, TestNetwork } from '../fixtures/netns.js'
-import type { RunSummary } from '../../src/federated/service-types.js'
+import type { RunSummary } from '../../src/federated/mesh/service-types.js'
 
 const unavailable = netnsUnavailable() ?? nftUnavailable()
 

@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TestCluster, addressOn, getJson, inferVia, loopbackAddress, mnistDigit, status, waitFor } from '../fixtures/index.js'
 import type { NodeProcess } from '../fixtures/index.js'
-import type { RunSummary } from '../../src/federated/service-types.js'
+import type { RunSummary } from '../../src/federated/mesh/service-types.js'
 
 const TRAIN = { epochs: 1, batchSize: 20, learningRate: 0.1, fraction: 1, roundDeadlineMs: 90_000, strategy: 'fedavg' }
 

@@ -4,7 +4,7 @@
  * peers, hostile bytes on the wire, and load changes reaching peers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { errorFromCode } from '../../src/offload/error-codes.js'
+import { errorFromCode } from '../../src/wire/error-codes.js'
 import { decodeResponse, encodeRequest, randomRequestId } from '../../src/offload/codec.js'
 import { INFER_PROTOCOL } from '../../src/offload/constants.js'
 import { FrameReader } from '../../src/wire/framing.js'

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { epsilonAfter } from '../../src/federated/privacy/accountant.js'
 import { TestCluster, addressOn, loopbackAddress, status, waitFor } from '../fixtures/index.js'
 import type { NodeProcess } from '../fixtures/index.js'
-import type { RunSummary } from '../../src/federated/service-types.js'
+import type { RunSummary } from '../../src/federated/mesh/service-types.js'
 
 async function runOn (node: NodeProcess, id: string): Promise<RunSummary | undefined> {
   const res = await fetch(`${node.apiUrl}/federated/runs/${id}`)

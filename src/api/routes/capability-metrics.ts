@@ -7,7 +7,7 @@
 import { readFederated, readOffload } from '../snapshot.js'
 import type { ControlApiComponents } from '../index.js'
 import type { MetricFamily } from '../metrics.js'
-import type { RunState, RunSummary } from '../../federated/service-types.js'
+import type { RunState, RunSummary } from '../../federated/mesh/service-types.js'
 import type { OffloadStats } from '../../offload/types.js'
 
 const RUN_STATES: RunState[] = ['running', 'completed', 'failed', 'aborted']

@@ -10,8 +10,8 @@ function coreMetrics (components: ControlApiComponents, info: NodeInfo): MetricF
   const status = buildStatus(components, info, Date.now())
   const gossip = components.loadView.stats()
   const self = components.loadView.self()
-  const dialer = optionalComponent<{ stats(): { dials: number, dialFailures: number, knownPeers: number } }>(components, 'meshDialer')?.stats()
-  const trust = optionalComponent<{ stats(): { refused: number, bansIssued: number } }>(components, 'trust')?.stats()
+  const dialer = optionalComponent<ControlApiComponents['meshDialer']>(components, 'meshDialer')?.stats()
+  const trust = optionalComponent<ControlApiComponents['trust']>(components, 'trust')?.stats()
   return [
     { name: 'edge_mesh_peers_banned_total', help: 'Peers banned for a while for abusing a protocol (too many malformed frames).', type: 'counter', samples: [{ value: trust?.bansIssued ?? 0 }] },
     { name: 'edge_mesh_connections_refused_total', help: 'Connections refused by the connection gater (allow-list or a ban).', type: 'counter', samples: [{ value: trust?.refused ?? 0 }] },

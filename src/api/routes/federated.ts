@@ -7,16 +7,16 @@
  */
 import { RunNotFoundError } from '../../errors.js'
 import { optionalComponent } from '../../optional-component.js'
-import { parseRunSpec } from '../../federated/runs.js'
+import { parseRunSpec } from '../../federated/mesh/runs.js'
 import { readJsonBody } from '../body.js'
 import { RouteNotFoundError, sendJson } from '../errors.js'
-import type { Federated } from '../../federated/service.js'
+import type { Federated } from '../../federated/mesh/service.js'
 import type { ControlApiComponents, Route } from '../index.js'
 
 function service (components: ControlApiComponents): Federated {
-  const federated = optionalComponent<Partial<Federated>>(components, 'federated')
-  if (typeof federated?.startRun !== 'function') throw new RouteNotFoundError('this node does not run the federated service')
-  return federated as Federated
+  const federated = optionalComponent<ControlApiComponents['federated']>(components, 'federated')
+  if (federated == null) throw new RouteNotFoundError('this node does not run the federated service')
+  return federated
 }
 
 export function federatedRoutes (components: ControlApiComponents, maxBodyBytes: number): Route[] {

@@ -1,6 +1,5 @@
 /** `edge-mesh start` and `edge-mesh seed`: run one node until Ctrl-C or SIGTERM. */
 import { createEdgeMeshNode } from '../../node/index.js'
-import { optionalComponent } from '../../optional-component.js'
 import { parseFlags } from '../args.js'
 import { NODE_FLAGS, NODE_FLAGS_HELP, configFromSources } from '../node-flags.js'
 import { emit, shortId } from '../output.js'
@@ -68,7 +67,7 @@ export async function runNode (argv: string[], role: 'edge' | 'seed'): Promise<v
     role: config.role,
     apiUrl: node.apiUrl,
     addresses: node.addresses(),
-    backend: optionalComponent<{ backend: string }>(node.libp2p.services, 'models')?.backend ?? 'none',
+    backend: node.libp2p.services.models.backend,
     dataDir: config.dataDir
   }
   emit(config.logFormat, 'ready', status, [

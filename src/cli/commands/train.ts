@@ -3,7 +3,7 @@ import { intFlag, numberFlag, parseFlags } from '../args.js'
 import { DEFAULT_API_URL, callApi } from '../api-client.js'
 import { UsageError } from '../errors.js'
 import { shortId, table } from '../output.js'
-import type { RoundSummary, RunSummary } from '../../federated/service-types.js'
+import type { RoundSummary, RunSummary } from '../../federated/mesh/service-types.js'
 
 export const TRAIN_HELP = `Usage: edge-mesh train --rounds R [options]
        edge-mesh train status [<run id>] [--json]

@@ -4,7 +4,7 @@ import { federatedMetrics, offloadMetrics } from '../../../src/api/routes/capabi
 import { buildTopology, recentRuns } from '../../../src/api/snapshot.js'
 import { STUB_SELF, startStubApi, stubReport, stubRound, stubState } from '../../fixtures/stub-api.js'
 import type { ControlApi } from '../../../src/api/index.js'
-import type { RunSummary } from '../../../src/federated/service-types.js'
+import type { RunSummary } from '../../../src/federated/mesh/service-types.js'
 import type { NodeStatus } from '../../../src/api/status.js'
 
 const run = (id: string, startedAt: number, rounds: number, state: RunSummary['state'] = 'completed'): RunSummary => ({

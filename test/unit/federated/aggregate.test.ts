@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { coordinateMedian, krumScores, multiKrumSelect, pairwiseSquaredDistances, trimmedMean, weightedAverage } from '../../../src/federated/aggregate.js'
-import { createStrategy } from '../../../src/federated/create-strategy.js'
+import { coordinateMedian, krumScores, multiKrumSelect, pairwiseSquaredDistances, trimmedMean, weightedAverage } from '../../../src/federated/strategies/aggregate.js'
+import { createStrategy } from '../../../src/federated/strategies/create-strategy.js'
 import { createRng } from '../../../src/federated/rng.js'
 import { constant, flat, record, update } from './helpers.js'
 import type { RoundContext } from '../../../src/federated/strategy.js'

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { attackUpdate, flipLabels, parseAttack } from '../../../src/federated/attacks.js'
-import { createStrategy } from '../../../src/federated/create-strategy.js'
-import { createMemoryGrid } from '../../../src/federated/memory-grid.js'
+import { attackUpdate, flipLabels, parseAttack } from '../../../src/federated/simulation/attacks.js'
+import { createStrategy } from '../../../src/federated/strategies/create-strategy.js'
+import { createMemoryGrid } from '../../../src/federated/simulation/memory-grid.js'
 import { createRng } from '../../../src/federated/rng.js'
 import { runFederated } from '../../../src/federated/run.js'
 import { constant, dataset, fakeRuntime, flat } from './helpers.js'
-import type { AttackName } from '../../../src/federated/attacks.js'
+import type { AttackName } from '../../../src/federated/simulation/attacks.js'
 
 describe('attacks', () => {
   const global = constant(1)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { bucketUpdates, withBucketing } from '../../../src/federated/bucketing.js'
-import { createStrategy } from '../../../src/federated/create-strategy.js'
+import { bucketUpdates, withBucketing } from '../../../src/federated/strategies/bucketing.js'
+import { createStrategy } from '../../../src/federated/strategies/create-strategy.js'
 import type { ClientUpdate } from '../../../src/federated/grid.js'
 
 function update (id: string, value: number, numExamples: number): ClientUpdate {

@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   decodeWeightRecord, decodeWeightRecordStream, encodeWeightRecord, encodeWeightRecordToBytes, encodedWeightRecordSize, WeightRecordDecoder
-} from '../../../src/federated/codec.js'
+} from '../../../src/federated/weights/codec.js'
 import { record } from './helpers.js'
 import type { NamedTensor, WeightRecord } from '../../../src/model/types.js'
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { roundsToCsv } from '../../../src/federated/csv.js'
-import { roundsToTargets } from '../../../src/federated/experiment.js'
-import { lineChartSvg, niceTicks } from '../../../src/federated/plot.js'
+import { roundsToCsv } from '../../../src/experiments/csv.js'
+import { roundsToTargets } from '../../../src/experiments/mnist.js'
+import { lineChartSvg, niceTicks } from '../../../src/experiments/plot.js'
 import type { RoundRecord } from '../../../src/federated/run-types.js'
 
 const rec = (round: number, accuracy: number): RoundRecord => ({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { loadData, parseDataSpec, parseDataSpecs, shardSpecs } from '../../../src/federated/data-spec.js'
+import { loadData, parseDataSpec, parseDataSpecs, shardSpecs } from '../../../src/federated/mesh/data-spec.js'
 import { partitionIndices } from '../../../src/federated/partition.js'
 import { deriveSeed } from '../../../src/federated/rng.js'
 import { loadMnist } from '../../../src/model/datasets.js'

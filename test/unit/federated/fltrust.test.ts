@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { createStrategy } from '../../../src/federated/create-strategy.js'
-import { flTrust, flTrustWeights, rootEpochs } from '../../../src/federated/fltrust.js'
+import { createStrategy } from '../../../src/federated/strategies/create-strategy.js'
+import { flTrust, flTrustWeights, rootEpochs } from '../../../src/federated/strategies/fltrust.js'
 import { createRng } from '../../../src/federated/rng.js'
 import { constant, flat, record, update } from './helpers.js'
 import type { RoundContext } from '../../../src/federated/strategy.js'

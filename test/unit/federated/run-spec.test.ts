@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseRunSpec } from '../../../src/federated/runs.js'
+import { parseRunSpec } from '../../../src/federated/mesh/runs.js'
 
 describe('run spec (POST /federated/runs)', () => {
   it('fills the defaults it owns and drops absent fields', () => {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { createStrategy } from '../../../src/federated/create-strategy.js'
-import { createMemoryGrid } from '../../../src/federated/memory-grid.js'
+import { createStrategy } from '../../../src/federated/strategies/create-strategy.js'
+import { createMemoryGrid } from '../../../src/federated/simulation/memory-grid.js'
 import { MemoryCheckpointStore } from '../../../src/federated/checkpoint.js'
 import { roundSampleSize, runFederated } from '../../../src/federated/run.js'
 import { constant, dataset, fakeRuntime, flat } from './helpers.js'
-import type { InjectedFault, VirtualClient } from '../../../src/federated/memory-grid.js'
+import type { InjectedFault, VirtualClient } from '../../../src/federated/simulation/memory-grid.js'
 import type { Grid } from '../../../src/federated/grid.js'
 import type { FederatedRunOptions } from '../../../src/federated/run-types.js'
 

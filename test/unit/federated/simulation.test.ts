@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { runMnistExperiment } from '../../../src/federated/experiment.js'
+import { runMnistExperiment } from '../../../src/experiments/mnist.js'
 import { createModelRuntime } from '../../../src/model/index.js'
 import type { ModelRuntime } from '../../../src/model/types.js'
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { validateUpdate } from '../../../src/federated/validate.js'
+import { validateUpdate } from '../../../src/federated/weights/validate.js'
 import { constant, record } from './helpers.js'
 import type { WeightRecord } from '../../../src/model/types.js'
 

@@ -10,11 +10,12 @@
 import fc from 'fast-check'
 import * as lp from 'it-length-prefixed'
 import { describe, expect, it } from 'vitest'
-import { MAX_MODEL_ID_BYTES, MODEL_WIRE_VERSION } from '../../../src/offload/constants.js'
-import { requestModel } from '../../../src/offload/model-transfer.js'
+import { MODEL_WIRE_VERSION } from '../../../src/model-transfer/constants.js'
+import { MAX_MODEL_ID_BYTES } from '../../../src/wire/constants.js'
+import { requestModel } from '../../../src/model-transfer/transfer.js'
 import {
   ModelMessageType, decodeModelHeader, decodeModelRequest, encodeErrorHeader, encodeFoundHeader, encodeModelRequest
-} from '../../../src/offload/model-wire.js'
+} from '../../../src/model-transfer/wire.js'
 import {
   MiB, RUNS, WIRE_ERRORS, arrayBufferGrowth, chunked, cutsArb, mutated, slowly, thrownName, valueOrNamedError, valueOrNamedErrorAsync, withPrefix
 } from './fuzz.js'

@@ -11,12 +11,12 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   WeightRecordDecoder, decodeWeightRecord, decodeWeightRecordStream, encodeWeightRecordToBytes
-} from '../../../src/federated/codec.js'
+} from '../../../src/federated/weights/codec.js'
 import {
   MiB, RUNS, arrayBufferGrowth, chunked, cutsArb, expectConsistentTensor, mutated, slowly, tensorBytes, thrownName,
   valueOrNamedError, valueOrNamedErrorAsync, withPrefix
 } from './fuzz.js'
-import type { DecodeLimits } from '../../../src/federated/codec.js'
+import type { DecodeLimits } from '../../../src/federated/weights/codec.js'
 import type { NamedTensor, WeightRecord } from '../../../src/model/types.js'
 
 const ERRORS = ['InvalidMessageError', 'MessageTooLargeError']

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { createModelEnsurer } from '../../../src/offload/ensure-model.js'
-import type { FetchModel } from '../../../src/offload/ensure-model.js'
+import { createModelEnsurer } from '../../../src/model-transfer/ensure.js'
+import type { FetchModel } from '../../../src/model-transfer/ensure.js'
 
 function deferred (): { promise: Promise<void>, resolve: () => void, reject: (e: Error) => void } {
   let resolve!: () => void

@@ -9,9 +9,11 @@ import { streamPair } from '@libp2p/utils'
 import { TypedEventEmitter } from 'main-event'
 import { afterEach, describe, expect, it } from 'vitest'
 import { LocalLoadRegister } from '../../../src/gossip/local-load.js'
+import { modelTransfer } from '../../../src/model-transfer/index.js'
 import { offload } from '../../../src/offload/index.js'
 import { asRuntime, FakeRuntime, tensor } from './protocol-fixtures.js'
 import type { LoadGossipEvents, LoadReport, LoadView, PeerLoad } from '../../../src/gossip/types.js'
+import type { ModelTransferService } from '../../../src/model-transfer/index.js'
 import type { OffloadService } from '../../../src/offload/index.js'
 import type { PeerId, Stream } from '@libp2p/interface'
 
@@ -25,7 +27,7 @@ class MeshView extends TypedEventEmitter<LoadGossipEvents> implements LoadView {
   stats (): { sent: number, received: number, rejected: number } { return { sent: 0, received: 0, rejected: 0 } }
 }
 
-interface MeshNode { id: string, runtime: FakeRuntime, view: MeshView, service: OffloadService }
+interface MeshNode { id: string, runtime: FakeRuntime, view: MeshView, service: OffloadService, transfer: ModelTransferService }
 
 const handlers = new Map<string, Map<string, Handler>>()
 const nodes: MeshNode[] = []
@@ -36,7 +38,7 @@ async function node (runtime: FakeRuntime): Promise<MeshNode> {
   const own = new Map<string, Handler>()
   handlers.set(id, own)
   const view = new MeshView()
-  const service = offload({ hedging: false })({
+  const components = {
     peerId,
     logger: defaultLogger(),
     registrar: {
@@ -55,9 +57,12 @@ async function node (runtime: FakeRuntime): Promise<MeshNode> {
     models: asRuntime(runtime),
     loadView: view,
     localLoad: new LocalLoadRegister({ capacity: 4 })
-  })
+  }
+  const transfer = modelTransfer()(components)
+  const service = offload({ hedging: false })({ ...components, modelTransfer: transfer })
+  await transfer.start()
   await service.start()
-  const n = { id, runtime, view, service }
+  const n = { id, runtime, view, service, transfer }
   nodes.push(n)
   return n
 }
@@ -77,7 +82,7 @@ function gossip (): void {
 }
 
 afterEach(async () => {
-  await Promise.all(nodes.map(async n => { await n.service.stop() }))
+  await Promise.all(nodes.map(async n => { await n.service.stop(); await n.transfer.stop() }))
   nodes.length = 0
   handlers.clear()
 })

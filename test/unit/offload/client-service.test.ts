@@ -8,7 +8,7 @@ import { INFER_PROTOCOL } from '../../../src/offload/constants.js'
 import { OffloadService } from '../../../src/offload/offload.js'
 import type { LoadGossipEvents, LoadReport, LoadView, PeerLoad } from '../../../src/gossip/types.js'
 import type { ModelRuntime, TensorData } from '../../../src/model/types.js'
-import type { ModelTransfer, OffloadComponents } from '../../../src/offload/index.js'
+import type { OffloadComponents } from '../../../src/offload/index.js'
 
 const input: TensorData[] = [{ shape: [1, 2], dtype: 'float32', data: new Float32Array([1, 2]) }]
 
@@ -49,10 +49,10 @@ async function setup (peers: PeerLoad[] = []): Promise<{ service: OffloadService
     logger: defaultLogger(),
     models,
     loadView: new FakeLoadView(peers),
-    localLoad: new LocalLoadRegister()
+    localLoad: new LocalLoadRegister(),
+    modelTransfer: { ensure: async () => {} }
   }
-  const transfer: ModelTransfer = { start: async () => {}, stop: async () => {}, fetch: async () => {} }
-  return { service: new OffloadService(components, { hedging: false }, () => transfer), handled, unhandled, opened }
+  return { service: new OffloadService(components, { hedging: false }), handled, unhandled, opened }
 }
 
 describe('OffloadService', () => {

@@ -6,7 +6,7 @@ import {
 } from '../../../src/errors.js'
 import { decodeRequest, decodeResponse, encodeError, encodeRequest, encodeResult, peekRequestId } from '../../../src/offload/codec.js'
 import { MAX_ERROR_MESSAGE_BYTES } from '../../../src/offload/constants.js'
-import { ErrorCode, errorFromCode } from '../../../src/offload/error-codes.js'
+import { ErrorCode, errorFromCode } from '../../../src/wire/error-codes.js'
 import type { TensorData } from '../../../src/model/types.js'
 
 const NAMED = new Set(['InvalidMessageError', 'MessageTooLargeError'])

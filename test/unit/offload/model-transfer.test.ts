@@ -3,17 +3,23 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { streamPair } from '@libp2p/utils'
+import { defaultLogger } from '@libp2p/logger'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { FrameReader } from '../../../src/wire/framing.js'
-import { ModelCache } from '../../../src/offload/model-cache.js'
-import { createModelTransfer, requestModel, serveModel } from '../../../src/offload/model-transfer.js'
-import { decodeModelHeader, decodeModelRequest, encodeErrorHeader, encodeFoundHeader, encodeModelRequest } from '../../../src/offload/model-wire.js'
+import { ModelCache } from '../../../src/model-transfer/cache.js'
+import { modelTransfer } from '../../../src/model-transfer/index.js'
+import { requestModel, serveModel } from '../../../src/model-transfer/transfer.js'
+import { decodeModelHeader, decodeModelRequest, encodeErrorHeader, encodeFoundHeader, encodeModelRequest } from '../../../src/model-transfer/wire.js'
 import { FakeRuntime, asRuntime, randomPeerId } from './protocol-fixtures.js'
-import type { ModelTransferInit } from '../../../src/offload/model-transfer.js'
+import type { ModelTransferComponents, ModelTransferInit } from '../../../src/model-transfer/index.js'
 import type { ModelArtifacts } from '../../../src/model/types.js'
 import type { Stream } from '@libp2p/interface'
 
 const registrar = { handle: async () => {}, unhandle: async () => {} }
+
+function createModelTransfer (components: Pick<ModelTransferComponents, 'registrar' | 'connectionManager' | 'models'>, init: ModelTransferInit = {}): ReturnType<ReturnType<typeof modelTransfer>> {
+  return modelTransfer(init)({ ...components, peerId: { toString: () => 'self' } as any, logger: defaultLogger(), loadView: { peers: () => [] } })
+}
 
 function artifacts (weightBytes: number): ModelArtifacts {
   return { modelJson: new TextEncoder().encode(JSON.stringify({ format: 'layers-model', n: weightBytes })), weights: new Uint8Array(randomBytes(weightBytes)) }
@@ -40,7 +46,7 @@ function mesh (servers: Record<string, FakeRuntime | undefined>, chunkBytes = 16
   }
 }
 
-function fetcher (connectionManager: ReturnType<typeof mesh>, runtime: FakeRuntime, init: ModelTransferInit = {}): ReturnType<typeof createModelTransfer> {
+function fetcher (connectionManager: ReturnType<typeof mesh>, runtime: FakeRuntime, init: ModelTransferInit = {}): ReturnType<ReturnType<typeof modelTransfer>> {
   return createModelTransfer({ registrar, connectionManager, models: asRuntime(runtime) }, init)
 }
 
@@ -152,6 +158,7 @@ describe('model cache', () => {
     const restarted = new FakeRuntime({})
     const second = fetcher(mesh({}), restarted, { cacheDir: dir })
     await second.start()
+    await second.afterStart()
     expect(restarted.has(id)).toBe(true)
     expect((await second.fetch(id, [])).id).toBe(id)
   })
@@ -165,7 +172,9 @@ describe('model cache', () => {
     await cache.put(id, model)
     await writeFile(join(dir, id, 'weights.bin'), new Uint8Array(100))
     const runtime = new FakeRuntime({})
-    await fetcher(mesh({}), runtime, { cacheDir: dir }).start()
+    const transfer = fetcher(mesh({}), runtime, { cacheDir: dir })
+    await transfer.start()
+    await transfer.afterStart()
     expect(runtime.has(id)).toBe(false)
     expect(await readdir(dir)).toEqual([])
   })

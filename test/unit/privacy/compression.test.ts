@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { encodedWeightRecordSize } from '../../../src/federated/codec.js'
-import { createMemoryGrid } from '../../../src/federated/memory-grid.js'
+import { encodedWeightRecordSize } from '../../../src/federated/weights/codec.js'
+import { createMemoryGrid } from '../../../src/federated/simulation/memory-grid.js'
 import { createRng } from '../../../src/federated/rng.js'
 import { compressUpdate, decompressUpdate, withClientPipeline } from '../../../src/federated/privacy/client-pipeline.js'
 import { ErrorFeedback, dequantizeInt8, densify, keptCount, parseCompression, quantizeInt8, topK } from '../../../src/federated/privacy/compression.js'

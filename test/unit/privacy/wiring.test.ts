@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { roundLine } from '../../../src/cli/commands/train.js'
-import { decodeRunAnnouncement, encodeRunAnnouncement } from '../../../src/federated/run-gossip.js'
-import { parseRunSpec, roundSummary } from '../../../src/federated/runs.js'
+import { decodeRunAnnouncement, encodeRunAnnouncement } from '../../../src/federated/mesh/run-gossip.js'
+import { parseRunSpec, roundSummary } from '../../../src/federated/mesh/runs.js'
 import type { RoundRecord } from '../../../src/federated/run-types.js'
-import type { RunSummary } from '../../../src/federated/service-types.js'
+import type { RunSummary } from '../../../src/federated/mesh/service-types.js'
 
 const record: RoundRecord = {
   round: 2, accuracy: 0.5, loss: 1, participants: 2, participantIds: ['a', 'b'], failures: 0, failureReasons: [], attempts: 1, wallMs: 3,

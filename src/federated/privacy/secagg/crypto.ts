@@ -9,7 +9,7 @@ import { x25519 } from '@noble/curves/ed25519.js'
 import { hkdf } from '@noble/hashes/hkdf.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { InvalidMessageError } from '../../../errors.js'
-import { HOST_IS_LITTLE_ENDIAN } from '../../codec-layout.js'
+import { HOST_IS_LITTLE_ENDIAN } from '../../weights/codec-layout.js'
 
 const encoder = new TextEncoder()
 const MASK_INFO = encoder.encode('edge-mesh secagg mask v1')

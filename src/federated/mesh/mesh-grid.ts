@@ -1,0 +1,207 @@
+/**
+ * The Grid over `/edge-mesh/fedavg/1.0.0`, for one run on its coordinator.
+ *
+ * Clients are `<peerId>#<index>`: every virtual client of every peer whose
+ * load report says `canTrain` (its client count learned by HELLO, one client
+ * assumed until then), plus this node's own clients when it holds data
+ * (trained in-process, no network). Load hints come from the reports, so
+ * sampling prefers idle peers.
+ *
+ * `train()` registers a pending request keyed by round, attempt and client,
+ * sends ANNOUNCE, then waits for that client's PUSH (`deliver`), its
+ * disconnection (`peerGone`) or the round's signal, whichever comes first.
+ * Pushed updates are validated against the global weights before they can
+ * resolve the request; a bad one fails that client with InvalidUpdateError.
+ * Byte counters are the real bytes of PULL replies and PUSH requests.
+ */
+import { InvalidUpdateError, LateUpdateError, PeerDisconnectedError, StaleVersionError } from '../../errors.js'
+import { validateUpdate } from '../weights/validate.js'
+import type { ClientInfo, ClientLoad, ClientUpdate, Grid, TrainRequest } from '../grid.js'
+import type { AttackSpec } from './participant.js'
+import type { AcceptMessage, AnnounceMessage, PushMessage } from './protocol/messages.js'
+import type { LoadView, PeerLoad } from '../../gossip/types.js'
+import type { TrainResult, WeightRecord } from '../../model/types.js'
+import type { AbortOptions } from '@libp2p/interface'
+
+/** This node's own virtual clients, as the grid uses them. */
+export interface LocalClients {
+  counts(): number[]
+  isTraining(): boolean
+  train(index: number, baseModelId: string, global: WeightRecord, config: TrainRequest['config'], attack: AttackSpec | undefined, options: AbortOptions): Promise<TrainResult>
+}
+
+export interface MeshGridInit {
+  runId: string
+  selfId: string
+  local?: LocalClients
+  loadView: Pick<LoadView, 'peers'>
+  /** Client counts of a peer learned by HELLO; undefined = unknown (one client assumed). */
+  clientCounts(peerId: string): number[] | undefined
+  /** Send an ANNOUNCE and wait for ACCEPT (rejects with the participant's named error). */
+  announce(peerId: string, message: AnnounceMessage, options: AbortOptions): Promise<AcceptMessage>
+  /** Time given to a participant to push, ms (the round deadline). */
+  deadlineMs: number
+  /** Byzantine behaviour of a client, for experiments. */
+  attackFor?(clientId: string): AttackSpec | undefined
+}
+
+interface Pending {
+  peerId: string
+  resolve(update: ClientUpdate): void
+  reject(err: Error): void
+}
+
+/** Split `<peerId>#<index>`. */
+export function parseClientId (clientId: string): { peerId: string, index: number } {
+  const at = clientId.lastIndexOf('#')
+  const index = Number(clientId.slice(at + 1))
+  if (at <= 0 || !Number.isInteger(index) || index < 0) throw new InvalidUpdateError(`not a mesh client id: ${clientId}`)
+  return { peerId: clientId.slice(0, at), index }
+}
+
+function loadHint (p: PeerLoad): ClientLoad {
+  if (p.report.training) return 'training'
+  return p.report.inFlight + p.report.queued >= Math.max(1, p.report.capacity) ? 'busy' : 'idle'
+}
+
+export class MeshGrid implements Grid {
+  private global?: { version: number, weights: WeightRecord }
+  private readonly pending = new Map<string, Pending>()
+  private readonly attempts = new Map<string, number>()
+  private readonly pullBytes = new Map<string, number>()
+  /** Bytes received in PUSH requests (accepted or not). */
+  bytesUp = 0
+  /** Bytes sent in PULL replies. */
+  bytesDown = 0
+
+  constructor (private readonly init: MeshGridInit) {}
+
+  clients (): ClientInfo[] {
+    const out: ClientInfo[] = []
+    const local = this.init.local
+    local?.counts().forEach((n, i) => {
+      out.push({ id: `${this.init.selfId}#${i}`, numExamples: n, load: local.isTraining() ? 'training' : 'idle' })
+    })
+    const peers = this.init.loadView.peers()
+      .filter((p) => p.report.canTrain && p.peerId !== this.init.selfId)
+      .sort((a, b) => (a.peerId < b.peerId ? -1 : 1))
+    for (const p of peers) {
+      const counts = this.init.clientCounts(p.peerId) ?? [undefined]
+      counts.forEach((n, i) => out.push({ id: `${p.peerId}#${i}`, numExamples: n, load: loadHint(p) }))
+    }
+    return out
+  }
+
+  /** The global weights of `version`, for a PULL. */
+  weightsFor (version: number): WeightRecord {
+    if (this.global === undefined || this.global.version !== version) {
+      throw new StaleVersionError(`run ${this.init.runId} holds version ${this.global?.version ?? 'none'}, not ${version}`)
+    }
+    return this.global.weights
+  }
+
+  /** Count the bytes of a PULL reply sent to `peerId`. */
+  recordPull (peerId: string, bytes: number): void {
+    this.bytesDown += bytes
+    this.pullBytes.set(peerId, (this.pullBytes.get(peerId) ?? 0) + bytes)
+  }
+
+  async train (clientId: string, request: TrainRequest, options: AbortOptions): Promise<ClientUpdate> {
+    options.signal?.throwIfAborted()
+    const { peerId, index } = parseClientId(clientId)
+    if (this.global?.version !== request.modelVersion) this.global = { version: request.modelVersion, weights: request.weights }
+    const attack = this.init.attackFor?.(clientId)
+    if (peerId === this.init.selfId && this.init.local !== undefined) return this.trainLocal(clientId, index, request, attack, options)
+    const tries = `${request.round}/${clientId}`
+    const attempt = (this.attempts.get(tries) ?? 0) + 1
+    this.attempts.set(tries, attempt)
+    const key = `${request.round}/${attempt}/${clientId}`
+    const answer = new Promise<ClientUpdate>((resolve, reject) => {
+      this.pending.set(key, { peerId, resolve, reject })
+    })
+    const onAbort = (): void => { this.fail(key, options.signal?.reason ?? new LateUpdateError('round closed')) }
+    options.signal?.addEventListener('abort', onAbort, { once: true })
+    try {
+      const c = request.config
+      await this.init.announce(peerId, {
+        type: 'announce', runId: this.init.runId, round: request.round, attempt, version: request.modelVersion,
+        globalModelId: '', baseModelId: request.baseModelId, clientIndex: index,
+        epochs: c.epochs, batchSize: c.batchSize, learningRate: c.learningRate, proximalMu: c.proximalMu, seed: c.seed,
+        deadlineMs: Math.max(1, Math.round(this.init.deadlineMs)),
+        ...(attack === undefined ? {} : { attack: attack.name, attackScale: attack.scale, attackNoiseStd: attack.noiseStd })
+      }, options)
+    } catch (err: any) {
+      this.fail(key, err)
+    }
+    try {
+      return await answer
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort)
+    }
+  }
+
+  private async trainLocal (clientId: string, index: number, request: TrainRequest, attack: AttackSpec | undefined, options: AbortOptions): Promise<ClientUpdate> {
+    const result = await this.init.local!.train(index, request.baseModelId, request.weights, request.config, attack, options)
+    return {
+      clientId,
+      weights: result.weights,
+      numExamples: result.numExamples,
+      metrics: { loss: result.loss, accuracy: result.accuracy, trainMs: result.trainMs },
+      bytes: { down: 0, up: 0 }
+    }
+  }
+
+  private fail (key: string, err: Error): void {
+    const p = this.pending.get(key)
+    if (p === undefined) return
+    this.pending.delete(key)
+    p.reject(err)
+  }
+
+  /**
+   * A PUSH from `from`: resolve the matching request, or throw LateUpdateError
+   * (no open request), StaleVersionError or InvalidUpdateError (the request
+   * then fails with the same error, recorded as that client's failure).
+   */
+  deliver (from: string, push: PushMessage, weights: WeightRecord, bytesIn: number): void {
+    this.bytesUp += bytesIn
+    const clientId = `${from}#${push.clientIndex}`
+    const key = `${push.round}/${push.attempt}/${clientId}`
+    const p = this.pending.get(key)
+    if (p === undefined) throw new LateUpdateError(`no open request for ${clientId} in round ${push.round} (attempt ${push.attempt}) of ${this.init.runId}`)
+    try {
+      if (this.global === undefined || push.version !== this.global.version) throw new StaleVersionError(`update trained from version ${push.version}, the round uses ${this.global?.version ?? 'none'}`)
+      validateUpdate(this.global.weights, weights, push.numExamples)
+    } catch (err: any) {
+      this.fail(key, err)
+      throw err
+    }
+    this.pending.delete(key)
+    const down = this.pullBytes.get(from) ?? 0
+    this.pullBytes.delete(from)
+    p.resolve({
+      clientId,
+      weights,
+      numExamples: push.numExamples,
+      metrics: { loss: push.loss, accuracy: push.accuracy, trainMs: push.trainMs },
+      bytes: { down, up: bytesIn }
+    })
+  }
+
+  /** A peer disconnected: its waiting clients fail now instead of at the deadline. */
+  peerGone (peerId: string): void {
+    for (const [key, p] of [...this.pending]) {
+      if (p.peerId === peerId) this.fail(key, new PeerDisconnectedError(`${peerId} disconnected during the round`))
+    }
+  }
+
+  /** Fail every waiting request (the run stopped). */
+  close (err: Error): void {
+    for (const key of [...this.pending.keys()]) this.fail(key, err)
+  }
+}
+
+/** Create the mesh grid of one run. */
+export function createMeshGrid (init: MeshGridInit): MeshGrid {
+  return new MeshGrid(init)
+}

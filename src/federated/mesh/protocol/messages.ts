@@ -1,0 +1,215 @@
+/**
+ * Control frames of `/edge-mesh/fedavg/1.0.0` (byte layout in docs/protocols.md):
+ *
+ * ```
+ * control = version u8 (1) | type u8 | header: a UTF-8 JSON object
+ * ```
+ *
+ * The header is small (at most 16 KiB with the two leading bytes) and is
+ * checked field by field against the message type's schema: unknown keys are
+ * ignored, a missing or mistyped known key is an `InvalidMessageError`.
+ * Weights never travel in JSON: a message with `weightBytes` is followed by
+ * that many bytes of a binary weight record in data frames.
+ */
+import { InvalidMessageError, MessageTooLargeError, ProtocolError } from '../../../errors.js'
+import { CONTROL_VERSION, MAX_CONTROL_BYTES, RUN_ID_PATTERN } from './constants.js'
+
+/** Message type codes (the second byte of a control frame). */
+export const MessageType = {
+  hello: 1,
+  'hello-ok': 2,
+  announce: 3,
+  accept: 4,
+  pull: 5,
+  weights: 6,
+  push: 7,
+  ack: 8,
+  start: 9,
+  started: 10,
+  error: 15
+} as const
+
+export type MessageName = keyof typeof MessageType
+
+export interface HelloMessage { type: 'hello' }
+/** Examples held by each of the node's virtual clients, by client index. */
+export interface HelloOkMessage { type: 'hello-ok', clients: number[] }
+export interface AnnounceMessage {
+  type: 'announce'
+  runId: string
+  round: number
+  /** The coordinator's counter of requests to this client in this round (retries increment it). */
+  attempt: number
+  /** Aggregations that produced the global weights to pull. */
+  version: number
+  globalModelId: string
+  baseModelId: string
+  clientIndex: number
+  epochs: number
+  batchSize: number
+  learningRate: number
+  proximalMu: number
+  seed: number
+  /** Time the participant has until its update must have arrived, ms. */
+  deadlineMs: number
+  /** Byzantine behaviour, for experiments and tests only. */
+  attack?: string
+  attackScale?: number
+  attackNoiseStd?: number
+}
+export interface AcceptMessage { type: 'accept', numExamples: number }
+export interface PullMessage { type: 'pull', runId: string, version: number }
+export interface WeightsMessage { type: 'weights', runId: string, version: number, weightBytes: number }
+export interface PushMessage {
+  type: 'push'
+  runId: string
+  round: number
+  attempt: number
+  version: number
+  clientIndex: number
+  numExamples: number
+  loss: number
+  accuracy: number
+  trainMs: number
+  weightBytes: number
+}
+export interface AckMessage { type: 'ack' }
+/** `spec` is a run spec as `POST /federated/runs` takes it; the service validates it. */
+export interface StartMessage { type: 'start', spec: Record<string, unknown> }
+export interface StartedMessage { type: 'started', runId: string, coordinator: string }
+export interface ErrorMessage { type: 'error', name: string, message: string }
+
+export type FedMessage =
+  | HelloMessage | HelloOkMessage | AnnounceMessage | AcceptMessage | PullMessage | WeightsMessage
+  | PushMessage | AckMessage | StartMessage | StartedMessage | ErrorMessage
+
+type Field =
+  | { kind: 'string', max: number, pattern?: RegExp }
+  | { kind: 'int', min: number, max: number }
+  | { kind: 'number', min: number, max: number }
+  /** A finite number, or null for a non-finite one (JSON has no NaN). */
+  | { kind: 'metric' }
+  | { kind: 'ints', maxItems: number, min: number, max: number }
+  | { kind: 'object' }
+
+type Schema = Record<string, Field & { optional?: boolean }>
+
+const U32 = 0xFFFFFFFF
+const MAX_INT = Number.MAX_SAFE_INTEGER
+const runId: Field = { kind: 'string', max: 64, pattern: RUN_ID_PATTERN }
+const modelId: Field = { kind: 'string', max: 128 }
+const round: Field = { kind: 'int', min: 1, max: U32 }
+const version: Field = { kind: 'int', min: 0, max: U32 }
+const clientIndex: Field = { kind: 'int', min: 0, max: 1023 }
+const weightBytes: Field = { kind: 'int', min: 1, max: MAX_INT }
+
+const SCHEMAS: Record<MessageName, Schema> = {
+  hello: {},
+  'hello-ok': { clients: { kind: 'ints', maxItems: 1024, min: 0, max: U32 } },
+  announce: {
+    runId, round, attempt: round, version, globalModelId: modelId, baseModelId: modelId, clientIndex,
+    epochs: { kind: 'int', min: 1, max: 10_000 },
+    batchSize: { kind: 'int', min: 0, max: U32 },
+    learningRate: { kind: 'number', min: Number.MIN_VALUE, max: 1e6 },
+    proximalMu: { kind: 'number', min: 0, max: 1e9 },
+    seed: { kind: 'int', min: 0, max: U32 },
+    deadlineMs: { kind: 'int', min: 1, max: 7 * 24 * 3600 * 1000 },
+    attack: { kind: 'string', max: 32, optional: true },
+    attackScale: { kind: 'number', min: -1e38, max: 1e38, optional: true },
+    attackNoiseStd: { kind: 'number', min: 0, max: 1e38, optional: true }
+  },
+  accept: { numExamples: { kind: 'int', min: 0, max: U32 } },
+  pull: { runId, version },
+  weights: { runId, version, weightBytes },
+  push: {
+    runId, round, attempt: round, version, clientIndex,
+    numExamples: { kind: 'int', min: 1, max: U32 },
+    loss: { kind: 'metric' },
+    accuracy: { kind: 'metric' },
+    trainMs: { kind: 'number', min: 0, max: 1e12 },
+    weightBytes
+  },
+  ack: {},
+  start: { spec: { kind: 'object' } },
+  started: { runId, coordinator: { kind: 'string', max: 128 } },
+  error: { name: { kind: 'string', max: 64 }, message: { kind: 'string', max: 2048 } }
+}
+
+const NAMES_BY_CODE = new Map<number, MessageName>(Object.entries(MessageType).map(([k, v]) => [v, k as MessageName]))
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+function checkField (key: string, field: Field, value: unknown): unknown {
+  const bad = (why: string): never => { throw new InvalidMessageError(`header field "${key}" ${why}`) }
+  switch (field.kind) {
+    case 'string':
+      if (typeof value !== 'string') bad('must be a string')
+      if ((value as string).length > field.max) bad(`is longer than ${field.max}`)
+      if (field.pattern !== undefined && !field.pattern.test(value as string)) bad('has an invalid format')
+      return value
+    case 'int':
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < field.min || value > field.max) bad(`must be an integer in ${field.min}..${field.max}`)
+      return value
+    case 'number':
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < field.min || value > field.max) bad(`must be a number in ${field.min}..${field.max}`)
+      return value
+    case 'metric':
+      if (value === null) return Number.NaN
+      if (typeof value !== 'number' || !Number.isFinite(value)) bad('must be a finite number or null')
+      return value
+    case 'ints':
+      if (!Array.isArray(value) || value.length > field.maxItems) bad(`must be a list of at most ${field.maxItems} integers`)
+      for (const v of value as unknown[]) {
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < field.min || v > field.max) bad(`must hold integers in ${field.min}..${field.max}`)
+      }
+      return [...(value as number[])]
+    case 'object':
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) bad('must be an object')
+      return value
+  }
+}
+
+/** Encode a control frame. Non-finite metrics become null. Throws MessageTooLargeError over 16 KiB. */
+export function encodeMessage (message: FedMessage): Uint8Array {
+  const { type, ...fields } = message
+  const json = JSON.stringify(fields, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v))
+  const body = new TextEncoder().encode(json)
+  if (body.length + 2 > MAX_CONTROL_BYTES) throw new MessageTooLargeError(`${type} header of ${body.length} bytes exceeds ${MAX_CONTROL_BYTES - 2}`)
+  const out = new Uint8Array(body.length + 2)
+  out[0] = CONTROL_VERSION
+  out[1] = MessageType[type]
+  out.set(body, 2)
+  return out
+}
+
+/** Decode and validate a control frame; throws InvalidMessageError or MessageTooLargeError. */
+export function decodeMessage (frame: Uint8Array): FedMessage {
+  if (frame.length > MAX_CONTROL_BYTES) throw new MessageTooLargeError(`control frame of ${frame.length} bytes exceeds ${MAX_CONTROL_BYTES}`)
+  if (frame.length < 3) throw new InvalidMessageError('control frame shorter than 3 bytes')
+  if (frame[0] !== CONTROL_VERSION) throw new InvalidMessageError(`unsupported control frame version ${frame[0]}`)
+  const type = NAMES_BY_CODE.get(frame[1])
+  if (type === undefined) throw new InvalidMessageError(`unknown message type ${frame[1]}`)
+  let header: unknown
+  try {
+    header = JSON.parse(utf8.decode(frame.subarray(2)))
+  } catch {
+    throw new InvalidMessageError(`${type} header is not UTF-8 JSON`)
+  }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) throw new InvalidMessageError(`${type} header is not a JSON object`)
+  const out: Record<string, unknown> = { type }
+  for (const [key, field] of Object.entries(SCHEMAS[type])) {
+    const value = Object.prototype.hasOwnProperty.call(header, key) ? (header as Record<string, unknown>)[key] : undefined
+    if (value === undefined) {
+      if (field.optional === true) continue
+      throw new InvalidMessageError(`${type} header lacks "${key}"`)
+    }
+    out[key] = checkField(key, field, value)
+  }
+  return out as unknown as FedMessage
+}
+
+/** Narrow a decoded message to the expected type, or throw: an error message becomes its named error. */
+export function expectMessage<N extends MessageName> (message: FedMessage, type: N, toError: (m: ErrorMessage) => Error): Extract<FedMessage, { type: N }> {
+  if (message.type === type) return message as Extract<FedMessage, { type: N }>
+  if (message.type === 'error') throw toError(message)
+  throw new ProtocolError(`expected a ${type} message, got ${message.type}`)
+}
