@@ -156,6 +156,42 @@ export class InternalError extends EdgeMeshError {
   override name = 'InternalError'
 }
 
+/** An HTTP request carried an `Origin` header of another site (a web page tried to use the control API). */
+export class ForbiddenOriginError extends EdgeMeshError {
+  static override readonly name = 'ForbiddenOriginError'
+  override name = 'ForbiddenOriginError'
+}
+
+/** An HTTP request named a `Host` the control API does not answer to (DNS rebinding). */
+export class ForbiddenHostError extends EdgeMeshError {
+  static override readonly name = 'ForbiddenHostError'
+  override name = 'ForbiddenHostError'
+}
+
+/** An HTTP request body is not declared as `application/json`. */
+export class UnsupportedMediaTypeError extends EdgeMeshError {
+  static override readonly name = 'UnsupportedMediaTypeError'
+  override name = 'UnsupportedMediaTypeError'
+}
+
+/** An HTTP request lacks the control API's bearer token, or carries a wrong one. */
+export class UnauthorizedError extends EdgeMeshError {
+  static override readonly name = 'UnauthorizedError'
+  override name = 'UnauthorizedError'
+}
+
+/** The control API holds as many request-body bytes as it allows at once; retry shortly. */
+export class ApiBusyError extends EdgeMeshError {
+  static override readonly name = 'ApiBusyError'
+  override name = 'ApiBusyError'
+}
+
+/** Another running node holds the data directory's lock. */
+export class DataDirLockedError extends EdgeMeshError {
+  static override readonly name = 'DataDirLockedError'
+  override name = 'DataDirLockedError'
+}
+
 /** True when `err` is an error whose fixed name is `name`. */
 export function isErrorNamed (err: unknown, name: string): boolean {
   return err instanceof Error && err.name === name

@@ -20,7 +20,19 @@ const STATUS_BY_NAME: Record<string, number> = {
   AllPeersFailedError: 502,
   RoundAbortedError: 409,
   DeadlineExceededError: 504,
-  AbortError: 499
+  AbortError: 499,
+  URIError: 400,
+  ForbiddenHostError: 403,
+  ForbiddenOriginError: 403,
+  UnauthorizedError: 401,
+  UnsupportedMediaTypeError: 415,
+  ApiBusyError: 503
+}
+
+/** Headers some refusals carry (RFC 6750 challenge, retry hint). */
+const HEADERS_BY_NAME: Record<string, Record<string, string>> = {
+  UnauthorizedError: { 'www-authenticate': 'Bearer realm="edge-mesh"' },
+  ApiBusyError: { 'retry-after': '1' }
 }
 
 export function statusFor (err: unknown): number {
@@ -31,13 +43,13 @@ export function statusFor (err: unknown): number {
 export function sendError (res: ServerResponse, err: unknown): void {
   const name = err instanceof Error ? err.name : 'Error'
   const message = err instanceof Error ? err.message : String(err)
-  sendJson(res, statusFor(err), { error: { name, message } })
+  sendJson(res, statusFor(err), { error: { name, message } }, HEADERS_BY_NAME[name])
 }
 
-export function sendJson (res: ServerResponse, status: number, body: unknown): void {
+export function sendJson (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) { res.end(); return }
   const text = JSON.stringify(body)
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' })
+  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' })
   res.end(text)
 }
 

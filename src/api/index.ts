@@ -5,7 +5,10 @@
  * `GET /status`, `GET /metrics` (Prometheus), `GET /health`, and the routes of
  * the capabilities present on the node (`POST /infer`, `/federated/runs`, `GET /`).
  * Errors are `{ "error": { "name", "message" } }` with a status code chosen in
- * `src/api/errors.ts`.
+ * `src/api/errors.ts`. Before any route runs, `guard.ts` refuses foreign
+ * `Host` and `Origin` headers, non-JSON bodies and (when a token is set)
+ * requests without it, and `body-budget.ts` bounds body bytes held at once;
+ * see docs/security.md.
  *
  * @example
  * ```ts
@@ -14,7 +17,7 @@
  * console.log(node.services.api.url) // http://127.0.0.1:40123
  * ```
  */
-import { DEFAULT_MAX_BODY_BYTES } from './constants.js'
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES_IN_FLIGHT } from './constants.js'
 import { ControlApi } from './server.js'
 import type { ProcessHealthMonitor } from './process-health.js'
 import type { LoadView, LocalLoad } from '../gossip/types.js'
@@ -39,7 +42,20 @@ export interface ControlApiInit {
   name?: string
   /** Largest request body, bytes. @default 16 MiB */
   maxBodyBytes?: number
+  /** Request-body bytes held at once across all requests; beyond it requests are refused with 503 ApiBusyError. @default 32 MiB */
+  maxBodyBytesInFlight?: number
+  /** Bearer token every route but `/health` and the dashboard's static files requires. @default none (generated when `host` is not loopback) */
+  token?: string
+  /** File to read the token from. @default none */
+  tokenFile?: string
+  /** Where a generated token is kept (`<dataDir>/api.token`). @default '.' */
+  dataDir?: string
+  /** Extra host names the API answers to (beyond localhost, loopback addresses and `host`). @default [] */
+  allowHosts?: string[]
 }
+
+/** The settings after defaults; token settings stay optional. */
+export type ResolvedApiInit = Required<Omit<ControlApiInit, 'token' | 'tokenFile'>> & Pick<ControlApiInit, 'token' | 'tokenFile'>
 
 export interface NodeInfo {
   role: string
@@ -67,13 +83,15 @@ export interface ControlApiComponents {
   offload?: Offload
   federated?: Federated
   meshDialer?: { stats(): { dials: number, dialFailures: number, knownPeers: number } }
-  trust?: { stats(): { refused: number, bansIssued: number } }
+  trust?: { stats(): { refused: number, bansIssued: number, inboundRefused?: Record<string, number> } }
 }
 
 export interface Route {
   method: 'GET' | 'POST' | 'DELETE'
   /** Exact path, or a prefix ending in `/*`. */
   path: string
+  /** Served without the API token (health check, the dashboard's static files). @default false */
+  public?: boolean
   handle(req: IncomingMessage, res: ServerResponse, params: { rest: string, query: URLSearchParams }): void | Promise<void>
 }
 
@@ -83,6 +101,11 @@ export function controlApi (init: ControlApiInit = {}): (components: ControlApiC
     port: init.port ?? 7373,
     role: init.role ?? 'edge',
     name: init.name ?? '',
-    maxBodyBytes: init.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
+    maxBodyBytes: init.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    maxBodyBytesInFlight: init.maxBodyBytesInFlight ?? DEFAULT_MAX_BODY_BYTES_IN_FLIGHT,
+    token: init.token,
+    tokenFile: init.tokenFile,
+    dataDir: init.dataDir ?? '.',
+    allowHosts: init.allowHosts ?? []
   })
 }

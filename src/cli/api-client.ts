@@ -1,14 +1,39 @@
-/** Talking to a node's control API from the CLI. */
-import { ApiUnreachableError } from '../errors.js'
+/**
+ * Talking to a node's control API from the CLI. A node's API token comes
+ * from `--api-token-file`, `EDGE_MESH_API_TOKEN_FILE` or `EDGE_MESH_API_TOKEN`
+ * (the same variable a node reads its token from), and travels as
+ * `Authorization: Bearer <token>`.
+ */
+import { readFileSync } from 'node:fs'
+import { ApiUnreachableError, InvalidConfigError } from '../errors.js'
 import { DEFAULT_API_HOST, DEFAULT_API_PORT } from '../node/constants.js'
 
 export const DEFAULT_API_URL = `http://${DEFAULT_API_HOST}:${DEFAULT_API_PORT}`
 
+/** Help line of the client's token flag. */
+export const API_TOKEN_HELP = '  --api-token-file <file>  the node\'s API token (or EDGE_MESH_API_TOKEN / EDGE_MESH_API_TOKEN_FILE)'
+
+/** The token to send: a file named by flag or environment, else EDGE_MESH_API_TOKEN; undefined when none. */
+export function apiToken (tokenFile: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const file = tokenFile ?? (env.EDGE_MESH_API_TOKEN_FILE !== '' ? env.EDGE_MESH_API_TOKEN_FILE : undefined)
+  if (file != null) {
+    try {
+      return readFileSync(file, 'utf8').trim()
+    } catch (err: any) {
+      throw new InvalidConfigError(`api token file ${file}: ${err?.code === 'ENOENT' ? 'not found' : err?.message}`)
+    }
+  }
+  const token = env.EDGE_MESH_API_TOKEN?.trim()
+  return token === '' ? undefined : token
+}
+
 /** Call the API; an `{ error }` body is rethrown as an error with the same name. */
-export async function callApi (base: string, path: string, init: RequestInit = {}): Promise<any> {
+export async function callApi (base: string, path: string, init: RequestInit = {}, token: string | undefined = apiToken(undefined)): Promise<any> {
   let res: Response
+  const headers = new Headers(init.headers)
+  if (token != null) headers.set('authorization', `Bearer ${token}`)
   try {
-    res = await fetch(new URL(path, base), { ...init, signal: init.signal ?? AbortSignal.timeout(600_000) })
+    res = await fetch(new URL(path, base), { ...init, headers, signal: init.signal ?? AbortSignal.timeout(600_000) })
   } catch (err: any) {
     throw new ApiUnreachableError(`cannot reach the control API at ${base} (${err?.cause?.code ?? err?.message}); is a node running? pass --api <url>`)
   }

@@ -5,7 +5,7 @@
  * reports readiness with one JSON line on stdout.
  */
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { platform } from 'node:os'
@@ -39,6 +39,8 @@ export interface NodeProcess {
   readonly apiUrl: string
   readonly addresses: string[]
   readonly ready: Record<string, any>
+  /** The API's bearer token, when the node requires one (read from the file its ready event names). */
+  readonly apiToken?: string
   /** stderr lines so far (for diagnostics). */
   readonly stderr: string[]
   /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code. */
@@ -86,7 +88,15 @@ export async function startNodeProcess (options: NodeProcessOptions = {}): Promi
     if (child.exitCode == null && child.signalCode == null) child.kill('SIGKILL')
     return await exited
   }
-  return { child, peerId: ready.peerId, apiUrl: ready.apiUrl, addresses: ready.addresses, ready, stderr, stop, kill, exited }
+  // From the file the node names, else the variable it inherited (a node given EDGE_MESH_API_TOKEN requires it).
+  const inherited = options.env?.EDGE_MESH_API_TOKEN ?? process.env.EDGE_MESH_API_TOKEN
+  const apiToken = typeof ready.apiTokenFile === 'string' ? readFileSync(ready.apiTokenFile, 'utf8').trim() : (inherited === '' ? undefined : inherited)
+  return { child, peerId: ready.peerId, apiUrl: ready.apiUrl, addresses: ready.addresses, ready, apiToken, stderr, stop, kill, exited }
+}
+
+/** Headers that authenticate to `node`'s control API (none when it needs no token). */
+export function apiHeaders (node: Pick<NodeProcess, 'apiToken'>): Record<string, string> {
+  return node.apiToken == null ? {} : { authorization: `Bearer ${node.apiToken}` }
 }
 
 /** Pick the address of `node` that is on the given host (e.g. its loopback address). */

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { shortId } from './output.js'
+import { apiHeaders } from './cluster.js'
 import type { NodeProcess } from './cluster.js'
 
 export interface DemoTrafficOptions {
@@ -26,7 +27,7 @@ export interface DemoTrafficOptions {
 async function infer (node: NodeProcess, body: unknown): Promise<{ servedBy?: string, ms: number, error?: string }> {
   const t = performance.now()
   try {
-    const res = await fetch(`${node.apiUrl}/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) })
+    const res = await fetch(`${node.apiUrl}/infer`, { method: 'POST', headers: { 'content-type': 'application/json', ...apiHeaders(node) }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) })
     const json: any = await res.json()
     return res.ok ? { servedBy: json.servedBy, ms: json.latencyMs.totalMs } : { ms: performance.now() - t, error: json?.error?.name ?? `HTTP ${res.status}` }
   } catch (err: any) {

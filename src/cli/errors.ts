@@ -14,13 +14,19 @@ export const EXIT_FAILURE = 1
 export const EXIT_USAGE = 2
 export const EXIT_PORT_IN_USE = 3
 export const EXIT_UNREACHABLE = 4
+/** Another node holds the data directory's lock. */
+export const EXIT_DATA_DIR_LOCKED = 5
+/** The control API refused the CLI's request for a missing or wrong token. */
+export const EXIT_UNAUTHORIZED = 6
 
 const EXIT_BY_NAME: Record<string, number> = {
   UsageError: EXIT_USAGE,
   InvalidConfigError: EXIT_USAGE,
   InvalidMultiaddrError: EXIT_USAGE,
   PortInUseError: EXIT_PORT_IN_USE,
-  ApiUnreachableError: EXIT_UNREACHABLE
+  ApiUnreachableError: EXIT_UNREACHABLE,
+  DataDirLockedError: EXIT_DATA_DIR_LOCKED,
+  UnauthorizedError: EXIT_UNAUTHORIZED
 }
 
 export function exitCodeFor (err: unknown): number {

@@ -33,6 +33,12 @@ export const NODE_FLAGS: FlagSpec = {
   'mesh-key': { type: 'string' },
   'allow-peers': { type: 'string' },
   'dial-ranges': { type: 'string', multiple: true },
+  'api-token': { type: 'string' },
+  'api-token-file': { type: 'string' },
+  'api-allow-host': { type: 'string', multiple: true },
+  'api-max-body-bytes-in-flight': { type: 'string' },
+  'max-connections-per-host': { type: 'string' },
+  'reserved-connections': { type: 'string' },
   config: { type: 'string' },
   help: { type: 'boolean', short: 'h' }
 }
@@ -43,11 +49,14 @@ export const NODE_FLAGS_HELP = `Node options:
   --no-mdns                   do not discover peers on the LAN by mDNS (seeds: off by default)
   --api-host <host>           control API interface (127.0.0.1)
   --api-port <n>              control API port, 0 for a free one (edge 7373, seed 7374)
-  --data-dir <dir>            identity key, known peers, model cache, checkpoints (.edge-mesh/<name>)
+  --data-dir <dir>            identity key, known peers, model cache, checkpoints, locked while the node runs
+                              (~/.local/share/edge-mesh/<name>, or $XDG_DATA_HOME/edge-mesh/<name>)
   --name <label>              name shown in status and gossip (edge / seed)
   --preset lan|local-test     timing preset; local-test uses short intervals (lan)
   --report-interval <ms>      load report interval (lan 1000, local-test 250)
   --max-connections <n>       most connections to keep (128)
+  --max-connections-per-host <n>  inbound connections from one IP address, IPv6 /64 (lan 16, local-test 10000)
+  --reserved-connections <n>  slots kept for hosts with no connection yet (lan 8, local-test 0)
   --model <dir|name>          TF.js layers or graph model folder to serve, or a packaged model:
                               human:movenet-lightning, human:blazeface, nsfwjs:mobilenet_v2; repeatable
   --capacity <n>              concurrent inference jobs (4)
@@ -60,6 +69,11 @@ export const NODE_FLAGS_HELP = `Node options:
   --mesh-key <file>           private mesh: only nodes with this key (edge-mesh keygen) can connect
   --allow-peers <file>        only these peer ids (one per line) may connect
   --dial-ranges <cidr>        only dial gossiped addresses in these blocks, repeatable (any)
+  --api-token <token>         bearer token the control API requires (visible in ps: prefer the file or
+                              EDGE_MESH_API_TOKEN); generated into <data-dir>/api.token if --api-host is not loopback
+  --api-token-file <file>     read the control API token from this file
+  --api-allow-host <name>     extra host name the control API answers to, repeatable (localhost, loopback, bound address)
+  --api-max-body-bytes-in-flight <n>  request-body bytes the API holds at once; more is refused with 503 (33554432)
   --log-format text|json      output format (text)
   --config <file.json>        read settings from a JSON file (keys as in README "Configuration")
 Environment: EDGE_MESH_<SETTING> for each setting (EDGE_MESH_API_PORT, EDGE_MESH_BOOTSTRAP=a,b, EDGE_MESH_MDNS=false, ...)`
@@ -73,7 +87,10 @@ const ENV_KEYS: Array<[string, keyof EdgeMeshConfig, 'string' | 'list' | 'bool']
   ['EDGE_MESH_REPORT_INTERVAL', 'reportIntervalMs', 'string'], ['EDGE_MESH_MAX_CONNECTIONS', 'maxConnections', 'string'],
   ['EDGE_MESH_MODELS', 'models', 'list'], ['EDGE_MESH_CAPACITY', 'capacity', 'string'], ['EDGE_MESH_MAX_QUEUE', 'maxQueue', 'string'],
   ['EDGE_MESH_SIMULATE_SLOWDOWN', 'simulateSlowdown', 'string'], ['EDGE_MESH_SIMULATE_SERVICE_MS', 'simulateServiceMs', 'string'], ['EDGE_MESH_BATCHING', 'batching', 'bool'], ['EDGE_MESH_DATA', 'data', 'string'], ['EDGE_MESH_LOG_FORMAT', 'logFormat', 'string'],
-  ['EDGE_MESH_MESH_KEY', 'meshKey', 'string'], ['EDGE_MESH_ALLOW_PEERS', 'allowPeers', 'string'], ['EDGE_MESH_DIAL_RANGES', 'dialRanges', 'list']
+  ['EDGE_MESH_MESH_KEY', 'meshKey', 'string'], ['EDGE_MESH_ALLOW_PEERS', 'allowPeers', 'string'], ['EDGE_MESH_DIAL_RANGES', 'dialRanges', 'list'],
+  ['EDGE_MESH_API_TOKEN', 'apiToken', 'string'], ['EDGE_MESH_API_TOKEN_FILE', 'apiTokenFile', 'string'], ['EDGE_MESH_API_ALLOW_HOSTS', 'apiAllowHosts', 'list'],
+  ['EDGE_MESH_API_MAX_BODY_BYTES_IN_FLIGHT', 'apiMaxBodyBytesInFlight', 'string'], ['EDGE_MESH_MAX_CONNECTIONS_PER_HOST', 'maxConnectionsPerHost', 'string'],
+  ['EDGE_MESH_RESERVED_CONNECTIONS', 'reservedConnections', 'string']
 ]
 
 export function fromEnv (env: NodeJS.ProcessEnv): Partial_ {
@@ -131,6 +148,12 @@ export function fromFlags (values: Record<string, any>): Partial_ {
   set('meshKey', values['mesh-key'])
   set('allowPeers', values['allow-peers'])
   set('dialRanges', values['dial-ranges'])
+  set('apiToken', values['api-token'])
+  set('apiTokenFile', values['api-token-file'])
+  set('apiAllowHosts', values['api-allow-host'])
+  set('apiMaxBodyBytesInFlight', intFlag('api-max-body-bytes-in-flight', values['api-max-body-bytes-in-flight'], 1024, 2 ** 40))
+  set('maxConnectionsPerHost', intFlag('max-connections-per-host', values['max-connections-per-host'], 1, 10_000))
+  set('reservedConnections', intFlag('reserved-connections', values['reserved-connections'], 0, 10_000))
   return out
 }
 

@@ -7,14 +7,36 @@ export function emit (format: LogFormat, event: string, fields: Record<string, u
   else process.stdout.write(text + '\n')
 }
 
-/** Left-aligned columns separated by two spaces. */
-export function table (header: string[], rows: string[][]): string {
+/**
+ * `text` with control characters shown as escapes (`\x1b`, `\n`, `\u202e`):
+ * names and other strings that peers gossip are printed through this, so a
+ * peer cannot move the cursor, recolour or rewrite a user's terminal.
+ * C0, DEL, C1, and Unicode line/paragraph separators and bidi controls are escaped.
+ */
+export function printable (text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, c => {
+    const code = c.charCodeAt(0)
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`
+  })
+}
+
+/** Pretty JSON whose non-printing characters (JSON leaves DEL, C1 and bidi controls raw) are `\\uXXXX` escapes: still the same JSON. */
+export function printableJson (value: unknown): string {
+  // eslint-disable-next-line no-control-regex
+  return JSON.stringify(value, null, 2).replace(/[\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, c => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
+
+/** Left-aligned columns separated by two spaces; cells are made printable. */
+export function table (header: string[], unsafeRows: string[][]): string {
+  const rows = unsafeRows.map(r => r.map(printable))
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map(r => (r[i] ?? '').length)))
   const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()
   return [line(header), ...rows.map(line)].join('\n')
 }
 
-export function shortId (peerId: string): string {
+export function shortId (unsafePeerId: string): string {
+  const peerId = printable(unsafePeerId)
   return peerId.length > 16 ? `${peerId.slice(0, 8)}…${peerId.slice(-6)}` : peerId
 }
 

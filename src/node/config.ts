@@ -8,9 +8,11 @@ import { join } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { InvalidConfigError, InvalidMultiaddrError } from '../errors.js'
 import {
-  DEFAULT_API_HOST, DEFAULT_API_PORT, DEFAULT_DATA_ROOT, DEFAULT_EDGE_LISTEN, DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_API_HOST, DEFAULT_API_PORT, DEFAULT_EDGE_LISTEN, DEFAULT_MAX_CONNECTIONS,
   DEFAULT_SEED_API_PORT, DEFAULT_SEED_LISTEN
 } from './constants.js'
+import { DEFAULT_MAX_BODY_BYTES_IN_FLIGHT } from '../api/constants.js'
+import { defaultDataRoot } from './data-dir.js'
 import { DEFAULT_BATCHING, DEFAULT_CAPACITY, DEFAULT_MAX_QUEUE, DEFAULT_SIMULATE_SERVICE_MS, DEFAULT_SIMULATE_SLOWDOWN } from '../offload/constants.js'
 import { PRESETS } from './presets.js'
 import type { PresetName } from './presets.js'
@@ -31,7 +33,7 @@ export interface EdgeMeshConfig {
   apiHost: string
   /** Control API port, 0 for a free one. @default 7373 (seed: 7374) */
   apiPort: number
-  /** Where the identity key, known peers, model cache and checkpoints live. @default '.edge-mesh/<name>' */
+  /** Where the identity key, known peers, model cache and checkpoints live. @default '<user data dir>/edge-mesh/<name>' (`$XDG_DATA_HOME` or `~/.local/share` on Linux; see `data-dir.ts`) */
   dataDir: string
   /** Named timing preset. @default 'lan' */
   preset: PresetName
@@ -61,6 +63,18 @@ export interface EdgeMeshConfig {
   dialRanges: string[]
   /** Log format of the CLI: human lines or one JSON object per line. @default 'text' */
   logFormat: 'text' | 'json'
+  /** Bearer token the control API requires (prefer `apiTokenFile` or EDGE_MESH_API_TOKEN: flags show in `ps`). @default none; generated into `<dataDir>/api.token` when `apiHost` is not loopback */
+  apiToken?: string
+  /** File holding the control API's token. @default none */
+  apiTokenFile?: string
+  /** Extra host names the control API answers to (for a DNS name of this machine). @default [] */
+  apiAllowHosts: string[]
+  /** Request-body bytes the control API holds at once; more is refused with 503. @default 32 MiB */
+  apiMaxBodyBytesInFlight: number
+  /** Inbound connections (open or being set up) accepted from one IP address (IPv6: one /64). @default the preset's (lan: 16, local-test: 10000) */
+  maxConnectionsPerHost: number
+  /** Connection slots kept for hosts with no connection yet, so one host cannot fill `maxConnections`. @default the preset's (lan: 8, local-test: 0) */
+  reservedConnections: number
 }
 
 function fail (setting: string, message: string): never {
@@ -107,7 +121,8 @@ function checkMultiaddrs (setting: string, value: unknown, needPeerId: boolean):
 const KNOWN_KEYS = new Set<string>([
   'role', 'name', 'listen', 'bootstrap', 'mdns', 'apiHost', 'apiPort', 'dataDir', 'preset', 'reportIntervalMs',
   'maxConnections', 'models', 'capacity', 'maxQueue', 'simulateSlowdown', 'simulateServiceMs', 'data', 'logFormat',
-  'meshKey', 'allowPeers', 'dialRanges', 'batching'
+  'meshKey', 'allowPeers', 'dialRanges', 'batching',
+  'apiToken', 'apiTokenFile', 'apiAllowHosts', 'apiMaxBodyBytesInFlight', 'maxConnectionsPerHost', 'reservedConnections'
 ])
 
 /** Build a full, validated configuration from a partial one. */
@@ -124,7 +139,7 @@ export function resolveConfig (input: Partial<Record<keyof EdgeMeshConfig, unkno
   if (typeof name !== 'string' || name.length === 0 || Buffer.byteLength(name) > 64) fail('name', 'expected a label of 1 to 64 bytes')
   const logFormat = input.logFormat ?? 'text'
   if (logFormat !== 'text' && logFormat !== 'json') fail('logFormat', 'expected "text" or "json"')
-  const dataDir = input.dataDir ?? join(DEFAULT_DATA_ROOT, name)
+  const dataDir = input.dataDir ?? join(defaultDataRoot(), name)
   if (typeof dataDir !== 'string' || dataDir === '') fail('dataDir', 'expected a directory path')
   const apiHost = input.apiHost ?? DEFAULT_API_HOST
   if (typeof apiHost !== 'string' || apiHost === '') fail('apiHost', 'expected a host name or IP address')
@@ -132,9 +147,11 @@ export function resolveConfig (input: Partial<Record<keyof EdgeMeshConfig, unkno
   if (typeof mdns !== 'boolean') fail('mdns', 'expected true or false')
   const batching = input.batching ?? DEFAULT_BATCHING
   if (typeof batching !== 'boolean') fail('batching', 'expected true or false')
-  for (const key of ['meshKey', 'allowPeers'] as const) {
+  for (const key of ['meshKey', 'allowPeers', 'apiToken', 'apiTokenFile'] as const) {
     if (input[key] != null && (typeof input[key] !== 'string' || input[key] === '')) fail(key, 'expected a file path')
   }
+  if (input.apiToken != null && input.apiTokenFile != null) fail('apiToken', 'give apiToken or apiTokenFile, not both')
+  const maxConnections = checkInt('maxConnections', input.maxConnections ?? DEFAULT_MAX_CONNECTIONS, 1, 10_000)
   if (input.data != null && (typeof input.data !== 'string' || input.data === '')) fail('data', 'expected a directory or mnist:<shard>/<of>[:noniid]')
 
   return {
@@ -148,7 +165,7 @@ export function resolveConfig (input: Partial<Record<keyof EdgeMeshConfig, unkno
     dataDir,
     preset: preset as PresetName,
     reportIntervalMs: checkInt('reportIntervalMs', input.reportIntervalMs ?? timings.reportIntervalMs, 50, 60_000),
-    maxConnections: checkInt('maxConnections', input.maxConnections ?? DEFAULT_MAX_CONNECTIONS, 1, 10_000),
+    maxConnections,
     models: checkStrings('models', input.models ?? []),
     capacity: checkInt('capacity', input.capacity ?? DEFAULT_CAPACITY, 1, 1024),
     maxQueue: checkInt('maxQueue', input.maxQueue ?? DEFAULT_MAX_QUEUE, 0, 100_000),
@@ -159,6 +176,12 @@ export function resolveConfig (input: Partial<Record<keyof EdgeMeshConfig, unkno
     meshKey: input.meshKey as string | undefined,
     allowPeers: input.allowPeers as string | undefined,
     dialRanges: checkStrings('dialRanges', input.dialRanges ?? []),
-    logFormat
+    logFormat,
+    apiToken: input.apiToken as string | undefined,
+    apiTokenFile: input.apiTokenFile as string | undefined,
+    apiAllowHosts: checkStrings('apiAllowHosts', input.apiAllowHosts ?? []),
+    apiMaxBodyBytesInFlight: checkInt('apiMaxBodyBytesInFlight', input.apiMaxBodyBytesInFlight ?? DEFAULT_MAX_BODY_BYTES_IN_FLIGHT, 1024, 2 ** 40),
+    maxConnectionsPerHost: checkInt('maxConnectionsPerHost', input.maxConnectionsPerHost ?? timings.maxConnectionsPerHost, 1, 10_000),
+    reservedConnections: checkInt('reservedConnections', input.reservedConnections ?? Math.min(timings.reservedConnections, maxConnections - 1), 0, maxConnections - 1)
   }
 }

@@ -12,5 +12,9 @@ export const DEFAULT_EDGE_LISTEN = '/ip4/0.0.0.0/tcp/0'
 export const DEFAULT_SEED_LISTEN = '/ip4/0.0.0.0/tcp/4010'
 /** Most connections a node keeps; the mesh dialer stops dialling new peers above it. */
 export const DEFAULT_MAX_CONNECTIONS = 128
-/** Data directory root; a node's own folder is `<root>/<name>`. */
-export const DEFAULT_DATA_ROOT = '.edge-mesh'
+/**
+ * Data directory root relative to the user's data directory; a node's own
+ * folder is `<root>/<name>`. Not under the working directory: a copied or
+ * committed checkout must not carry (and so clone) a node's private key.
+ */
+export const DEFAULT_DATA_ROOT = 'edge-mesh'

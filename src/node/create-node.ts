@@ -32,7 +32,11 @@ export async function buildLibp2p (config: EdgeMeshConfig, overrides: Libp2pInit
   const privateKey = overrides.privateKey ?? await loadOrCreateIdentity(config.dataDir)
   const isSeed = config.role === 'seed'
   const meshKey = config.meshKey != null ? readMeshKey(config.meshKey) : undefined
-  const admission = new AdmissionPolicy(config.allowPeers != null ? readAllowList(config.allowPeers) : undefined)
+  const admission = new AdmissionPolicy(config.allowPeers != null ? readAllowList(config.allowPeers) : undefined, {
+    maxPerHost: config.maxConnectionsPerHost,
+    maxConnections: config.maxConnections,
+    reserved: config.reservedConnections
+  })
   const dialFilter = dialRangeFilter(config.dialRanges)
   return createLibp2p({
     start: false,
@@ -67,7 +71,7 @@ export async function buildLibp2p (config: EdgeMeshConfig, overrides: Libp2pInit
         scoreParams: timings.ipColocationPenalty ? {} : { IPColocationFactorWeight: 0 }
       }),
       ...(isSeed ? { relay: circuitRelayServer({ reservations: { maxReservations: 256 } }) } : {}),
-      trust: () => admission,
+      trust: (components: { connectionManager: { getConnections(): unknown[] } }) => admission.attach(components.connectionManager),
       models: models({ modelDirs: config.models }),
       localLoad: localLoad({ capacity: config.capacity }),
       loadView: loadGossip({
@@ -89,7 +93,17 @@ export async function buildLibp2p (config: EdgeMeshConfig, overrides: Libp2pInit
       }),
       federated: federated({ data: config.data, dataDir: config.dataDir, role: config.role }),
       meshDialer: meshDialer({ dataDir: config.dataDir, maxConnections: config.maxConnections, redialMs: timings.redialMs, dialFilter, bootstrap: config.bootstrap }),
-      api: controlApi({ host: config.apiHost, port: config.apiPort, role: config.role, name: config.name }),
+      api: controlApi({
+        host: config.apiHost,
+        port: config.apiPort,
+        role: config.role,
+        name: config.name,
+        token: config.apiToken,
+        tokenFile: config.apiTokenFile,
+        dataDir: config.dataDir,
+        allowHosts: config.apiAllowHosts,
+        maxBodyBytesInFlight: config.apiMaxBodyBytesInFlight
+      }),
       // Extra services are reachable as `libp2p.services[name]`; they are not part of the typed set.
       ...(overrides.services as {})
     }

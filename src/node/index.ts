@@ -20,6 +20,7 @@
 import { PortInUseError } from '../errors.js'
 import { resolveConfig } from './config.js'
 import { buildLibp2p } from './create-node.js'
+import { lockDataDir } from './data-lock.js'
 import { tensors } from './tensor-input.js'
 import type { EdgeMeshConfig } from './config.js'
 import type { Libp2pInit } from './libp2p-init.js'
@@ -93,12 +94,22 @@ function translateStartError (err: any, config: EdgeMeshConfig): Error {
 /**
  * Create an edge-mesh node and (unless `start: false`) start it.
  *
- * @throws InvalidConfigError or InvalidMultiaddrError naming a bad setting; PortInUseError when a listen address is taken
+ * @throws InvalidConfigError or InvalidMultiaddrError naming a bad setting; PortInUseError when a listen address is taken;
+ * DataDirLockedError when another running node uses the same `dataDir`
  */
 export async function createEdgeMeshNode (init: EdgeMeshInit = {}): Promise<EdgeMeshNode> {
   const { start: startNow = true, libp2p: libp2pInit, ...settings } = init
   const config = resolveConfig(settings)
-  const libp2p = await buildLibp2p(config, libp2pInit)
+  // Held from here until stop() (the identity is read from the folder next), and taken again by a later start().
+  let unlock: (() => void) | undefined = lockDataDir(config.dataDir)
+  const release = (): void => { unlock?.(); unlock = undefined }
+  let libp2p: EdgeMeshLibp2p
+  try {
+    libp2p = await buildLibp2p(config, libp2pInit)
+  } catch (err) {
+    release()
+    throw err
+  }
   let started = false
   const node: EdgeMeshNode = {
     config,
@@ -111,18 +122,24 @@ export async function createEdgeMeshNode (init: EdgeMeshInit = {}): Promise<Edge
     startRun: async (spec, options) => libp2p.services.federated.startRun(spec, options),
     async start () {
       if (started) return
+      unlock ??= lockDataDir(config.dataDir)
       try {
         await libp2p.start()
       } catch (err) {
         try { await libp2p.stop() } catch {}
+        release()
         throw translateStartError(err, config)
       }
       started = true
     },
     async stop () {
-      if (!started) return
+      if (!started) { release(); return }
       started = false
-      await libp2p.stop()
+      try {
+        await libp2p.stop()
+      } finally {
+        release()
+      }
     }
   }
   if (startNow) await node.start()

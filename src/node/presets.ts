@@ -39,6 +39,17 @@ export interface PresetTimings {
    */
   inboundConnectionThreshold: number
   maxIncomingPendingConnections: number
+  /**
+   * Inbound connections from one host and slots kept for new hosts (the
+   * gater's per-host limits, src/trust/host-limits.ts). On a LAN every device
+   * has its own address; a cluster on one machine dials everything from
+   * 127.0.0.1, so `local-test` lifts the cap and keeps no reserve. `lan`:
+   * a device rarely holds more than two connections with one peer, so 16
+   * leaves room for a few devices behind one NAT address; 8 of 128 slots
+   * are kept for newcomers.
+   */
+  maxConnectionsPerHost: number
+  reservedConnections: number
 }
 
 export const PRESETS: Record<PresetName, PresetTimings> = {
@@ -55,7 +66,9 @@ export const PRESETS: Record<PresetName, PresetTimings> = {
     ipColocationPenalty: true,
     redialMs: 5000,
     inboundConnectionThreshold: 5,
-    maxIncomingPendingConnections: 10
+    maxIncomingPendingConnections: 10,
+    maxConnectionsPerHost: 16,
+    reservedConnections: 8
   },
   'local-test': {
     reportIntervalMs: 250,
@@ -70,6 +83,8 @@ export const PRESETS: Record<PresetName, PresetTimings> = {
     ipColocationPenalty: false,
     redialMs: 500,
     inboundConnectionThreshold: 1000,
-    maxIncomingPendingConnections: 256
+    maxIncomingPendingConnections: 256,
+    maxConnectionsPerHost: 10_000,
+    reservedConnections: 0
   }
 }

@@ -6,7 +6,9 @@
 import { readFileSync } from 'node:fs'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { InvalidConfigError } from '../errors.js'
-import type { ConnectionGater, PeerId } from '@libp2p/interface'
+import { InboundHostLimiter } from './host-limits.js'
+import type { HostLimits, InboundRefusal } from './host-limits.js'
+import type { ConnectionGater, MultiaddrConnection, PeerId } from '@libp2p/interface'
 
 /** Most peers banned at once; the oldest ban is dropped beyond it. */
 const MAX_BANS = 1024
@@ -48,7 +50,19 @@ export class AdmissionPolicy implements PeerBans {
   /** Temporarily banned peers and when their ban ends (ms since the epoch). */
   private readonly bans = new Map<string, number>()
 
-  constructor (private readonly allowed?: ReadonlySet<string>) {}
+  private readonly hosts?: InboundHostLimiter
+  private openConnections: () => number = () => 0
+
+  /** `limits` caps inbound connections per host (see host-limits.ts); without it there is no per-host cap. */
+  constructor (private readonly allowed?: ReadonlySet<string>, limits?: HostLimits) {
+    if (limits != null) this.hosts = new InboundHostLimiter(limits, () => this.openConnections())
+  }
+
+  /** Count the node's open connections from its connection manager (called when the `trust` service is created). */
+  attach (connectionManager: { getConnections(): unknown[] }): this {
+    this.openConnections = () => connectionManager.getConnections().length
+    return this
+  }
 
   readonly [Symbol.toStringTag] = 'edge-mesh:admission-policy'
 
@@ -80,13 +94,15 @@ export class AdmissionPolicy implements PeerBans {
   gater (): ConnectionGater {
     return {
       denyDialPeer: this.deny,
+      denyInboundConnection: (maConn: MultiaddrConnection) => this.hosts?.deny(maConn) ?? false,
+      denyInboundUpgradedConnection: (_peer: PeerId, maConn: MultiaddrConnection) => { this.hosts?.settle(maConn); return false },
       denyInboundEncryptedConnection: this.deny,
       denyOutboundEncryptedConnection: this.deny,
       denyInboundRelayedConnection: (_relay, remote) => this.deny(remote)
     }
   }
 
-  stats (): { refused: number, allowListSize: number | null, bansIssued: number } {
-    return { refused: this.refused, allowListSize: this.allowed?.size ?? null, bansIssued: this.bansIssued }
+  stats (): { refused: number, allowListSize: number | null, bansIssued: number, inboundRefused: Record<InboundRefusal, number> } {
+    return { refused: this.refused, allowListSize: this.allowed?.size ?? null, bansIssued: this.bansIssued, inboundRefused: { ...(this.hosts?.refusals ?? { per_host: 0, reserve: 0 }) } }
   }
 }

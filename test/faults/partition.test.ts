@@ -8,7 +8,7 @@
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startNodeProcess } from '../../src/cli/cluster.js'
-import { TestCluster, getJson, status, waitFor } from '../fixtures/index.js'
+import { TestCluster, apiHeaders, getJson, status, waitFor } from '../fixtures/index.js'
 import { createTestNetwork, netnsUnavailable } from '../fixtures/netns.js'
 import { heal, nftUnavailable, partition } from '../fixtures/nft.js'
 import type { NodeProcess } from '../fixtures/index.js'
@@ -49,7 +49,7 @@ describe.skipIf(unavailable != null)('a partition during a federated round', () 
   it('completes rounds without the cut-off node, counts nobody twice, and takes it back after healing', async () => {
     const res = await fetch(`${seed.apiUrl}/federated/runs`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...apiHeaders(seed) },
       body: JSON.stringify({ rounds: 7, epochs: 1, batchSize: 20, learningRate: 0.1, fraction: 1, minParticipants: 3, roundDeadlineMs: 20_000, waitForClients: 4 })
     })
     expect(res.status).toBe(202)
@@ -58,7 +58,7 @@ describe.skipIf(unavailable != null)('a partition during a federated round', () 
     const victimClient = `${victim.peerId}#0`
     const seen: number[] = []
     const run = async (): Promise<RunSummary> => {
-      const r: RunSummary = await getJson(`${seed.apiUrl}/federated/runs/${id}`)
+      const r: RunSummary = await getJson(`${seed.apiUrl}/federated/runs/${id}`, { headers: apiHeaders(seed) })
       seen.push(r.completedRounds)
       return r
     }

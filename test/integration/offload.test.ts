@@ -70,7 +70,7 @@ describe('inference offload', () => {
     const unknown = await inferVia(a, { model: 'sha256-' + '0'.repeat(64), inputs: [await mnistDigit()] })
     expect(unknown.status).toBe(404)
     expect(unknown.body.error.name).toBe('ModelNotFoundError')
-    const badJson = await fetch(`${a.apiUrl}/infer`, { method: 'POST', body: '{not json' })
+    const badJson = await fetch(`${a.apiUrl}/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{not json' })
     expect(badJson.status).toBe(400)
   })
 

@@ -373,8 +373,18 @@ function setConnection (value, text) {
   setText(conn, text)
 }
 
+/**
+ * The events URL: an API with a token is opened as `/#token=<token>`; the
+ * fragment never leaves the browser, and EventSource cannot set headers, so
+ * the token travels as RFC 6750's `access_token` query parameter.
+ */
+function eventsUrl () {
+  const token = new URLSearchParams(location.hash.slice(1)).get('token')
+  return token == null || token === '' ? '/events' : `/events?access_token=${encodeURIComponent(token)}`
+}
+
 function connect () {
-  const source = new EventSource('/events')
+  const source = new EventSource(eventsUrl())
   source.addEventListener('open', () => { setConnection('live', 'live') })
   source.addEventListener('error', () => { setConnection('reconnecting', 'reconnecting…') })
   source.addEventListener('snapshot', (event) => {

@@ -15,6 +15,7 @@ function coreMetrics (components: ControlApiComponents, info: NodeInfo): MetricF
   return [
     { name: 'edge_mesh_peers_banned_total', help: 'Peers banned for a while for abusing a protocol (too many malformed frames).', type: 'counter', samples: [{ value: trust?.bansIssued ?? 0 }] },
     { name: 'edge_mesh_connections_refused_total', help: 'Connections refused by the connection gater (allow-list or a ban).', type: 'counter', samples: [{ value: trust?.refused ?? 0 }] },
+    { name: 'edge_mesh_inbound_connections_refused_total', help: 'Inbound connections refused before the handshake: per_host (the host holds maxConnectionsPerHost) or reserve (the last slots are kept for new hosts).', type: 'counter', samples: ['per_host', 'reserve'].map(reason => ({ labels: { reason }, value: trust?.inboundRefused?.[reason] ?? 0 })) },
     { name: 'edge_mesh_dials_total', help: 'Dials started by the mesh dialer (discovery, gossip, reconnection).', type: 'counter', samples: [{ value: dialer?.dials ?? 0 }] },
     { name: 'edge_mesh_dial_failures_total', help: 'Dials by the mesh dialer that failed (unreachable, refused, wrong mesh key, not allowed).', type: 'counter', samples: [{ value: dialer?.dialFailures ?? 0 }] },
     { name: 'edge_mesh_info', help: 'Constant 1, labelled with this node\'s identity.', type: 'gauge', samples: [{ labels: { peer_id: status.peerId, name: info.name, role: info.role, backend: status.backend }, value: 1 }] },
@@ -39,7 +40,7 @@ function coreMetrics (components: ControlApiComponents, info: NodeInfo): MetricF
 export function coreRoutes (components: ControlApiComponents, info: NodeInfo, extraMetrics: () => MetricFamily[]): Route[] {
   return [
     { method: 'GET', path: '/status', handle: (_req, res) => { sendJson(res, 200, buildStatus(components, info, Date.now())) } },
-    { method: 'GET', path: '/health', handle: (_req, res) => { sendJson(res, 200, { ok: true }) } },
+    { method: 'GET', path: '/health', public: true, handle: (_req, res) => { sendJson(res, 200, { ok: true }) } },
     {
       method: 'GET',
       path: '/metrics',

@@ -63,7 +63,7 @@ export function dashboardRoutes (): Route[] {
   const dir = dashboardDir()
   const cache = new Map<string, Buffer>()
   return [
-    { method: 'GET', path: '/', handle: async (_req, res) => { await sendAsset(res, dir, 'index.html', cache) } },
-    { method: 'GET', path: '/dashboard/*', handle: async (_req, res, { rest }) => { await sendAsset(res, dir, rest, cache) } }
+    { method: 'GET', path: '/', public: true, handle: async (_req, res) => { await sendAsset(res, dir, 'index.html', cache) } },
+    { method: 'GET', path: '/dashboard/*', public: true, handle: async (_req, res, { rest }) => { await sendAsset(res, dir, rest, cache) } }
   ]
 }

@@ -1,7 +1,7 @@
 /** `edge-mesh infer`: ask a node to run an inference on the mesh. */
 import { readFile } from 'node:fs/promises'
 import { intFlag, parseFlags } from '../args.js'
-import { DEFAULT_API_URL, callApi } from '../api-client.js'
+import { API_TOKEN_HELP, DEFAULT_API_URL, apiToken, callApi } from '../api-client.js'
 import { UsageError } from '../errors.js'
 import { shortId } from '../output.js'
 
@@ -13,7 +13,8 @@ Run an inference through a node: it decides whether to run it itself or on an id
   --prefer auto|local|remote where to run it (auto)
   --deadline <ms>            time budget including retries (5000)
   --api <url>                control API of the node to ask (${DEFAULT_API_URL})
-  --json                     print the raw JSON response`
+  --json                     print the raw JSON response
+${API_TOKEN_HELP}`
 
 function inputsFrom (parsed: any): unknown[] {
   if (Array.isArray(parsed)) return parsed
@@ -37,7 +38,7 @@ function topClasses (output: { shape: number[], data: number[] }): string {
 export async function runInfer (argv: string[]): Promise<void> {
   const { values } = parseFlags(argv, {
     model: { type: 'string' }, input: { type: 'string' }, prefer: { type: 'string' }, deadline: { type: 'string' },
-    api: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }
+    api: { type: 'string' }, json: { type: 'boolean' }, 'api-token-file': { type: 'string' }, help: { type: 'boolean', short: 'h' }
   })
   if (values.help === true) { process.stdout.write(INFER_HELP + '\n'); return }
   if (values.model == null) throw new UsageError('infer needs --model <content id>')
@@ -52,7 +53,7 @@ export async function runInfer (argv: string[]): Promise<void> {
   const body = { model: values.model, inputs: inputsFrom(parsed), prefer: values.prefer ?? 'auto', deadlineMs: intFlag('deadline', values.deadline, 1, 600_000) }
   const result = await callApi(values.api ?? process.env.EDGE_MESH_API ?? DEFAULT_API_URL, '/infer', {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body)
-  })
+  }, apiToken(values['api-token-file']))
   if (values.json === true) { process.stdout.write(JSON.stringify(result, null, 2) + '\n'); return }
   const l = result.latencyMs
   process.stdout.write([

@@ -61,6 +61,8 @@ export async function runNode (argv: string[], role: 'edge' | 'seed'): Promise<v
   })
   const node = await createEdgeMeshNode(config)
   await node.start()
+  // Handlers before "ready": a SIGTERM sent as soon as the node says it is ready still stops it cleanly (and frees its data-dir lock).
+  const stopped = stopOnSignals(node)
   const status = {
     peerId: node.peerId,
     name: config.name,
@@ -68,12 +70,14 @@ export async function runNode (argv: string[], role: 'edge' | 'seed'): Promise<v
     apiUrl: node.apiUrl,
     addresses: node.addresses(),
     backend: node.libp2p.services.models.backend,
-    dataDir: config.dataDir
+    dataDir: config.dataDir,
+    apiTokenFile: node.libp2p.services.api.tokenFile
   }
   emit(config.logFormat, 'ready', status, [
     `edge-mesh ${config.role} "${config.name}" is running`,
     `  peer id:     ${node.peerId}`,
-    `  control API: ${node.apiUrl}  (status: edge-mesh status --api ${node.apiUrl})`,
+    `  control API: ${node.apiUrl}  (status: edge-mesh status --api ${node.apiUrl}${status.apiTokenFile != null ? ` --api-token-file ${status.apiTokenFile}` : ''})`,
+    status.apiTokenFile != null ? `  API token:   in ${status.apiTokenFile} (send it as "Authorization: Bearer <token>")` : '',
     `  backend:     ${status.backend}`,
     `  data dir:    ${config.dataDir}`,
     '  listening:',
@@ -82,5 +86,5 @@ export async function runNode (argv: string[], role: 'edge' | 'seed'): Promise<v
     'Press Ctrl-C to stop.'
   ].filter(l => l !== '').join('\n'))
   watchPeers(node)
-  await stopOnSignals(node)
+  await stopped
 }

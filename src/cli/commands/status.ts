@@ -1,20 +1,22 @@
 /** `edge-mesh status`: a node, its peers and their load, as a table or JSON. */
 import { parseFlags } from '../args.js'
-import { DEFAULT_API_URL, callApi } from '../api-client.js'
-import { formatBytes, formatDuration, shortId, table } from '../output.js'
+import { API_TOKEN_HELP, DEFAULT_API_URL, apiToken, callApi } from '../api-client.js'
+import { formatBytes, formatDuration, printable, printableJson, shortId, table } from '../output.js'
 import { formatSignature } from '../../api/model-status.js'
 import type { NodeStatus } from '../../api/status.js'
 
 export const STATUS_HELP = `Usage: edge-mesh status [--api <url>] [--json]
-Show a node, its peers and their load.
+Show a node, its peers and their load. Names and other strings from peers are
+printed with control characters escaped (\\x1b, \\u202e).
   --api <url>   control API of the node (${DEFAULT_API_URL})
-  --json        print the raw JSON of GET /status`
+  --json        print the raw JSON of GET /status
+${API_TOKEN_HELP}`
 
 export function renderStatus (s: NodeStatus): string {
   const head = [
-    `${s.name} (${s.role})  ${s.peerId}`,
-    `backend ${s.backend}   up ${formatDuration(s.uptimeMs)}   connections ${s.connections}   models ${s.models.length}`,
-    ...s.addresses.map(a => `  ${a}`)
+    printable(`${s.name} (${s.role})  ${s.peerId}`),
+    printable(`backend ${s.backend}   up ${formatDuration(s.uptimeMs)}   connections ${s.connections}   models ${s.models.length}`),
+    ...s.addresses.map(a => `  ${printable(a)}`)
   ]
   const rows = s.peers.map(p => [
     shortId(p.peerId), p.name ?? '?', p.role ?? '?', p.connected ? 'yes' : 'no',
@@ -40,8 +42,8 @@ export function renderStatus (s: NodeStatus): string {
 }
 
 export async function runStatus (argv: string[]): Promise<void> {
-  const { values } = parseFlags(argv, { api: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } })
+  const { values } = parseFlags(argv, { api: { type: 'string' }, json: { type: 'boolean' }, 'api-token-file': { type: 'string' }, help: { type: 'boolean', short: 'h' } })
   if (values.help === true) { process.stdout.write(STATUS_HELP + '\n'); return }
-  const status: NodeStatus = await callApi(values.api ?? process.env.EDGE_MESH_API ?? DEFAULT_API_URL, '/status')
-  process.stdout.write((values.json === true ? JSON.stringify(status, null, 2) : renderStatus(status)) + '\n')
+  const status: NodeStatus = await callApi(values.api ?? process.env.EDGE_MESH_API ?? DEFAULT_API_URL, '/status', {}, apiToken(values['api-token-file']))
+  process.stdout.write((values.json === true ? printableJson(status) : renderStatus(status)) + '\n')
 }
