@@ -1,15 +1,15 @@
 /**
  * `npm run bench`: every benchmark, one after the other, each in its own
  * process (so one's peers and memory do not disturb the next). Runs
- * `dist/bench/offload/index.js`, and `dist/bench/fedavg/index.js` when it has
- * been built. Each benchmark prints its JSON on stdout and writes its own file
+ * `dist/bench/offload/index.js`, then `dist/bench/fedavg/index.js` and
+ * `dist/bench/scale/index.js` when they have been built. Each benchmark prints its JSON on stdout and writes its own file
  * under `bench-results/`; the exit code is the first failure's, else 0.
  */
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
-const BENCHES = ['offload', 'fedavg']
+const BENCHES = ['offload', 'fedavg', 'scale']
 
 async function run (script: string): Promise<number> {
   const child = spawn(process.execPath, [script], { stdio: 'inherit' })

@@ -96,6 +96,12 @@ export class InvalidUpdateError extends EdgeMeshError {
   override name = 'InvalidUpdateError'
 }
 
+/** A round would buffer more updates than a non-streaming (robust) aggregation rule is allowed to hold. */
+export class TooManyParticipantsError extends EdgeMeshError {
+  static override readonly name = 'TooManyParticipantsError'
+  override name = 'TooManyParticipantsError'
+}
+
 /** A federated update arrived for a round that is already closed. */
 export class LateUpdateError extends EdgeMeshError {
   static override readonly name = 'LateUpdateError'

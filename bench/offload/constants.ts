@@ -21,18 +21,17 @@ export const LATENCY_ROUNDS = 2000
 
 /**
  * Scheduling phase. Peers run with micro-batching off, so each is a plain
- * queue with `capacity` slots and a service time of compute x slowdown; with
- * batching on, a backlogged peer merges its queue into one predict and the
- * phase would measure the batcher rather than where requests are sent.
+ * queue with `capacity` slots; with batching on, a backlogged peer merges its
+ * queue into one predict and the phase would measure the batcher rather than
+ * where requests are sent.
  *
- * Every peer emulates an edge device `deviceSlowdown` times slower than this
- * machine at the model (about 8 ms per digit instead of 0.4 ms, a small
- * board), and the slow peer is `slowdown` times slower again. Without the
- * common factor, four peers and the requester on two shared cores are bound
- * by the CPU they all share (networking, Noise, codecs), not by their own
- * service time, and a peer that sleeps longer per request is not slower in
- * any way a scheduler could see: the phase would measure the machine rather
- * than the choice of peer.
+ * Every peer emulates an edge device with a FIXED service time per request
+ * (`--simulate-service-ms`: the slot stays busy that long whatever the model
+ * took, about 0.4 ms here), and the slow peer's is `slowdown` times longer.
+ * A fixed time, not a multiple of the measured compute, so the machine's
+ * noise (other processes on two shared cores) does not become the slow
+ * peer's service time and the p99. The cluster's capacity is then known
+ * exactly: the sum over peers of capacity x 1000 / serviceMs.
  */
 export const SCHEDULING = {
   /** Serving peers; the last one is slowed down. */
@@ -41,23 +40,17 @@ export const SCHEDULING = {
   capacity: 1,
   /** Queue per peer before it answers busy (the node default). */
   maxQueue: 32,
-  /** Service-time factor of every peer (`--simulate-slowdown`): emulated devices slower than this machine. */
-  deviceSlowdown: 20,
-  /** Service-time factor of the slow peer relative to the others (its `--simulate-slowdown` is deviceSlowdown x this). */
+  /** Service time of every peer but the slow one, ms (long enough that the machine's noise, a few ms, stays small beside it). */
+  serviceMs: 100,
+  /** The slow peer's service time is this multiple of `serviceMs`. */
   slowdown: 4,
-  /** Offered load as a fraction of the measured cluster capacity. */
+  /** Offered load as a fraction of the cluster's nominal capacity. */
   loadFraction: 0.7,
-  /**
-   * Capacity, measured before every round: each peer kept saturated by its own
-   * closed loop of this many in flight, all at once; the sum of each peer's completions per second.
-   */
-  capacityInFlightPerPeer: 8,
-  capacityRequestsPerPeer: 300,
   /** Open loop: rounds of one segment per policy (order rotated each round), segment length, ms. */
-  rounds: 5,
-  segmentMs: 10_000,
+  rounds: 3,
+  segmentMs: 12_000,
   /** Warm-up of each policy's requester at the same rate before the rounds, ms (not measured). */
-  warmupMs: 3000,
+  warmupMs: 2000,
   /** Seed of the Poisson arrivals: in each round every policy sees the same arrival times. */
   seed: 20250101
 } as const

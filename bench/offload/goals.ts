@@ -19,6 +19,8 @@ export function goals (r: { latency?: LatencyResult, scheduling?: SchedulingResu
   if (r.scheduling != null) {
     const ratio = round2(r.scheduling.edgeMesh.p99 / r.scheduling.random.p99)
     out.push({ name: 'edge-mesh scheduler p99 / random p99 <= 0.5', value: ratio, target: 0.5, met: ratio <= 0.5 })
+    const lor = round2(r.scheduling.edgeMesh.p99 / r.scheduling.leastOutstanding.p99)
+    out.push({ name: 'edge-mesh scheduler p99 / least-outstanding p99 <= 1.0', value: lor, target: 1, met: lor <= 1 })
     out.push({ name: 'edge-mesh scheduler success = 100 %', value: r.scheduling.edgeMesh.success, target: 1, met: r.scheduling.edgeMesh.success === 1 })
   }
   if (r.throughput != null) {

@@ -26,6 +26,8 @@ export interface ServingOptions {
   capacity: number
   maxQueue?: number
   slowdown?: number
+  /** Fixed service time per request, ms (`--simulate-service-ms`). */
+  serviceMs?: number
   batching?: boolean
   /** Model folder or packaged model name to serve. @default the example MNIST model */
   model?: string
@@ -63,6 +65,7 @@ export class Processes {
       '--data-dir', dir, '--model', options.model ?? MODEL_DIR, '--capacity', String(options.capacity),
       ...(options.maxQueue != null ? ['--max-queue', String(options.maxQueue)] : []),
       ...(options.slowdown != null ? ['--simulate-slowdown', String(options.slowdown)] : []),
+      ...(options.serviceMs != null ? ['--simulate-service-ms', String(options.serviceMs)] : []),
       ...(options.batching === false ? ['--no-batching'] : [])
     ]
     let signal = 'no signal'

@@ -1,20 +1,18 @@
 /**
  * Phase 2, scheduling under skew. Four serving processes (`capacity` 1, no
- * batching), each emulating a device `deviceSlowdown` times slower than this
- * machine, the last one 4 times slower again (see `SCHEDULING`). Before every round the
- * cluster's capacity is measured without any scheduler: every peer kept
- * saturated by its own closed loop, all at once; the sum of each peer's
- * completions per second of its burst.
- * Then, for each policy (random, round robin, the edge-mesh scheduler `p2c`),
- * a model-less requester in this process sends Poisson arrivals at
- * `loadFraction` of that capacity with `prefer: 'remote'`, so all work goes to
- * the four peers. The policies run in rotating order with identical arrival
- * times within a round.
+ * batching), each emulating a device with a fixed service time of
+ * `serviceMs`, the last one `slowdown` times slower (see `SCHEDULING`). The
+ * cluster's capacity is therefore known exactly (the sum of each peer's
+ * 1000 / serviceMs).
+ * For each policy (random, round robin, least-outstanding-requests and the
+ * edge-mesh scheduler `p2c`), a model-less requester in this process sends
+ * Poisson arrivals at `loadFraction` of that capacity with `prefer: 'remote'`,
+ * so all work goes to the four peers. The policies run in rotating order with
+ * identical arrival times within a round.
  * Everything but the choice (retries, backoff, hedging, deadlines) is the same
  * offload client.
  */
 import { DEADLINE_MS, MODEL_ID, SCHEDULING } from './constants.js'
-import { directSender, burst } from './direct.js'
 import { benchInput, startInProcessNode, waitForPeers } from './driver.js'
 import { openLoop, round2, seeded, summary } from './stats.js'
 import type { InProcessNode } from './driver.js'
@@ -39,17 +37,18 @@ export interface PolicyResult {
 }
 
 export interface SchedulingResult {
-  /** Cluster capacity measured before each round, req/s. */
-  capacityRps: number[]
-  /** Poisson rate offered in each round (loadFraction of that round's capacity), req/s. */
-  offeredRps: number[]
+  /** The cluster's nominal capacity (sum of each peer's 1000 / service time), req/s. */
+  capacityRps: number
+  /** Poisson rate offered (loadFraction of the capacity), req/s. */
+  offeredRps: number
   random: PolicyResult
   roundRobin: PolicyResult
+  leastOutstanding: PolicyResult
   edgeMesh: PolicyResult
   settings: typeof SCHEDULING
 }
 
-const POLICIES: SchedulingPolicy[] = ['random', 'round-robin', 'p2c']
+const POLICIES: SchedulingPolicy[] = ['random', 'round-robin', 'least-outstanding', 'p2c']
 
 interface Tally { latencies: number[], queueMs: number[], roundP99: number[], sent: number, ok: number, slow: number, retried: number }
 
@@ -82,10 +81,11 @@ function report (t: Tally): PolicyResult {
 export async function measureScheduling (processes: Processes, progress: (line: string) => void): Promise<SchedulingResult> {
   const input = await benchInput()
   const peers: Array<Awaited<ReturnType<Processes['serving']>>> = []
+  const serviceMsOf = (i: number): number => SCHEDULING.serviceMs * (i === SCHEDULING.peers - 1 ? SCHEDULING.slowdown : 1)
   for (let i = 0; i < SCHEDULING.peers; i++) {
     const slow = i === SCHEDULING.peers - 1
     peers.push(await processes.serving(slow ? 'skew-slow' : `skew-${i}`, {
-      capacity: SCHEDULING.capacity, maxQueue: SCHEDULING.maxQueue, batching: false, slowdown: SCHEDULING.deviceSlowdown * (slow ? SCHEDULING.slowdown : 1)
+      capacity: SCHEDULING.capacity, maxQueue: SCHEDULING.maxQueue, batching: false, serviceMs: serviceMsOf(i)
     }))
   }
   const slowPeer = peers[peers.length - 1].node.peerId
@@ -95,28 +95,15 @@ export async function measureScheduling (processes: Processes, progress: (line: 
     for (const policy of POLICIES) requesters.set(policy, await startInProcessNode({ policy, peers: addresses }))
     for (const node of requesters.values()) await waitForPeers(node, peers.map(p => p.node.peerId))
 
-    const send = directSender(requesters.get('p2c')!.libp2p, input)
-    // Other work on the machine changes what it can serve, so capacity is measured again before every round.
-    // The cluster's capacity is the sum of what each peer completes per second
-    // of its own burst (the slow peer's longer burst must not set everyone's rate).
-    const measureCapacity = async (): Promise<number> => {
-      const bursts = await Promise.all(peers.map(async p => await burst(send, p.node.peerId, SCHEDULING.capacityRequestsPerPeer, SCHEDULING.capacityInFlightPerPeer)))
-      return Math.round(bursts.reduce((rate, b) => rate + (SCHEDULING.capacityRequestsPerPeer - b.failed) / b.ms * 1000, 0))
-    }
-    await measureCapacity()
-    const warmupRate = Math.round(await measureCapacity() * SCHEDULING.loadFraction)
+    const capacityRps = peers.reduce((sum, _, i) => sum + SCHEDULING.capacity * 1000 / serviceMsOf(i), 0)
+    const rate = Math.round(capacityRps * SCHEDULING.loadFraction)
     for (const policy of POLICIES) {
-      progress(`scheduling: warm-up ${policy} at ${warmupRate} req/s`)
-      await segment(requesters.get(policy)!, input, warmupRate, SCHEDULING.warmupMs, SCHEDULING.seed - 1, slowPeer)
+      progress(`scheduling: warm-up ${policy} at ${rate} req/s`)
+      await segment(requesters.get(policy)!, input, rate, SCHEDULING.warmupMs, SCHEDULING.seed - 1, slowPeer)
     }
     const tallies = new Map(POLICIES.map(p => [p, emptyTally()]))
-    const capacityRps: number[] = []
-    const offeredRps: number[] = []
     for (let round = 0; round < SCHEDULING.rounds; round++) {
-      capacityRps.push(await measureCapacity())
-      const rate = Math.round(capacityRps[round] * SCHEDULING.loadFraction)
-      offeredRps.push(rate)
-      progress(`scheduling: round ${round + 1}/${SCHEDULING.rounds}: capacity ${capacityRps[round]} req/s, offering ${rate} req/s (Poisson)`)
+      progress(`scheduling: round ${round + 1}/${SCHEDULING.rounds}: capacity ${capacityRps} req/s, offering ${rate} req/s (Poisson)`)
       const order = POLICIES.map((_, i) => POLICIES[(i + round) % POLICIES.length])
       for (const policy of order) {
         const tally = tallies.get(policy)!
@@ -128,9 +115,10 @@ export async function measureScheduling (processes: Processes, progress: (line: 
     }
     return {
       capacityRps,
-      offeredRps,
+      offeredRps: rate,
       random: report(tallies.get('random')!),
       roundRobin: report(tallies.get('round-robin')!),
+      leastOutstanding: report(tallies.get('least-outstanding')!),
       edgeMesh: report(tallies.get('p2c')!),
       settings: SCHEDULING
     }

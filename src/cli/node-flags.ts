@@ -26,6 +26,7 @@ export const NODE_FLAGS: FlagSpec = {
   capacity: { type: 'string' },
   'max-queue': { type: 'string' },
   'simulate-slowdown': { type: 'string' },
+  'simulate-service-ms': { type: 'string' },
   batching: { type: 'boolean' },
   data: { type: 'string', multiple: true },
   trust: { type: 'string', multiple: true },
@@ -76,6 +77,7 @@ export const NODE_FLAGS_HELP = `Node options:
   --capacity <n>              concurrent inference jobs (4)
   --max-queue <n>             queued requests before answering busy (32)
   --simulate-slowdown <x>     stretch service time by x to emulate a slower device (1)
+  --simulate-service-ms <ms>  fixed service time per request, to emulate a slower device (0: off)
   --no-batching               turn off dynamic micro-batching of concurrent requests (on)
   --data [<name>=]<spec>      a local dataset, repeatable; a spec is a directory, mnist:<k>/<n>[:iid|:noniid|:dirichlet=<a>][:seed=<s>],
                               or a comma-separated list of them (one virtual client each). Without a name it is
@@ -116,7 +118,7 @@ const ENV_KEYS: Array<[string, keyof EdgeMeshConfig, 'string' | 'list' | 'bool']
   ['EDGE_MESH_API_PORT', 'apiPort', 'string'], ['EDGE_MESH_DATA_DIR', 'dataDir', 'string'], ['EDGE_MESH_PRESET', 'preset', 'string'],
   ['EDGE_MESH_REPORT_INTERVAL', 'reportIntervalMs', 'string'], ['EDGE_MESH_MAX_CONNECTIONS', 'maxConnections', 'string'],
   ['EDGE_MESH_MODELS', 'models', 'list'], ['EDGE_MESH_CAPACITY', 'capacity', 'string'], ['EDGE_MESH_MAX_QUEUE', 'maxQueue', 'string'],
-  ['EDGE_MESH_SIMULATE_SLOWDOWN', 'simulateSlowdown', 'string'], ['EDGE_MESH_BATCHING', 'batching', 'bool'], ['EDGE_MESH_DATA', 'data', 'string'], ['EDGE_MESH_LOG_FORMAT', 'logFormat', 'string'],
+  ['EDGE_MESH_SIMULATE_SLOWDOWN', 'simulateSlowdown', 'string'], ['EDGE_MESH_SIMULATE_SERVICE_MS', 'simulateServiceMs', 'string'], ['EDGE_MESH_BATCHING', 'batching', 'bool'], ['EDGE_MESH_DATA', 'data', 'string'], ['EDGE_MESH_LOG_FORMAT', 'logFormat', 'string'],
   ['EDGE_MESH_MESH_KEY', 'meshKey', 'string'], ['EDGE_MESH_ALLOW_PEERS', 'allowPeers', 'string'], ['EDGE_MESH_DIAL_RANGES', 'dialRanges', 'list'],
   ['EDGE_MESH_MODEL_MEMORY', 'modelMemory', 'string'], ['EDGE_MESH_MAX_MODELS', 'maxModels', 'string'], ['EDGE_MESH_SPOT_CHECK', 'spotCheck', 'string'],
   ['EDGE_MESH_OFFLOAD_TO', 'offloadTo', 'string'],
@@ -175,6 +177,7 @@ export function fromFlags (values: Record<string, any>): Partial_ {
   set('maxQueue', intFlag('max-queue', values['max-queue'], 0, 100_000))
   set('batching', values.batching)
   set('simulateSlowdown', numberFlag('simulate-slowdown', values['simulate-slowdown'], 1, 1000))
+  set('simulateServiceMs', numberFlag('simulate-service-ms', values['simulate-service-ms'], 0, 60_000))
   set('data', values.data)
   set('trust', values.trust)
   set('trustFile', values['trust-file'])

@@ -18,3 +18,11 @@ export const DIALS_PER_MAINTENANCE = 8
 export const MAX_FAILURES_BEFORE_FORGET = 10
 /** Longest wait between redials of a bootstrap peer (a seed that is down), ms. */
 export const MAX_BOOTSTRAP_REDIAL_MS = 10_000
+/**
+ * Distinct peers the mesh dialer connects to because of gossip (more are
+ * reached on demand). gossipsub needs about its mesh degree (6); a few more
+ * keep it robust to churn. Bootstrap and mDNS peers count towards it.
+ */
+export const DEFAULT_TARGET_PEERS = 12
+/** Wait before checking a peer's connections for duplicates after it connected, ms (lets streams settle on the keeper). */
+export const DUPLICATE_CHECK_DELAY_MS = 2000

@@ -21,7 +21,7 @@
  */
 import { bootstrap } from '@libp2p/bootstrap'
 import { mdns } from '@libp2p/mdns'
-import { DEFAULT_REDIAL_MS } from './constants.js'
+import { DEFAULT_REDIAL_MS, DEFAULT_TARGET_PEERS } from './constants.js'
 import { MeshDialer } from './mesh-dialer.js'
 import type { LoadView } from '../gossip/types.js'
 import type { AddressFilter } from '../trust/dial-ranges.js'
@@ -59,6 +59,8 @@ export interface MeshDialerInit {
   dataDir: string
   /** Stop dialling new peers above this many connections. @default 128 */
   maxConnections?: number
+  /** Dial peers heard of through gossip only while fewer than this many are connected (others are reached on demand). @default 12 */
+  targetPeers?: number
   /** First redial wait after a failure or drop, ms; doubles up to 60 s. @default 5000 */
   redialMs?: number
   /** Bootstrap multiaddrs (with /p2p/<id>): remembered for good and redialled until they answer. @default [] */
@@ -86,6 +88,7 @@ export function meshDialer (init: MeshDialerInit): (components: DiscoveryCompone
   return (components) => new MeshDialer(components, {
     dataDir: init.dataDir,
     maxConnections: init.maxConnections ?? 128,
+    targetPeers: init.targetPeers ?? DEFAULT_TARGET_PEERS,
     redialMs: init.redialMs ?? DEFAULT_REDIAL_MS,
     dialFilter: init.dialFilter ?? { allows: () => true },
     bootstrap: init.bootstrap ?? []

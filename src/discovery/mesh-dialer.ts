@@ -4,12 +4,16 @@
  * reports arrive through gossip (so nodes that only share a seed end up
  * connected to each other, and offload and training traffic goes peer to peer),
  * and peers remembered from before a restart. Dials are bounded by
- * `maxConnections` and a doubling per-peer backoff.
+ * `targetPeers` (gossip), `maxConnections` and a doubling per-peer backoff;
+ * the addresses of peers it does not dial go to the peer store, so requests
+ * reach them on demand. Duplicate connections to one peer are closed (see
+ * `connection-policy.ts`).
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import { optionalComponent } from '../optional-component.js'
 import { multiaddr } from '@multiformats/multiaddr'
-import { DIALS_PER_MAINTENANCE, MAX_BOOTSTRAP_REDIAL_MS, DIAL_TIMEOUT_MS, MAX_FAILURES_BEFORE_FORGET, MAX_REDIAL_MS, PERSIST_DEBOUNCE_MS } from './constants.js'
+import { DIALS_PER_MAINTENANCE, DUPLICATE_CHECK_DELAY_MS, MAX_BOOTSTRAP_REDIAL_MS, DIAL_TIMEOUT_MS, MAX_FAILURES_BEFORE_FORGET, MAX_REDIAL_MS, PERSIST_DEBOUNCE_MS } from './constants.js'
+import { dialsFirst, duplicatesToClose, wantsMorePeers } from './connection-policy.js'
 import { readKnownPeers, rememberPeer, writeKnownPeers } from './known-peers.js'
 import { canDial, dialFailed } from './redial-backoff.js'
 import type { DiscoveryComponents, MeshDialerInit } from './index.js'
@@ -29,7 +33,9 @@ export class MeshDialer implements Startable {
   private writeAgain = false
   private readonly timers = new Set<ReturnType<typeof setTimeout>>()
   private started = false
-  private readonly counters = { dials: 0, dialFailures: 0 }
+  private readonly counters = { dials: 0, dialFailures: 0, duplicatesClosed: 0 }
+  /** Addresses last written to the peer store per peer heard of by gossip (to write only changes). */
+  private readonly storedAddrs = new Map<string, string>()
   /** Bootstrap peers: never forgotten, redialled with a shorter backoff cap. */
   private readonly pinned = new Set<string>()
 
@@ -48,6 +54,7 @@ export class MeshDialer implements Startable {
     events.addEventListener('peer:connect', this.onConnect)
     events.addEventListener('peer:identify', this.onIdentify)
     events.addEventListener('peer:disconnect', this.onDisconnect)
+    events.addEventListener('connection:open', this.onConnectionOpen)
     loadView?.addEventListener('load:report', this.onReport)
     for (const peer of await readKnownPeers(this.init.dataDir)) this.known.set(peer.peerId, peer)
     for (const addr of this.init.bootstrap) {
@@ -72,6 +79,7 @@ export class MeshDialer implements Startable {
    */
   private readonly maintain = (): void => {
     if (!this.started) return
+    this.closeDuplicates()
     let dials = 0
     for (const peer of this.known.values()) {
       const state = this.dialState.get(peer.peerId)
@@ -82,6 +90,7 @@ export class MeshDialer implements Startable {
         continue
       }
       if (dials >= DIALS_PER_MAINTENANCE || this.isConnected(peer.peerId) || !canDial(state, Date.now())) continue
+      if (!this.pinned.has(peer.peerId) && !wantsMorePeers(this.connectedPeers(), this.init.targetPeers)) continue
       dials++
       void this.dial(peer.peerId, peer.addrs)
     }
@@ -96,6 +105,7 @@ export class MeshDialer implements Startable {
     events.removeEventListener('peer:connect', this.onConnect)
     events.removeEventListener('peer:identify', this.onIdentify)
     events.removeEventListener('peer:disconnect', this.onDisconnect)
+    events.removeEventListener('connection:open', this.onConnectionOpen)
     loadView?.removeEventListener('load:report', this.onReport)
     clearInterval(this.maintenanceTimer)
     this.maintenanceTimer = undefined
@@ -106,13 +116,39 @@ export class MeshDialer implements Startable {
   }
 
   /** Dial counters for metrics. */
-  stats (): { dials: number, dialFailures: number, knownPeers: number } {
+  stats (): { dials: number, dialFailures: number, duplicatesClosed: number, knownPeers: number } {
     return { ...this.counters, knownPeers: this.known.size }
   }
 
   /** Peers remembered for reconnection. */
   knownPeers (): KnownPeer[] {
     return [...this.known.values()]
+  }
+
+  private connectedPeers (): number {
+    return new Set(this.components.connectionManager.getConnections().map(c => c.remotePeer.toString())).size
+  }
+
+  /** Close duplicate connections that carry no stream, keeping the same one as the other end does. */
+  private closeDuplicates (peerId?: string): void {
+    const byPeer = new Map<string, Connection[]>()
+    for (const c of this.components.connectionManager.getConnections()) {
+      const id = c.remotePeer.toString()
+      if (peerId != null && id !== peerId) continue
+      byPeer.set(id, [...(byPeer.get(id) ?? []), c])
+    }
+    const self = this.components.peerId.toString()
+    for (const [id, conns] of byPeer) {
+      const open = conns.filter(c => c.status === 'open')
+      const close = new Set(duplicatesToClose(open.map(c => ({
+        id: c.id, streams: c.streams.length, dialer: c.direction === 'outbound' ? self : id, openedAt: c.timeline.open
+      }))))
+      for (const c of open.filter(c => close.has(c.id))) {
+        this.counters.duplicatesClosed++
+        this.log('closing duplicate connection %s to %s', c.id, id)
+        void c.close().catch(() => { c.abort(new Error('duplicate connection')) })
+      }
+    }
   }
 
   private isConnected (peerId: string): boolean {
@@ -177,15 +213,52 @@ export class MeshDialer implements Startable {
     if (this.writeAgain) { this.writeAgain = false; await this.persistSoon() }
   }
 
+  /** A discovered peer: the smaller peer id dials at once, the other on its next maintenance pass if still unconnected. */
   private readonly onDiscovery = (evt: CustomEvent<PeerInfo>): void => {
-    void this.dial(evt.detail.id.toString(), evt.detail.multiaddrs.map(a => a.toString()))
+    const peerId = evt.detail.id.toString()
+    const addrs = evt.detail.multiaddrs.map(a => a.toString())
+    if (dialsFirst(this.components.peerId.toString(), peerId) || this.pinned.has(peerId)) void this.dial(peerId, addrs)
+    else this.known = rememberPeer(this.known, peerId, addrs, this.known.get(peerId)?.lastSeen ?? Date.now())
   }
 
+  /**
+   * A load report from an unconnected peer: its addresses go to the peer store
+   * (so requests can reach it on demand); it is dialled while this node has
+   * fewer than `targetPeers` peers, by the smaller peer id first.
+   */
   private readonly onReport = (evt: CustomEvent<PeerLoad>): void => {
     const { peerId, report } = evt.detail
     if (this.isConnected(peerId)) return
     const addrs = report.addrs.filter(a => this.init.dialFilter.allows(a))
-    if (addrs.length > 0) void this.dial(peerId, addrs)
+    if (addrs.length === 0) return
+    if (!wantsMorePeers(this.connectedPeers(), this.init.targetPeers)) { void this.storeAddrs(peerId, addrs); return }
+    if (dialsFirst(this.components.peerId.toString(), peerId)) void this.dial(peerId, addrs)
+    else this.known = rememberPeer(this.known, peerId, addrs, this.known.get(peerId)?.lastSeen ?? Date.now())
+  }
+
+  /** Write a gossiped peer's addresses to the peer store when they changed. */
+  private async storeAddrs (peerId: string, addrs: string[]): Promise<void> {
+    const key = addrs.join(' ')
+    if (this.storedAddrs.get(peerId) === key) return
+    this.storedAddrs.set(peerId, key)
+    try {
+      const multiaddrs = addrs.flatMap(a => { try { return [multiaddr(a)] } catch { return [] } })
+      await this.components.peerStore.merge(peerIdFromString(peerId), { multiaddrs })
+    } catch (err: any) {
+      this.log('could not store addresses of %s: %s', peerId, err?.message)
+    }
+  }
+
+  /** A further connection to a peer: check for duplicates once its streams have settled. */
+  private readonly onConnectionOpen = (evt: CustomEvent<Connection>): void => {
+    const peerId = evt.detail.remotePeer.toString()
+    if (this.components.connectionManager.getConnections(evt.detail.remotePeer).length < 2) return
+    const timer = setTimeout(() => {
+      this.timers.delete(timer)
+      this.closeDuplicates(peerId)
+    }, DUPLICATE_CHECK_DELAY_MS)
+    timer.unref?.()
+    this.timers.add(timer)
   }
 
   private readonly onConnect = (evt: CustomEvent<PeerId>): void => {

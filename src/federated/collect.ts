@@ -14,6 +14,7 @@ import type { ClientUpdate, Grid, TrainRequest } from './grid.js'
 import type { RoundEvent, RoundState } from './round.js'
 import type { ClientFailure, Instruction } from './strategy.js'
 import type { Logger } from '@libp2p/interface'
+import type { UpdateFolder } from './streaming.js'
 
 export interface AttemptInput {
   grid: Grid
@@ -22,13 +23,15 @@ export interface AttemptInput {
   request: Omit<TrainRequest, 'config'>
   deadlineMs: number
   signal?: AbortSignal
+  /** Fold each accepted update in as it arrives and keep it without its weights (streaming aggregation). */
+  fold?: UpdateFolder
   /** The run's logger. @default none (nothing logged) */
   log?: Logger
 }
 
 export interface AttemptOutcome {
   state: RoundState
-  /** Accepted updates in instruction order. */
+  /** Accepted updates in instruction order (with empty `weights` when they were folded). */
   updates: ClientUpdate[]
   /** Every asked client without an accepted update, with the reason. */
   failures: ClientFailure[]
@@ -86,8 +89,9 @@ export async function collectAttempt (input: AttemptInput): Promise<AttemptOutco
           dispatch({ type: 'update-rejected', round, clientId: ins.clientId, reason: describe(err) })
           return
         }
-        accepted.set(ins.clientId, { ...update, clientId: ins.clientId })
+        accepted.set(ins.clientId, { ...update, clientId: ins.clientId, weights: input.fold === undefined ? update.weights : [] })
         if (!dispatch({ type: 'update-accepted', round, clientId: ins.clientId })) accepted.delete(ins.clientId)
+        else input.fold?.add(update)
       }, (err) => {
         dispatch({ type: 'client-failed', round, clientId: ins.clientId, reason: describe(err) })
       })

@@ -58,6 +58,13 @@ export const DEFAULT_CODEC_MAX_NAME_BYTES = 512
 /** Size of the data chunks the encoder yields: 64 KiB. */
 export const DEFAULT_CODEC_CHUNK_BYTES = 64 * 1024
 
+/**
+ * Most updates a round of a non-streaming (robust) strategy may buffer: each is
+ * a whole model held until aggregation (0.8 MB for MNIST's 2NN, so about
+ * 160 MB at this limit). FedAvg and FedSGD stream and have no limit.
+ */
+export const DEFAULT_MAX_BUFFERED_UPDATES = 200
+
 /** Accuracy targets reported by the MNIST experiment. */
 export const DEFAULT_ACCURACY_TARGETS = [0.85, 0.9, 0.95]
 

@@ -68,6 +68,12 @@ export interface FederatedRunOptions extends AbortOptions {
   roundDeadlineMs?: number
   /** Retries of a round that got too few updates. @default 2 */
   maxRoundRetries?: number
+  /**
+   * Most updates a round of a non-streaming (robust) strategy may hold; a larger
+   * sample is refused with TooManyParticipantsError. FedAvg and FedSGD aggregate
+   * as updates arrive and have no limit. @default 200
+   */
+  maxBufferedUpdates?: number
   evaluate: EvaluateFn
   /** Saves after every round; a run resumes from its latest checkpoint. */
   checkpoint?: CheckpointStore

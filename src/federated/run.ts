@@ -10,11 +10,12 @@ import { logger } from '@libp2p/logger'
 import { InvalidConfigError, RoundAbortedError } from '../errors.js'
 import { collectAttempt } from './collect.js'
 import {
-  DEFAULT_FRACTION, DEFAULT_MAX_ROUND_RETRIES, DEFAULT_MIN_PARTICIPANTS, DEFAULT_ROUND_DEADLINE_MS, DEFAULT_SEED
+  DEFAULT_FRACTION, DEFAULT_MAX_BUFFERED_UPDATES, DEFAULT_MAX_ROUND_RETRIES, DEFAULT_MIN_PARTICIPANTS, DEFAULT_ROUND_DEADLINE_MS, DEFAULT_SEED
 } from './constants.js'
 import { createRng } from './rng.js'
 import { initialRoundState, roundReducer } from './round.js'
 import { validateUpdate } from './weights/validate.js'
+import { checkBufferedUpdates, isStreaming } from './streaming.js'
 import type { Checkpoint } from './checkpoint.js'
 import type { RoundState } from './round.js'
 import type { FederatedRunOptions, FederatedRunResult, RoundRecord } from './run-types.js'
@@ -87,8 +88,11 @@ async function runRound (o: RunOptions, run: RunState, round: number): Promise<R
       seed: o.seed ?? DEFAULT_SEED,
       log: o.log
     }
+    checkBufferedUpdates(o.strategy, ctx.sampleSize, o.maxBufferedUpdates ?? DEFAULT_MAX_BUFFERED_UPDATES)
     const instructions = o.strategy.configureRound(ctx)
+    const fold = isStreaming(o.strategy) ? o.strategy.fold(ctx) : undefined
     const outcome = await collectAttempt({
+      fold,
       grid: o.grid,
       state: run.round,
       instructions,
@@ -106,7 +110,7 @@ async function runRound (o: RunOptions, run: RunState, round: number): Promise<R
       o.log('%s; retrying', run.round.abortReason)
       continue
     }
-    const weights = await o.strategy.aggregate(ctx, outcome.updates, outcome.failures)
+    const weights = fold !== undefined ? fold.result() : await o.strategy.aggregate(ctx, outcome.updates, outcome.failures)
     validateUpdate(run.weights, weights)
     const info = await o.runtime.createFromWeights(o.baseModelId, weights, { name: `federated-round-${round}` })
     run.round = roundReducer(run.round, { type: 'aggregated', round })

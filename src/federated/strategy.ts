@@ -131,7 +131,8 @@ export function combineLayers (global: WeightRecord, updates: readonly WeightRec
   })
 }
 
-function castLayer (data: Float32Array, dtype: DType): Float32Array | Int32Array {
+/** `data` in the layer's dtype (int32 layers are rounded). */
+export function castLayer (data: Float32Array, dtype: DType): Float32Array | Int32Array {
   if (dtype === 'float32') return data
   const out = new Int32Array(data.length)
   for (let i = 0; i < data.length; i++) out[i] = Math.round(data[i])

@@ -1,6 +1,8 @@
 /**
  * Binary encoding of load reports on `/edge-mesh/load/1`.
- * The byte layout is specified in docs/protocols.md ("Load reports").
+ * The byte layout is specified in docs/protocols.md ("Load reports"):
+ * version 2 adds the sender's heartbeat interval after `capacity`; version 1
+ * reports (without it) are still decoded.
  * `decodeLoadReport` validates every field and throws InvalidMessageError
  * or MessageTooLargeError; it never reads past the input or allocates more
  * than the input's size.
@@ -8,7 +10,7 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { InvalidMessageError, MessageTooLargeError } from '../errors.js'
 import {
-  LOAD_REPORT_VERSION, MAX_ADDRS, MAX_ADDR_BYTES, MAX_BACKEND_BYTES, MAX_MODELS,
+  LOAD_REPORT_VERSION, LOAD_REPORT_VERSION_1, MAX_ADDRS, MAX_HEARTBEAT_INTERVAL_MS, MAX_ADDR_BYTES, MAX_BACKEND_BYTES, MAX_MODELS,
   MAX_MODEL_ID_BYTES, MAX_NAME_BYTES, MAX_REPORT_BYTES
 } from './constants.js'
 import type { LoadReport } from './types.js'
@@ -16,7 +18,8 @@ import type { LoadReport } from './types.js'
 const FLAG_TRAINING = 0b01
 const FLAG_SEED = 0b10
 const FLAG_CAN_TRAIN = 0b100
-const FIXED_BYTES = 1 + 1 + 8 + 8 + 2 + 8 + 2 + 2 + 2
+/** Bytes before the strings: version 1 fields, plus version 2's u32 heartbeat interval. */
+const FIXED_BYTES = 1 + 1 + 8 + 8 + 2 + 8 + 2 + 2 + 2 + 4
 const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
@@ -60,6 +63,7 @@ export function encodeLoadReport (report: LoadReport): Uint8Array {
   view.setUint16(o, clampInt(report.inFlight, 0xffff)); o += 2
   view.setUint16(o, clampInt(report.queued, 0xffff)); o += 2
   view.setUint16(o, clampInt(report.capacity, 0xffff)); o += 2
+  view.setUint32(o, clampInt(report.intervalMs ?? 0, MAX_HEARTBEAT_INTERVAL_MS)); o += 4
   const putBytes = (bytes: Uint8Array, lengthBytes: 1 | 2): void => {
     if (lengthBytes === 1) view.setUint8(o, bytes.length)
     else view.setUint16(o, bytes.length)
@@ -89,6 +93,7 @@ class Reader {
 
   u8 (what: string): number { this.need(1, what); return this.view.getUint8(this.offset++) }
   u16 (what: string): number { this.need(2, what); const v = this.view.getUint16(this.offset); this.offset += 2; return v }
+  u32 (what: string): number { this.need(4, what); const v = this.view.getUint32(this.offset); this.offset += 4; return v }
   u64 (what: string): number {
     this.need(8, what)
     const v = this.view.getBigUint64(this.offset); this.offset += 8
@@ -123,7 +128,7 @@ export function decodeLoadReport (bytes: Uint8Array): LoadReport {
   if (bytes.length > MAX_REPORT_BYTES) throw new MessageTooLargeError(`load report of ${bytes.length} bytes exceeds ${MAX_REPORT_BYTES}`)
   const r = new Reader(bytes)
   const version = r.u8('version')
-  if (version !== LOAD_REPORT_VERSION) throw new InvalidMessageError(`unsupported load report version ${version}`)
+  if (version !== LOAD_REPORT_VERSION && version !== LOAD_REPORT_VERSION_1) throw new InvalidMessageError(`unsupported load report version ${version}`)
   const flags = r.u8('flags')
   if ((flags & ~(FLAG_TRAINING | FLAG_SEED | FLAG_CAN_TRAIN)) !== 0) throw new InvalidMessageError('unknown flag bits set')
   const seq = r.u64('seq')
@@ -134,6 +139,8 @@ export function decodeLoadReport (bytes: Uint8Array): LoadReport {
   const inFlight = r.u16('inFlight')
   const queued = r.u16('queued')
   const capacity = r.u16('capacity')
+  const intervalMs = version === LOAD_REPORT_VERSION_1 ? 0 : r.u32('heartbeat interval')
+  if (intervalMs > MAX_HEARTBEAT_INTERVAL_MS) throw new InvalidMessageError(`heartbeat interval above ${MAX_HEARTBEAT_INTERVAL_MS} ms`)
   const backend = r.text(MAX_BACKEND_BYTES, 'backend')
   const name = r.text(MAX_NAME_BYTES, 'name')
   const modelCount = r.u8('model count')
@@ -160,6 +167,7 @@ export function decodeLoadReport (bytes: Uint8Array): LoadReport {
     inFlight,
     queued,
     capacity,
+    ...(intervalMs > 0 ? { intervalMs } : {}),
     backend,
     models,
     training: (flags & FLAG_TRAINING) !== 0,

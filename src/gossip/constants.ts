@@ -3,11 +3,42 @@
 /** The versioned gossipsub topic load reports travel on. */
 export const LOAD_TOPIC = '/edge-mesh/load/1'
 
-/** Version byte of the load report encoding. */
-export const LOAD_REPORT_VERSION = 1
+/** Version byte of the load report encoding (2 adds the heartbeat interval). */
+export const LOAD_REPORT_VERSION = 2
 
-/** How often a node publishes its load, ms. */
+/** The previous version, still decoded (no heartbeat interval). */
+export const LOAD_REPORT_VERSION_1 = 1
+
+/**
+ * The base report interval, ms: how often a node of a small mesh publishes
+ * its load even when nothing changed (its heartbeat), and the period of the
+ * timer that checks for expiry. In a larger mesh the heartbeat slows down (see
+ * `DEFAULT_HEARTBEAT_BUDGET`).
+ */
 export const DEFAULT_REPORT_INTERVAL_MS = 1000
+
+/**
+ * Heartbeats per second the whole mesh aims to send (`lan`). A node's
+ * heartbeat interval is `max(base interval, meshSize / budget s)`, so every
+ * node receives about this many heartbeats per second whatever the mesh's size
+ * (memberlist bounds its gossip the same way). With the `lan` default a mesh
+ * of up to 4 nodes keeps the 1 s heartbeat; 100 nodes send one every 25 s each.
+ */
+export const DEFAULT_HEARTBEAT_BUDGET = 4
+
+/**
+ * Change reports per second the whole mesh may send (`lan`): a node whose work
+ * changed significantly reports at most every `max(MIN_EARLY_REPORT_GAP_MS,
+ * meshSize / budget s)`. Together with the heartbeat budget this bounds the
+ * reports any node receives per second, independently of the mesh's size.
+ */
+export const DEFAULT_CHANGE_BUDGET = 8
+
+/** Longest heartbeat interval, ms (a mesh above budget x this many seconds sends more than its budget). */
+export const DEFAULT_MAX_HEARTBEAT_INTERVAL_MS = 120_000
+
+/** Largest heartbeat interval a report may carry, ms (the field's validation limit). */
+export const MAX_HEARTBEAT_INTERVAL_MS = 3_600_000
 
 /** An entry expires after this many intervals without a newer report. */
 export const DEFAULT_EXPIRY_INTERVALS = 3

@@ -2,9 +2,11 @@
  * @packageDocumentation
  *
  * Load gossip: every node publishes a compact binary load report on the
- * gossipsub topic `/edge-mesh/load/1` every interval and at once when its load
- * changes a lot; every node validates the reports it receives and keeps the
- * latest one per peer in a load table whose entries expire.
+ * gossipsub topic `/edge-mesh/load/1` as a heartbeat and soon after its load
+ * changes a lot, at a cadence that slows down as the mesh grows so that the
+ * reports a node receives per second stay bounded (see `cadence.ts`); every
+ * node validates the reports it receives and keeps the latest one per peer in
+ * a load table whose entries expire.
  *
  * @example
  * ```ts
@@ -25,7 +27,9 @@
  * })
  * ```
  */
-import { DEFAULT_EXPIRY_INTERVALS, DEFAULT_REPORT_INTERVAL_MS } from './constants.js'
+import {
+  DEFAULT_CHANGE_BUDGET, DEFAULT_EXPIRY_INTERVALS, DEFAULT_HEARTBEAT_BUDGET, DEFAULT_MAX_HEARTBEAT_INTERVAL_MS, DEFAULT_REPORT_INTERVAL_MS
+} from './constants.js'
 import { LoadGossip } from './load-gossip.js'
 import { LocalLoadRegister } from './local-load.js'
 import type { LocalLoad, LocalWork, NodeRole, TopicPubSub } from './types.js'
@@ -37,12 +41,19 @@ export * from './types.js'
 export { LOAD_TOPIC } from './constants.js'
 export { encodeLoadReport, decodeLoadReport } from './codec.js'
 export * from './load-table.js'
+export * from './cadence.js'
 
 export interface LoadGossipInit {
-  /** How often to publish a report, ms. @default 1000 */
+  /** Base report interval: the heartbeat of a small mesh, ms. @default 1000 */
   intervalMs?: number
-  /** A peer's entry expires after this many intervals without a newer report. @default 3 */
+  /** A peer's entry expires after this many of its heartbeat intervals without a newer report. @default 3 */
   expiryIntervals?: number
+  /** Heartbeats per second the whole mesh aims for; the heartbeat slows down beyond `budget x interval` nodes. @default 4 */
+  heartbeatBudget?: number
+  /** Change reports per second the whole mesh may send. @default 8 */
+  changeBudget?: number
+  /** Longest heartbeat interval, ms. @default 120000 */
+  maxIntervalMs?: number
   /** This node's role. @default 'edge' */
   role?: NodeRole
   /** Human label carried in reports. @default '' */
@@ -68,6 +79,9 @@ export function loadGossip (init: LoadGossipInit = {}): (components: LoadGossipC
   return (components) => new LoadGossip(components, {
     intervalMs: init.intervalMs ?? DEFAULT_REPORT_INTERVAL_MS,
     expiryIntervals: init.expiryIntervals ?? DEFAULT_EXPIRY_INTERVALS,
+    heartbeatBudget: init.heartbeatBudget ?? DEFAULT_HEARTBEAT_BUDGET,
+    changeBudget: init.changeBudget ?? DEFAULT_CHANGE_BUDGET,
+    maxIntervalMs: init.maxIntervalMs ?? DEFAULT_MAX_HEARTBEAT_INTERVAL_MS,
     role: init.role ?? 'edge',
     name: init.name ?? ''
   })

@@ -1,7 +1,8 @@
 /**
  * The load gossip service: publishes this node's load report on
- * `/edge-mesh/load/1` every interval (and early on a large change), validates
- * incoming reports in the gossipsub topic validator, and keeps the load table.
+ * `/edge-mesh/load/1` as a heartbeat and early on a large change, at a cadence
+ * that slows down as the mesh grows (see `cadence.ts`), validates incoming
+ * reports in the gossipsub topic validator, and keeps the load table.
  */
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
@@ -10,12 +11,13 @@ import { freemem } from 'node:os'
 import { CAPABILITY } from '../capabilities.js'
 import { optionalComponent } from '../optional-component.js'
 import { CpuSampler } from './cpu.js'
+import { changeWaitMs, entryTtlMs, heartbeatDue, heartbeatIntervalMs, isSignificantChange } from './cadence.js'
 import { decodeLoadReport, encodeLoadReport } from './codec.js'
-import {
-  LOAD_TOPIC, MAX_CLOCK_SKEW_MS, MAX_REPORTS_PER_INTERVAL, MIN_EARLY_REPORT_GAP_MS, SIGNIFICANT_CHANGE_FRACTION
-} from './constants.js'
+import { LOAD_TOPIC, MAX_CLOCK_SKEW_MS, MAX_REPORTS_PER_INTERVAL } from './constants.js'
 import { applyReport, dropPeer, emptyLoadTable, expireEntries, judgeReport, liveEntries } from './load-table.js'
-import type { LoadGossipComponents, LoadGossipInit } from './index.js'
+import type { CadenceSettings } from './cadence.js'
+import type { LoadGossipComponents } from './index.js'
+import type { Ttl } from './load-table.js'
 import type { LoadGossipEvents, LoadReport, LoadView, LocalWork, NodeRole, PeerLoad } from './types.js'
 import type { Message } from '@libp2p/gossipsub'
 import type { Logger, PeerId, Startable } from '@libp2p/interface'
@@ -24,8 +26,8 @@ const { Accept: ACCEPT, Ignore: IGNORE, Reject: REJECT } = TopicValidatorResult
 
 export class LoadGossip extends TypedEventEmitter<LoadGossipEvents> implements LoadView, Startable {
   private readonly log: Logger
-  private readonly intervalMs: number
-  private readonly ttlMs: number
+  private readonly cadence: CadenceSettings
+  private readonly ttlMs: Ttl
   private readonly role: NodeRole
   private readonly name: string
   private table = emptyLoadTable()
@@ -40,11 +42,11 @@ export class LoadGossip extends TypedEventEmitter<LoadGossipEvents> implements L
   private readonly counters = { sent: 0, received: 0, rejected: 0 }
   private readonly rate = new Map<string, number>()
 
-  constructor (private readonly components: LoadGossipComponents, init: Required<Pick<LoadGossipInit, 'intervalMs' | 'expiryIntervals' | 'role' | 'name'>>) {
+  constructor (private readonly components: LoadGossipComponents, init: CadenceSettings & { expiryIntervals: number, role: NodeRole, name: string }) {
     super()
     this.log = components.logger.forComponent('edge-mesh:gossip')
-    this.intervalMs = init.intervalMs
-    this.ttlMs = init.intervalMs * init.expiryIntervals
+    this.cadence = { intervalMs: init.intervalMs, heartbeatBudget: init.heartbeatBudget, changeBudget: init.changeBudget, maxIntervalMs: init.maxIntervalMs }
+    this.ttlMs = (entry) => entryTtlMs(entry, this.cadence, init.expiryIntervals)
     this.role = init.role
     this.name = init.name
   }
@@ -69,7 +71,7 @@ export class LoadGossip extends TypedEventEmitter<LoadGossipEvents> implements L
     pubsub.addEventListener('message', this.onMessage)
     events.addEventListener('peer:disconnect', this.onDisconnect)
     localLoad.addEventListener('load:change', this.onLocalChange)
-    this.timer = setInterval(this.tick, this.intervalMs)
+    this.timer = setInterval(this.tick, this.cadence.intervalMs)
     this.timer.unref?.()
     void this.publishNow()
   }
@@ -105,13 +107,25 @@ export class LoadGossip extends TypedEventEmitter<LoadGossipEvents> implements L
     return { ...this.counters }
   }
 
+  /** Nodes this node knows of, itself included: what the cadence scales with. */
+  private meshSize (): number {
+    return this.table.entries.size + 1
+  }
+
+  /**
+   * The models this node announces: those its services registered plus its own loaded models (at most 32).
+   * Models fetched on demand for a peer are served but not announced as this node's own (docs/security.md).
+   */
+  private servedModels (work: LocalWork): string[] {
+    const models = optionalComponent<LoadGossipComponents['models']>(this.components, 'models')
+    const own = models?.list().filter(m => m.origin !== 'fetched').map(m => m.id) ?? []
+    return [...new Set([...work.models, ...own])].slice(0, 32)
+  }
+
   /** Build this node's current report. */
   private buildReport (work: LocalWork): LoadReport {
     const { addressManager } = this.components
     const models = optionalComponent<LoadGossipComponents['models']>(this.components, 'models')
-    // Models fetched on demand for a peer are served but not announced as this node's own (docs/security.md).
-    const own = models?.list().filter(m => m.origin !== 'fetched').map(m => m.id) ?? []
-    const served = new Set([...work.models, ...own])
     return {
       seq: ++this.seq,
       timestamp: Date.now(),
@@ -120,8 +134,9 @@ export class LoadGossip extends TypedEventEmitter<LoadGossipEvents> implements L
       inFlight: work.inFlight,
       queued: work.queued,
       capacity: work.capacity,
+      intervalMs: heartbeatIntervalMs(this.cadence, this.meshSize()),
       backend: models?.backend ?? 'none',
-      models: [...served].slice(0, 32),
+      models: this.servedModels(work),
       training: work.training,
       canTrain: work.canTrain,
       role: this.role,
@@ -154,18 +169,17 @@ export class LoadGossip extends TypedEventEmitter<LoadGossipEvents> implements L
     const { table, expired } = expireEntries(this.table, Date.now(), this.ttlMs)
     this.table = table
     for (const peerId of expired) this.safeDispatchEvent('load:expire', { detail: peerId })
-    void this.publishNow()
+    const announced = this.lastReport?.intervalMs ?? this.cadence.intervalMs
+    // A model loaded into the runtime (a new global model, a fetched one) raises no load:change: announce it at the next tick.
+    const modelsChanged = this.lastReport != null && this.servedModels(this.components.localLoad.snapshot()).join() !== this.lastReport.models.join()
+    if (modelsChanged || heartbeatDue(this.cadence, this.meshSize(), this.lastPublishAt, announced, Date.now())) void this.publishNow()
   }
 
   private readonly onLocalChange = (evt: CustomEvent<LocalWork>): void => {
     const before = this.lastPublishedWork
     const now = evt.detail
-    if (before == null) return
-    const delta = Math.abs((now.inFlight + now.queued) - (before.inFlight + before.queued))
-    const significant = delta >= Math.max(1, SIGNIFICANT_CHANGE_FRACTION * Math.max(1, now.capacity)) ||
-      now.training !== before.training || now.canTrain !== before.canTrain || now.models.join() !== before.models.join()
-    if (!significant || this.earlyTimer != null) return
-    const wait = Math.max(0, MIN_EARLY_REPORT_GAP_MS - (Date.now() - this.lastPublishAt))
+    if (before == null || !isSignificantChange(before, now) || this.earlyTimer != null) return
+    const wait = changeWaitMs(this.cadence, this.meshSize(), this.lastPublishAt, Date.now())
     this.earlyTimer = setTimeout(() => {
       this.earlyTimer = undefined
       void this.publishNow()

@@ -12,6 +12,13 @@ export interface LoadTable {
 
 export type ReportVerdict = 'accepted' | 'stale' | 'future'
 
+/** How long an entry lives, ms: one figure for every entry, or one per entry (see `entryTtlMs` in cadence.ts). */
+export type Ttl = number | ((entry: PeerLoad) => number)
+
+function ttlOf (ttl: Ttl, entry: PeerLoad): number {
+  return typeof ttl === 'number' ? ttl : ttl(entry)
+}
+
 export function emptyLoadTable (): LoadTable {
   return { entries: new Map() }
 }
@@ -38,8 +45,8 @@ export function applyReport (table: LoadTable, peerId: string, report: LoadRepor
 }
 
 /** Remove entries older than `ttlMs`; returns the removed peer ids. */
-export function expireEntries (table: LoadTable, now: number, ttlMs: number): { table: LoadTable, expired: string[] } {
-  const expired = [...table.entries.values()].filter(e => now - e.receivedAt > ttlMs).map(e => e.peerId)
+export function expireEntries (table: LoadTable, now: number, ttlMs: Ttl): { table: LoadTable, expired: string[] } {
+  const expired = [...table.entries.values()].filter(e => now - e.receivedAt > ttlOf(ttlMs, e)).map(e => e.peerId)
   if (expired.length === 0) return { table, expired }
   const entries = new Map(table.entries)
   for (const peerId of expired) entries.delete(peerId)
@@ -55,6 +62,6 @@ export function dropPeer (table: LoadTable, peerId: string): { table: LoadTable,
 }
 
 /** Entries received within `ttlMs` of `now`. */
-export function liveEntries (table: LoadTable, now: number, ttlMs: number): PeerLoad[] {
-  return [...table.entries.values()].filter(e => now - e.receivedAt <= ttlMs)
+export function liveEntries (table: LoadTable, now: number, ttlMs: Ttl): PeerLoad[] {
+  return [...table.entries.values()].filter(e => now - e.receivedAt <= ttlOf(ttlMs, e))
 }

@@ -24,6 +24,13 @@ export interface LoadReport {
   queued: number
   /** Maximum concurrent jobs the node accepts. */
   capacity: number
+  /**
+   * The sender's heartbeat interval when it sent this report, ms: its next
+   * report comes within this time even if nothing changes, so receivers keep
+   * the entry for `expiryIntervals` times it. Absent in version 1 reports (and
+   * when 0): receivers assume their own base interval.
+   */
+  intervalMs?: number
   /** Active TF.js backend (`tensorflow`, `wasm`, `cpu`). */
   backend: string
   /** Content ids of the models this node can serve. */

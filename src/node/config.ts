@@ -22,7 +22,7 @@ import {
 } from './constants.js'
 import { DEFAULT_MAX_BODY_BYTES_IN_FLIGHT } from '../api/constants.js'
 import { defaultDataRoot } from './data-dir.js'
-import { DEFAULT_BATCHING, DEFAULT_CAPACITY, DEFAULT_MAX_QUEUE, DEFAULT_SIMULATE_SLOWDOWN } from '../offload/constants.js'
+import { DEFAULT_BATCHING, DEFAULT_CAPACITY, DEFAULT_MAX_QUEUE, DEFAULT_SIMULATE_SERVICE_MS, DEFAULT_SIMULATE_SLOWDOWN } from '../offload/constants.js'
 import { PRESETS } from './presets.js'
 import type { PresetName } from './presets.js'
 import type { NodeRole } from '../gossip/types.js'
@@ -60,6 +60,8 @@ export interface EdgeMeshConfig {
   batching: boolean
   /** Stretch this node's service time by this factor to emulate a slower device. @default 1 */
   simulateSlowdown: number
+  /** Fixed service time per request that emulates a slower device, ms (0: off). @default 0 */
+  simulateServiceMs: number
   /**
    * Local datasets for federated runs (see `src/federated/mesh/data-spec.ts`), each
    * `<name>=<spec>` or a bare `<spec>` (named `default`, the data the node
@@ -173,7 +175,7 @@ function checkMultiaddrs (setting: string, value: unknown, needPeerId: boolean):
 
 const KNOWN_KEYS = new Set<string>([
   'role', 'name', 'listen', 'bootstrap', 'mdns', 'apiHost', 'apiPort', 'dataDir', 'preset', 'reportIntervalMs',
-  'maxConnections', 'models', 'capacity', 'maxQueue', 'simulateSlowdown', 'data', 'logFormat',
+  'maxConnections', 'models', 'capacity', 'maxQueue', 'simulateSlowdown', 'simulateServiceMs', 'data', 'logFormat',
   'meshKey', 'allowPeers', 'dialRanges', 'batching',
   'apiToken', 'apiTokenFile', 'apiAllowHosts', 'apiMaxBodyBytesInFlight', 'maxConnectionsPerHost', 'reservedConnections',
   'trust', 'trustFile', 'trustMesh', 'byzantine', 'fedMaxEpochs', 'fedMaxRounds', 'fedMaxDeadlineMs', 'fedMaxRuns',
@@ -237,6 +239,7 @@ export function resolveConfig (input: Partial<Record<keyof EdgeMeshConfig, unkno
     maxQueue: checkInt('maxQueue', input.maxQueue ?? DEFAULT_MAX_QUEUE, 0, 100_000),
     batching,
     simulateSlowdown: checkNumber('simulateSlowdown', input.simulateSlowdown ?? DEFAULT_SIMULATE_SLOWDOWN, 1, 1000),
+    simulateServiceMs: checkNumber('simulateServiceMs', input.simulateServiceMs ?? DEFAULT_SIMULATE_SERVICE_MS, 0, 60_000),
     data: data !== undefined && data.length > 0 ? data : undefined,
     trust: checkPeerIds(checkStrings('trust', input.trust ?? []), 'trust'),
     trustFile: input.trustFile as string | undefined,

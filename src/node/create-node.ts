@@ -77,6 +77,9 @@ export async function buildLibp2p (config: EdgeMeshConfig, overrides: Libp2pInit
       loadView: loadGossip({
         intervalMs: config.reportIntervalMs,
         expiryIntervals: timings.expiryIntervals,
+        heartbeatBudget: timings.heartbeatBudget,
+        changeBudget: timings.changeBudget,
+        maxIntervalMs: timings.maxHeartbeatMs,
         role: config.role,
         name: config.name
       }),
@@ -85,6 +88,7 @@ export async function buildLibp2p (config: EdgeMeshConfig, overrides: Libp2pInit
         capacity: config.capacity,
         maxQueue: config.maxQueue,
         simulateSlowdown: config.simulateSlowdown,
+        simulateServiceMs: config.simulateServiceMs,
         batching: config.batching,
         spotCheckRate: config.spotCheck,
         offloadTo: config.offloadTo,

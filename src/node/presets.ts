@@ -5,10 +5,20 @@
 export type PresetName = 'lan' | 'local-test'
 
 export interface PresetTimings {
-  /** Load report interval, ms. */
+  /** Base load report interval: the heartbeat of a small mesh, ms. */
   reportIntervalMs: number
-  /** Entries expire after this many missed intervals. */
+  /** Entries expire after this many missed intervals (of the sender's heartbeat interval). */
   expiryIntervals: number
+  /**
+   * Load heartbeats per second the whole mesh aims for: a node's heartbeat
+   * interval is `max(reportIntervalMs, meshSize / budget s)`, so the reports a
+   * node receives per second do not grow with the mesh (see src/gossip/cadence.ts).
+   */
+  heartbeatBudget: number
+  /** Change reports per second the whole mesh may send: a node reports a change at most every `max(100 ms, meshSize / budget s)`. */
+  changeBudget: number
+  /** Longest load heartbeat interval, ms. */
+  maxHeartbeatMs: number
   /** mDNS query interval, ms. */
   mdnsIntervalMs: number
   /** gossipsub heartbeat, ms. */
@@ -46,6 +56,11 @@ export const PRESETS: Record<PresetName, PresetTimings> = {
   lan: {
     reportIntervalMs: 1000,
     expiryIntervals: 3,
+    // 4 heartbeats/s mesh-wide: 1 s up to 4 nodes, 25 s at 100, 75 s at 300.
+    heartbeatBudget: 4,
+    // 8 change reports/s mesh-wide: a 4-node mesh reports a change within 0.5 s (2 intervals are allowed).
+    changeBudget: 8,
+    maxHeartbeatMs: 120_000,
     mdnsIntervalMs: 10_000,
     heartbeatMs: 1000,
     ipColocationPenalty: true,
@@ -58,6 +73,11 @@ export const PRESETS: Record<PresetName, PresetTimings> = {
   'local-test': {
     reportIntervalMs: 250,
     expiryIntervals: 4,
+    // 8 heartbeats/s mesh-wide: 250 ms up to 2 nodes, 500 ms at 4, 1.4 s at 11.
+    heartbeatBudget: 8,
+    // 40 change reports/s mesh-wide: 100 ms gap up to 4 nodes, 275 ms at 11.
+    changeBudget: 40,
+    maxHeartbeatMs: 30_000,
     mdnsIntervalMs: 1000,
     heartbeatMs: 250,
     ipColocationPenalty: false,

@@ -71,6 +71,9 @@ export const DEFAULT_MAX_BATCH_DELAY_MS = 0
 /** Service-time stretch factor that emulates a slower device (1 = native speed). */
 export const DEFAULT_SIMULATE_SLOWDOWN = 1
 
+/** Fixed per-request service time that emulates a slower device, ms (0 = off: native speed). */
+export const DEFAULT_SIMULATE_SERVICE_MS = 0
+
 /** A request or batch larger than this many rows is run in chunks, yielding between them. */
 export const MAX_ROWS_PER_PREDICT = 64
 

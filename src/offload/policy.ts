@@ -1,6 +1,6 @@
 /**
  * Scheduling policies: the cost-based scheduler (`p2c`, see `scheduler.ts`) and
- * two load-blind baselines it is benchmarked against. All three are pure
+ * three baselines it is benchmarked against. All four are pure
  * `(candidates, stats, random, state) => { choice, state }` and share the
  * eligibility rules (preference, backoff, peers already tried), so the client's
  * retries, backoff and hedging are the same whichever policy chooses.
@@ -10,14 +10,20 @@
  *   across requests (the cursor is the returned state). When the eligible set
  *   changes (a peer backs off or was tried), the cursor indexes the new set.
  *
- * Both baselines prefer candidates that hold the model, and pick among those
+ * - `least-outstanding`: the eligible candidate with the fewest of this node's
+ *   own outstanding requests (ties broken at random). It reads no gossip and no
+ *   latency: the classic client-side balancer (Envoy's and Finagle's
+ *   least-request), which already avoids a slow peer because requests pile up
+ *   there. For this node itself its live in-flight + queued work is used.
+ *
+ * The baselines prefer candidates that hold the model, and pick among those
  * that would fetch it only when no holder is eligible.
  */
 import { candidateCost, chooseCandidate, DEFAULT_SCHEDULER_CONFIG, eligibleCandidates } from './scheduler.js'
 import type { Candidate, Choice, ChoiceReason, Random, SchedulerStats } from './scheduler.js'
 
 /** Who chooses where an attempt runs. @default 'p2c' */
-export type SchedulingPolicy = 'p2c' | 'random' | 'round-robin'
+export type SchedulingPolicy = 'p2c' | 'random' | 'round-robin' | 'least-outstanding'
 
 /** State a policy carries from one choice to the next: the round-robin cursor. */
 export interface PolicyState {
@@ -28,7 +34,20 @@ export const INITIAL_POLICY_STATE: PolicyState = Object.freeze({ cursor: 0 })
 
 /** True when `value` names a policy. */
 export function isSchedulingPolicy (value: unknown): value is SchedulingPolicy {
-  return value === 'p2c' || value === 'random' || value === 'round-robin'
+  return value === 'p2c' || value === 'random' || value === 'round-robin' || value === 'least-outstanding'
+}
+
+/** Requests this node knows to be at `c`: its own outstanding ones (live work for itself). */
+function outstandingAt (c: Candidate, stats: SchedulerStats): number {
+  return c.local ? c.inFlight + c.queued : (stats.outstanding.get(c.peerId) ?? 0)
+}
+
+/** Index of a candidate with the fewest outstanding requests, a random one among ties. */
+function leastOutstanding (pool: Candidate[], stats: SchedulerStats, random: Random): number {
+  const counts = pool.map(c => outstandingAt(c, stats))
+  const least = Math.min(...counts)
+  const ties = counts.flatMap((n, i) => n === least ? [i] : [])
+  return ties[Math.min(ties.length - 1, Math.floor(random() * ties.length))]
 }
 
 function baselinePool (live: Candidate[]): Candidate[] {
@@ -54,6 +73,8 @@ export function chooseByPolicy (policy: SchedulingPolicy, candidates: Candidate[
   let next = state
   if (policy === 'random') {
     index = Math.min(pool.length - 1, Math.floor(random() * pool.length))
+  } else if (policy === 'least-outstanding') {
+    index = leastOutstanding(pool, stats, random)
   } else {
     pool.sort(byPeerId)
     index = state.cursor % pool.length

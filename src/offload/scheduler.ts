@@ -97,7 +97,7 @@ export interface SchedulerStats {
   config?: Partial<SchedulerConfig>
 }
 
-export type ChoiceReason = 'local-idle' | 'only' | 'p2c' | 'fetch' | 'fallback' | 'random' | 'round-robin' | 'pull'
+export type ChoiceReason = 'local-idle' | 'only' | 'p2c' | 'fetch' | 'fallback' | 'random' | 'round-robin' | 'pull' | 'least-outstanding'
 
 export interface Choice {
   candidate: Candidate

@@ -13,6 +13,9 @@
  *   predict fails, its requests are run again one by one so only the culprit fails;
  * - `simulateSlowdown`: after computing, a slot stays busy `(factor - 1) x
  *   computeMs` longer, to emulate a slower device;
+ * - `simulateServiceMs`: a slot stays busy at least this long per predict,
+ *   whatever the compute took: a device with a fixed service time, immune to
+ *   how busy this machine happens to be (benchmarks use it);
  * - every change of busy slots or queue length is reported to `LocalLoad`.
  */
 import { logger } from '@libp2p/logger'
@@ -20,7 +23,7 @@ import { AbortError, DeadlineExceededError, InvalidConfigError, ModelNotFoundErr
 import { batchKey, concatInputs, sliceRows, splitOutputs, validateInputs } from './batcher.js'
 import {
   DEFAULT_BATCHING, DEFAULT_CAPACITY, DEFAULT_MAX_BATCH_DELAY_MS, DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_QUEUE,
-  DEFAULT_SIMULATE_SLOWDOWN,
+  DEFAULT_SIMULATE_SLOWDOWN, DEFAULT_SIMULATE_SERVICE_MS,
   MAX_ROWS_PER_PREDICT
 } from './constants.js'
 import { RequestQueue, selectBatch } from './queue.js'
@@ -44,6 +47,8 @@ export interface EngineInit {
   maxBatchDelayMs?: number
   /** Service-time stretch factor that emulates a slower device, >= 1. @default 1 */
   simulateSlowdown?: number
+  /** Fixed service time per predict that emulates a slower device, ms (0: off). @default 0 */
+  simulateServiceMs?: number
 }
 
 export interface EngineComponents {
@@ -99,6 +104,7 @@ function checkInit (init: Required<EngineInit>): void {
   if (!positiveInt(init.maxBatchSize)) throw new InvalidConfigError('maxBatchSize must be an integer >= 1')
   if (!(init.maxBatchDelayMs >= 0)) throw new InvalidConfigError('maxBatchDelayMs must be >= 0')
   if (!(init.simulateSlowdown >= 1) || !Number.isFinite(init.simulateSlowdown)) throw new InvalidConfigError('simulateSlowdown must be a finite number >= 1')
+  if (!(init.simulateServiceMs >= 0) || !Number.isFinite(init.simulateServiceMs)) throw new InvalidConfigError('simulateServiceMs must be a finite number >= 0')
 }
 
 export class InferenceEngine implements Startable {
@@ -123,7 +129,8 @@ export class InferenceEngine implements Startable {
       batching: init.batching ?? DEFAULT_BATCHING,
       maxBatchSize: init.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE,
       maxBatchDelayMs: init.maxBatchDelayMs ?? DEFAULT_MAX_BATCH_DELAY_MS,
-      simulateSlowdown: init.simulateSlowdown ?? DEFAULT_SIMULATE_SLOWDOWN
+      simulateSlowdown: init.simulateSlowdown ?? DEFAULT_SIMULATE_SLOWDOWN,
+      simulateServiceMs: init.simulateServiceMs ?? DEFAULT_SIMULATE_SERVICE_MS
     }
     checkInit(this.settings)
     this.queue = new RequestQueue()
@@ -269,8 +276,9 @@ export class InferenceEngine implements Startable {
     const start = performance.now()
     const outputs = await this.predictInChunks(modelId, inputs)
     const computeMs = performance.now() - start
-    await stretch((this.settings.simulateSlowdown - 1) * computeMs)
-    return { outputs, computeMs: computeMs * this.settings.simulateSlowdown }
+    const serviceMs = Math.max(computeMs * this.settings.simulateSlowdown, this.settings.simulateServiceMs)
+    await stretch(serviceMs - computeMs)
+    return { outputs, computeMs: serviceMs }
   }
 
   private async run (batch: Job[]): Promise<void> {

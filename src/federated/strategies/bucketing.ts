@@ -34,8 +34,9 @@ export function bucketUpdates (updates: readonly ClientUpdate[], size: number, s
 /** Wrap a (robust) strategy so it aggregates bucket means instead of raw updates. */
 export function withBucketing (inner: Strategy, size: number, seed = 0): Strategy {
   if (size <= 1) return inner
+  // Not `...inner`: a streaming inner's `fold` would bypass the bucketing.
   return {
-    ...inner,
+    configureRound: (ctx) => inner.configureRound(ctx),
     name: `${inner.name}+bucketing(${size})`,
     aggregate: (ctx, results, failures) => inner.aggregate(ctx, bucketUpdates(results, size, deriveSeed(seed, ctx.round, ctx.attempt)), failures)
   }

@@ -6,12 +6,14 @@
  */
 import { weightedAverage } from './aggregate.js'
 import { combineLayers, configureSampled, resolveTrainOptions } from '../strategy.js'
-import type { LocalTrainOptions, Strategy } from '../strategy.js'
+import { weightedSumFolder } from '../streaming.js'
+import type { LocalTrainOptions } from '../strategy.js'
+import type { StreamingStrategy } from '../streaming.js'
 
 export type FedAvgOptions = LocalTrainOptions
 
-/** Create the FedAvg strategy. */
-export function fedAvg (options: FedAvgOptions = {}, name = 'fedavg'): Strategy {
+/** Create the FedAvg strategy; it aggregates as updates arrive (`fold`, see streaming.ts). */
+export function fedAvg (options: FedAvgOptions = {}, name = 'fedavg'): StreamingStrategy {
   const train = resolveTrainOptions(options)
   return {
     name,
@@ -19,6 +21,7 @@ export function fedAvg (options: FedAvgOptions = {}, name = 'fedavg'): Strategy 
     aggregate (ctx, results) {
       const counts = results.map((r) => r.numExamples)
       return combineLayers(ctx.global, results.map((r) => r.weights), (layers) => weightedAverage(layers, counts))
-    }
+    },
+    fold: (ctx) => weightedSumFolder(ctx.global)
   }
 }

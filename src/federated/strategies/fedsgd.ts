@@ -5,7 +5,7 @@
  * one SGD step on the weighted average of the clients' gradients.
  */
 import { fedAvg } from './fedavg.js'
-import type { Strategy } from '../strategy.js'
+import type { StreamingStrategy } from '../streaming.js'
 
 export interface FedSgdOptions {
   /** Learning rate of the single step. @default 0.05 */
@@ -13,6 +13,6 @@ export interface FedSgdOptions {
 }
 
 /** Create the FedSGD strategy (FedAvg with E = 1 and B = 0). */
-export function fedSgd (options: FedSgdOptions = {}): Strategy {
+export function fedSgd (options: FedSgdOptions = {}): StreamingStrategy {
   return fedAvg({ epochs: 1, batchSize: 0, learningRate: options.learningRate, proximalMu: 0 }, 'fedsgd')
 }

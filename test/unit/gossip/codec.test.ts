@@ -58,7 +58,7 @@ describe('load report codec', () => {
   it('rejects trailing bytes, unknown versions, unknown flags and cpu above 100%', () => {
     const bytes = encodeLoadReport(report)
     expectNamedError(() => decodeLoadReport(new Uint8Array([...bytes, 0])), ['InvalidMessageError'])
-    const badVersion = bytes.slice(); badVersion[0] = 2
+    const badVersion = bytes.slice(); badVersion[0] = 3
     expectNamedError(() => decodeLoadReport(badVersion), ['InvalidMessageError'])
     const badFlags = bytes.slice(); badFlags[1] = 0x80
     expectNamedError(() => decodeLoadReport(badFlags), ['InvalidMessageError'])
@@ -87,5 +87,30 @@ describe('load report codec', () => {
         expect(['InvalidMessageError', 'MessageTooLargeError']).toContain(err.name)
       }
     }), { numRuns: 10_000 })
+  })
+})
+
+describe('load report codec, version 2 (heartbeat interval)', () => {
+  it('round-trips the heartbeat interval and writes version 2', () => {
+    const bytes = encodeLoadReport({ ...report, intervalMs: 25_000 })
+    expect(bytes[0]).toBe(2)
+    expect(decodeLoadReport(bytes).intervalMs).toBe(25_000)
+  })
+
+  it('still decodes a version 1 report (no interval field)', () => {
+    const v2 = encodeLoadReport(report)
+    const v1 = new Uint8Array(v2.length - 4)
+    v1.set(v2.subarray(0, 34))
+    v1.set(v2.subarray(38), 34)
+    v1[0] = 1
+    const decoded = decodeLoadReport(v1)
+    expect(decoded.intervalMs).toBeUndefined()
+    expect(decoded).toEqual({ ...report, cpu: 0.4217 })
+  })
+
+  it('rejects an interval above the limit', () => {
+    const bytes = encodeLoadReport(report)
+    new DataView(bytes.buffer).setUint32(34, 3_600_001)
+    expectNamedError(() => decodeLoadReport(bytes), ['InvalidMessageError'])
   })
 })

@@ -84,3 +84,21 @@ describe('chooseByPolicy: p2c', () => {
     expect(counts.b ?? 0).toBe(0)
   })
 })
+
+describe('chooseByPolicy: least-outstanding', () => {
+  it('picks the peer with the fewest of this node\'s outstanding requests, blind to gossip and latency', () => {
+    const s = stats({ outstanding: new Map([['a', 3], ['b', 0], ['c', 1]]), latencyMs: new Map([['b', 500]]) })
+    const next = chooseByPolicy('least-outstanding', peers, s, seeded(2), INITIAL_POLICY_STATE)
+    expect(next.choice?.candidate.peerId).toBe('b')
+    expect(next.choice?.reason).toBe('least-outstanding')
+  })
+
+  it('breaks ties at random, and counts live work for this node', () => {
+    const s = stats({ outstanding: new Map([['a', 1], ['b', 1], ['c', 1]]) })
+    const counts = tally(run('least-outstanding', peers, s, 900))
+    for (const id of ['a', 'b', 'c']) expect(counts[id]).toBeGreaterThan(200)
+    const busySelf = cand('self', { local: true, inFlight: 2 })
+    const choice = chooseByPolicy('least-outstanding', [busySelf, cand('a')], stats({ outstanding: new Map([['a', 1]]) }), seeded(1), INITIAL_POLICY_STATE)
+    expect(choice.choice?.candidate.peerId).toBe('a')
+  })
+})
