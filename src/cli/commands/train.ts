@@ -2,7 +2,7 @@
 import { intFlag, numberFlag, parseFlags } from '../args.js'
 import { DEFAULT_API_URL, callApi } from '../api-client.js'
 import { UsageError } from '../errors.js'
-import { shortId, table } from '../output.js'
+import { printable, printableJson, shortId, table } from '../output.js'
 import type { RoundSummary, RunSummary } from '../../federated/mesh/service-types.js'
 
 export const TRAIN_HELP = `Usage: edge-mesh train --rounds R [options]
@@ -46,7 +46,7 @@ function apiOf (values: Record<string, any>): string {
 /** One plain progress line for a round. */
 export function roundLine (r: RoundSummary, rounds: number): string {
   const eps = r.epsilon === undefined ? '' : `  ε ${r.epsilon.toFixed(2)} (δ ${r.delta ?? '?'})`
-  return `round ${r.round}/${rounds}  participants ${r.participants}  failures ${r.failures}  accuracy ${r.accuracy.toFixed(3)}  loss ${r.loss.toFixed(2)}${eps}  global ${r.globalModelId.slice(0, 15)}…`
+  return `round ${r.round}/${rounds}  participants ${r.participants}  failures ${r.failures}  accuracy ${r.accuracy.toFixed(3)}  loss ${r.loss.toFixed(2)}${eps}  global ${printable(String(r.globalModelId).slice(0, 15))}…`
 }
 
 function bar (done: number, total: number, width = 20): string {
@@ -132,7 +132,8 @@ function finalLine (run: RunSummary): string {
   const acc = last === undefined ? '' : `, accuracy ${last.accuracy.toFixed(3)}`
   const err = run.error === undefined ? '' : ` (${run.error.name}: ${run.error.message})`
   const dp = run.privacy === undefined ? '' : `, ε ${run.privacy.epsilon.toFixed(2)} (δ ${run.privacy.delta})${run.stopReason === 'target-epsilon' ? ', stopped at the target ε' : ''}`
-  return `${head}${acc}${dp}${err}\nglobal model ${run.globalModelId}`
+  // Run ids, error texts and model ids can come from peers (run gossip): escape what a terminal would interpret.
+  return `${printable(head)}${acc}${dp}${printable(err)}\nglobal model ${printable(String(run.globalModelId))}`
 }
 
 async function runStatus (argv: string[]): Promise<void> {
@@ -142,7 +143,7 @@ async function runStatus (argv: string[]): Promise<void> {
   if (positionals.length > 1) throw new UsageError('train status takes at most one run id')
   const id = positionals[0]
   const body = id === undefined ? await callApi(api, '/federated/runs') : await callApi(api, `/federated/runs/${encodeURIComponent(id)}`)
-  if (values.json === true) { process.stdout.write(JSON.stringify(body, null, 2) + '\n'); return }
+  if (values.json === true) { process.stdout.write(printableJson(body) + '\n'); return }
   if (id !== undefined) {
     const run = body as RunSummary
     process.stdout.write([...run.history.map((r) => roundLine(r, run.rounds)), finalLine(run)].join('\n') + '\n')
