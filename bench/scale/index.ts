@@ -13,7 +13,7 @@
  *
  * `BENCH_PHASES=simulation,idle` runs only the named phases.
  */
-import { mkdir, writeFile } from 'node:fs/promises'
+import { writeReport } from '../shared/report.js'
 import { cpus } from 'node:os'
 import { startBenchRun } from '../shared/run.js'
 import { goals } from './goals.js'
@@ -43,11 +43,7 @@ async function main (): Promise<void> {
     goals: goals({ simulation, idle, aggregation, skew }),
     durationS: Math.round(run.elapsedS())
   }
-  const json = JSON.stringify(result, null, 2)
-  await mkdir('bench-results', { recursive: true })
-  await writeFile('bench-results/scale.json', json + '\n')
-  process.stdout.write(json + '\n')
-  progress(`done in ${Math.round(run.elapsedS())} s; written to bench-results/scale.json`)
+  await writeReport('scale', result, run, progress)
 }
 
 main().catch(err => {
