@@ -36,72 +36,23 @@ import { EventQueue, runAttempt, toError } from './attempt.js'
 import { ParkedQueue, pullCandidate, shouldPark } from './parked.js'
 import type { LateBindingState } from './parked.js'
 import type { Attempt, AttemptOutcome } from './attempt.js'
-import { backedOffPeers, DEFAULT_BACKOFF_CONFIG, emptyBackoff, pruneBackoff, recordBusy, recordFailure, recordSuccess } from './backoff.js'
-import type { BackoffConfig, BackoffState } from './backoff.js'
-import { DEFAULT_HEDGE_BUDGET_CONFIG, depositHedge, emptyHedgeBudget, withdrawHedge } from './hedge.js'
-import type { HedgeBudget, HedgeBudgetConfig } from './hedge.js'
+import { backedOffPeers, emptyBackoff, pruneBackoff, recordBusy, recordFailure, recordSuccess } from './backoff.js'
+import type { BackoffState } from './backoff.js'
+import { clientConfig } from './client-config.js'
+import type { ClientConfig, ClientCounters, ClientInit } from './client-config.js'
+import { depositHedge, emptyHedgeBudget, withdrawHedge } from './hedge.js'
+import type { HedgeBudget } from './hedge.js'
 import { currentLatency, LatencyWindow, observeLatency } from './latency.js'
-import type { LatencyWindowInit, PeakEwma } from './latency.js'
+import type { PeakEwma } from './latency.js'
 import { chooseByPolicy, INITIAL_POLICY_STATE } from './policy.js'
-import type { PolicyState, SchedulingPolicy } from './policy.js'
-import { candidateCost, DEFAULT_SCHEDULER_CONFIG } from './scheduler.js'
-import type { Candidate, Choice, SchedulerConfig } from './scheduler.js'
-import {
-  DEFAULT_DEADLINE_MS, DEFAULT_EWMA_TAU_MS, DEFAULT_HEDGE_MIN_SAMPLES, DEFAULT_HEDGING, DEFAULT_MAX_ATTEMPTS, DEFAULT_PARK_LOAD_PER_SLOT,
-  DEFAULT_SCHEDULING_POLICY, PARK_RECHECK_MS
-} from './scheduler-constants.js'
-import type { AttemptRecord, InferOptions, InferResult, LocalInvoker, Preference, RemoteInvoker, ServedResult } from './types.js'
+import type { PolicyState } from './policy.js'
+import { candidateCost } from './scheduler.js'
+import type { Candidate, Choice } from './scheduler.js'
+import { PARK_RECHECK_MS } from './scheduler-constants.js'
+import type { AttemptRecord, InferOptions, InferResult, Preference, ServedResult } from './types.js'
 import type { TensorData } from '../model/types.js'
-import type { AbortOptions, Logger } from '@libp2p/interface'
-
-export interface ClientConfig {
-  /** @default 5000 */
-  defaultDeadlineMs: number
-  /** Most attempts per request, hedges included. @default 6 */
-  maxAttempts: number
-  /** @default true */
-  hedging: boolean
-  /** Samples needed before the p95 is used as a hedge delay. @default 20 */
-  hedgeMinSamples: number
-  hedgeBudget: HedgeBudgetConfig
-  /** Peak-EWMA time constant, ms. @default 10000 */
-  ewmaTauMs: number
-  backoff: BackoffConfig
-  /** Who chooses each attempt's candidate; `random` and `round-robin` are benchmark baselines. @default 'p2c' */
-  policy: SchedulingPolicy
-  scheduler: SchedulerConfig
-  latencyWindow: LatencyWindowInit
-  /** Late binding: park `auto` requests while the chosen node has this many requests per slot; 0 = off. @default 2 */
-  parkLoadPerSlot: number
-}
-
-export interface ClientInit {
-  selfId: string
-  local: LocalInvoker
-  remote: RemoteInvoker
-  /** The candidates for a model as of now (see `buildCandidates`). */
-  candidates(modelId: string): Candidate[]
-  /** Fetch a model from the peers that announce it so this node can run it. */
-  fetchLocal?(modelId: string, options: AbortOptions): Promise<void>
-  /** Late-binding threshold for a model (requests per slot), e.g. higher for models whose requests batch. @default config.parkLoadPerSlot */
-  parkLoadPerSlot?(modelId: string): number
-  /** Monotonic clock, ms. @default performance.now */
-  now?(): number
-  /** @default Math.random */
-  random?(): number
-  config?: Partial<ClientConfig>
-  log?: Logger
-}
-
-/** What the client counts; the service adds the engine's numbers. */
-export interface ClientCounters {
-  servedLocally: number
-  servedRemotely: number
-  failed: number
-  hedges: number
-  requests: number
-  byPeer: Record<string, number>
-}
+import type { Logger } from '@libp2p/interface'
+export type { ClientConfig, ClientCounters, ClientInit } from './client-config.js'
 
 interface Request {
   modelId: string
@@ -148,20 +99,7 @@ export class OffloadClient {
 
   constructor (init: ClientInit) {
     this.init = init
-    this.config = {
-      defaultDeadlineMs: DEFAULT_DEADLINE_MS,
-      maxAttempts: DEFAULT_MAX_ATTEMPTS,
-      hedging: DEFAULT_HEDGING,
-      hedgeMinSamples: DEFAULT_HEDGE_MIN_SAMPLES,
-      hedgeBudget: DEFAULT_HEDGE_BUDGET_CONFIG,
-      ewmaTauMs: DEFAULT_EWMA_TAU_MS,
-      backoff: DEFAULT_BACKOFF_CONFIG,
-      policy: DEFAULT_SCHEDULING_POLICY,
-      scheduler: DEFAULT_SCHEDULER_CONFIG,
-      latencyWindow: {},
-      parkLoadPerSlot: DEFAULT_PARK_LOAD_PER_SLOT,
-      ...init.config
-    }
+    this.config = clientConfig(init.config)
     this.now = init.now ?? (() => performance.now())
     this.random = init.random ?? Math.random
     this.log = init.log ?? logger('edge-mesh:offload:client')

@@ -24,55 +24,44 @@
  * ```
  */
 import { join } from 'node:path'
-import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
 import { TypedEventEmitter } from 'main-event'
 import { CAPABILITY } from '../../capabilities.js'
-import {
-  LimitExceededError, ModelNotFoundError, NotStartedError, ProtocolError, RunCancelledError,
-  RunNotFoundError, UntrustedCoordinatorError, UntrustedPeerError
-} from '../../errors.js'
+import { LimitExceededError, NotStartedError, RunNotFoundError, UntrustedPeerError } from '../../errors.js'
 import { checkCoordinatedRuns, checkRunSpec, resolveBounds } from './bounds.js'
-import { parseByzantine } from './byzantine.js'
 import { ClientCounts } from './client-counts.js'
-import { encodedWeightRecordSize } from '../weights/codec.js'
-import { coordinate, restoreHistory } from './coordinator.js'
-import { FileCheckpointStore } from '../checkpoint.js'
+import { coordinate } from './coordinator.js'
+import { createCoordinatorContext } from './coordinator-context.js'
+import { createDispatch } from './dispatch.js'
 import { LocalDatasets } from './local-datasets.js'
-import { createMeshGrid } from './mesh-grid.js'
-import { Participant } from './participant.js'
+import { createParticipant } from './participant-factory.js'
 import { serveStream } from './protocol/handler.js'
 import { exchange } from './protocol/wire.js'
 import * as C from './protocol/constants.js'
 import { Refusals } from './refusals.js'
-import { KnownRuns, decodeRunAnnouncement, encodeRunAnnouncement, fromRunCoordinator } from './run-gossip.js'
+import { resumeRuns } from './resume-runs.js'
+import { RunEventAnnouncer } from './run-events.js'
+import { cancelOwnRun, forwardToSeed, trustedSeed } from './run-control.js'
+import { KnownRuns } from './run-gossip.js'
+import { publishRunSummary, receiveRunMessage, validateRunMessage } from './run-gossip-pubsub.js'
 import { newRunId } from './run-id.js'
-import { RunFiles, freshSummary, parseRunSpec, unreadableSummary } from './runs.js'
-import { waitForClients } from './service-helpers.js'
+import { RunFiles, freshSummary, parseRunSpec } from './runs.js'
 import { isTrusted, readTrustFile, trustPolicy } from './trust.js'
 import type { FederatedBounds, Violation } from './bounds.js'
 import type { TrustPolicy } from './trust.js'
 import type { CoordinatorContext } from './coordinator.js'
 import type { MeshGrid } from './mesh-grid.js'
+import type { Participant } from './participant.js'
 import type { Dispatch } from './protocol/handler.js'
-import type { FedMessage, PushMessage } from './protocol/messages.js'
+import type { OwnRun } from './run-control.js'
 import type { RunRecordFile, RunSpec } from './runs.js'
 import type { Federated, FederatedComponents, FederatedInit, StartedRun } from './service-api.js'
 export type { Federated, FederatedComponents, FederatedInit, RunPubSub, StartedRun } from './service-api.js'
 import type { FederatedEvents, RunSummary } from './service-types.js'
 import type { PeerLoad } from '../../gossip/types.js'
-import type { Dataset, WeightRecord } from '../../model/types.js'
+import type { Dataset } from '../../model/types.js'
 import type { Message } from '@libp2p/gossipsub'
 import type { AbortOptions, Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
-
-interface OwnRun {
-  record?: RunRecordFile
-  summary: RunSummary
-  controller: AbortController
-  saving: Promise<void>
-  /** Settles when the run's coordination ends (resolved at once for finished runs). */
-  done: Promise<void>
-}
 
 const MNIST_MLP = { inputSize: 784, hidden: [200, 200], classes: 10 }
 
@@ -95,8 +84,7 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
   private seq = 0
   private timer?: ReturnType<typeof setInterval>
   private started = false
-  /** Rounds and state of each own run already announced as events. */
-  private readonly announced = new Map<string, { rounds: number, state: RunSummary['state'] }>()
+  private readonly runEvents = new RunEventAnnouncer(this)
 
   constructor (private readonly components: FederatedComponents, private readonly init: FederatedInit = {}) {
     super()
@@ -110,17 +98,14 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
   }
 
   private makeParticipant (clients: Dataset[]): Participant {
-    return new Participant({
+    return createParticipant({
       clients,
-      runtime: this.components.models,
-      localLoad: this.components.localLoad,
-      ensureModel: async (id, coordinator, options) => this.ensureModel(id, [coordinator], options),
-      pull: async (coordinator, runId, version, options) => this.pull(coordinator, runId, version, options),
-      push: async (coordinator, header, weights, options) => this.push(coordinator, header, weights, options),
+      components: this.components,
+      init: this.init,
       bounds: this.bounds,
-      byzantine: typeof this.init.byzantine === 'string' ? parseByzantine(this.init.byzantine) : this.init.byzantine,
+      ensureModel: async (id, from, options) => this.ensureModel(id, from, options),
       onRefused: (bound) => { this.refused.add(bound) },
-      log: this.log.newScope('participant')
+      log: this.log
     })
   }
 
@@ -210,30 +195,12 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
     if (!this.started) throw new NotStartedError('federated service is not started')
     // A typed spec still needs its ranges checked and its defaults filled.
     const spec = parseRunSpec(runSpec)
-    const seed = this.init.role === 'seed' ? undefined : this.trustedSeed()
+    const seed = this.init.role === 'seed' ? undefined : trustedSeed(this.components.loadView, this.trust)
     if (seed !== undefined) {
-      try {
-        const { message } = await exchange(this.components.connectionManager, seed, { type: 'start', spec: spec as unknown as Record<string, unknown> }, undefined, 'started', {
-          timeoutMs: C.DEFAULT_ANNOUNCE_TIMEOUT_MS, signal: options.signal
-        })
-        return { id: message.runId, coordinator: message.coordinator }
-      } catch (err: any) {
-        if (['InvalidConfigError', 'ModelNotFoundError', 'AbortError', 'LimitExceededError'].includes(err?.name)) throw err
-        this.log('seed %s did not take the run (%s), coordinating it here', seed, err?.message)
-      }
+      const started = await forwardToSeed(this.components.connectionManager, seed, spec, this.log, options)
+      if (started !== undefined) return started
     }
     return this.startLocal(spec, options)
-  }
-
-  /**
-   * The seed to forward a run to: a peer trusted by name or bootstrap pinning
-   * that is in the load table as a seed (lowest peer id first). The role alone
-   * makes no peer a coordinator.
-   */
-  private trustedSeed (): string | undefined {
-    return this.components.loadView.peers()
-      .filter((p) => p.report.role === 'seed' && this.trust.peers.has(p.peerId))
-      .map((p) => p.peerId).sort()[0]
   }
 
   /** Refuse a spec beyond this node's bounds or naming a dataset it does not hold. */
@@ -294,58 +261,29 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
 
   /** Stop a run this node coordinates, tell the peers it asked to train, and wait until it is saved `cancelled`. */
   private async cancelOwn (run: OwnRun): Promise<void> {
-    if (run.summary.state !== 'running') return
-    const grid = this.grids.get(run.summary.id)
-    run.controller.abort(new RunCancelledError(`run ${run.summary.id} was cancelled`))
-    await run.done
-    if (run.summary.state === 'running') {
-      // Cancelled before coordination started (e.g. while resuming): record it here.
-      run.summary.state = 'cancelled'
-      run.summary.error = { name: 'RunCancelledError', message: `run ${run.summary.id} was cancelled` }
-      run.summary.finishedAt = Date.now()
-      this.changed(run.summary)
-    }
-    await run.saving
-    await Promise.all([...(grid?.askedPeers() ?? [])].map(async (peerId) => {
-      try {
-        await exchange(this.components.connectionManager, peerId, { type: 'cancel', runId: run.summary.id }, undefined, 'ack', { timeoutMs: C.DEFAULT_CONTROL_TIMEOUT_MS })
-      } catch (err: any) {
-        this.log('CANCEL of %s to %s failed: %s', run.summary.id, peerId, err?.message)
-      }
-    }))
+    await cancelOwnRun(run, {
+      connectionManager: this.components.connectionManager,
+      grid: this.grids.get(run.summary.id),
+      log: this.log,
+      changed: (summary) => { this.changed(summary) }
+    })
   }
 
   private coordinatorContext (): CoordinatorContext {
-    return {
-      models: this.components.models,
+    return createCoordinatorContext({
+      components: this.components,
+      init: this.init,
+      selfId: this.selfId,
       files: this.files,
-      log: this.log.newScope('coordinator'),
-      keepGlobals: this.init.keepGlobals ?? C.DEFAULT_KEEP_GLOBALS,
-      openGrid: (record) => {
-        const grid = createMeshGrid({
-          runId: record.id,
-          selfId: this.selfId,
-          local: this.participant.counts().length > 0 ? this.participant : undefined,
-          loadView: this.components.loadView,
-          clientCounts: (peerId) => this.clientCounts.get(peerId),
-          announce: async (peerId, message, options) => (await exchange(this.components.connectionManager, peerId, message, undefined, 'accept', {
-            timeoutMs: C.DEFAULT_ANNOUNCE_TIMEOUT_MS, signal: options.signal
-          })).message,
-          deadlineMs: record.spec.roundDeadlineMs ?? 60_000,
-          maxExamples: this.bounds.maxExamples,
-          onRefused: (reason) => { this.refused.add(reason) }
-        })
-        this.grids.set(record.id, grid)
-        return grid
-      },
-      closeGrid: (record) => { this.grids.delete(record.id) },
-      waitForClients: async (grid, n, signal) => waitForClients({
-        grid, n, signal, loadView: this.components.loadView, timeoutMs: this.init.waitForClientsMs ?? C.DEFAULT_WAIT_FOR_CLIENTS_MS,
-        refresh: async () => this.clientCounts.refresh(this.components.loadView.peers(), signal)
-      }),
-      changed: (summary) => { this.changed(summary) },
-      data: async (ref) => this.datasets.load(ref)
-    }
+      log: this.log,
+      bounds: this.bounds,
+      clientCounts: this.clientCounts,
+      grids: this.grids,
+      participant: () => this.participant,
+      datasets: () => this.datasets,
+      onRefused: (reason) => { this.refused.add(reason) },
+      changed: (summary) => { this.changed(summary) }
+    })
   }
 
   /** Save and publish a run's summary. */
@@ -353,31 +291,14 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
     const run = this.own.get(summary.id)
     if (run === undefined) return
     const copy = structuredClone(summary)
-    this.announce(copy)
+    this.runEvents.announce(copy)
     run.saving = run.saving.then(async () => this.files.saveSummary(copy)).catch((err) => { this.log.error('saving run %s failed: %e', summary.id, err) })
     this.publish(copy)
   }
 
-  /** Dispatch the events of what changed in an own run since the last call. */
-  private announce (summary: RunSummary): void {
-    const before = this.announced.get(summary.id) ?? { rounds: summary.completedRounds, state: 'running' }
-    this.announced.set(summary.id, { rounds: summary.completedRounds, state: summary.state })
-    for (const round of summary.history) {
-      if (round.round > before.rounds) this.safeDispatchEvent('round:aggregated', { detail: { runId: summary.id, round } })
-    }
-    if (summary.state === before.state) return
-    if (summary.state === 'completed') this.safeDispatchEvent('run:finished', { detail: summary })
-    else if (summary.state !== 'running') this.safeDispatchEvent('run:failed', { detail: summary })
-  }
-
   private publish (summary: RunSummary): void {
     if (!this.started) return
-    try {
-      const bytes = encodeRunAnnouncement({ seq: ++this.seq, run: summary })
-      this.components.pubsub.publish(C.FEDRUNS_TOPIC, bytes).catch((err: any) => { this.log.trace('run summary not published: %s', err?.message) })
-    } catch (err: any) {
-      this.log.error('run summary not publishable: %s', err?.message)
-    }
+    publishRunSummary(this.components.pubsub, this.log, ++this.seq, summary)
   }
 
   private readonly republish = (): void => {
@@ -386,54 +307,21 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
 
   /** Resume the unfinished runs this node coordinated; list the finished, cancelled and unreadable ones. */
   private async resumeRuns (): Promise<void> {
-    for (const scanned of await this.files.scan()) {
-      if (this.own.has(scanned.id)) continue
-      if (scanned.problem !== undefined) {
-        // listed as failed, never resumed; the parse error (it may quote the file) stays in the local log
-        this.log.error('run %s is not resumed: %s (%s)', scanned.id, scanned.problem, (scanned.cause as Error | undefined)?.message)
-        this.list(unreadableSummary(scanned, this.selfId), scanned.record)
-        continue
-      }
-      const record = scanned.record as RunRecordFile
-      if (record.coordinator !== this.selfId) continue
-      const s: RunSummary = scanned.summary ?? freshSummary(record)
-      if (s.state !== 'running') {
-        this.list(s, record)
-        continue
-      }
-      // The checkpoint may be a round ahead of summary.json (stopped between the two writes).
-      await restoreHistory(new FileCheckpointStore(this.files.dir(record.id)), s)
-      try {
-        if (record.mlp !== undefined && !this.components.models.has(record.baseModelId)) await this.components.models.createMlp(record.mlp)
-        await this.ensureModel(record.baseModelId, [], {})
-      } catch (err: any) {
-        s.state = 'failed'
-        s.error = { name: err?.name ?? 'Error', message: 'cannot resume: the base model is unavailable' }
-        this.log('run %s cannot resume: %s', record.id, err?.message)
-      }
-      this.log('resuming run %s after round %d', record.id, s.completedRounds)
-      if (s.state === 'running') this.launch(record, s)
-      else this.list(s, record)
-    }
+    await resumeRuns({
+      files: this.files,
+      selfId: this.selfId,
+      log: this.log,
+      models: this.components.models,
+      isOwn: (runId) => this.own.has(runId),
+      ensureModel: async (modelId) => this.ensureModel(modelId, [], {}),
+      launch: (record, summary) => { this.launch(record, summary) },
+      list: (summary, record) => { this.list(summary, record) }
+    })
   }
 
   /** Make a model available: loaded already, or fetched from `from` and the peers announcing it. */
   private async ensureModel (modelId: string, from: string[], options: AbortOptions): Promise<void> {
     await this.components.modelTransfer.ensure(modelId, { from, signal: options.signal })
-  }
-
-  private async pull (coordinator: string, runId: string, version: number, options: AbortOptions): Promise<WeightRecord> {
-    const { record } = await exchange(this.components.connectionManager, coordinator, { type: 'pull', runId, version }, undefined, 'weights', {
-      timeoutMs: C.DEFAULT_TRANSFER_TIMEOUT_MS, maxRecordBytes: this.init.maxRecordBytes, signal: options.signal
-    })
-    if (record === undefined) throw new ProtocolError('weights reply without a weight record')
-    return record
-  }
-
-  private async push (coordinator: string, header: Omit<PushMessage, 'type' | 'weightBytes'>, weights: WeightRecord, options: AbortOptions): Promise<void> {
-    await exchange(this.components.connectionManager, coordinator, { type: 'push', ...header, weightBytes: encodedWeightRecordSize(weights) }, weights, 'ack', {
-      timeoutMs: C.DEFAULT_TRANSFER_TIMEOUT_MS, maxRecordBytes: this.init.maxRecordBytes, signal: options.signal
-    })
   }
 
   private readonly onReport = (evt: CustomEvent<PeerLoad>): void => {
@@ -467,34 +355,14 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
     return grid
   }
 
-  private readonly dispatch: Dispatch = async ({ message, record }, ctx) => {
-    const reply = (m: FedMessage, r?: WeightRecord): { message: FedMessage, record?: WeightRecord } => ({ message: m, record: r })
-    switch (message.type) {
-      case 'hello':
-        if (!this.trusts(ctx.from)) this.refuse('untrusted_hello', new UntrustedCoordinatorError('this node does not train for runs you coordinate'))
-        return reply({ type: 'hello-ok', clients: this.participant.counts() })
-      case 'announce':
-        if (!this.trusts(ctx.from)) this.refuse('untrusted_announce', new UntrustedCoordinatorError('this node does not train for runs you coordinate'))
-        return reply(await this.participant.accept(message, ctx.from, { signal: ctx.signal }))
-      case 'pull': {
-        const weights = this.gridOf(message.runId).weightsFor(message.version)
-        return reply({ type: 'weights', runId: message.runId, version: message.version, weightBytes: encodedWeightRecordSize(weights) }, weights)
-      }
-      case 'push':
-        this.gridOf(message.runId).deliver(ctx.from, message, record as WeightRecord, ctx.bytesIn)
-        return reply({ type: 'ack' })
-      case 'start': {
-        if (!this.trusts(ctx.from)) this.refuse('untrusted_start', new UntrustedPeerError('this node coordinates runs only for peers it trusts'))
-        const started = await this.startLocal(parseRunSpec(message.spec), { signal: ctx.signal })
-        return reply({ type: 'started', runId: started.id, coordinator: started.coordinator })
-      }
-      case 'cancel':
-        await this.onCancel(message.runId, ctx.from)
-        return reply({ type: 'ack' })
-      default:
-        throw new ProtocolError(`${message.type} is not a request`)
-    }
-  }
+  private readonly dispatch: Dispatch = createDispatch({
+    trusts: (peerId) => this.trusts(peerId),
+    refuse: (reason, err) => this.refuse(reason, err),
+    participant: () => this.participant,
+    gridOf: (runId) => this.gridOf(runId),
+    startLocal: async (spec, options) => this.startLocal(spec, options),
+    onCancel: async (runId, from) => this.onCancel(runId, from)
+  })
 
   /**
    * A CANCEL: for a run this node coordinates, from a peer trusted to START;
@@ -512,25 +380,11 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
     if (stopped > 0) this.log('run %s cancelled by its coordinator: stopped %d jobs', runId, stopped)
   }
 
-  /** gossipsub validator of run summaries: malformed ones and ones not from the coordinator their id binds to are rejected. */
-  private readonly validate = (_peer: PeerId, message: Message): TopicValidatorResult => {
-    if (message.type !== 'signed') return TopicValidatorResult.Reject
-    try {
-      const a = decodeRunAnnouncement(message.data)
-      return fromRunCoordinator(message.from.toString(), a) ? TopicValidatorResult.Accept : TopicValidatorResult.Reject
-    } catch {
-      return TopicValidatorResult.Reject
-    }
-  }
+  /** gossipsub validator of run summaries (see `validateRunMessage`). */
+  private readonly validate = validateRunMessage
 
   private readonly onMessage = (evt: CustomEvent<Message>): void => {
-    const message = evt.detail
-    if (message.topic !== C.FEDRUNS_TOPIC || message.type !== 'signed') return
-    const from = message.from.toString()
-    if (from === this.selfId) return
-    try {
-      this.known.apply(from, decodeRunAnnouncement(message.data))
-    } catch {}
+    receiveRunMessage(this.known, this.selfId, evt.detail)
   }
 }
 
