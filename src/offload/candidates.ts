@@ -29,10 +29,6 @@ export interface CandidateInput {
   peers: PeerLoad[]
 }
 
-/** The peers that announce `modelId`. */
-export function announcers (peers: PeerLoad[], modelId: string, selfId?: string): string[] {
-  return peers.filter(p => p.peerId !== selfId && p.report.models.includes(modelId)).map(p => p.peerId)
-}
 
 function peerCandidate (p: PeerLoad, hasModel: boolean): Candidate {
   const r = p.report

@@ -9,7 +9,7 @@
  * whatever happens. Byzantine behaviour exists only as this node's own
  * experiment setting (`byzantine.ts`), never as something a peer asks for.
  */
-import { InvalidMessageError, LimitExceededError, NoTrainingDataError, PeerBusyError, RunCancelledError } from '../../errors.js'
+import { LimitExceededError, NoTrainingDataError, PeerBusyError, RunCancelledError } from '../../errors.js'
 import { checkAnnounce, checkParticipatingRuns, resolveBounds } from './bounds.js'
 import { byzantineData, byzantineUpdate } from './byzantine.js'
 import { DEFAULT_TRAIN_CONCURRENCY } from './protocol/constants.js'

@@ -9,7 +9,6 @@ import type { FederatedEvents, FederatedView, RunSummary } from './service-types
 import type { LoadView, LocalLoad, NodeRole, TopicPubSub } from '../../gossip/types.js'
 import type { ModelRuntime } from '../../model/types.js'
 import type { ModelTransfer } from '../../model-transfer/index.js'
-import type { Message } from '@libp2p/gossipsub'
 import type { AbortOptions, ComponentLogger, Libp2pEvents, PeerId, TypedEventTarget } from '@libp2p/interface'
 import type { TypedEventTarget as EventTarget } from 'main-event'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
