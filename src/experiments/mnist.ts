@@ -28,6 +28,7 @@ import { parseDpOptions } from '../federated/privacy/dp-options.js'
 import { withDp } from '../federated/privacy/dp-strategy.js'
 import { withClientPipeline } from '../federated/privacy/client-pipeline.js'
 import { parseCompression } from '../federated/privacy/compression.js'
+import type { Compression } from '../federated/privacy/compression.js'
 import { withSecureAggregation } from '../federated/privacy/secure-strategy.js'
 import type { DpOptions } from '../federated/privacy/dp-options.js'
 import type { SecureAggregationInit } from '../federated/privacy/secure-strategy.js'
@@ -89,8 +90,8 @@ export interface MnistExperimentOptions extends AbortOptions {
   checkpoint?: CheckpointStore
   /** Client-level differential privacy (DP-FedAvg, central or local form). @default undefined (off) */
   dp?: DpOptions
-  /** Update compression: `none`, `int8` or `topk:<ratio>`. @default 'none' */
-  compression?: string
+  /** Update compression: `none`, `int8` or `topk:<ratio>`, or a parsed Compression (top-k with its DGC options). @default 'none' */
+  compression?: string | Compression
   /** Aggregate every round with secure aggregation (weighted FedAvg only; not with DP). @default undefined (off) */
   secureAggregation?: SecureAggregationInit
   onRound?(record: RoundRecord): void
@@ -162,7 +163,7 @@ export async function runMnistExperiment (o: MnistExperimentOptions = {}): Promi
   if (simulate && o.mode === 'mesh') throw new InvalidConfigError('mesh mode needs a grid')
   const clients = simulate ? virtualClients(sliceDataset(mnist, 0, MNIST_TRAIN_END), o, seed) : []
   const dp = parseDpOptions(o.dp)
-  const compression = parseCompression(o.compression)
+  const compression = typeof o.compression === 'object' ? o.compression : parseCompression(o.compression)
   const plainGrid = o.grid ?? createMemoryGrid({ runtime, clients, concurrency: o.concurrency, seed, log: o.log?.newScope('memory-grid') })
   const grid = dp?.mode === 'local' || compression.scheme !== 'none'
     ? withClientPipeline(plainGrid, { localDp: dp?.mode === 'local' ? dp : undefined, compression, seed })

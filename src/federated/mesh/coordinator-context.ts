@@ -9,6 +9,7 @@ import { createMeshGrid } from './mesh-grid.js'
 import { exchange } from './protocol/wire.js'
 import * as C from './protocol/constants.js'
 import { waitForClients } from './service-helpers.js'
+import { uplinkPolicyOf } from '../privacy/uplink-wire.js'
 import type { FederatedBounds } from './bounds.js'
 import type { ClientCounts } from './client-counts.js'
 import type { CoordinatorContext } from './coordinator.js'
@@ -57,7 +58,8 @@ export function createCoordinatorContext (input: CoordinatorContextInput): Coord
         })).message,
         deadlineMs: record.spec.roundDeadlineMs ?? 60_000,
         maxExamples: bounds.maxExamples,
-        onRefused: (reason) => { input.onRefused(reason) }
+        onRefused: (reason) => { input.onRefused(reason) },
+        uplink: uplinkPolicyOf(record.spec, (reason) => { input.onRefused(reason) })
       })
       grids.set(record.id, grid)
       return grid

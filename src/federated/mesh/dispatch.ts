@@ -29,7 +29,7 @@ export interface DispatchHost {
 }
 
 export function createDispatch (host: DispatchHost): Dispatch {
-  return async ({ message, record }, ctx) => {
+  return async ({ message, record, compressed }, ctx) => {
     const reply = (m: FedMessage, r?: WeightRecord): { message: FedMessage, record?: WeightRecord } => ({ message: m, record: r })
     switch (message.type) {
       case 'hello':
@@ -43,7 +43,7 @@ export function createDispatch (host: DispatchHost): Dispatch {
         return reply({ type: 'weights', runId: message.runId, version: message.version, weightBytes: encodedWeightRecordSize(weights) }, weights)
       }
       case 'push':
-        host.gridOf(message.runId).deliver(ctx.from, message, record as WeightRecord, ctx.bytesIn)
+        host.gridOf(message.runId).deliver(ctx.from, message, { record, compressed }, ctx.bytesIn)
         return reply({ type: 'ack' })
       case 'start': {
         if (!host.trusts(ctx.from)) host.refuse('untrusted_start', new UntrustedPeerError('this node coordinates runs only for peers it trusts'))

@@ -16,11 +16,18 @@
  * capped by `maxExamples`): more is InvalidUpdateError, so one participant
  * cannot outweigh the others in FedAvg by inflating its count.
  * Byte counters are the real bytes of PULL replies and PUSH requests.
+ * With a run's `uplink` (compression, local DP: `privacy/uplink-wire.ts`),
+ * every ANNOUNCE carries the round's settings, a compressed PUSH is bounded
+ * before it is read (`checkPush`) and decoded before validation, and this
+ * node's own clients go through the same encoding.
  */
 import { InvalidUpdateError, LateUpdateError, PeerDisconnectedError, StaleVersionError } from '../../errors.js'
 import { checkPushedExamples } from './bounds.js'
 import { DEFAULT_MAX_EXAMPLES } from '../constants.js'
 import { validateUpdate } from '../weights/validate.js'
+import { ParticipantUplinks } from '../privacy/participant-uplink.js'
+import { announceFields } from '../privacy/uplink-wire.js'
+import type { UplinkPolicy } from '../privacy/uplink-wire.js'
 import type { ClientInfo, ClientLoad, ClientUpdate, Grid, TrainRequest } from '../grid.js'
 import type { AcceptMessage, AnnounceMessage, PushMessage } from './protocol/messages.js'
 import type { LoadView, PeerLoad } from '../../gossip/types.js'
@@ -49,6 +56,8 @@ export interface MeshGridInit {
   maxExamples?: number
   /** Called with the reason of every refused PUSH (for /metrics). */
   onRefused?(reason: string): void
+  /** The run's compression and local DP; undefined = float32 weight records. */
+  uplink?: UplinkPolicy
 }
 
 interface Pending {
@@ -78,6 +87,7 @@ export class MeshGrid implements Grid {
   private readonly attempts = new Map<string, number>()
   private readonly pullBytes = new Map<string, number>()
   private readonly asked = new Set<string>()
+  private readonly localUplinks = new ParticipantUplinks()
   /** Bytes received in PUSH requests (accepted or not). */
   bytesUp = 0
   /** Bytes sent in PULL replies. */
@@ -141,7 +151,8 @@ export class MeshGrid implements Grid {
         type: 'announce', runId: this.init.runId, round: request.round, attempt, version: request.modelVersion,
         globalModelId: '', baseModelId: request.baseModelId, clientIndex: index,
         epochs: c.epochs, batchSize: c.batchSize, learningRate: c.learningRate, proximalMu: c.proximalMu, seed: c.seed,
-        deadlineMs: Math.max(1, Math.round(this.init.deadlineMs))
+        deadlineMs: Math.max(1, Math.round(this.init.deadlineMs)),
+        ...(this.init.uplink === undefined ? {} : announceFields(this.init.uplink.round(request.round)))
       }, options)
       const p = this.pending.get(key)
       if (p !== undefined) p.declared = accepted.numExamples
@@ -157,9 +168,16 @@ export class MeshGrid implements Grid {
 
   private async trainLocal (clientId: string, index: number, request: TrainRequest, options: AbortOptions): Promise<ClientUpdate> {
     const result = await this.init.local!.train(index, request.baseModelId, request.weights, request.config, options)
+    let weights = result.weights
+    const uplink = this.init.uplink
+    if (uplink !== undefined && !uplink.plain) {
+      const fields = { runId: this.init.runId, clientIndex: index, ...announceFields(uplink.round(request.round)) }
+      const encoded = this.localUplinks.encode(this.init.selfId, fields, request.weights, weights)
+      weights = uplink.decode(request.weights, request.round, encoded.kind === 'compressed' ? { compressed: encoded.bytes } : { record: encoded.weights })
+    }
     return {
       clientId,
-      weights: result.weights,
+      weights,
       numExamples: result.numExamples,
       metrics: { loss: result.loss, accuracy: result.accuracy, trainMs: result.trainMs },
       bytes: { down: 0, up: 0 }
@@ -173,17 +191,24 @@ export class MeshGrid implements Grid {
     p.reject(err)
   }
 
+  /** Refuse a compressed PUSH larger than the run's encoding allows before its data is read (MessageTooLargeError). */
+  checkPush (push: PushMessage): void {
+    if (this.global !== undefined) this.init.uplink?.checkSize(this.global.weights, push)
+  }
+
   /**
    * A PUSH from `from`: resolve the matching request, or throw LateUpdateError
    * (no open request), StaleVersionError or InvalidUpdateError (the request
-   * then fails with the same error, recorded as that client's failure).
+   * then fails with the same error, recorded as that client's failure). The
+   * payload is a weight record, or a compressed update the run's uplink decodes.
    */
-  deliver (from: string, push: PushMessage, weights: WeightRecord, bytesIn: number): void {
+  deliver (from: string, push: PushMessage, payload: { record?: WeightRecord, compressed?: Uint8Array }, bytesIn: number): void {
     this.bytesUp += bytesIn
     const clientId = `${from}#${push.clientIndex}`
     const key = `${push.round}/${push.attempt}/${clientId}`
     const p = this.pending.get(key)
     if (p === undefined) throw new LateUpdateError(`no open request for ${clientId} in round ${push.round} (attempt ${push.attempt}) of ${this.init.runId}`)
+    let weights: WeightRecord
     try {
       if (this.global === undefined || push.version !== this.global.version) throw new StaleVersionError(`update trained from version ${push.version}, the round uses ${this.global?.version ?? 'none'}`)
       const inflated = checkPushedExamples(p.declared, push.numExamples, this.init.maxExamples ?? DEFAULT_MAX_EXAMPLES)
@@ -191,6 +216,7 @@ export class MeshGrid implements Grid {
         this.init.onRefused?.(inflated.bound)
         throw new InvalidUpdateError(inflated.message)
       }
+      weights = this.decodePush(push, payload)
       validateUpdate(this.global.weights, weights, push.numExamples)
     } catch (err: any) {
       this.fail(key, err)
@@ -206,6 +232,16 @@ export class MeshGrid implements Grid {
       metrics: { loss: push.loss, accuracy: push.accuracy, trainMs: push.trainMs },
       bytes: { down, up: bytesIn }
     })
+  }
+
+  private decodePush (push: PushMessage, payload: { record?: WeightRecord, compressed?: Uint8Array }): WeightRecord {
+    const global = (this.global as { weights: WeightRecord }).weights
+    if (this.init.uplink !== undefined) return this.init.uplink.decode(global, push.round, payload)
+    if (payload.record === undefined) {
+      this.init.onRefused?.('compression_mismatch')
+      throw new InvalidUpdateError('this run does not compress updates: push a weight record')
+    }
+    return payload.record
   }
 
   /** A peer disconnected: its waiting clients fail now instead of at the deadline. */

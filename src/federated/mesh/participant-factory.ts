@@ -12,6 +12,7 @@ import { exchange } from './protocol/wire.js'
 import * as C from './protocol/constants.js'
 import type { FederatedBounds } from './bounds.js'
 import type { PushMessage } from './protocol/messages.js'
+import type { EncodedUpdate } from '../privacy/uplink.js'
 import type { FederatedComponents, FederatedInit } from './service-api.js'
 import type { Dataset, WeightRecord } from '../../model/types.js'
 import type { AbortOptions, Logger } from '@libp2p/interface'
@@ -36,7 +37,7 @@ export function createParticipant (input: ParticipantInput): Participant {
     localLoad: components.localLoad,
     ensureModel: async (id, coordinator, options) => input.ensureModel(id, [coordinator], options),
     pull: async (coordinator, runId, version, options) => pull(components.connectionManager, init.maxRecordBytes, coordinator, runId, version, options),
-    push: async (coordinator, header, weights, options) => push(components.connectionManager, init.maxRecordBytes, coordinator, header, weights, options),
+    push: async (coordinator, header, update, options) => push(components.connectionManager, init.maxRecordBytes, coordinator, header, update, options),
     bounds: input.bounds,
     byzantine: typeof init.byzantine === 'string' ? parseByzantine(init.byzantine) : init.byzantine,
     onRefused: (bound) => { input.onRefused(bound) },
@@ -54,8 +55,11 @@ async function pull (connectionManager: Opener, maxRecordBytes: number | undefin
   return record
 }
 
-async function push (connectionManager: Opener, maxRecordBytes: number | undefined, coordinator: string, header: Omit<PushMessage, 'type' | 'weightBytes'>, weights: WeightRecord, options: AbortOptions): Promise<void> {
-  await exchange(connectionManager, coordinator, { type: 'push', ...header, weightBytes: encodedWeightRecordSize(weights) }, weights, 'ack', {
+async function push (connectionManager: Opener, maxRecordBytes: number | undefined, coordinator: string, header: Omit<PushMessage, 'type' | 'weightBytes' | 'encoding'>, update: EncodedUpdate, options: AbortOptions): Promise<void> {
+  const message: PushMessage = update.kind === 'compressed'
+    ? { type: 'push', ...header, weightBytes: update.bytes.byteLength, encoding: 'compressed' }
+    : { type: 'push', ...header, weightBytes: encodedWeightRecordSize(update.weights) }
+  await exchange(connectionManager, coordinator, message, update.kind === 'compressed' ? update.bytes : update.weights, 'ack', {
     timeoutMs: C.DEFAULT_TRANSFER_TIMEOUT_MS, maxRecordBytes, signal: options.signal
   })
 }

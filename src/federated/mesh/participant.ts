@@ -15,6 +15,9 @@ import { byzantineData, byzantineUpdate } from './byzantine.js'
 import { DEFAULT_TRAIN_CONCURRENCY } from './protocol/constants.js'
 import { createLimiter } from '../limiter.js'
 import { deriveSeed } from '../rng.js'
+import { ParticipantUplinks } from '../privacy/participant-uplink.js'
+import { uplinkFromAnnounce } from '../privacy/uplink-wire.js'
+import type { EncodedUpdate } from '../privacy/uplink.js'
 import type { FederatedBounds, Violation } from './bounds.js'
 import type { ByzantineBehaviour } from './byzantine.js'
 import type { FederatedTrainConfig } from '../grid.js'
@@ -32,8 +35,8 @@ export interface ParticipantInit {
   ensureModel(modelId: string, coordinator: string, options: AbortOptions): Promise<void>
   /** Pull the global weights of `version` from the coordinator. */
   pull(coordinator: string, runId: string, version: number, options: AbortOptions): Promise<WeightRecord>
-  /** Push an update to the coordinator. */
-  push(coordinator: string, header: Omit<PushMessage, 'type' | 'weightBytes'>, weights: WeightRecord, options: AbortOptions): Promise<void>
+  /** Push an update (a weight record, or a compressed update when the run asks for one) to the coordinator. */
+  push(coordinator: string, header: Omit<PushMessage, 'type' | 'weightBytes' | 'encoding'>, update: EncodedUpdate, options: AbortOptions): Promise<void>
   /** Trainings at once. @default 1 */
   concurrency?: number
   /** Bounds on what an ANNOUNCE may ask. @default resolveBounds() */
@@ -57,6 +60,8 @@ export class Participant {
   private readonly limiter
   private readonly bounds: FederatedBounds
   private readonly pulls = new Map<string, { version: number, weights: Promise<WeightRecord> }>()
+  /** Local DP and compression of updates, with each run's top-k residuals (privacy/participant-uplink.ts). */
+  private readonly uplinks = new ParticipantUplinks()
   private training = 0
 
   constructor (private readonly init: ParticipantInit) {
@@ -82,6 +87,7 @@ export class Participant {
     if (data === undefined) throw new NoTrainingDataError(`no virtual client #${a.clientIndex}: this node has ${clients.length}`)
     const current = this.busy.get(a.clientIndex)
     if (current !== undefined && (current.runId !== a.runId || current.coordinator !== coordinator)) throw new PeerBusyError(`client #${a.clientIndex} is training for run ${current.runId}`)
+    uplinkFromAnnounce(a)
     const violation = checkAnnounce(this.bounds, a) ?? checkParticipatingRuns(this.bounds, this.activeRuns(), a.runId)
     if (violation !== undefined) {
       this.init.onRefused?.(violation.bound)
@@ -139,7 +145,7 @@ export class Participant {
         runId: a.runId, round: a.round, attempt: a.attempt, version: a.version, clientIndex: a.clientIndex,
         numExamples: Math.min(result.numExamples, declared), loss: result.loss, accuracy: result.accuracy, trainMs: result.trainMs
       }
-      await this.init.push(coordinator, header, result.weights, { signal })
+      await this.init.push(coordinator, header, this.uplinks.encode(coordinator, a, global, result.weights), { signal })
       this.init.log('client #%d pushed round %d of %s', a.clientIndex, a.round, a.runId)
     } catch (err: any) {
       this.init.log('client #%d round %d of %s failed: %s: %s', a.clientIndex, a.round, a.runId, err?.name, err?.message)

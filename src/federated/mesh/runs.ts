@@ -13,6 +13,8 @@ import { STRATEGY_NAMES } from '../strategies/create-strategy.js'
 import { DATASET_NAME_PATTERN, parseDataSpecs } from './data-spec.js'
 import { RUN_ID_PATTERN } from './protocol/constants.js'
 import { parseDpOptions } from '../privacy/dp-options.js'
+import { parseCompressionSpec } from '../privacy/compression.js'
+import type { Compression } from '../privacy/compression.js'
 import type { ResolvedDpOptions } from '../privacy/dp-options.js'
 import type { StrategyName } from '../strategies/create-strategy.js'
 import type { RoundRecord } from '../run-types.js'
@@ -50,8 +52,10 @@ export interface RunSpec {
   rootData?: string
   /** FLTrust's weighting: `cosine` (the paper's) or `sign`. @default 'cosine' */
   trustWeighting?: 'cosine' | 'sign'
-  /** Client-level differential privacy (DP-FedAvg); only the central form runs over the mesh so far. */
+  /** Client-level differential privacy (DP-FedAvg), central or local form. */
   dp?: ResolvedDpOptions
+  /** How participants compress their updates (int8, or top-k with DGC's error feedback); undefined = float32. */
+  compression?: Compression
 }
 
 /** What `run.json` holds. */
@@ -136,10 +140,10 @@ export function parseRunSpec (body: unknown): RunSpec {
     krumM: num(b, 'krumM', 1, 100_000, true),
     rootData,
     trustWeighting: trustWeighting as RunSpec['trustWeighting'],
-    dp: parseDpOptions(b.dp)
+    dp: parseDpOptions(b.dp),
+    compression: parseCompressionSpec(b.compression)
   }
   if (b.byzantine !== undefined) bad('byzantine', 'attacks are not part of run specs; start an experiment node with --byzantine <attack> instead')
-  if (spec.dp?.mode === 'local') bad('dp.mode', 'local DP runs in simulation only so far (edge-mesh experiment); use central over the mesh')
   if (spec.dp !== undefined && strategy !== 'fedavg' && strategy !== 'fedsgd') bad('dp', `DP-FedAvg averages the clipped updates itself: use strategy fedavg or fedsgd, not ${strategy}`)
   for (const key of Object.keys(spec) as Array<keyof RunSpec>) if (spec[key] === undefined) delete spec[key]
   return spec

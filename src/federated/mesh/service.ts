@@ -342,6 +342,7 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
     await serveStream(stream, from, this.dispatch, {
       timeoutMs: this.init.streamTimeoutMs ?? C.DEFAULT_ANNOUNCE_TIMEOUT_MS,
       maxRecordBytes: this.init.maxRecordBytes,
+      checkPayload: (message) => { if (message.type === 'push') this.grids.get(message.runId)?.checkPush(message) },
       log: this.log.newScope('handler'),
       onReplied: (request, bytes) => {
         if (request.type === 'pull') this.grids.get(request.runId)?.recordPull(from, bytes)

@@ -1,18 +1,15 @@
 /**
  * What a client does to its update before it leaves the device, as a Grid
- * wrapper for simulations: local DP (clip and noise), then compression (int8
- * or top-k with error feedback, whose residual this wrapper keeps per client
- * exactly as the client would). The coordinator side decodes the bytes the
- * client produced, so `bytes.up` is the size of what was really encoded.
- *
- * Over the mesh these steps belong in the participant; that wiring is not
- * done yet (see docs/privacy.md).
+ * wrapper for simulations: the same `ClientUplink` a mesh participant runs
+ * (local DP, then int8 or top-k with DGC's error feedback, whose state this
+ * wrapper keeps per client exactly as the client would). The coordinator side
+ * decodes the bytes the client produced, so `bytes.up` is the size of what
+ * was really encoded.
  */
 import { createRng, deriveSeed } from '../rng.js'
-import { ErrorFeedback, quantizeInt8 } from './compression.js'
-import { decodeCompressed, encodeCompressed } from './compression-codec.js'
-import { applyDelta, deltaOf } from './delta.js'
-import { privatizeUpdate } from './dp-strategy.js'
+import { decodeCompressed } from './compression-codec.js'
+import { applyDelta } from './delta.js'
+import { ClientUplink, roundCompression } from './uplink.js'
 import type { Compression } from './compression.js'
 import type { ResolvedDpOptions } from './dp-options.js'
 import type { Grid } from '../grid.js'
@@ -24,13 +21,12 @@ export interface ClientPipelineInit {
   localDp?: Pick<ResolvedDpOptions, 'clipNorm' | 'noiseMultiplier'>
   /** @default { scheme: 'none' } */
   compression?: Compression
-  /** Seed of the clients' noise and rounding. @default 0 */
+  /** Seed of the clients' noise and rounding (simulations are reproducible; mesh participants draw from the OS CSPRNG). @default 0 */
   seed?: number
 }
 
 /** Seed streams of the client-side randomness. */
-const LOCAL_NOISE_STREAM = 0x10CA1
-const ROUNDING_STREAM = 0x0B175
+const UPLINK_STREAM = 0x0B175
 
 function hashId (id: string): number {
   let h = 2166136261
@@ -38,15 +34,13 @@ function hashId (id: string): number {
   return h >>> 0
 }
 
-/** The client's encoder: compress `weights - global` into bytes. */
-export function compressUpdate (global: WeightRecord, weights: WeightRecord, compression: Compression, rng: Rng, feedback?: ErrorFeedback): Uint8Array | undefined {
-  if (compression.scheme === 'none') return undefined
-  const delta = deltaOf(global, weights)
-  if (compression.scheme === 'int8') return encodeCompressed({ scheme: 'int8', layers: delta.map((d) => quantizeInt8(d, rng.next)) })
-  return encodeCompressed({ scheme: 'topk', layers: (feedback ?? new ErrorFeedback()).sparsify(delta, compression.ratio) })
+/** The client's encoder for one update without state (int8, or top-k without a residual): compressed bytes, or undefined for `none`. */
+export function compressUpdate (global: WeightRecord, weights: WeightRecord, compression: Compression, rng: Rng, uplink = new ClientUplink()): Uint8Array | undefined {
+  const encoded = uplink.encode(global, weights, { compression: roundCompression(compression, Number.MAX_SAFE_INTEGER) }, rng)
+  return encoded.kind === 'compressed' ? encoded.bytes : undefined
 }
 
-/** The coordinator's decoder: the client's weights from its compressed update. */
+/** The coordinator's decoder: the client's weights from its compressed update (InvalidUpdateError when malformed). */
 export function decompressUpdate (global: WeightRecord, bytes: Uint8Array): WeightRecord {
   return applyDelta(global, decodeCompressed(bytes, global.map((g) => g.data.length)))
 }
@@ -55,27 +49,24 @@ export function decompressUpdate (global: WeightRecord, bytes: Uint8Array): Weig
 export function withClientPipeline (grid: Grid, init: ClientPipelineInit): Grid {
   const compression = init.compression ?? { scheme: 'none' }
   const seed = init.seed ?? 0
-  const feedback = new Map<string, ErrorFeedback>()
-  const feedbackOf = (id: string): ErrorFeedback => {
-    let f = feedback.get(id)
-    if (f === undefined) {
-      f = new ErrorFeedback()
-      feedback.set(id, f)
+  const uplinks = new Map<string, ClientUplink>()
+  const uplinkOf = (id: string): ClientUplink => {
+    let u = uplinks.get(id)
+    if (u === undefined) {
+      u = new ClientUplink()
+      uplinks.set(id, u)
     }
-    return f
+    return u
   }
   return {
     clients: () => grid.clients(),
     async train (clientId, request, options) {
       const update = await grid.train(clientId, request, options)
-      let weights = update.weights
-      if (init.localDp !== undefined) {
-        weights = privatizeUpdate(request.weights, weights, init.localDp, createRng(deriveSeed(seed, LOCAL_NOISE_STREAM, request.round, hashId(clientId))))
-      }
-      const rng = createRng(deriveSeed(seed, ROUNDING_STREAM, request.round, hashId(clientId)))
-      const bytes = compressUpdate(request.weights, weights, compression, rng, feedbackOf(clientId))
-      if (bytes === undefined) return { ...update, weights }
-      return { ...update, weights: decompressUpdate(request.weights, bytes), bytes: { down: update.bytes?.down ?? 0, up: bytes.byteLength } }
+      const rng = createRng(deriveSeed(seed, UPLINK_STREAM, request.round, hashId(clientId)))
+      const round = { compression: roundCompression(compression, request.round), localDp: init.localDp }
+      const encoded = uplinkOf(clientId).encode(request.weights, update.weights, round, rng)
+      if (encoded.kind === 'record') return { ...update, weights: encoded.weights }
+      return { ...update, weights: decompressUpdate(request.weights, encoded.bytes), bytes: { down: update.bytes?.down ?? 0, up: encoded.bytes.byteLength } }
     }
   }
 }

@@ -28,3 +28,18 @@ export const DEFAULT_SECAGG_BOUND = 1
 
 /** Secure aggregation: largest sum of example counts of a round (2^16); with the bound this leaves 14 fractional bits. */
 export const DEFAULT_SECAGG_MAX_TOTAL_WEIGHT = 2 ** 16
+
+/** Top-k (DGC) momentum correction factor m; 0 = plain error feedback (the float32 baseline has no momentum). */
+export const DEFAULT_TOPK_MOMENTUM = 0
+
+/** Top-k (DGC) local clipping of each round's delta, L2; 0 = off. */
+export const DEFAULT_TOPK_CLIP_NORM = 0
+
+/** Top-k (DGC) warm-up: rounds over which the density ramps down exponentially to the run's ratio. */
+export const DEFAULT_TOPK_WARMUP_ROUNDS = 0
+
+/** Top-k (DGC) warm-up: density of round 1. */
+export const DEFAULT_TOPK_WARMUP_DENSITY = 0.25
+
+/** Top-k uplink states (residual and velocity of one virtual client in one run) a participant keeps; the least recently used is dropped. */
+export const DEFAULT_MAX_UPLINK_STATES = 64

@@ -10,28 +10,26 @@
  *
  * Sampling is a fixed-size sample without replacement, accounted as Poisson
  * sampling with q = m/K (what Flower, TF Federated and most papers do).
+ *
+ * The wrapper streams (`fold`): each accepted update is clipped and added to
+ * a running float64 sum of deltas as it arrives, and the noise is added once
+ * to the mean, so a round holds O(model) memory however many clients take
+ * part (no `maxBufferedUpdates` limit, as for plain FedAvg).
  */
+import { InvalidUpdateError } from '../../errors.js'
 import { createRng, deriveSeed } from '../rng.js'
 import { RdpAccountant } from './accountant.js'
 import { addGaussianInPlace, applyDelta, clipInPlace, deltaOf } from './delta.js'
 import type { ResolvedDpOptions } from './dp-options.js'
-import type { Delta } from './delta.js'
 import type { RoundPrivacy } from '../run-types.js'
-import type { PrivacyLedger, Strategy } from '../strategy.js'
+import type { PrivacyLedger, RoundContext, Strategy } from '../strategy.js'
+import type { StreamingStrategy, UpdateFolder } from '../streaming.js'
 import type { Rng } from '../rng.js'
 import type { WeightRecord } from '../../model/types.js'
 
 /** Seed stream of the coordinator's DP noise (kept apart from sampling and training seeds). */
 const NOISE_STREAM = 0xD1FF
 
-/** Sum the deltas and divide by the fixed denominator `m`. */
-function fixedDenominatorMean (deltas: readonly Delta[], m: number): Delta {
-  return deltas[0].map((first, l) => {
-    const acc = new Float64Array(first.length)
-    for (const d of deltas) for (let i = 0; i < acc.length; i++) acc[i] += d[l][i]
-    return Float32Array.from(acc, (v) => v / m)
-  })
-}
 
 function ledger (dp: ResolvedDpOptions, accountant: RdpAccountant): PrivacyLedger & { charge(sampleRate: number): void } {
   let last: RoundPrivacy | undefined
@@ -59,18 +57,47 @@ function ledger (dp: ResolvedDpOptions, accountant: RdpAccountant): PrivacyLedge
  * const strategy = withDp(fedAvg(), { mode: 'central', clipNorm: 1, noiseMultiplier: 1, delta: 1e-5, targetEpsilon: 4 })
  * ```
  */
-export function withDp (inner: Strategy, dp: ResolvedDpOptions): Strategy {
+export function withDp (inner: Strategy, dp: ResolvedDpOptions): StreamingStrategy {
   const book = ledger(dp, new RdpAccountant())
+  const fold = (ctx: RoundContext): UpdateFolder => dpFolder(ctx, dp, book)
   return {
     name: `dp-${dp.mode}(${inner.name})`,
     privacy: book,
     configureRound: (ctx) => inner.configureRound(ctx),
+    fold,
     aggregate (ctx, results) {
-      const m = Math.max(ctx.sampleSize, results.length)
-      const deltas = results.map((r) => deltaOf(ctx.global, r.weights))
-      // local updates arrive noised: clipping them again would scale the noise and the signal down alike
-      if (dp.mode === 'central') for (const d of deltas) clipInPlace(d, dp.clipNorm)
-      const mean = fixedDenominatorMean(deltas, dp.mode === 'central' ? m : results.length)
+      const folder = fold(ctx)
+      for (const r of results) folder.add(r)
+      return folder.result()
+    }
+  }
+}
+
+/**
+ * One round of DP-FedAvg, update by update: clip each delta (central form;
+ * local updates arrive clipped and noised, and clipping them again would
+ * scale noise and signal down alike), sum in float64, then divide by the
+ * fixed denominator m (central) or the count (local), add the central noise
+ * once and charge the accountant.
+ */
+function dpFolder (ctx: RoundContext, dp: ResolvedDpOptions, book: ReturnType<typeof ledger>): UpdateFolder {
+  const sums = ctx.global.map((g) => new Float64Array(g.data.length))
+  let count = 0
+  return {
+    add (update) {
+      const delta = deltaOf(ctx.global, update.weights)
+      if (dp.mode === 'central') clipInPlace(delta, dp.clipNorm)
+      for (let l = 0; l < sums.length; l++) {
+        const sum = sums[l]
+        const d = delta[l]
+        for (let i = 0; i < sum.length; i++) sum[i] += d[i]
+      }
+      count++
+    },
+    result () {
+      if (count === 0) throw new InvalidUpdateError('nothing to aggregate: no updates')
+      const m = dp.mode === 'central' ? Math.max(ctx.sampleSize, count) : count
+      const mean = sums.map((sum) => Float32Array.from(sum, (v) => v / m))
       if (dp.mode === 'central') {
         const rng = createRng(deriveSeed(ctx.seed, NOISE_STREAM, ctx.round, ctx.attempt))
         addGaussianInPlace(mean, (dp.noiseMultiplier * dp.clipNorm) / m, rng.normal)

@@ -3,7 +3,8 @@ import { encodedWeightRecordSize } from '../../../src/federated/weights/codec.js
 import { createMemoryGrid } from '../../../src/federated/simulation/memory-grid.js'
 import { createRng } from '../../../src/federated/rng.js'
 import { compressUpdate, decompressUpdate, withClientPipeline } from '../../../src/federated/privacy/client-pipeline.js'
-import { ErrorFeedback, dequantizeInt8, densify, keptCount, parseCompression, quantizeInt8, topK } from '../../../src/federated/privacy/compression.js'
+import { dequantizeInt8, densify, keptCount, parseCompression, quantizeInt8, topK } from '../../../src/federated/privacy/compression.js'
+import { TopKState } from '../../../src/federated/privacy/dgc.js'
 import { decodeCompressed, encodeCompressed } from '../../../src/federated/privacy/compression-codec.js'
 import { dataset, fakeRuntime } from '../federated/helpers.js'
 import type { WeightRecord } from '../../../src/model/types.js'
@@ -42,7 +43,7 @@ describe('top-k with error feedback', () => {
   })
 
   it('loses nothing: what was sent plus the residual is every delta so far', () => {
-    const ef = new ErrorFeedback()
+    const ef = new TopKState()
     const rng = createRng(2)
     const total = new Float64Array(100)
     const sentTotal = new Float64Array(100)
@@ -102,7 +103,7 @@ describe('compressed update codec', () => {
 
   it('parses compression names', () => {
     expect(parseCompression(undefined)).toEqual({ scheme: 'none' })
-    expect(parseCompression('topk:0.01')).toEqual({ scheme: 'topk', ratio: 0.01 })
+    expect(parseCompression('topk:0.01')).toMatchObject({ scheme: 'topk', ratio: 0.01, momentum: 0 })
     expect(() => parseCompression('topk:2')).toThrow(/compression/)
     expect(() => parseCompression('zip')).toThrow(/compression/)
   })

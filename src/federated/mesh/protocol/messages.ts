@@ -53,6 +53,18 @@ export interface AnnounceMessage {
   seed: number
   /** Time the participant has until its update must have arrived, ms. */
   deadlineMs: number
+  /** Optional (privacy-wire): how the update is compressed this round; absent = a float32 weight record. */
+  compression?: 'int8' | 'topk'
+  /** Top-k: fraction of each layer's values to send this round (warm-up applied by the coordinator). */
+  topkDensity?: number
+  /** Top-k: DGC momentum correction factor (absent = 0, plain error feedback). */
+  topkMomentum?: number
+  /** Top-k: L2 clip of the round's delta before accumulation (absent = 0, off). */
+  topkClipNorm?: number
+  /** Local DP: L2 bound of the update; present with `localDpNoise` when the run uses local DP. */
+  localDpClipNorm?: number
+  /** Local DP: noise multiplier z (noise std z · localDpClipNorm, added by the participant). */
+  localDpNoise?: number
 }
 export interface AcceptMessage { type: 'accept', numExamples: number }
 export interface PullMessage { type: 'pull', runId: string, version: number }
@@ -69,6 +81,8 @@ export interface PushMessage {
   accuracy: number
   trainMs: number
   weightBytes: number
+  /** Optional (privacy-wire): `compressed` when the `weightBytes` that follow are a compressed update, not a weight record. */
+  encoding?: 'compressed'
 }
 export interface AckMessage { type: 'ack' }
 /** `spec` is a run spec as `POST /federated/runs` takes it; the service validates it. */
@@ -112,7 +126,13 @@ const SCHEMAS: Record<MessageName, Schema> = {
     learningRate: { kind: 'number', min: Number.MIN_VALUE, max: 1e6 },
     proximalMu: { kind: 'number', min: 0, max: 1e9 },
     seed: { kind: 'int', min: 0, max: U32 },
-    deadlineMs: { kind: 'int', min: 1, max: 7 * 24 * 3600 * 1000 }
+    deadlineMs: { kind: 'int', min: 1, max: 7 * 24 * 3600 * 1000 },
+    compression: { kind: 'string', max: 8, pattern: /^(int8|topk)$/, optional: true },
+    topkDensity: { kind: 'number', min: Number.MIN_VALUE, max: 1, optional: true },
+    topkMomentum: { kind: 'number', min: 0, max: 0.999999, optional: true },
+    topkClipNorm: { kind: 'number', min: 0, max: 1e6, optional: true },
+    localDpClipNorm: { kind: 'number', min: Number.MIN_VALUE, max: 1e6, optional: true },
+    localDpNoise: { kind: 'number', min: 0, max: 1e6, optional: true }
   },
   accept: { numExamples: { kind: 'int', min: 0, max: U32 } },
   pull: { runId, version },
@@ -123,7 +143,8 @@ const SCHEMAS: Record<MessageName, Schema> = {
     loss: { kind: 'metric' },
     accuracy: { kind: 'metric' },
     trainMs: { kind: 'number', min: 0, max: 1e12 },
-    weightBytes
+    weightBytes,
+    encoding: { kind: 'string', max: 16, pattern: /^compressed$/, optional: true }
   },
   ack: {},
   start: { spec: { kind: 'object' } },
