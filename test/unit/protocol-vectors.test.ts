@@ -13,6 +13,9 @@ import { PeerBusyError } from '../../src/errors.js'
 import { encodeWeightRecordToBytes } from '../../src/federated/weights/codec.js'
 import { decodeMessage, encodeMessage } from '../../src/federated/mesh/protocol/messages.js'
 import { decodeLoadReport, encodeLoadReport } from '../../src/gossip/codec.js'
+import { decodeCompressed, encodeCompressed } from '../../src/federated/privacy/compression-codec.js'
+import { uplinkFromAnnounce } from '../../src/federated/privacy/uplink-wire.js'
+import type { AnnounceMessage, PushMessage } from '../../src/federated/mesh/protocol/messages.js'
 import { canonicaliseArtifacts, contentId } from '../../src/model/canonical.js'
 import { decodeRequest, decodeResponse, encodeError, encodeRequest, encodeResult } from '../../src/offload/codec.js'
 import type { LoadReport } from '../../src/gossip/types.js'
@@ -42,6 +45,15 @@ const LOAD_REPORT: LoadReport = {
   backend: 'wasm', models: [MODEL_ID], training: false, canTrain: true, role: 'edge', name: 'laptop', addrs: ['/ip4/192.168.1.10/tcp/4010']
 }
 
+/** A compressed PUSH (privacy-wire): round 3 of a top-k run, client 0, 244 bytes of compressed update follow. */
+const PUSH_COMPRESSED: PushMessage = {
+  type: 'push', runId: 'run-d636565ce590b41cbd1c-mx37yj7b-aef212', round: 3, attempt: 1, version: 2, clientIndex: 0,
+  numExamples: 80, loss: 0.5, accuracy: 0.875, trainMs: 120, weightBytes: 244, encoding: 'compressed'
+}
+
+/** The uplink fields of an ANNOUNCE of a top-k run with local DP (the rest of the header as in the table). */
+const ANNOUNCE_UPLINK: Partial<AnnounceMessage> = { compression: 'topk', topkDensity: 0.01, topkMomentum: 0.9, localDpClipNorm: 1, localDpNoise: 0.5 }
+
 /** Every vector: the block the spec must hold. */
 const VECTORS: Record<string, () => string> = {
   'content-id-model-json': () => MODEL_JSON,
@@ -55,7 +67,10 @@ const VECTORS: Record<string, () => string> = {
     { name: 'dense_1/kernel', shape: [2, 1], dtype: 'float32', data: f32(0.5, -1) },
     { name: 'dense_1/bias', shape: [1], dtype: 'float32', data: f32(0.25) }
   ])),
-  'fedavg-hello': () => hexLines(encodeMessage({ type: 'hello' }))
+  'fedavg-hello': () => hexLines(encodeMessage({ type: 'hello' })),
+  'compressed-int8': () => hexLines(encodeCompressed({ scheme: 'int8', layers: [{ scale: 0.5, values: Int8Array.from([127, -64, 0, 1]) }, { scale: 0.25, values: Int8Array.from([-127]) }] })),
+  'compressed-topk': () => hexLines(encodeCompressed({ scheme: 'topk', layers: [{ length: 6, indices: Uint32Array.from([1, 4]), values: f32(0.5, -2) }] })),
+  'fedavg-push-compressed': () => hexLines(encodeMessage(PUSH_COMPRESSED))
 }
 
 const BLOCK = /<!-- vector: ([a-z0-9-]+) -->\n```text\n([^`]*?)\n```/g
@@ -94,6 +109,12 @@ describe('docs/protocols.md test vectors', () => {
     expect(decodeResponse(bytesOf(inSpec.get('infer-error') ?? ''))).toMatchObject({ type: 'error', requestId: REQUEST_ID, code: 7, message: 'queue full' })
     expect(decodeLoadReport(bytesOf(inSpec.get('load-report') ?? ''))).toEqual(LOAD_REPORT)
     expect(decodeMessage(bytesOf(inSpec.get('fedavg-hello') ?? ''))).toEqual({ type: 'hello' })
+    const int8 = decodeCompressed(bytesOf(inSpec.get('compressed-int8') ?? ''), [4, 1])
+    ;[0.5, -64 * 0.5 / 127, 0, 0.5 / 127].forEach((v, i) => { expect(int8[0][i]).toBeCloseTo(v, 7) })
+    expect(Array.from(int8[1])).toEqual([-0.25])
+    expect(Array.from(decodeCompressed(bytesOf(inSpec.get('compressed-topk') ?? ''), [6])[0])).toEqual([0, 0.5, 0, 0, -2, 0])
+    expect(decodeMessage(bytesOf(inSpec.get('fedavg-push-compressed') ?? ''))).toEqual(PUSH_COMPRESSED)
+    expect(uplinkFromAnnounce(ANNOUNCE_UPLINK)).toEqual({ compression: { scheme: 'topk', density: 0.01, momentum: 0.9, clipNorm: 0 }, localDp: { clipNorm: 1, noiseMultiplier: 0.5 } })
   })
 
   it('the content-id model is canonical: canonicalising it changes nothing', () => {

@@ -60,6 +60,9 @@ export interface MeshGridInit {
   uplink?: UplinkPolicy
 }
 
+/** What follows a PUSH: a weight record, or a compressed update (`encoding: "compressed"`). */
+export interface PushPayload { record?: WeightRecord, compressed?: Uint8Array }
+
 interface Pending {
   peerId: string
   /** Examples the client declared in its ACCEPT; a PUSH may claim no more. */
@@ -202,7 +205,7 @@ export class MeshGrid implements Grid {
    * then fails with the same error, recorded as that client's failure). The
    * payload is a weight record, or a compressed update the run's uplink decodes.
    */
-  deliver (from: string, push: PushMessage, payload: { record?: WeightRecord, compressed?: Uint8Array }, bytesIn: number): void {
+  deliver (from: string, push: PushMessage, payload: WeightRecord | PushPayload, bytesIn: number): void {
     this.bytesUp += bytesIn
     const clientId = `${from}#${push.clientIndex}`
     const key = `${push.round}/${push.attempt}/${clientId}`
@@ -216,7 +219,7 @@ export class MeshGrid implements Grid {
         this.init.onRefused?.(inflated.bound)
         throw new InvalidUpdateError(inflated.message)
       }
-      weights = this.decodePush(push, payload)
+      weights = this.decodePush(push, Array.isArray(payload) ? { record: payload } : payload)
       validateUpdate(this.global.weights, weights, push.numExamples)
     } catch (err: any) {
       this.fail(key, err)
@@ -234,7 +237,7 @@ export class MeshGrid implements Grid {
     })
   }
 
-  private decodePush (push: PushMessage, payload: { record?: WeightRecord, compressed?: Uint8Array }): WeightRecord {
+  private decodePush (push: PushMessage, payload: PushPayload): WeightRecord {
     const global = (this.global as { weights: WeightRecord }).weights
     if (this.init.uplink !== undefined) return this.init.uplink.decode(global, push.round, payload)
     if (payload.record === undefined) {

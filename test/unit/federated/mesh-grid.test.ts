@@ -12,9 +12,13 @@ import { exchange } from '../../../src/federated/mesh/protocol/wire.js'
 import { createStrategy } from '../../../src/federated/strategies/create-strategy.js'
 import { MemoryCheckpointStore } from '../../../src/federated/checkpoint.js'
 import { runFederated } from '../../../src/federated/run.js'
+import { UplinkPolicy as Uplink } from '../../../src/federated/privacy/uplink-wire.js'
+import { parseCompression } from '../../../src/federated/privacy/compression.js'
 import { randomPeerId } from '../offload/protocol-fixtures.js'
 import { constant, fakeRuntime } from './helpers.js'
 import type { Dispatch } from '../../../src/federated/mesh/protocol/handler.js'
+import type { PushMessage } from '../../../src/federated/mesh/protocol/messages.js'
+import type { UplinkPolicy } from '../../../src/federated/privacy/uplink-wire.js'
 import type { MeshGrid } from '../../../src/federated/mesh/mesh-grid.js'
 import type { Dataset } from '../../../src/model/types.js'
 import type { PeerLoad } from '../../../src/gossip/types.js'
@@ -30,7 +34,7 @@ function peerLoad (peerId: string): PeerLoad {
 }
 
 /** A coordinator and participants wired by stream pairs: each peer id is served by its own dispatch. */
-async function mesh (clientsPerPeer: Dataset[][], attack?: string) {
+async function mesh (clientsPerPeer: Dataset[][], attack?: string, uplink?: UplinkPolicy) {
   const coordinatorId = await randomPeerId()
   const peerIds = await Promise.all(clientsPerPeer.map(async () => randomPeerId()))
   const dispatchers = new Map<string, Dispatch>()
@@ -39,7 +43,10 @@ async function mesh (clientsPerPeer: Dataset[][], attack?: string) {
       const [out, inbound] = await streamPair({ capacity: 4 })
       const dispatch = dispatchers.get(peer.toString())
       if (dispatch === undefined) throw new Error('dial failed')
-      void serveStream(inbound, from, dispatch, { timeoutMs: 10_000, log, onReplied: (req, bytes) => { if (req.type === 'pull') grid.recordPull(from, bytes) } })
+      void serveStream(inbound, from, dispatch, {
+        timeoutMs: 10_000, log, onReplied: (req, bytes) => { if (req.type === 'pull') grid.recordPull(from, bytes) },
+        checkPayload: (m) => { if (m.type === 'push') grid.checkPush(m) }
+      })
       return out
     }
   }) as any
@@ -50,7 +57,12 @@ async function mesh (clientsPerPeer: Dataset[][], attack?: string) {
     localLoad: { update: () => {} },
     ensureModel: async () => {},
     pull: async (c, runId, version, o) => (await exchange(openerFor(peerIds[i]), c, { type: 'pull', runId, version }, undefined, 'weights', { timeoutMs: 5000, signal: o.signal })).record!,
-    push: async (c, header, weights, o) => { await exchange(openerFor(peerIds[i]), c, { type: 'push', ...header, weightBytes: encodedWeightRecordSize(weights) }, weights, 'ack', { timeoutMs: 5000, signal: o.signal }) },
+    push: async (c, header, update, o) => {
+      const message: PushMessage = update.kind === 'compressed'
+        ? { type: 'push', ...header, weightBytes: update.bytes.byteLength, encoding: 'compressed' }
+        : { type: 'push', ...header, weightBytes: encodedWeightRecordSize(update.weights) }
+      await exchange(openerFor(peerIds[i]), c, message, update.kind === 'compressed' ? update.bytes : update.weights, 'ack', { timeoutMs: 5000, signal: o.signal })
+    },
     // the experiment-only hook: peer 0 misbehaves on its own, nothing on the wire tells it to
     byzantine: attack !== undefined && i === 0 ? { name: attack as any } : undefined,
     log
@@ -66,20 +78,21 @@ async function mesh (clientsPerPeer: Dataset[][], attack?: string) {
     loadView: { peers: () => peerIds.map(peerLoad) },
     clientCounts: (id) => clientsPerPeer[peerIds.indexOf(id)]?.map(d => d.count),
     announce: async (peerId, message, o) => (await exchange(openerFor(coordinatorId), peerId, message, undefined, 'accept', { timeoutMs: 5000, signal: o.signal })).message,
-    deadlineMs: 10_000
+    deadlineMs: 10_000,
+    uplink
   })
-  dispatchers.set(coordinatorId, async ({ message, record }, ctx) => {
+  dispatchers.set(coordinatorId, async ({ message, record, compressed }, ctx) => {
     if (message.type === 'pull') {
       const weights = grid.weightsFor(message.version)
       return { message: { type: 'weights', runId: message.runId, version: message.version, weightBytes: encodedWeightRecordSize(weights) }, record: weights }
     }
     if (message.type === 'push') {
-      grid.deliver(ctx.from, message, record!, ctx.bytesIn)
+      grid.deliver(ctx.from, message, { record, compressed }, ctx.bytesIn)
       return { message: { type: 'ack' } }
     }
     throw new Error('unexpected')
   })
-  return { grid, runtime, peerIds, participants }
+  return { grid, runtime, peerIds, participants, coordinatorId, openerFor }
 }
 
 function run (grid: MeshGrid, runtime: ReturnType<typeof fakeRuntime>, rounds = 2) {
@@ -132,5 +145,43 @@ describe('the mesh grid over the fedavg wire', () => {
     await participants[0].accept({ ...a, clientIndex: 0 }, await randomPeerId(), {})
     await expect(participants[0].accept({ ...a, clientIndex: 0, runId: 'run-other' }, 'nobody', {})).rejects.toMatchObject({ name: 'PeerBusyError' })
     participants[0].stop()
+  })
+})
+
+describe('compressed updates and local DP over the fedavg wire', () => {
+  it('int8: participants push compressed updates, fewer bytes, the same model within one level', async () => {
+    const plain = await mesh([[dataset(1), dataset(3)], [dataset(5, 8)]])
+    const refused: string[] = []
+    const packed = await mesh([[dataset(1), dataset(3)], [dataset(5, 8)]], undefined, new Uplink(parseCompression('int8'), undefined, (r) => refused.push(r)))
+    const a = await run(plain.grid, plain.runtime)
+    const b = await run(packed.grid, packed.runtime)
+    expect(b.records.map(r => r.participants)).toEqual([3, 3])
+    expect(b.weights[0].data[0]).toBeCloseTo(a.weights[0].data[0], 4)
+    expect(packed.grid.bytesUp).toBeLessThan(plain.grid.bytesUp)
+    expect(refused).toEqual([])
+  })
+
+  it('top-k with warm-up: each round sends the announced density and keeps the rest as residual', async () => {
+    const compression = parseCompression('topk:0.25', { warmupRounds: 2, warmupDensity: 1 })
+    const { grid, runtime } = await mesh([[dataset(1)], [dataset(3)]], undefined, new Uplink(compression))
+    const result = await run(grid, runtime, 3)
+    expect(result.records.map(r => r.participants)).toEqual([2, 2, 2])
+    // round 1 sends everything (density 1): FedAvg of 0.5 and 1.5 is 1 in every value
+    expect(runtime.registered[0][0].data[0]).toBeCloseTo(1, 5)
+    // then density 0.5 (each client sends 2 of the 4 values of w and 1 of the 2 of b), then 0.25 (1 and 1)
+    const changed = (a: number, b: number) => runtime.registered[b].reduce((n, t, l) => n + t.data.filter((v, i) => Math.abs(v - runtime.registered[a][l].data[i]) > 1e-6).length, 0)
+    expect(changed(0, 1)).toBeGreaterThan(0)
+    expect(changed(0, 1)).toBeLessThanOrEqual(2 * 3)
+    expect(changed(1, 2)).toBeGreaterThan(0)
+    expect(changed(1, 2)).toBeLessThanOrEqual(2 * 2)
+    expect(result.records).toHaveLength(3)
+  })
+
+  it('local DP: participants clip their update before it leaves (the coordinator only averages)', async () => {
+    const { grid, runtime } = await mesh([[dataset(1)], [dataset(3)]], undefined, new Uplink({ scheme: 'none' }, { clipNorm: 1e-3, noiseMultiplier: 0 }))
+    const result = await run(grid, runtime, 1)
+    const moved = Math.sqrt(result.weights.reduce((n, t) => n + t.data.reduce((m, v) => m + v * v, 0), 0))
+    expect(moved).toBeLessThanOrEqual(1e-3 + 1e-6)
+    expect(moved).toBeGreaterThan(0)
   })
 })
