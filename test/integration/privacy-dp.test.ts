@@ -58,11 +58,11 @@ describe('DP-FedAvg across the mesh', () => {
     expect(run.privacy).toMatchObject({ mode: 'central', clipNorm: 1, noiseMultiplier: 2 })
   })
 
-  it('refuses local DP over the mesh, naming the field', async () => {
+  it('refuses DP with a robust strategy, naming the field', async () => {
     const res = await fetch(`${edges[0].apiUrl}/federated/runs`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ rounds: 1, dp: { mode: 'local' } })
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ rounds: 1, strategy: 'krum', dp: { mode: 'local' } })
     })
     expect(res.status).toBe(400)
-    expect(JSON.stringify(await res.json())).toContain('dp.mode')
+    expect(JSON.stringify(await res.json())).toContain('dp')
   })
 })

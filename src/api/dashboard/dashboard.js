@@ -345,6 +345,8 @@ function renderFederated (runs) {
     setText(failures, h.failures)
     failures.title = h.failureReasons.join('\n')
     setText(cell(tr, 'wall', 'num'), formatMs(h.wallMs))
+    // privacy spent up to this round, when the run adds DP noise (privacy-wire)
+    setText(cell(tr, 'epsilon', 'num'), h.epsilon == null ? '–' : `${Number.isFinite(h.epsilon) ? h.epsilon.toFixed(2) : '∞'} (${h.delta})`)
   })
 }
 

@@ -40,10 +40,10 @@ MNIST federated averaging (McMahan et al.): K clients on digits 0..7999, evaluat
                              coordinator, each started with --byzantine <attack> (attacks never travel on the wire)
   --attack <name>            signflip|scale|noise|labelflip (signflip)
   --bucket-size <s>          average updates in random buckets of s before a robust strategy (1 = off)
-  --dp <mode>                DP-FedAvg: central | local (simulate only) (off)
+  --dp <mode>                DP-FedAvg: central | local (off)
   --dp-clip <S> --dp-noise <z> --dp-delta <d> --dp-target-epsilon <e>
                              DP clip norm (1), noise multiplier (1), delta (1e-5), target epsilon (none)
-  --compression <c>          none | int8 | topk:<ratio> (simulate only) (none)
+  --compression <c>          none | int8 | topk:<ratio> (none)
   --secagg                   secure aggregation of every round (simulate only, fedavg, no DP)
   --seed <s>                 seed (0)
   --out <dir>                where rounds.csv and accuracy.svg go (out/mnist)`
@@ -89,7 +89,7 @@ function parse (argv: string[]): Options | undefined {
   if (positionals[0] !== 'mnist' || positionals.length > 1) throw new UsageError('usage: edge-mesh experiment mnist [options]')
   const mode = values.mode ?? 'simulate'
   if (mode !== 'simulate' && mode !== 'mesh') throw new UsageError('--mode must be simulate or mesh')
-  if (mode === 'mesh' && (values.compression !== undefined || values.secagg === true || values.dp === 'local')) throw new UsageError('--compression, --secagg and --dp local run in simulate mode only so far')
+  if (mode === 'mesh' && values.secagg === true) throw new UsageError('--secagg runs in simulate mode only so far')
   return {
     mode,
     clients: intFlag('clients', values.clients, 1, 8000) ?? 100,
@@ -180,7 +180,8 @@ async function mesh (o: Options): Promise<void> {
         minParticipants: o.minParticipants, roundDeadlineMs: o.deadlineMs, strategy: o.strategy, seed: o.seed,
         waitForClients: o.clients, trustWeighting: o.trustWeighting,
         ...(o.strategy === 'fltrust' ? { rootData: `mnist:0/${Math.max(1, Math.round(8000 / o.rootExamples))}:seed=${o.seed + 1}` } : {}),
-        ...(o.dp === undefined ? {} : { dp: o.dp })
+        ...(o.dp === undefined ? {} : { dp: o.dp }),
+        ...(o.compression === undefined ? {} : { compression: o.compression })
       }),
       signal: controller.signal
     })

@@ -3,6 +3,7 @@ import { intFlag, numberFlag, parseFlags } from '../args.js'
 import { DEFAULT_API_URL, callApi } from '../api-client.js'
 import { UsageError } from '../errors.js'
 import { printable, printableJson, shortId, table } from '../output.js'
+import { formatRoundBytes, formatRoundPrivacy } from '../../federated/privacy/format.js'
 import type { RoundSummary, RunSummary } from '../../federated/mesh/service-types.js'
 
 export const TRAIN_HELP = `Usage: edge-mesh train --rounds R [options]
@@ -28,11 +29,12 @@ participants; a cancelled run is never resumed.
   --model <id>               content id of the base model (a fresh 784-200-200-10 MLP)
   --seed <s>                 seed of sampling and initialisation (0)
   --wait-for-clients <n>     clients to wait for before round 1 (min participants)
-  --dp <mode>                client-level differential privacy (DP-FedAvg): central (off; local runs in experiments only)
+  --dp <mode>                client-level differential privacy (DP-FedAvg): central | local (off)
   --dp-clip <S>              DP: L2 bound of each client's update (1)
   --dp-noise <z>             DP: noise multiplier (1)
   --dp-delta <d>             DP: delta of the reported (epsilon, delta) (1e-5)
   --dp-target-epsilon <e>    DP: stop before a round would pass this epsilon (no limit)
+  --compress <c>             participants compress their updates: none | int8 | topk:<ratio> (none)
   --api <url>                control API of the node to ask (${DEFAULT_API_URL})
   --no-wait                  print the run id and return at once
   --json                     (status) print raw JSON`
@@ -43,10 +45,9 @@ function apiOf (values: Record<string, any>): string {
   return values.api ?? process.env.EDGE_MESH_API ?? DEFAULT_API_URL
 }
 
-/** One plain progress line for a round. */
+/** One plain progress line for a round (ε and bytes up as `src/federated/privacy/format.ts` writes them). */
 export function roundLine (r: RoundSummary, rounds: number): string {
-  const eps = r.epsilon === undefined ? '' : `  ε ${r.epsilon.toFixed(2)} (δ ${r.delta ?? '?'})`
-  return `round ${r.round}/${rounds}  participants ${r.participants}  failures ${r.failures}  accuracy ${r.accuracy.toFixed(3)}  loss ${r.loss.toFixed(2)}${eps}  global ${printable(String(r.globalModelId).slice(0, 15))}…`
+  return `round ${r.round}/${rounds}  participants ${r.participants}  failures ${r.failures}  accuracy ${r.accuracy.toFixed(3)}  loss ${r.loss.toFixed(2)}${formatRoundPrivacy(r)}${formatRoundBytes(r)}  global ${printable(String(r.globalModelId).slice(0, 15))}…`
 }
 
 function bar (done: number, total: number, width = 20): string {
@@ -120,7 +121,8 @@ function specFrom (values: Record<string, any>): Record<string, unknown> {
     rootData: values['root-data'],
     evalData: values['eval-data'],
     trustWeighting: values['trust-weighting'],
-    dp: dpFrom(values)
+    dp: dpFrom(values),
+    compression: values.compress
   }
   for (const k of Object.keys(spec)) if (spec[k] === undefined) delete spec[k]
   return spec
@@ -173,7 +175,7 @@ export async function runTrain (argv: string[]): Promise<void> {
     fraction: { type: 'string' }, 'min-participants': { type: 'string' }, deadline: { type: 'string' },
     strategy: { type: 'string' }, 'proximal-mu': { type: 'string' }, 'root-data': { type: 'string' }, 'eval-data': { type: 'string' }, 'trust-weighting': { type: 'string' }, model: { type: 'string' }, seed: { type: 'string' },
     'wait-for-clients': { type: 'string' }, api: { type: 'string' },
-    dp: { type: 'string' }, 'dp-clip': { type: 'string' }, 'dp-noise': { type: 'string' }, 'dp-delta': { type: 'string' }, 'dp-target-epsilon': { type: 'string' }, wait: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }
+    dp: { type: 'string' }, 'dp-clip': { type: 'string' }, 'dp-noise': { type: 'string' }, 'dp-delta': { type: 'string' }, 'dp-target-epsilon': { type: 'string' }, compress: { type: 'string' }, wait: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }
   })
   if (values.help === true) { process.stdout.write(TRAIN_HELP + '\n'); return }
   const api = apiOf(values)

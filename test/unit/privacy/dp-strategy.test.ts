@@ -8,6 +8,7 @@ import { runFederated } from '../../../src/federated/run.js'
 import { parseDpOptions } from '../../../src/federated/privacy/dp-options.js'
 import { privatizeUpdate, withDp } from '../../../src/federated/privacy/dp-strategy.js'
 import { deltaOf, l2Norm } from '../../../src/federated/privacy/delta.js'
+import { checkBufferedUpdates, isStreaming } from '../../../src/federated/streaming.js'
 import { constant, dataset, fakeRuntime, flat, record, update } from '../federated/helpers.js'
 import type { RoundContext } from '../../../src/federated/strategy.js'
 import type { WeightRecord } from '../../../src/model/types.js'
@@ -19,6 +20,18 @@ function ctx (global: WeightRecord, sampleSize: number, clients = 10): RoundCont
 const dp = (over: Record<string, unknown>) => parseDpOptions({ mode: 'central', ...over })!
 
 describe('DP-FedAvg, central form', () => {
+  it('streams: folding updates one at a time gives the aggregate, and a round of 250 clients is not refused', async () => {
+    const s = withDp(fedAvg(), dp({ clipNorm: 1, noiseMultiplier: 0.5 }))
+    expect(isStreaming(s)).toBe(true)
+    expect(() => { checkBufferedUpdates(s, 250, 200) }).not.toThrow()
+    const results = [update('a', constant(10)), update('b', constant(-0.1)), update('c', constant(0.2))]
+    const folder = s.fold(ctx(constant(0), 4))
+    for (const r of results) folder.add(r)
+    const folded = flat(folder.result())
+    const aggregated = flat(await withDp(fedAvg(), dp({ clipNorm: 1, noiseMultiplier: 0.5 })).aggregate(ctx(constant(0), 4), results, []))
+    folded.forEach((v, i) => { expect(v).toBeCloseTo(aggregated[i], 6) })
+  })
+
   it('without noise and with a loose bound is the unweighted mean of the deltas', async () => {
     const s = withDp(fedAvg(), dp({ clipNorm: 100, noiseMultiplier: 0 }))
     const out = await s.aggregate(ctx(constant(0), 2), [update('a', constant(1), 5), update('b', constant(3), 50)], [])

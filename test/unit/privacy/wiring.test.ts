@@ -12,10 +12,14 @@ const record: RoundRecord = {
 }
 
 describe('DP in run specs, summaries, gossip and the CLI', () => {
-  it('parses dp in a run spec with defaults and refuses local DP over the mesh', () => {
+  it('parses dp and compression in a run spec with defaults', () => {
     expect(parseRunSpec({ rounds: 3, dp: { mode: 'central', targetEpsilon: 4 } }).dp).toEqual({ mode: 'central', clipNorm: 1, noiseMultiplier: 1, delta: 1e-5, targetEpsilon: 4 })
     expect(parseRunSpec({ rounds: 3 }).dp).toBeUndefined()
-    expect(() => parseRunSpec({ rounds: 3, dp: { mode: 'local' } })).toThrow(/dp.mode/)
+    expect(parseRunSpec({ rounds: 3, dp: { mode: 'local' } }).dp).toMatchObject({ mode: 'local', clipNorm: 1, noiseMultiplier: 1 })
+    expect(parseRunSpec({ rounds: 3, compression: 'int8' }).compression).toEqual({ scheme: 'int8' })
+    expect(parseRunSpec({ rounds: 3, compression: 'topk:0.01' }).compression).toMatchObject({ scheme: 'topk', ratio: 0.01 })
+    expect(parseRunSpec({ rounds: 3, compression: 'none' }).compression).toBeUndefined()
+    expect(() => parseRunSpec({ rounds: 3, compression: 'zip' })).toThrow(/compression/)
     expect(() => parseRunSpec({ rounds: 3, dp: { noiseMultiplier: 'x' } })).toThrow(/dp.noiseMultiplier/)
     expect(() => parseRunSpec({ rounds: 3, strategy: 'krum', dp: { mode: 'central' } })).toThrow(/dp:/)
   })
