@@ -1,8 +1,9 @@
 /**
  * Update compression on IID MNIST: float32 vs int8 vs top-k 1 % with error
- * feedback at equal rounds, 100 clients in simulate mode, one seed.
+ * feedback (plain and DGC) at equal rounds, 100 clients in simulate mode, the
+ * median over seeds (`--seed 0,1,2`).
  *
- *   npx tsc -p . && npx node dist/examples/privacy/compression-table.js [--rounds 20] [--seed 0]
+ *   npx tsc -p . && npx node dist/examples/privacy/compression-table.js [--rounds 20] [--seed 0,1,2]
  *
  * Prints JSON: final accuracies, uplink bytes, and the ratios against float32.
  */
@@ -12,5 +13,5 @@ import { createModelRuntime } from '../../src/model/index.js'
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '20' }, seed: { type: 'string', default: '0' } } })
 const runtime = await createModelRuntime()
-const result = await measureCompression(runtime, Number(values.rounds), Number(values.seed), (line) => process.stderr.write(line + '\n'))
+const result = await measureCompression(runtime, Number(values.rounds), values.seed.split(',').map(Number), (line) => process.stderr.write(line + '\n'))
 process.stdout.write(JSON.stringify(result, null, 2) + '\n')

@@ -4,7 +4,8 @@
  * vocabulary (docs/metrics.md): `untrusted_hello`, `untrusted_announce`,
  * `untrusted_start`, `untrusted_cancel`, and the bounds of `bounds.ts`
  * (`epochs`, `rounds`, `deadline`, `coordinated_runs`, `participating_runs`,
- * `examples`).
+ * `examples`), and the compressed-update refusals of `privacy/uplink-wire.ts`
+ * (`compressed_oversized`, `compressed_malformed`, `compression_mismatch`).
  */
 export class Refusals {
   private readonly counts = new Map<string, number>()
