@@ -177,6 +177,20 @@ describe('compressed updates and local DP over the fedavg wire', () => {
     expect(result.records).toHaveLength(3)
   })
 
+  it('refuses a compressed push larger than its round allows before reading it, with MessageTooLargeError, counted', async () => {
+    const refused: string[] = []
+    const { grid, openerFor, coordinatorId } = await mesh([[dataset(1)]], undefined, new Uplink(parseCompression('int8'), undefined, (r) => refused.push(r)))
+    const stranger = await randomPeerId()
+    // a request to a peer that cannot be reached still sets the round's global weights
+    const request = { round: 1, modelVersion: 0, baseModelId: 'b', weights: constant(0), config: { epochs: 1, batchSize: 1, learningRate: 0.1, proximalMu: 0, seed: 0 } }
+    await expect(grid.train(`${stranger}#0`, request, {})).rejects.toThrow()
+    const bound = 12 + (8 + 4) + (8 + 2)
+    const push: PushMessage = { type: 'push', runId: 'run-test', round: 1, attempt: 1, version: 0, clientIndex: 0, numExamples: 4, loss: 0, accuracy: 0, trainMs: 1, weightBytes: bound + 1, encoding: 'compressed' }
+    await expect(exchange(openerFor(stranger), coordinatorId, push, new Uint8Array(bound + 1), 'ack', { timeoutMs: 5000 })).rejects.toMatchObject({ name: 'MessageTooLargeError' })
+    await expect(exchange(openerFor(stranger), coordinatorId, { ...push, weightBytes: bound }, new Uint8Array(bound), 'ack', { timeoutMs: 5000 })).rejects.toMatchObject({ name: 'LateUpdateError' })
+    expect(refused).toEqual(['compressed_oversized'])
+  })
+
   it('local DP: participants clip their update before it leaves (the coordinator only averages)', async () => {
     const { grid, runtime } = await mesh([[dataset(1)], [dataset(3)]], undefined, new Uplink({ scheme: 'none' }, { clipNorm: 1e-3, noiseMultiplier: 0 }))
     const result = await run(grid, runtime, 1)
