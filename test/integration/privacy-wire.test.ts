@@ -60,7 +60,8 @@ describe('compressed updates and local DP across the mesh', () => {
     expect(run.state).toBe('completed')
     expect(run.history.map(r => r.epsilon)).toEqual([1, 2].map(steps => expect.closeTo(epsilonAfter(1, 0.5, steps, 1e-5), 6)))
     expect(run.privacy).toMatchObject({ mode: 'local', clipNorm: 1, noiseMultiplier: 0.5 })
-    // two top-k 1 % updates per round of the 2NN: about 16 kB each, not 800 kB
-    expect(run.history[0].bytesUp).toBeLessThan(2 * 40_000)
+    // two top-k updates per round of the 2NN, warming up (10 %, then 4.6 % of the values): far below two float32 records (2 x 797 kB)
+    expect(run.history[0].bytesUp).toBeLessThan(2 * 200_000)
+    expect(run.history[1].bytesUp).toBeLessThan(run.history[0].bytesUp)
   })
 })

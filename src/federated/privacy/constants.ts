@@ -29,17 +29,25 @@ export const DEFAULT_SECAGG_BOUND = 1
 /** Secure aggregation: largest sum of example counts of a round (2^16); with the bound this leaves 14 fractional bits. */
 export const DEFAULT_SECAGG_MAX_TOTAL_WEIGHT = 2 ** 16
 
-/** Top-k (DGC) momentum correction factor m; 0 = plain error feedback (the float32 baseline has no momentum). */
-export const DEFAULT_TOPK_MOMENTUM = 0
+/**
+ * Top-k (DGC) momentum correction factor m (Lin et al. use 0.9); 0 = plain
+ * error feedback. On IID MNIST at C = 0.1 it gains 2.6 points over plain
+ * error feedback with warm-up (docs/privacy.md).
+ */
+export const DEFAULT_TOPK_MOMENTUM = 0.9
 
-/** Top-k (DGC) local clipping of each round's delta, L2; 0 = off. */
+/** Top-k (DGC) local clipping of each round's delta, L2; 0 = off (MNIST deltas stay below 0.5: clipping there changed nothing). */
 export const DEFAULT_TOPK_CLIP_NORM = 0
 
-/** Top-k (DGC) warm-up: rounds over which the density ramps down exponentially to the run's ratio. */
-export const DEFAULT_TOPK_WARMUP_ROUNDS = 0
+/**
+ * Top-k (DGC) warm-up: rounds over which the density ramps down exponentially
+ * to the run's ratio (10 %, 4.6 %, 2.2 %, then 1 % at ratio 0.01). Their bytes
+ * count: 29.5x fewer than float32 over 20 rounds instead of 49.8x.
+ */
+export const DEFAULT_TOPK_WARMUP_ROUNDS = 3
 
-/** Top-k (DGC) warm-up: density of round 1. */
-export const DEFAULT_TOPK_WARMUP_DENSITY = 0.25
+/** Top-k (DGC) warm-up: density of round 1 (DGC's 25 % cost too many bytes: 16.8x fewer over 20 rounds). */
+export const DEFAULT_TOPK_WARMUP_DENSITY = 0.1
 
 /** Top-k uplink states (residual and velocity of one virtual client in one run) a participant keeps; the least recently used is dropped. */
 export const DEFAULT_MAX_UPLINK_STATES = 64

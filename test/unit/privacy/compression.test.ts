@@ -103,7 +103,7 @@ describe('compressed update codec', () => {
 
   it('parses compression names', () => {
     expect(parseCompression(undefined)).toEqual({ scheme: 'none' })
-    expect(parseCompression('topk:0.01')).toMatchObject({ scheme: 'topk', ratio: 0.01, momentum: 0 })
+    expect(parseCompression('topk:0.01')).toMatchObject({ scheme: 'topk', ratio: 0.01, momentum: 0.9, warmupRounds: 3, warmupDensity: 0.1, clipNorm: 0 })
     expect(() => parseCompression('topk:2')).toThrow(/compression/)
     expect(() => parseCompression('zip')).toThrow(/compression/)
   })
