@@ -5,7 +5,7 @@
  * cluster. Pure: unit-tested without a network.
  */
 import type { NodeStatus } from './status.js'
-import type { OffloadTraffic } from '../gossip/types.js'
+import type { LoadReport, OffloadTraffic } from '../gossip/types.js'
 
 /** One node of the fleet. Load and traffic are null when no report of it has arrived (or its report predates version 3, for traffic). */
 export interface FleetNode {
@@ -49,6 +49,13 @@ export interface Fleet {
 
 const ZERO_TRAFFIC: OffloadTraffic = { servedLocally: 0, servedRemotely: 0, servedForPeers: 0 }
 
+/** The load columns of a report. */
+function loadOf (report: LoadReport | null): FleetNode['load'] {
+  if (report == null) return null
+  const { cpu, memFree, inFlight, queued, capacity, models, training } = report
+  return { cpu, memFree, inFlight, queued, capacity, models, training }
+}
+
 function ownRow (status: NodeStatus, live: OffloadTraffic | null): FleetNode {
   const load = status.load
   const traffic = live == null ? null : { servedLocally: live.servedLocally, servedRemotely: live.servedRemotely, servedForPeers: live.servedForPeers }
@@ -58,7 +65,7 @@ function ownRow (status: NodeStatus, live: OffloadTraffic | null): FleetNode {
     role: status.role,
     self: true,
     connected: false,
-    load: load == null ? null : { cpu: load.cpu, memFree: load.memFree, inFlight: load.inFlight, queued: load.queued, capacity: load.capacity, models: load.models, training: load.training },
+    load: loadOf(load),
     traffic: traffic ?? load?.traffic ?? null,
     connections: status.peers.filter(p => p.connected).length,
     reportAgeMs: 0
@@ -73,7 +80,7 @@ function peerRow (peer: NodeStatus['peers'][number]): FleetNode {
     role: peer.role ?? 'unknown',
     self: false,
     connected: peer.connected,
-    load: load == null ? null : { cpu: load.cpu, memFree: load.memFree, inFlight: load.inFlight, queued: load.queued, capacity: load.capacity, models: load.models, training: load.training },
+    load: loadOf(load),
     traffic: load?.traffic ?? null,
     connections: load?.connections ?? null,
     reportAgeMs: peer.loadAgeMs
