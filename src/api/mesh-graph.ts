@@ -33,10 +33,12 @@ function pairKey (a: string, b: string): string {
 }
 
 /**
- * Assemble the graph from `status`: this node, every peer it knows (connected
- * or heard of through load gossip), and nodes it knows only because a peer
- * lists them as a neighbour (role `unknown`). A peer's links come from its
+ * Assemble the graph from `status`: this node and every peer it knows
+ * (connected, or heard of through load gossip). A peer's links come from its
  * latest live report; a peer whose report is older than version 3 adds none.
+ * A listed neighbour this node has no entry for is not drawn: every live node's
+ * reports reach every node, so it has left (its entry expired) and the
+ * reporter's next report drops it.
  */
 export function buildTopology (status: NodeStatus): MeshTopology {
   const nodes = new Map<string, TopologyNode>([[status.peerId, { id: status.peerId, name: status.name, role: status.role }]])
@@ -54,10 +56,7 @@ export function buildTopology (status: NodeStatus): MeshTopology {
   for (const peer of status.peers) {
     const neighbours = peer.load?.neighbours ?? []
     unlisted += Math.max(0, (peer.load?.connections ?? 0) - neighbours.length)
-    for (const id of neighbours) {
-      if (!nodes.has(id)) nodes.set(id, { id, name: '', role: 'unknown' })
-      link(peer.peerId, id)
-    }
+    for (const id of neighbours) if (nodes.has(id)) link(peer.peerId, id)
   }
   return { nodes: [...nodes.values()], links: [...links.values()], unlisted }
 }
