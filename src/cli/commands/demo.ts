@@ -26,6 +26,9 @@ export const DEMO_SLOW_MS = 20
 
 export const DEMO_HELP = `Usage: edge-mesh demo [--nodes N] [options]
 Start a laptop cluster of N nodes on this machine and keep it running until Ctrl-C.
+node-1, a slower device, gets bursts of inference requests and hands what it cannot
+take to idle peers; every node holds a shard of MNIST, and a short federated run
+starts on node-1 once the mesh has formed. Open node-1's dashboard to watch both.
   --nodes <n>          number of nodes (3)
   --model <dir>        model every node serves, repeatable (examples/models/mnist-mlp when present)
   --mdns               also discover by mDNS on the LAN (off: the nodes bootstrap from node-1 over loopback)
