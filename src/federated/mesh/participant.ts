@@ -45,6 +45,15 @@ export interface ParticipantInit {
   log: Logger
 }
 
+/**
+ * Where a job's trained update goes instead of a PUSH (secure aggregation
+ * masks it first, `secagg-participant.ts`); `fail` hears why there is none.
+ */
+export interface UpdateSink {
+  deliver(result: TrainResult, global: WeightRecord, declared: number): void
+  fail(err: Error): void
+}
+
 interface Job {
   runId: string
   coordinator: string
@@ -74,8 +83,8 @@ export class Participant {
     return this.training > 0
   }
 
-  /** Answer an ANNOUNCE: refuse, or make the base model available, accept and start the job. */
-  async accept (a: AnnounceMessage, coordinator: string, options: AbortOptions): Promise<AcceptMessage> {
+  /** Answer an ANNOUNCE: refuse, or make the base model available, accept and start the job (its update goes to `sink` when given, else by PUSH). */
+  async accept (a: AnnounceMessage, coordinator: string, options: AbortOptions, sink?: UpdateSink): Promise<AcceptMessage> {
     const clients = this.init.clients
     if (clients.length === 0) throw new NoTrainingDataError('this node holds no training data (start it with --data)')
     const data = clients[a.clientIndex]
@@ -98,7 +107,7 @@ export class Participant {
       throw err
     }
     const numExamples = Math.min(data.count, this.bounds.maxExamples)
-    void this.job(a, coordinator, numExamples, job.controller).finally(release)
+    void this.job(a, coordinator, numExamples, job.controller, sink).finally(release)
     return { type: 'accept', numExamples }
   }
 
@@ -128,13 +137,17 @@ export class Participant {
     return n
   }
 
-  private async job (a: AnnounceMessage, coordinator: string, declared: number, controller: AbortController): Promise<void> {
+  private async job (a: AnnounceMessage, coordinator: string, declared: number, controller: AbortController, sink?: UpdateSink): Promise<void> {
     const timer = setTimeout(() => { controller.abort() }, a.deadlineMs)
     const signal = controller.signal
     try {
       const global = await this.pullOnce(coordinator, a.runId, a.version, signal)
       const config: FederatedTrainConfig = { epochs: a.epochs, batchSize: a.batchSize, learningRate: a.learningRate, proximalMu: a.proximalMu, seed: a.seed }
       const result = await this.train(a.clientIndex, a.baseModelId, global, config, { signal })
+      if (sink !== undefined) {
+        sink.deliver(result, global, declared)
+        return
+      }
       const header = {
         runId: a.runId, round: a.round, attempt: a.attempt, version: a.version, clientIndex: a.clientIndex,
         numExamples: Math.min(result.numExamples, declared), loss: result.loss, accuracy: result.accuracy, trainMs: result.trainMs
@@ -142,6 +155,7 @@ export class Participant {
       await this.init.push(coordinator, header, result.weights, { signal })
       this.init.log('client #%d pushed round %d of %s', a.clientIndex, a.round, a.runId)
     } catch (err: any) {
+      sink?.fail(err)
       this.init.log('client #%d round %d of %s failed: %s: %s', a.clientIndex, a.round, a.runId, err?.name, err?.message)
     } finally {
       clearTimeout(timer)
