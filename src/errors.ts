@@ -241,3 +241,9 @@ export class ModelNotTrainableError extends EdgeMeshError {
   static override readonly name = 'ModelNotTrainableError'
   override name = 'ModelNotTrainableError'
 }
+
+/** A secure aggregation round lost too many clients: fewer survivors (or shares of one client) than the threshold, so the sum cannot be unmasked. */
+export class SecAggThresholdError extends EdgeMeshError {
+  static override readonly name = 'SecAggThresholdError'
+  override name = 'SecAggThresholdError'
+}

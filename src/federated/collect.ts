@@ -33,6 +33,8 @@ export interface AttemptOutcome {
   state: RoundState
   /** Accepted updates in instruction order (with empty `weights` when they were folded). */
   updates: ClientUpdate[]
+  /** Clients whose updates are in `updates`, when that differs from the updates' ids (a secure round returns one aggregated update). */
+  participantIds?: string[]
   /** Every asked client without an accepted update, with the reason. */
   failures: ClientFailure[]
   bytesUp: number

@@ -2,6 +2,7 @@
  * Types of `runFederated`: its options, the per-round record and the result.
  */
 import type { CheckpointStore } from './checkpoint.js'
+import type { AttemptInput, AttemptOutcome } from './collect.js'
 import type { Grid } from './grid.js'
 import type { ClientFailure, Strategy } from './strategy.js'
 import type { AbortOptions, Logger } from '@libp2p/interface'
@@ -83,6 +84,13 @@ export interface FederatedRunOptions extends AbortOptions {
   keepModels?: boolean
   /** Called after each round this call runs (not for rounds restored from a checkpoint). */
   onRound?(record: RoundRecord): void
+  /**
+   * How one attempt of a round is run: the default sends the instructions
+   * through the grid and collects each update (`collect.ts`); a secure run
+   * passes `secureCollect(...)` (`privacy/secagg/workflow.ts`), which returns
+   * one securely aggregated update. @default collectAttempt
+   */
+  collect?(input: AttemptInput): Promise<AttemptOutcome>
   /** The caller's logger (a service passes `components.logger.forComponent(...)`). @default `edge-mesh:federated:run` */
   log?: Logger
 }

@@ -91,7 +91,7 @@ async function runRound (o: RunOptions, run: RunState, round: number): Promise<R
     checkBufferedUpdates(o.strategy, ctx.sampleSize, o.maxBufferedUpdates ?? DEFAULT_MAX_BUFFERED_UPDATES)
     const instructions = o.strategy.configureRound(ctx)
     const fold = isStreaming(o.strategy) ? o.strategy.fold(ctx) : undefined
-    const outcome = await collectAttempt({
+    const outcome = await (o.collect ?? collectAttempt)({
       fold,
       grid: o.grid,
       state: run.round,
@@ -123,8 +123,8 @@ async function runRound (o: RunOptions, run: RunState, round: number): Promise<R
       round,
       accuracy: evaluation.accuracy,
       loss: evaluation.loss,
-      participants: outcome.updates.length,
-      participantIds: outcome.updates.map((u) => u.clientId),
+      participants: outcome.participantIds?.length ?? outcome.updates.length,
+      participantIds: outcome.participantIds ?? outcome.updates.map((u) => u.clientId),
       failures: failures.length,
       failureReasons: failures,
       attempts: run.round.attempt,

@@ -62,7 +62,7 @@ function latestRun (runs: RunSummary[]): RunSummary | undefined {
   return runs.reduce<RunSummary | undefined>((latest, run) => latest == null || run.startedAt >= latest.startedAt ? run : latest, undefined)
 }
 
-export function federatedMetrics (runs: RunSummary[], refusals: Record<string, number> = {}): MetricFamily[] {
+export function federatedMetrics (runs: RunSummary[], refusals: Record<string, number> = {}, secAggStages: Record<string, number> = {}): MetricFamily[] {
   const latest = latestRun(runs)
   const last = latest?.history.at(-1)
   return [
@@ -80,6 +80,12 @@ export function federatedMetrics (runs: RunSummary[], refusals: Record<string, n
       help: 'Federated requests this node refused, by reason (untrusted_hello|untrusted_announce|untrusted_start|untrusted_cancel|epochs|rounds|deadline|coordinated_runs|participating_runs|examples).',
       type: 'counter',
       samples: Object.entries(refusals).sort(([a], [b]) => a.localeCompare(b)).map(([reason, value]) => ({ labels: { reason }, value }))
+    },
+    {
+      name: 'edge_mesh_secagg_requests_total',
+      help: 'Secure aggregation requests this node received from trusted coordinators, by stage (setup|neighbours|inbox|unmask).',
+      type: 'counter',
+      samples: Object.entries(secAggStages).sort(([a], [b]) => a.localeCompare(b)).map(([stage, value]) => ({ labels: { stage }, value }))
     }
   ]
 }
@@ -90,6 +96,6 @@ export function capabilityMetrics (components: ControlApiComponents): MetricFami
   const federated = readFederated(components)
   return [
     ...(offload == null ? [] : offloadMetrics(offload.stats())),
-    ...(federated == null ? [] : federatedMetrics(federated.runs(), federated.refusals?.() ?? {}))
+    ...(federated == null ? [] : federatedMetrics(federated.runs(), federated.refusals?.() ?? {}, federated.secAggStages?.() ?? {}))
   ]
 }

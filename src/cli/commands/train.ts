@@ -33,6 +33,9 @@ participants; a cancelled run is never resumed.
   --dp-noise <z>             DP: noise multiplier (1)
   --dp-delta <d>             DP: delta of the reported (epsilon, delta) (1e-5)
   --dp-target-epsilon <e>    DP: stop before a round would pass this epsilon (no limit)
+  --secagg                   secure aggregation (SecAgg+): the coordinator learns only the weighted sum (fedavg, no DP)
+  --secagg-threshold <t>     secagg: shares that recover a secret, per neighbourhood (floor(neighbours/2) + 1)
+  --secagg-neighbours <k>    secagg: neighbours per client (2 * ceil(log2 n), at most n - 1; up to 32)
   --api <url>                control API of the node to ask (${DEFAULT_API_URL})
   --no-wait                  print the run id and return at once
   --json                     (status) print raw JSON`
@@ -103,6 +106,17 @@ export function dpFrom (values: Record<string, any>): Record<string, unknown> | 
   }
 }
 
+/** The `secureAggregation` run spec field from the `--secagg*` flags. */
+function secAggFrom (values: Record<string, any>): Record<string, unknown> | undefined {
+  if (values.secagg !== true) return undefined
+  const out: Record<string, unknown> = {
+    threshold: intFlag('secagg-threshold', values['secagg-threshold'], 1, 32),
+    neighbours: intFlag('secagg-neighbours', values['secagg-neighbours'], 1, 32)
+  }
+  for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k]
+  return out
+}
+
 function specFrom (values: Record<string, any>): Record<string, unknown> {
   const spec: Record<string, unknown> = {
     rounds: intFlag('rounds', values.rounds, 1, 100_000) ?? 5,
@@ -120,7 +134,8 @@ function specFrom (values: Record<string, any>): Record<string, unknown> {
     rootData: values['root-data'],
     evalData: values['eval-data'],
     trustWeighting: values['trust-weighting'],
-    dp: dpFrom(values)
+    dp: dpFrom(values),
+    secureAggregation: secAggFrom(values)
   }
   for (const k of Object.keys(spec)) if (spec[k] === undefined) delete spec[k]
   return spec
@@ -173,7 +188,8 @@ export async function runTrain (argv: string[]): Promise<void> {
     fraction: { type: 'string' }, 'min-participants': { type: 'string' }, deadline: { type: 'string' },
     strategy: { type: 'string' }, 'proximal-mu': { type: 'string' }, 'root-data': { type: 'string' }, 'eval-data': { type: 'string' }, 'trust-weighting': { type: 'string' }, model: { type: 'string' }, seed: { type: 'string' },
     'wait-for-clients': { type: 'string' }, api: { type: 'string' },
-    dp: { type: 'string' }, 'dp-clip': { type: 'string' }, 'dp-noise': { type: 'string' }, 'dp-delta': { type: 'string' }, 'dp-target-epsilon': { type: 'string' }, wait: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }
+    dp: { type: 'string' }, 'dp-clip': { type: 'string' }, 'dp-noise': { type: 'string' }, 'dp-delta': { type: 'string' }, 'dp-target-epsilon': { type: 'string' },
+    secagg: { type: 'boolean' }, 'secagg-threshold': { type: 'string' }, 'secagg-neighbours': { type: 'string' }, wait: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }
   })
   if (values.help === true) { process.stdout.write(TRAIN_HELP + '\n'); return }
   const api = apiOf(values)

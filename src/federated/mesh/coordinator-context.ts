@@ -6,6 +6,7 @@
  * service so the service class only holds lifecycle and state.
  */
 import { createMeshGrid } from './mesh-grid.js'
+import { meshSecAggTransport } from './secagg-transport.js'
 import { exchange } from './protocol/wire.js'
 import * as C from './protocol/constants.js'
 import { waitForClients } from './service-helpers.js'
@@ -23,7 +24,7 @@ import type { Logger } from '@libp2p/interface'
 /** What the context is built from; `participant` and `datasets` are read when used, since the service replaces them at start. */
 export interface CoordinatorContextInput {
   components: Pick<FederatedComponents, 'models' | 'loadView' | 'connectionManager'>
-  init: Pick<FederatedInit, 'keepGlobals' | 'waitForClientsMs'>
+  init: Pick<FederatedInit, 'keepGlobals' | 'waitForClientsMs' | 'maxRecordBytes'>
   selfId: string
   files: RunFiles
   log: Logger
@@ -63,6 +64,9 @@ export function createCoordinatorContext (input: CoordinatorContextInput): Coord
       return grid
     },
     closeGrid: (record) => { grids.delete(record.id) },
+    secAggTransport: (record, grid) => meshSecAggTransport({
+      runId: record.id, selfId, connectionManager: components.connectionManager, grid, maxRecordBytes: init.maxRecordBytes
+    }),
     waitForClients: async (grid, n, signal) => waitForClients({
       grid, n, signal, loadView: components.loadView, timeoutMs: init.waitForClientsMs ?? C.DEFAULT_WAIT_FOR_CLIENTS_MS,
       refresh: async () => clientCounts.refresh(components.loadView.peers(), signal)

@@ -14,6 +14,8 @@ import { rootEpochs } from '../strategies/fltrust.js'
 import { deriveSeed } from '../rng.js'
 import { runFederated } from '../run.js'
 import { withDp } from '../privacy/dp-strategy.js'
+import { secureCollect } from '../privacy/secagg/workflow.js'
+import type { SecAggTransport } from '../privacy/secagg/workflow.js'
 import type { RootUpdate } from '../strategies/fltrust.js'
 import type { MeshGrid } from './mesh-grid.js'
 import type { RunFiles, RunRecordFile } from './runs.js'
@@ -28,6 +30,8 @@ export interface CoordinatorContext {
   /** Build the run's grid (the service routes PULL and PUSH to it). */
   openGrid(record: RunRecordFile): MeshGrid
   closeGrid(record: RunRecordFile): void
+  /** How a secure run's coordinator reaches its clients for the secagg stages. */
+  secAggTransport(record: RunRecordFile, grid: MeshGrid): SecAggTransport
   /** Resolves when the grid has at least `n` clients; rejects after `timeoutMs` or on abort. */
   waitForClients(grid: MeshGrid, n: number, signal: AbortSignal): Promise<void>
   /** The run's summary changed (publish it, save it). */
@@ -39,7 +43,7 @@ export interface CoordinatorContext {
 }
 
 /** Error names whose messages are safe to publish in a run summary (they never quote local files). */
-const PUBLIC_ERRORS = new Set(['RoundAbortedError', 'DeadlineExceededError', 'RunCancelledError', 'ModelNotFoundError', 'InvalidUpdateError', 'StaleVersionError', 'LimitExceededError'])
+const PUBLIC_ERRORS = new Set(['RoundAbortedError', 'SecAggThresholdError', 'DeadlineExceededError', 'RunCancelledError', 'ModelNotFoundError', 'InvalidUpdateError', 'StaleVersionError', 'LimitExceededError'])
 
 /** What a run summary (gossiped to every node) may say about a failure: other messages stay in the local log. */
 export function publicError (err: any): { name: string, message: string } {
@@ -104,6 +108,7 @@ export async function coordinate (ctx: CoordinatorContext, record: RunRecordFile
       checkpoint: store,
       seed: spec.seed,
       keepModels: true,
+      ...(spec.secureAggregation === undefined ? {} : { collect: secureCollect(ctx.secAggTransport(record, grid), spec.secureAggregation, spec.seed ?? 0) }),
       signal,
       log: ctx.log,
       onRound: (r) => {

@@ -109,6 +109,11 @@ export class MeshGrid implements Grid {
     return this.global.weights
   }
 
+  /** Serve `weights` as `version` to PULLs (secure rounds ask clients to train without `train()`). */
+  offer (version: number, weights: WeightRecord): void {
+    if (this.global?.version !== version) this.global = { version, weights }
+  }
+
   /** Remote peers this grid sent an ANNOUNCE to (told with CANCEL when the run is cancelled). */
   askedPeers (): ReadonlySet<string> {
     return this.asked

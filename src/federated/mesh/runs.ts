@@ -13,6 +13,8 @@ import { STRATEGY_NAMES } from '../strategies/create-strategy.js'
 import { DATASET_NAME_PATTERN, parseDataSpecs } from './data-spec.js'
 import { RUN_ID_PATTERN } from './protocol/constants.js'
 import { parseDpOptions } from '../privacy/dp-options.js'
+import { checkSecureComposition, parseSecureAggregation } from '../privacy/secagg/options.js'
+import type { SecureRunOptions } from '../privacy/secagg/workflow.js'
 import type { ResolvedDpOptions } from '../privacy/dp-options.js'
 import type { StrategyName } from '../strategies/create-strategy.js'
 import type { RoundRecord } from '../run-types.js'
@@ -52,6 +54,8 @@ export interface RunSpec {
   trustWeighting?: 'cosine' | 'sign'
   /** Client-level differential privacy (DP-FedAvg); only the central form runs over the mesh so far. */
   dp?: ResolvedDpOptions
+  /** Secure aggregation (SecAgg+) of every round: the coordinator learns only the weighted sum. */
+  secureAggregation?: SecureRunOptions
 }
 
 /** What `run.json` holds. */
@@ -136,8 +140,10 @@ export function parseRunSpec (body: unknown): RunSpec {
     krumM: num(b, 'krumM', 1, 100_000, true),
     rootData,
     trustWeighting: trustWeighting as RunSpec['trustWeighting'],
-    dp: parseDpOptions(b.dp)
+    dp: parseDpOptions(b.dp),
+    secureAggregation: parseSecureAggregation(b.secureAggregation)
   }
+  if (spec.secureAggregation !== undefined) checkSecureComposition(strategy, spec.dp)
   if (b.byzantine !== undefined) bad('byzantine', 'attacks are not part of run specs; start an experiment node with --byzantine <attack> instead')
   if (spec.dp?.mode === 'local') bad('dp.mode', 'local DP runs in simulation only so far (edge-mesh experiment); use central over the mesh')
   if (spec.dp !== undefined && strategy !== 'fedavg' && strategy !== 'fedsgd') bad('dp', `DP-FedAvg averages the clipped updates itself: use strategy fedavg or fedsgd, not ${strategy}`)

@@ -68,11 +68,23 @@ export function setupConfig (m: SecAggSetupMessage): SecAggConfig {
 
 export class SecAggParticipant {
   private readonly sessions = new Map<string, Session>()
+  private readonly stages = new Map<string, number>()
 
   constructor (private readonly init: SecAggParticipantInit) {}
 
   /** Answer one secagg request from `coordinator` (already trusted by the dispatch). */
   async handle (m: SecAggRequest, coordinator: string, options: AbortOptions): Promise<SecAggReply> {
+    const stage = m.type.slice('secagg-'.length)
+    this.stages.set(stage, (this.stages.get(stage) ?? 0) + 1)
+    return this.answer(m, coordinator, options)
+  }
+
+  /** Requests received from trusted coordinators, by stage. */
+  answered (): Record<string, number> {
+    return Object.fromEntries(this.stages)
+  }
+
+  private async answer (m: SecAggRequest, coordinator: string, options: AbortOptions): Promise<SecAggReply> {
     switch (m.type) {
       case 'secagg-setup': return this.setup(m, coordinator, options)
       case 'secagg-neighbours': return this.neighbours(m, coordinator)

@@ -57,6 +57,8 @@ export interface FederatedView {
   run(id: string): RunSummary | undefined
   /** Federated requests refused by this node, by reason (`untrusted_announce`, `epochs`, ...), for /metrics. */
   refusals?(): Record<string, number>
+  /** Secure aggregation requests this node received from trusted coordinators, by stage (setup|neighbours|inbox|unmask), for /metrics. */
+  secAggStages?(): Record<string, number>
 }
 
 /** A round the coordinator aggregated. */

@@ -180,6 +180,11 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
     return this.refused.snapshot()
   }
 
+  /** Secure aggregation requests received, by stage, for /metrics. */
+  secAggStages (): Record<string, number> {
+    return this.secagg.answered()
+  }
+
   private refuse (reason: string, err: Error): never {
     this.refused.add(reason)
     throw err
