@@ -16,6 +16,7 @@ import { decodeLoadReport, encodeLoadReport } from '../../src/gossip/codec.js'
 import { canonicaliseArtifacts, contentId } from '../../src/model/canonical.js'
 import { decodeRequest, decodeResponse, encodeError, encodeRequest, encodeResult } from '../../src/offload/codec.js'
 import type { LoadReport } from '../../src/gossip/types.js'
+import type { FedMessage } from '../../src/federated/mesh/protocol/messages.js'
 
 const SPEC = 'docs/protocols.md'
 
@@ -42,6 +43,10 @@ const LOAD_REPORT: LoadReport = {
   backend: 'wasm', models: [MODEL_ID], training: false, canTrain: true, role: 'edge', name: 'laptop', addrs: ['/ip4/192.168.1.10/tcp/4010']
 }
 
+/** Secure aggregation: a stage-0 reply (keys 0x00..0x1F and 0x20..0x3F) and a stage-3 request. */
+const SECAGG_KEYS: FedMessage = { type: 'secagg-keys', numExamples: 200, cPk: Uint8Array.from({ length: 32 }, (_, i) => i), sPk: Uint8Array.from({ length: 32 }, (_, i) => 32 + i) }
+const SECAGG_UNMASK: FedMessage = { type: 'secagg-unmask', runId: 'r1', round: 1, attempt: 1, clientIndex: 0, survivors: [1, 2, 3], dropped: [4] }
+
 /** Every vector: the block the spec must hold. */
 const VECTORS: Record<string, () => string> = {
   'content-id-model-json': () => MODEL_JSON,
@@ -55,7 +60,9 @@ const VECTORS: Record<string, () => string> = {
     { name: 'dense_1/kernel', shape: [2, 1], dtype: 'float32', data: f32(0.5, -1) },
     { name: 'dense_1/bias', shape: [1], dtype: 'float32', data: f32(0.25) }
   ])),
-  'fedavg-hello': () => hexLines(encodeMessage({ type: 'hello' }))
+  'fedavg-hello': () => hexLines(encodeMessage({ type: 'hello' })),
+  'fedavg-secagg-keys': () => hexLines(encodeMessage(SECAGG_KEYS)),
+  'fedavg-secagg-unmask': () => hexLines(encodeMessage(SECAGG_UNMASK))
 }
 
 const BLOCK = /<!-- vector: ([a-z0-9-]+) -->\n```text\n([^`]*?)\n```/g
@@ -94,6 +101,8 @@ describe('docs/protocols.md test vectors', () => {
     expect(decodeResponse(bytesOf(inSpec.get('infer-error') ?? ''))).toMatchObject({ type: 'error', requestId: REQUEST_ID, code: 7, message: 'queue full' })
     expect(decodeLoadReport(bytesOf(inSpec.get('load-report') ?? ''))).toEqual(LOAD_REPORT)
     expect(decodeMessage(bytesOf(inSpec.get('fedavg-hello') ?? ''))).toEqual({ type: 'hello' })
+    expect(decodeMessage(bytesOf(inSpec.get('fedavg-secagg-keys') ?? ''))).toEqual(SECAGG_KEYS)
+    expect(decodeMessage(bytesOf(inSpec.get('fedavg-secagg-unmask') ?? ''))).toEqual(SECAGG_UNMASK)
   })
 
   it('the content-id model is canonical: canonicalising it changes nothing', () => {

@@ -79,7 +79,7 @@ function describe (err: any): string {
 
 /** Call every client of `ids` at once under `timeoutMs`; the answers of those that made it, the rest recorded as failures. */
 async function stage<T> (ids: readonly number[], timeoutMs: number, signal: AbortSignal | undefined, failed: Map<number, string>, call: (id: number, options: AbortOptions) => Promise<T>): Promise<Map<number, T>> {
-  const timeout = AbortSignal.timeout(Math.max(1, timeoutMs))
+  const timeout = AbortSignal.timeout(Math.max(1, Math.ceil(timeoutMs)))
   const both = signal === undefined ? timeout : AbortSignal.any([signal, timeout])
   const settled = await Promise.allSettled(ids.map(async (id) => call(id, { signal: both })))
   signal?.throwIfAborted()
@@ -172,7 +172,12 @@ export function secureCollect (transport: SecAggTransport, o: SecureRunOptions, 
       numExamples: result.totalWeight,
       metrics: { loss: mean(m.map((x) => x.loss)), accuracy: mean(m.map((x) => x.accuracy)), trainMs: Math.max(0, ...m.map((x) => x.trainMs)) }
     }
-    for (const [id, why] of failed) state = roundReducer(state, { type: 'client-failed', round: request.round, clientId: instructions[id - 1].clientId, reason: why })
+    // a survivor that missed only the unmasking is in the sum: not a failure
+    const inSum = new Set(result.survivors)
+    for (const [id, why] of failed) {
+      if (inSum.has(id)) input.log?.('secure round %d: %s did not unmask: %s', request.round, instructions[id - 1].clientId, why)
+      else state = roundReducer(state, { type: 'client-failed', round: request.round, clientId: instructions[id - 1].clientId, reason: why })
+    }
     for (const clientId of survivors) state = roundReducer(state, { type: 'update-accepted', round: request.round, clientId })
     const failures: ClientFailure[] = [...state.failures]
     if (state.phase === 'aggregating') input.fold?.add(update)
