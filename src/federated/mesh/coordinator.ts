@@ -15,6 +15,7 @@ import { deriveSeed } from '../rng.js'
 import { runFederated } from '../run.js'
 import { withDp } from '../privacy/dp-strategy.js'
 import { secureCollect } from '../privacy/secagg/workflow.js'
+import { withDistributedDp } from '../privacy/secagg/distributed-dp.js'
 import type { SecAggTransport } from '../privacy/secagg/workflow.js'
 import type { RootUpdate } from '../strategies/fltrust.js'
 import type { MeshGrid } from './mesh-grid.js'
@@ -92,7 +93,9 @@ export async function coordinate (ctx: CoordinatorContext, record: RunRecordFile
       beta: spec.beta, f: spec.byzantineF, m: spec.krumM, trustWeighting: spec.trustWeighting,
       ...(spec.rootData === undefined ? {} : { rootUpdate: rootTrainer(ctx.models, record.baseModelId, await ctx.data(spec.rootData), spec.seed ?? 0) })
     })
-    const strategy = spec.dp === undefined ? inner : withDp(inner, spec.dp)
+    const secure = spec.secureAggregation === undefined ? undefined : { ...spec.secureAggregation, ...(spec.dp === undefined ? {} : { dp: spec.dp }) }
+    // under secure aggregation central DP's noise is added by the clients (distributed), the strategy only accounts it
+    const strategy = spec.dp === undefined ? inner : secure !== undefined ? withDistributedDp(inner, spec.dp) : withDp(inner, spec.dp)
     const result = await runFederated({
       grid,
       strategy,
@@ -108,7 +111,7 @@ export async function coordinate (ctx: CoordinatorContext, record: RunRecordFile
       checkpoint: store,
       seed: spec.seed,
       keepModels: true,
-      ...(spec.secureAggregation === undefined ? {} : { collect: secureCollect(ctx.secAggTransport(record, grid), spec.secureAggregation, spec.seed ?? 0) }),
+      ...(secure === undefined ? {} : { collect: secureCollect(ctx.secAggTransport(record, grid), secure, spec.seed ?? 0) }),
       signal,
       log: ctx.log,
       onRound: (r) => {

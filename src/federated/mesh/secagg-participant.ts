@@ -23,6 +23,8 @@ import { SecAggClient } from '../privacy/secagg/client.js'
 import { bigintToBytes, SHARE_BYTES } from '../privacy/secagg/shamir.js'
 import { flatten, maskedRecord } from '../privacy/secagg/vector.js'
 import { deltaOf } from '../privacy/delta.js'
+import { privatizeInPlace } from '../privacy/secagg/distributed-dp.js'
+import type { ClientNoise } from '../privacy/secagg/distributed-dp.js'
 import { encodedWeightRecordSize } from '../weights/codec.js'
 import type { SecAggConfig } from '../privacy/secagg/messages.js'
 import type { Participant } from './participant.js'
@@ -66,6 +68,13 @@ export function setupConfig (m: SecAggSetupMessage): SecAggConfig {
   return { ids, degree: m.degree, threshold: m.threshold, graphSeed: m.graphSeed, vectorLength: m.vectorLength, bound: m.bound, maxTotalWeight: m.maxTotalWeight }
 }
 
+/** The distributed-DP noise a SETUP asks for: both fields or neither. */
+function noiseOf (m: SecAggSetupMessage): ClientNoise | undefined {
+  if (m.dpClipNorm === undefined && m.dpNoiseStd === undefined) return undefined
+  if (m.dpClipNorm === undefined || m.dpNoiseStd === undefined) throw new ProtocolError('secagg setup: dpClipNorm and dpNoiseStd come together')
+  return { clipNorm: m.dpClipNorm, noiseStd: m.dpNoiseStd }
+}
+
 export class SecAggParticipant {
   private readonly sessions = new Map<string, Session>()
   private readonly stages = new Map<string, number>()
@@ -101,13 +110,16 @@ export class SecAggParticipant {
       throw new LimitExceededError(`this node keeps at most ${this.init.maxSessions ?? MAX_SECAGG_SESSIONS} secure aggregation sessions`)
     }
     const config = setupConfig(m)
+    const noise = noiseOf(m)
     const client = new SecAggClient(m.id, config, randomBytes)
     let sink!: { deliver: (result: TrainResult, global: WeightRecord, declared: number) => void, fail: (err: Error) => void }
     const trained = new Promise<Trained>((resolve, reject) => {
       sink = {
         deliver: (result, global, declared) => {
           try {
-            resolve({ delta: flatten(deltaOf(global, result.weights)), weight: Math.min(result.numExamples, declared), result })
+            const delta = flatten(deltaOf(global, result.weights))
+            if (noise !== undefined) privatizeInPlace(delta, noise)
+            resolve({ delta, weight: noise === undefined ? Math.min(result.numExamples, declared) : 1, result })
           } catch (err) {
             reject(err)
           }

@@ -52,7 +52,8 @@ export function meshSecAggTransport (init: MeshSecAggTransportInit): SecAggTrans
       const { message } = await send(clientId, (clientIndex) => ({
         type: 'secagg-setup', ...ref(m, clientIndex), version: m.modelVersion, baseModelId: m.baseModelId, ...m.train,
         deadlineMs: m.deadlineMs, id: m.id, clients: c.ids.length, degree: c.degree, threshold: c.threshold, graphSeed: c.graphSeed,
-        vectorLength: c.vectorLength, bound: c.bound, maxTotalWeight: c.maxTotalWeight, stageTimeoutMs: m.stageTimeoutMs
+        vectorLength: c.vectorLength, bound: c.bound, maxTotalWeight: c.maxTotalWeight, stageTimeoutMs: m.stageTimeoutMs,
+        ...(m.noise === undefined ? {} : { dpClipNorm: m.noise.clipNorm, dpNoiseStd: m.noise.noiseStd })
       }), 'secagg-keys', init.setupTimeoutMs ?? C.DEFAULT_ANNOUNCE_TIMEOUT_MS, options)
       return { numExamples: message.numExamples, cPk: message.cPk, sPk: message.sPk }
     },

@@ -10,7 +10,11 @@ import { SecAggClient } from '../../../src/federated/privacy/secagg/client.js'
 import { seededRandom } from '../../../src/federated/privacy/secagg/crypto.js'
 import { meanErrorBound } from '../../../src/federated/privacy/secagg/fixed-point.js'
 import { secureCollect } from '../../../src/federated/privacy/secagg/workflow.js'
+import { clientNoise, privatizeInPlace, withDistributedDp } from '../../../src/federated/privacy/secagg/distributed-dp.js'
+import { createRng } from '../../../src/federated/rng.js'
+import type { ClientNoise } from '../../../src/federated/privacy/secagg/distributed-dp.js'
 import type { SecAggTransport } from '../../../src/federated/privacy/secagg/workflow.js'
+import type { Strategy } from '../../../src/federated/strategy.js'
 import type { AttemptInput } from '../../../src/federated/collect.js'
 import type { WeightRecord } from '../../../src/model/types.js'
 
@@ -26,6 +30,7 @@ type Stage = 'setup' | 'neighbours' | 'inbox' | 'unmask'
 
 function transport (fail: Partial<Record<Stage, Set<string>>> = {}): SecAggTransport & { clients: Map<string, SecAggClient> } {
   const clients = new Map<string, SecAggClient>()
+  const noises = new Map<string, ClientNoise | undefined>()
   const check = (stage: Stage, id: string): void => { if (fail[stage]?.has(id) === true) throw new Error(`${id} gone in ${stage}`) }
   const index = (clientId: string): number => Number(clientId.slice(1))
   let up = 0
@@ -35,6 +40,7 @@ function transport (fail: Partial<Record<Stage, Set<string>>> = {}): SecAggTrans
       check('setup', clientId)
       const c = new SecAggClient(m.id, m.config, seededRandom(m.id))
       clients.set(clientId, c)
+      noises.set(clientId, m.noise)
       const keys = c.advertise()
       up += 64
       return { numExamples: updateOf(index(clientId)).n, cPk: keys.cPk, sPk: keys.sPk }
@@ -48,7 +54,10 @@ function transport (fail: Partial<Record<Stage, Set<string>>> = {}): SecAggTrans
       check('inbox', clientId)
       const c = clients.get(clientId) as SecAggClient
       const u = updateOf(index(clientId))
-      return { vector: c.maskInput({ type: 'inbox', to: c.id, shares }, u.delta, u.n).vector, metrics: { loss: 1, accuracy: 0.5, trainMs: 3 } }
+      const noise = noises.get(clientId)
+      const delta = Float32Array.from(u.delta)
+      if (noise !== undefined) privatizeInPlace(delta, noise)
+      return { vector: c.maskInput({ type: 'inbox', to: c.id, shares }, delta, noise === undefined ? u.n : 1).vector, metrics: { loss: 1, accuracy: 0.5, trainMs: 3 } }
     },
     async unmask (clientId, _r, survivors, dropped) {
       check('unmask', clientId)
@@ -106,5 +115,35 @@ describe('secureCollect', () => {
   it('fails the round with SecAggThresholdError when too few survive', async () => {
     const t = transport({ inbox: new Set(['c1', 'c2', 'c3']) })
     await expect(secureCollect(t, { neighbours: 3, threshold: 2 }, 3)(input(4))).rejects.toMatchObject({ name: 'SecAggThresholdError' })
+  })
+
+  it('with distributed DP: the clipped unweighted sum over the survivors, divided by the m clients asked', async () => {
+    const t = transport({ inbox: new Set(['c2']) })
+    // z = 0: no noise, so the result is exact up to fixed point; clip 0.5 clips every update (norms about 0.5-0.67)
+    const outcome = await secureCollect(t, { neighbours: 4, dp: { clipNorm: 0.5, noiseMultiplier: 0 } }, 3)(input(5))
+    expect(outcome.updates[0].numExamples).toBe(4)
+    const want = new Float64Array(5)
+    for (const i of [1, 3, 4, 5]) {
+      const d = updateOf(i).delta
+      const norm = Math.hypot(...d)
+      d.forEach((v, k) => { want[k] += v * Math.min(1, 0.5 / norm) / 5 })
+    }
+    const got = flatWeights(outcome.updates[0].weights).map((v, k) => v - flatWeights(GLOBAL)[k])
+    got.forEach((v, k) => { expect(v).toBeCloseTo(want[k], 5) })
+  })
+
+  it('splits the noise so the sum of m shares has std zC, and accounts dropouts with z·sqrt(s/m)', () => {
+    const noise = clientNoise({ clipNorm: 2, noiseMultiplier: 1.5 }, 9)
+    expect(noise.noiseStd).toBeCloseTo(1, 12)
+    const x = new Float32Array(40_000)
+    privatizeInPlace(x, noise)
+    const std = Math.sqrt(x.reduce((a, v) => a + v * v, 0) / x.length)
+    expect(std).toBeGreaterThan(0.97)
+    expect(std).toBeLessThan(1.03)
+    const inner: Strategy = { name: 'fedavg', configureRound: () => [], aggregate: (_c, r) => r[0].weights }
+    const dp = withDistributedDp(inner, { mode: 'central', clipNorm: 2, noiseMultiplier: 1.5, delta: 1e-5 })
+    const ctx = { round: 1, attempt: 1, global: GLOBAL, clients: Array.from({ length: 9 }, (_, i) => ({ id: `c${i}` })), sampleSize: 9, rng: createRng(1), seed: 1 }
+    void dp.aggregate(ctx, [{ clientId: 'x', weights: GLOBAL, numExamples: 4, metrics: { loss: 0, accuracy: 0, trainMs: 0 } }], [])
+    expect(dp.privacy?.last()).toMatchObject({ sampleRate: 1, noiseMultiplier: 1 })
   })
 })

@@ -64,6 +64,9 @@ export interface SecAggSetupMessage extends SecAggRoundRef {
   maxTotalWeight: number
   /** Longest the participant keeps the session between two stages, ms. */
   stageTimeoutMs: number
+  /** Distributed DP (both or neither): clip the delta to this L2 norm, add N(0, dpNoiseStd^2) per value, mask with weight 1. */
+  dpClipNorm?: number
+  dpNoiseStd?: number
 }
 /** Stage 0 reply: the client's two X25519 public keys and the examples it declares (its masked weight may be no more). */
 export interface SecAggKeysMessage { type: 'secagg-keys', numExamples: number, cPk: Uint8Array, sPk: Uint8Array }
@@ -121,7 +124,9 @@ export const SECAGG_SCHEMAS: Record<keyof typeof SecAggMessageType, Schema> = {
     vectorLength: { kind: 'int', min: 1, max: 64 * 1024 * 1024 },
     bound: { kind: 'number', min: Number.MIN_VALUE, max: MAX_SECAGG_BOUND },
     maxTotalWeight: { kind: 'int', min: 1, max: MAX_SECAGG_TOTAL_WEIGHT },
-    stageTimeoutMs: { kind: 'int', min: 1, max: 600_000 }
+    stageTimeoutMs: { kind: 'int', min: 1, max: 600_000 },
+    dpClipNorm: { kind: 'number', min: Number.MIN_VALUE, max: 1e6, optional: true },
+    dpNoiseStd: { kind: 'number', min: 0, max: 1e6, optional: true }
   },
   'secagg-keys': { numExamples: { kind: 'int', min: 0, max: U32 }, cPk: key, sPk: key },
   'secagg-neighbours': { ...ref, keys: neighbourList({ id: clientId, cPk: key, sPk: key }) },

@@ -36,10 +36,10 @@ export function parseSecureAggregation (value: unknown): SecureRunOptions | unde
 
 /**
  * Refuse what does not compose with secure aggregation over the mesh: only
- * FedAvg aggregates a sum (robust rules need each update), and central DP
- * clips each update, which the coordinator no longer sees (docs/privacy.md).
+ * FedAvg aggregates a sum (robust rules need each update); DP runs only in
+ * its central form, by distributed noise (`distributed-dp.ts`, docs/privacy.md).
  */
-export function checkSecureComposition (strategy: string, dp: unknown): void {
+export function checkSecureComposition (strategy: string, dp: { mode: string } | undefined): void {
   if (strategy !== 'fedavg') throw new InvalidConfigError(`secureAggregation: the coordinator only learns the sum of the updates, which strategy ${strategy} cannot aggregate; use fedavg`)
-  if (dp !== undefined) throw new InvalidConfigError('secureAggregation: central DP clips each update at the coordinator, which secure aggregation hides; distributed noise is not implemented yet')
+  if (dp !== undefined && dp.mode !== 'central') throw new InvalidConfigError(`secureAggregation: dp mode ${dp.mode} does not compose; central DP runs with distributed noise`)
 }

@@ -26,6 +26,9 @@ import { secAggConfig } from './round.js'
 import { SecAggServer } from './server.js'
 import { neighbourhoods } from './graph.js'
 import { recordLength, unflatten } from './vector.js'
+import { clientNoise, noisyBound } from './distributed-dp.js'
+import type { ClientNoise } from './distributed-dp.js'
+import type { ResolvedDpOptions } from '../dp-options.js'
 import type { SecAggConfigInit } from './round.js'
 import type { SecAggConfig, SharesMessage, UnmaskMessage } from './messages.js'
 import type { SecAggResult } from './server.js'
@@ -50,6 +53,8 @@ export interface SecAggSetup {
   id: number
   config: SecAggConfig
   stageTimeoutMs: number
+  /** Distributed DP: clip, add this noise and mask with weight 1 (`distributed-dp.ts`). */
+  noise?: ClientNoise
 }
 
 /** Which round a stage 1-3 request is about. */
@@ -71,6 +76,8 @@ export interface SecureRunOptions extends Pick<SecAggConfigInit, 'threshold' | '
   neighbours?: number
   /** Timeout of the setup, key sharing and unmasking stages, ms. @default DEFAULT_SECAGG_STAGE_TIMEOUT_MS */
   stageTimeoutMs?: number
+  /** Central DP-FedAvg by distributed noise (from the run's `dp`; not part of the `secureAggregation` field). */
+  dp?: Pick<ResolvedDpOptions, 'clipNorm' | 'noiseMultiplier'>
 }
 
 function describe (err: any): string {
@@ -100,7 +107,8 @@ async function runStages (input: AttemptInput, ref: SecAggRef, transport: SecAgg
   const server = new SecAggServer(config)
   const keys = await stage(config.ids, Math.max(stageMs, input.deadlineMs), signal, failed, async (id, options) => transport.setup(clientOf(id), {
     ...ref, modelVersion: request.modelVersion, baseModelId: request.baseModelId, weights: request.weights, train: instructions[id - 1].config,
-    deadlineMs: Math.round(input.deadlineMs), id, config, stageTimeoutMs: stageMs
+    deadlineMs: Math.round(input.deadlineMs), id, config, stageTimeoutMs: stageMs,
+    ...(o.dp === undefined ? {} : { noise: clientNoise(o.dp, config.ids.length) })
   }, options))
   for (const [id, k] of keys) server.receive({ type: 'advertise', from: id, cPk: k.cPk, sPk: k.sPk })
   const keyMessages = new Map(server.keyMessages().map((m) => [m.to, m.keys]))
@@ -134,8 +142,10 @@ async function runStages (input: AttemptInput, ref: SecAggRef, transport: SecAgg
 /** The settings of this attempt's secure round over the instructions' clients. */
 function attemptConfig (input: AttemptInput, attempt: number, o: SecureRunOptions, seed: number): SecAggConfig {
   const ids = input.instructions.map((_, i) => i + 1)
+  // under distributed DP every weight is 1 and values are clipped and noised
+  const dp = o.dp === undefined ? {} : { bound: o.bound ?? noisyBound(clientNoise(o.dp, ids.length)), maxTotalWeight: ids.length }
   return secAggConfig(ids, recordLength(input.request.weights), {
-    degree: o.neighbours, threshold: o.threshold, bound: o.bound, maxTotalWeight: o.maxTotalWeight,
+    degree: o.neighbours, threshold: o.threshold, bound: o.bound, maxTotalWeight: o.maxTotalWeight, ...dp,
     graphSeed: deriveSeed(seed, 0x5EC, input.request.round, attempt)
   })
 }
@@ -161,8 +171,10 @@ export function secureCollect (transport: SecAggTransport, o: SecureRunOptions, 
     }
     const { result, declared, metrics } = stages
     const survivors = result.survivors.map((id) => instructions[id - 1].clientId)
-    const allowed = result.survivors.reduce((n, id) => n + (declared.get(id) ?? 0), 0)
-    if (result.totalWeight < 1 || result.totalWeight > allowed) throw new InvalidUpdateError(`secure round ${request.round}: total weight ${result.totalWeight} is not in 1..${allowed}, the examples the survivors declared`)
+    const allowed = o.dp !== undefined ? result.survivors.length : result.survivors.reduce((n, id) => n + (declared.get(id) ?? 0), 0)
+    if (result.totalWeight < 1 || result.totalWeight > allowed) throw new InvalidUpdateError(`secure round ${request.round}: total weight ${result.totalWeight} is not in 1..${allowed} (what the survivors declared)`)
+    // DP-FedAvg's fixed denominator m: the sum over s survivors, divided by the m clients asked
+    if (o.dp !== undefined) for (let i = 0; i < result.mean.length; i++) result.mean[i] *= result.totalWeight / instructions.length
     const lengths = request.weights.map((t) => t.data.length)
     const weights = applyDelta(request.weights, unflatten(result.mean, lengths))
     const m = [...metrics.values()]
