@@ -77,7 +77,7 @@ export function federatedMetrics (runs: RunSummary[], refusals: Record<string, n
     { name: 'edge_mesh_fed_loss', help: 'Loss of the global model after the latest completed round.', type: 'gauge', samples: last == null ? [] : [{ value: last.loss }] },
     {
       name: 'edge_mesh_federated_refusals_total',
-      help: 'Federated requests this node refused, by reason (untrusted_hello|untrusted_announce|untrusted_start|untrusted_cancel|epochs|rounds|deadline|coordinated_runs|participating_runs|examples).',
+      help: 'Federated requests this node refused, by reason (untrusted_hello|untrusted_announce|untrusted_start|untrusted_cancel|epochs|rounds|deadline|coordinated_runs|participating_runs|examples|untrusted_secagg|secagg_sessions).',
       type: 'counter',
       samples: Object.entries(refusals).sort(([a], [b]) => a.localeCompare(b)).map(([reason, value]) => ({ labels: { reason }, value }))
     },
