@@ -16,7 +16,8 @@ import {
 } from '../../privacy/secagg/constants.js'
 import { SHARE_BYTES } from '../../privacy/secagg/shamir.js'
 import { RUN_ID_PATTERN } from './constants.js'
-import type { Field, Schema } from './messages.js'
+import type { SecAggConfig } from '../../privacy/secagg/messages.js'
+import type { AnnounceMessage, Field, Schema } from './messages.js'
 
 /** Message type codes 20-27 (federated types 20-29 belong to secure aggregation). */
 export const SecAggMessageType = {
@@ -43,25 +44,12 @@ export interface SecAggRoundRef {
  * secure aggregation as client `id` of `clients`, with the SecAgg+ graph and
  * fixed-point settings every client of the round shares.
  */
-export interface SecAggSetupMessage extends SecAggRoundRef {
+export interface SecAggSetupMessage extends Omit<AnnounceMessage, 'type' | 'globalModelId'>, Omit<SecAggConfig, 'ids'> {
   type: 'secagg-setup'
-  version: number
-  baseModelId: string
-  epochs: number
-  batchSize: number
-  learningRate: number
-  proximalMu: number
-  seed: number
-  /** Time until the masked input must have arrived, ms (the round deadline). */
-  deadlineMs: number
+  /** This client's id in the round (1..clients). */
   id: number
+  /** Clients of the round, ids 1..clients. */
   clients: number
-  degree: number
-  threshold: number
-  graphSeed: number
-  vectorLength: number
-  bound: number
-  maxTotalWeight: number
   /** Longest the participant keeps the session between two stages, ms. */
   stageTimeoutMs: number
   /** Distributed DP (both or neither): clip the delta to this L2 norm, add N(0, dpNoiseStd^2) per value, mask with weight 1. */
