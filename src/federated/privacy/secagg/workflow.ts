@@ -17,7 +17,7 @@
  * (Flower's SecAgg+ workflow hands its strategy one aggregated result too),
  * so FedAvg of it is itself.
  */
-import { InvalidUpdateError, ProtocolError, SecAggThresholdError } from '../../../errors.js'
+import { InvalidUpdateError, SecAggThresholdError } from '../../../errors.js'
 import { roundReducer } from '../../round.js'
 import { deriveSeed } from '../../rng.js'
 import { applyDelta } from '../delta.js'
@@ -166,7 +166,7 @@ export function secureCollect (transport: SecAggTransport, o: SecureRunOptions, 
       const ref = { round: request.round, attempt: state.attempt }
       stages = await runStages(input, ref, transport, attemptConfig(input, state.attempt, o, seed), o, failed)
     } catch (err: any) {
-      if (err?.name !== ProtocolError.name) throw err
+      if (err?.name !== SecAggThresholdError.name) throw err
       throw new SecAggThresholdError(`secure round ${request.round}: ${err.message as string} (dropped: ${[...failed].map(([id, why]) => `${instructions[id - 1].clientId}: ${why}`).join('; ') || 'none'})`)
     }
     const { result, declared, metrics } = stages
