@@ -109,9 +109,10 @@ export class MeshGrid implements Grid {
     return this.global.weights
   }
 
-  /** Serve `weights` as `version` to PULLs (secure rounds ask clients to train without `train()`). */
-  offer (version: number, weights: WeightRecord): void {
+  /** Serve `weights` as `version` to PULLs, and remember `peerId` was asked (secure rounds ask clients to train without `train()`). */
+  offer (version: number, weights: WeightRecord, peerId: string): void {
     if (this.global?.version !== version) this.global = { version, weights }
+    this.asked.add(peerId)
   }
 
   /** Remote peers this grid sent an ANNOUNCE to (told with CANCEL when the run is cancelled). */

@@ -48,7 +48,7 @@ export function meshSecAggTransport (init: MeshSecAggTransportInit): SecAggTrans
   return {
     async setup (clientId, m, options) {
       const c = m.config
-      grid.offer(m.modelVersion, m.weights)
+      grid.offer(m.modelVersion, m.weights, target(clientId).peerId)
       const { message } = await send(clientId, (clientIndex) => ({
         type: 'secagg-setup', ...ref(m, clientIndex), version: m.modelVersion, baseModelId: m.baseModelId, ...m.train,
         deadlineMs: m.deadlineMs, id: m.id, clients: c.ids.length, degree: c.degree, threshold: c.threshold, graphSeed: c.graphSeed,
