@@ -82,6 +82,7 @@ export async function runInfer (argv: string[]): Promise<void> {
   if (values.json === true) { process.stdout.write(JSON.stringify(result, null, 2) + '\n'); return }
   const l = result.latencyMs
   process.stdout.write([
+    ...(typeof result.model === 'string' && result.model !== values.model ? [`model "${printable(values.model)}" is ${result.model}`] : []),
     `served by ${shortId(result.servedBy)} after ${String(result.attempts)} attempt(s)`,
     `latency ${l.totalMs.toFixed(2)} ms (queue ${l.queueMs.toFixed(2)}, compute ${l.computeMs.toFixed(2)}, network and overhead ${l.overheadMs.toFixed(2)})`,
     ...result.outputs.map((o: any, i: number) => `output ${i}: shape [${o.shape.join(', ')}]  ${topClasses(o)}`)
