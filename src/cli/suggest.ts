@@ -1,16 +1,20 @@
 /** "Did you mean …?" for the CLI: the closest known word by edit distance. */
 
-/** Levenshtein distance between `a` and `b` (insertions, deletions, substitutions). */
+/**
+ * Edit distance between `a` and `b` counting insertions, deletions,
+ * substitutions and swaps of two neighbouring letters (`--jsno` is one edit
+ * from `--json`): the optimal string alignment distance.
+ */
 export function editDistance (a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)])
+  for (let j = 1; j <= b.length; j++) d[0][j] = j
   for (let i = 1; i <= a.length; i++) {
-    const current = [i]
     for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1))
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1))
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1)
     }
-    previous = current
   }
-  return previous[b.length]
+  return d[a.length][b.length]
 }
 
 /**

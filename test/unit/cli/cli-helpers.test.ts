@@ -11,7 +11,8 @@ const ID = '12D3KooWSK7PeCQww1WimvSGFFkcwTMTVM5UPWRzMaVzyE2RjEHp'
 describe('suggestions', () => {
   it('measures edits', () => {
     expect(editDistance('mdns', 'mdns')).toBe(0)
-    expect(editDistance('no-mdsn', 'no-mdns')).toBe(2)
+    expect(editDistance('no-mdsn', 'no-mdns')).toBe(1)
+    expect(editDistance('kitten', 'sitting')).toBe(3)
     expect(editDistance('', 'abc')).toBe(3)
   })
 
