@@ -100,4 +100,6 @@ export async function main (argv: string[]): Promise<void> {
   await (await command.load()).run(rest)
 }
 
+// A failure nothing caught (an error event without a listener) is one line too, not a stack trace.
+process.on('uncaughtException', exitWithError)
 main(process.argv.slice(2)).catch(exitWithError)
