@@ -69,3 +69,12 @@ describe('infer output', () => {
     expect(() => { checkApiUrl('http://localhost:7373') }).not.toThrow()
   })
 })
+
+describe('error lines', () => {
+  it('escape control characters a peer may have put in a message', async () => {
+    const { formatError } = await import('../../../src/cli/errors.js')
+    const err = new Error('no model named "x" in the mesh (models: evil\u001b[2J)\n  attempt 1: ok')
+    err.name = 'ModelNotFoundError'
+    expect(formatError(err)).toBe('edge-mesh: ModelNotFoundError: no model named "x" in the mesh (models: evil\\x1b[2J)\n  attempt 1: ok')
+  })
+})
