@@ -133,6 +133,8 @@ describe('edge-mesh CLI with running nodes', () => {
     expect(warnings[0]).toContain('mesh-key mismatch')
     node.child.kill('SIGTERM')
     expect(await node.exited).toBe(0)
+    // A node that joined (the edge, running for a while now) never warned.
+    expect(edge.stderr.join('\n')).not.toContain('warning')
   })
 })
 

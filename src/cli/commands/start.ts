@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs'
 import { InvalidConfigError } from '../../errors.js'
 import { parseFlags } from '../args.js'
-import { watchBootstrap } from '../bootstrap-warning.js'
+import { BOOTSTRAP_SETTLED_MS, watchBootstrap } from '../bootstrap-warning.js'
 import { joinAddresses, joinHintLines } from '../join-hint.js'
 import { NODE_FLAGS, NODE_FLAGS_HELP } from '../node-flag-specs.js'
 import { emit, printable, shortId } from '../output.js'
@@ -14,6 +14,7 @@ import { watchParentPipe } from '../parent-watch.js'
 import type { EdgeMeshNode } from '../../node/index.js'
 import type { EdgeMeshConfig } from '../../node/config.js'
 import type { PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
 
 export const START_HELP = `Usage: edge-mesh start [options]
 Start an edge node: it discovers peers (mDNS, bootstrap), gossips its load,
@@ -105,6 +106,29 @@ function readyMessage (node: EdgeMeshNode, config: EdgeMeshConfig): void {
   ].filter(l => l !== '').join('\n'))
 }
 
+/** Warn once when the bootstrap peers refuse this node (bootstrap-warning.ts): failed dials and bootstrap connections that close. */
+function watchBootstrapOf (node: EdgeMeshNode, config: EdgeMeshConfig, multiaddr: (addr: string) => Multiaddr): () => void {
+  const bootstrapIds = new Set(config.bootstrap.map(a => a.split('/p2p/')[1]).filter(id => id != null))
+  let drops = 0
+  const onDisconnect = (evt: CustomEvent<PeerId>): void => { if (bootstrapIds.has(evt.detail.toString())) drops++ }
+  node.libp2p.addEventListener('peer:disconnect', onDisconnect)
+  const unwatch = watchBootstrap({
+    bootstrap: config.bootstrap,
+    meshKey: config.meshKey != null,
+    settled: () => node.libp2p.getConnections().some(c => Date.now() - c.timeline.open >= BOOTSTRAP_SETTLED_MS),
+    refusals: () => node.libp2p.services.meshDialer.stats().dialFailures + drops,
+    dial: async (addr, signal) => { await node.libp2p.dial(multiaddr(addr), { signal }) },
+    warn: (message, fields) => {
+      if (config.logFormat === 'json') emit('json', 'warning', { reason: 'bootstrap-refused', ...fields }, message)
+      process.stderr.write(`edge-mesh: ${message}\n`)
+    }
+  })
+  return () => {
+    unwatch()
+    node.libp2p.removeEventListener('peer:disconnect', onDisconnect)
+  }
+}
+
 export async function runNode (argv: string[], role: 'edge' | 'seed'): Promise<void> {
   const { values } = parseFlags(argv, NODE_FLAGS)
   if (values.help === true) { process.stdout.write((role === 'seed' ? SEED_HELP : START_HELP) + '\n'); return }
@@ -116,22 +140,14 @@ export async function runNode (argv: string[], role: 'edge' | 'seed'): Promise<v
     process.stderr.write(`edge-mesh: background task failed: ${reason?.name ?? 'Error'}: ${reason?.message ?? String(reason)}\n`)
   })
   const { createEdgeMeshNode } = await import('../../node/index.js')
+  const { multiaddr } = await import('@multiformats/multiaddr')
   const node = await createEdgeMeshNode(config)
   await node.start()
   // Handlers before "ready": a SIGTERM sent as soon as the node says it is ready still stops it cleanly (and frees its data-dir lock).
   const stopped = stopOnSignals(node)
   readyMessage(node, config)
   watchPeers(node)
-  const unwatchBootstrap = watchBootstrap({
-    bootstrap: config.bootstrap,
-    meshKey: config.meshKey != null,
-    connections: () => node.libp2p.getConnections().length,
-    dialFailures: () => node.libp2p.services.meshDialer.stats().dialFailures,
-    warn: (message, fields) => {
-      if (config.logFormat === 'json') emit('json', 'warning', { reason: 'bootstrap-refused', ...fields }, message)
-      process.stderr.write(`edge-mesh: ${message}\n`)
-    }
-  })
+  const unwatchBootstrap = watchBootstrapOf(node, config, multiaddr)
   await stopped
   unwatchBootstrap()
 }

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest'
 import { closest, editDistance } from '../../../src/cli/suggest.js'
 import { joinAddresses, joinHintLines } from '../../../src/cli/join-hint.js'
-import { BOOTSTRAP_WARNING_FAILURES, bootstrapWarning } from '../../../src/cli/bootstrap-warning.js'
+import { createServer } from 'node:net'
+import { BOOTSTRAP_WARNING_FAILURES, bootstrapWarning, classifyDialError, likelyCause, probeTcp } from '../../../src/cli/bootstrap-warning.js'
 import { formatAttempts } from '../../../src/cli/commands/infer.js'
 import { checkApiUrl } from '../../../src/cli/api-client.js'
 
@@ -43,14 +44,33 @@ describe('the bootstrap warning', () => {
   const bootstrap = [`/ip4/127.0.0.5/tcp/4010/p2p/${ID}`]
 
   it('waits for the dials to fail, and never warns with a connection', () => {
-    expect(bootstrapWarning(bootstrap, true, 0, BOOTSTRAP_WARNING_FAILURES - 1)).toBeUndefined()
-    expect(bootstrapWarning(bootstrap, true, 1, 10)).toBeUndefined()
-    expect(bootstrapWarning([], true, 0, 10)).toBeUndefined()
+    expect(bootstrapWarning(bootstrap, false, BOOTSTRAP_WARNING_FAILURES - 1, 'x')).toBeUndefined()
+    expect(bootstrapWarning(bootstrap, true, 10, 'x')).toBeUndefined()
+    expect(bootstrapWarning([], false, 10, 'x')).toBeUndefined()
+    expect(bootstrapWarning(bootstrap, false, BOOTSTRAP_WARNING_FAILURES, 'the cause')).toContain('likely cause: the cause')
   })
 
-  it('names the likely cause', () => {
-    expect(bootstrapWarning(bootstrap, true, 0, BOOTSTRAP_WARNING_FAILURES)).toContain('mesh-key mismatch')
-    expect(bootstrapWarning(bootstrap, false, 0, BOOTSTRAP_WARNING_FAILURES)).toContain('private mesh')
+  it('names the likely cause from what the probe found', () => {
+    const stalled = classifyDialError(Object.assign(new Error('aborted'), { name: 'TimeoutError' }))
+    const reset = classifyDialError(new Error('read ECONNRESET'))
+    expect(stalled).toEqual({ kind: 'handshake-failed', stalled: true, message: 'timed out' })
+    expect(likelyCause(stalled, true)).toContain('mesh-key mismatch')
+    expect(likelyCause(reset, true)).toContain('mesh-key mismatch')
+    expect(likelyCause(stalled, false)).toContain('private mesh')
+    expect(likelyCause(reset, false)).toContain('private mesh')
+    expect(likelyCause({ kind: 'refused' }, true)).toContain('nothing listens')
+    expect(likelyCause({ kind: 'connected' }, false)).toContain('--allow-peers')
+    expect(likelyCause(classifyDialError(Object.assign(new Error('Payload identity key a does not match expected remote identity key b'), { name: 'EncryptionFailedError' })), true)).toContain('/p2p/ id')
+  })
+
+  it('probes TCP: a closed port is refused', async () => {
+    const server = createServer()
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+    const port = (server.address() as any).port
+    expect(await probeTcp(`/ip4/127.0.0.1/tcp/${port}/p2p/${ID}`)).toBeUndefined()
+    await new Promise(resolve => server.close(resolve))
+    expect(await probeTcp(`/ip4/127.0.0.1/tcp/${port}/p2p/${ID}`)).toEqual({ kind: 'refused' })
+    expect(await probeTcp('/memory/x')).toBeUndefined()
   })
 })
 
