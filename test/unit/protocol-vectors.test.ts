@@ -15,6 +15,7 @@ import { decodeMessage, encodeMessage } from '../../src/federated/mesh/protocol/
 import { decodeLoadReport, encodeLoadReport } from '../../src/gossip/codec.js'
 import { canonicaliseArtifacts, contentId } from '../../src/model/canonical.js'
 import { decodeRequest, decodeResponse, encodeError, encodeRequest, encodeResult } from '../../src/offload/codec.js'
+import { decodeList, decodeModelHeader, encodeFoundHeader, encodeList } from '../../src/model-transfer/wire.js'
 import type { LoadReport } from '../../src/gossip/types.js'
 import type { FedMessage } from '../../src/federated/mesh/protocol/messages.js'
 
@@ -78,7 +79,9 @@ const VECTORS: Record<string, () => string> = {
   ])),
   'fedavg-hello': () => hexLines(encodeMessage({ type: 'hello' })),
   'fedavg-secagg-keys': () => hexLines(encodeMessage(SECAGG_KEYS)),
-  'fedavg-secagg-unmask': () => hexLines(encodeMessage(SECAGG_UNMASK))
+  'fedavg-secagg-unmask': () => hexLines(encodeMessage(SECAGG_UNMASK)),
+  'model-found-named': () => hexLines(encodeFoundHeader(123, 12, 'vector')),
+  'model-list': () => hexLines(encodeList([{ id: MODEL_ID, name: 'vector' }]))
 }
 
 const BLOCK = /<!-- vector: ([a-z0-9-]+) -->\n```text\n([^`]*?)\n```/g
@@ -120,6 +123,8 @@ describe('docs/protocols.md test vectors', () => {
     expect(decodeMessage(bytesOf(inSpec.get('fedavg-hello') ?? ''))).toEqual({ type: 'hello' })
     expect(decodeMessage(bytesOf(inSpec.get('fedavg-secagg-keys') ?? ''))).toEqual(SECAGG_KEYS)
     expect(decodeMessage(bytesOf(inSpec.get('fedavg-secagg-unmask') ?? ''))).toEqual(SECAGG_UNMASK)
+    expect(decodeModelHeader(bytesOf(inSpec.get('model-found-named') ?? ''))).toEqual({ type: 'found', modelJsonBytes: 123, weightsBytes: 12, name: 'vector' })
+    expect(decodeList(bytesOf(inSpec.get('model-list') ?? ''))).toEqual([{ id: MODEL_ID, name: 'vector' }])
   })
 
   it('the content-id model is canonical: canonicalising it changes nothing', () => {
