@@ -77,3 +77,6 @@ export const ASYNC_GRAPH_OPS: ReadonlySet<string> = new Set([
 
 /** `predict` calls kept per model for its measured inference time (status and dashboard). */
 export const TIMING_WINDOW = 32
+
+/** Examples per `predict` call when computing a frozen base's features (`features.ts`). */
+export const DEFAULT_FEATURE_BATCH = 8
