@@ -22,7 +22,7 @@ import type { AbortOptions } from '@libp2p/interface'
 export interface FeatureOptions extends AbortOptions {
   /** Use the first `examples` examples of the data set at most. @default all */
   examples?: number
-  /** Examples per `predict` call (1 for a base whose batch dimension is fixed). @default 8 */
+  /** Examples per `predict` call (the fixed batch of a base whose batch dimension is fixed). @default 1 */
   batchSize?: number
 }
 

@@ -166,6 +166,7 @@ export class TfModelRuntime implements ModelRuntime {
   /** Register the frozen base of a packaged layers model (see `packagedBase`), named `<name>:<layer>`. */
   async createFeatureBase (name: string, layer?: string): Promise<ModelInfo> {
     const base = await packagedBase(name, layer)
+    await new Promise((resolve) => setImmediate(resolve))
     return this.register(canonicalise(base.raw), `${name}:${base.layer}`, 'created')
   }
 

@@ -42,12 +42,20 @@ export async function packagedBase (name: string, layer?: string): Promise<{ raw
   const entry = packagedModel(name)
   const at = layer ?? entry.featureLayer
   if (at === undefined) throw new ModelNotTrainableError(`packaged model ${name} has no default feature layer; name one`)
+  // Each step holds the event loop for a while on a large model (MobileNetV2: about a second
+  // each on a loaded machine): let timers and network I/O run between them.
   const canonical = canonicalise(await entry.load())
+  await yieldToLoop()
   if (canonical.format !== 'layers-model') throw new ModelNotTrainableError(`packaged model ${name} is a ${canonical.format}; only layers models can be cut at a layer`)
   const whole = await tf.loadLayersModel(memoryLoader(canonical.topology, canonical.specs, canonical.artifacts.weights))
+  await yieldToLoop()
   try {
     return { raw: await cutAt(whole, at), layer: at }
   } finally {
     whole.dispose()
   }
+}
+
+async function yieldToLoop (): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve))
 }
