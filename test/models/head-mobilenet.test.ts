@@ -6,7 +6,7 @@
  * after its 1280 pooled features from its own installed `nsfwjs` package,
  * computes the features of 32 of its digits (upscaled to 224x224 RGB)
  * locally, and trains and pushes only the 1280-64-10 head; the seed averages
- * the head and evaluates it on the features of 100 held-out digits.
+ * the head and evaluates it on the features of 200 held-out digits.
  *
  * Prints one line per round (accuracy, wall time) and the load average, the
  * figures docs/models.md quotes.
@@ -19,10 +19,10 @@ import type { HeadMesh } from '../fixtures/head-run.js'
 
 const PARTICIPANTS = 2
 const EXAMPLES = 32
-const ROUNDS = 3
+const ROUNDS = 5
 const RUN = {
-  base: 'nsfwjs:mobilenet_v2', head: { classes: 10, examples: EXAMPLES, evalExamples: 100 },
-  rounds: ROUNDS, epochs: 10, batchSize: 8, learningRate: 0.1, fraction: 1, minParticipants: PARTICIPANTS, waitForClients: PARTICIPANTS,
+  base: 'nsfwjs:mobilenet_v2', head: { classes: 10, examples: EXAMPLES, evalExamples: 200 },
+  rounds: ROUNDS, epochs: 10, batchSize: 8, learningRate: 0.05, fraction: 1, minParticipants: PARTICIPANTS, waitForClients: PARTICIPANTS,
   roundDeadlineMs: 300_000, strategy: 'fedavg'
 }
 
