@@ -7,7 +7,10 @@
  * evaluates it on held-out features. The same path with MobileNetV2 is the
  * opt-in suite `npm run test:models`.
  */
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BIN_PATH } from '../../src/cli/cluster.js'
 import { TestCluster, metric, status } from '../fixtures/index.js'
 import { postRun, runEnd, startHeadMesh } from '../fixtures/head-run.js'
 import type { HeadMesh } from '../fixtures/head-run.js'
@@ -31,7 +34,7 @@ describe('head fine-tuning over the mesh (small base)', () => {
   })
   afterAll(async () => { await cluster.cleanup() })
 
-  it('federates only the head: accuracy rises, updates are head-sized, every node cut the base from its own package', async () => {
+  it('federates only the head: the head learns, updates are head-sized, every node cut the base from its own package', async () => {
     const started = await postRun(mesh.edges[0], RUN)
     expect(started.status).toBe(202)
     const run = await runEnd(mesh.seed, started.body.id, 240_000)
@@ -46,6 +49,15 @@ describe('head fine-tuning over the mesh (small base)', () => {
       expect(base?.timing?.calls).toBeGreaterThan(0)
     }
   }, 300_000)
+
+  it('runs from the CLI: edge-mesh train --base --head-classes', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      BIN_PATH, 'train', '--api', mesh.seed.apiUrl, '--base', BASE, '--head-classes', '10', '--head-hidden', '16',
+      '--head-examples', '32', '--head-eval-examples', '50', '--rounds', '1', '--fraction', '1', '--min-participants', '2', '--lr', '0.1'
+    ], { encoding: 'utf8', timeout: 180_000 })
+    expect(stdout).toMatch(/round 1\/1 {2}participants 2 {2}failures 0/)
+    expect(stdout).toMatch(/completed after 1\/1 rounds/)
+  }, 200_000)
 
   it('refuses a base that is not a packaged model and features beyond the bound', async () => {
     const path = await postRun(mesh.seed, { ...RUN, base: './examples/models/mnist-mlp' })

@@ -9,14 +9,14 @@
  * weights; the coordinator evaluates on the features of at most
  * `evalExamples` held-out examples and averages only the head.
  */
-import { InvalidConfigError, InvalidMessageError, InvalidModelError, NotStartedError } from '../../errors.js'
+import { InvalidConfigError, InvalidMessageError, ModelNotFoundError, NotStartedError } from '../../errors.js'
 import { isPackagedModelName, packagedModel } from '../../model/packaged.js'
 import { extractFeatures } from '../../model/features.js'
 import { DEFAULT_HEAD_EVAL_EXAMPLES, DEFAULT_HEAD_EXAMPLES, DEFAULT_HEAD_HIDDEN } from '../constants.js'
 import { CoordinatorDataSets } from './data-sets.js'
 import type { AnnounceMessage } from './protocol/messages.js'
 import type { Dataset, MlpSpec, ModelRuntime } from '../../model/types.js'
-import type { AbortOptions } from '@libp2p/interface'
+import type { AbortOptions, Logger } from '@libp2p/interface'
 
 /** The `head` of a run spec: the new head trained on the frozen base's features. */
 export interface HeadSpec {
@@ -130,11 +130,15 @@ export class HeadFeatures {
   private readonly bases = new Map<string, Promise<void>>()
   private readonly sets: CoordinatorDataSets
 
-  constructor (private readonly models: Pick<ModelRuntime, 'has' | 'createFeatureBase' | 'predict' | 'get'>, maxSets: number) {
+  constructor (private readonly models: Pick<ModelRuntime, 'has' | 'createFeatureBase' | 'predict' | 'get'>, maxSets: number, private readonly log?: Logger) {
     this.sets = new CoordinatorDataSets(maxSets, async (key) => { throw new NotStartedError(`no features computed for ${key}`) })
   }
 
-  /** Make the base loaded; InvalidModelError when the installed package cuts to another content id than `ref.baseId`. */
+  /**
+   * Make the base loaded. ModelNotFoundError when this node cannot cut it or its
+   * installed package cuts to another content id than `ref.baseId`; the
+   * message (it goes back to the coordinator) never quotes local files.
+   */
   async ensureBase (ref: Pick<FeatureBase, 'base' | 'layer' | 'baseId'>): Promise<void> {
     if (this.models.has(ref.baseId)) return
     const key = `${ref.base}@${ref.layer}`
@@ -144,12 +148,17 @@ export class HeadFeatures {
       this.bases.set(key, loading)
     }
     await loading
-    if (!this.models.has(ref.baseId)) throw new InvalidModelError(`the installed ${ref.base} cut at ${ref.layer} is not base ${ref.baseId} (another package version?)`)
+    if (!this.models.has(ref.baseId)) throw new ModelNotFoundError(`this node's ${ref.base} cut at ${ref.layer} is not base ${ref.baseId} (another package version?)`)
   }
 
   private async cut (ref: Pick<FeatureBase, 'base' | 'layer' | 'baseId'>): Promise<void> {
     if (this.models.createFeatureBase === undefined) throw new NotStartedError('this model runtime cannot cut feature bases')
-    await this.models.createFeatureBase(ref.base, ref.layer)
+    try {
+      await this.models.createFeatureBase(ref.base, ref.layer)
+    } catch (err: any) {
+      this.log?.error('cutting %s at %s failed: %e', ref.base, ref.layer, err)
+      throw new ModelNotFoundError(`this node cannot cut ${ref.base} at ${ref.layer} (details in its log)`)
+    }
   }
 
   /** The features of the first `ref.examples` examples of `data`, kept under `key` (what the data is: a client index, a held-out set). */

@@ -95,7 +95,7 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
     this.selfId = components.peerId.toString()
     this.files = new RunFiles(join(init.dataDir ?? '.edge-mesh', 'federated'))
     this.bounds = resolveBounds({ ...init.bounds, ...(init.maxRecordBytes === undefined ? {} : { maxWeightBytes: init.maxRecordBytes }) })
-    this.features = new HeadFeatures(components.models, MAX_FEATURE_SETS)
+    this.features = new HeadFeatures(components.models, MAX_FEATURE_SETS, this.log.newScope('head'))
     this.participant = this.makeParticipant([])
     this.datasets = new LocalDatasets(undefined, this.log, C.MAX_COORDINATOR_DATA_SETS)
     this.clientCounts = new ClientCounts(components.connectionManager, this.log.newScope('hello'))

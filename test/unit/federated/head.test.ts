@@ -1,9 +1,15 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { checkAnnounce, checkRunSpec, resolveBounds } from '../../../src/federated/mesh/bounds.js'
 import { HeadFeatures, announceFields, featureBaseOf } from '../../../src/federated/mesh/head.js'
 import { Participant } from '../../../src/federated/mesh/participant.js'
 import { decodeMessage, encodeMessage } from '../../../src/federated/mesh/protocol/messages.js'
-import { parseRunSpec } from '../../../src/federated/mesh/runs.js'
+import { resumeRuns } from '../../../src/federated/mesh/resume-runs.js'
+import { newRunId } from '../../../src/federated/mesh/run-id.js'
+import { RunFiles, freshSummary, parseRunSpec } from '../../../src/federated/mesh/runs.js'
+import type { RunRecordFile } from '../../../src/federated/mesh/runs.js'
 import type { FeatureBase } from '../../../src/federated/mesh/head.js'
 import type { AnnounceMessage } from '../../../src/federated/mesh/protocol/messages.js'
 import type { Dataset, ModelInfo, WeightRecord } from '../../../src/model/types.js'
@@ -93,8 +99,41 @@ describe('HeadFeatures', () => {
         return { id: `sha256-${'b'.repeat(64)}`, name: `${name}:${layer ?? ''}` } as unknown as ModelInfo
       }
     }, 2)
-    await expect(features.ensureBase(REF)).rejects.toMatchObject({ name: 'InvalidModelError' })
+    await expect(features.ensureBase(REF)).rejects.toMatchObject({ name: 'ModelNotFoundError' })
     loaded.add(BASE_ID)
     await expect(features.ensureBase(REF)).resolves.toBeUndefined()
+  })
+})
+
+describe('resuming a head run', () => {
+  it('creates the head again and cuts the base again from the installed package', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'edge-mesh-head-'))
+    try {
+      const files = new RunFiles(dir)
+      const mlp = { inputSize: 1280, hidden: [64], classes: 10, seed: 0, name: 'head' }
+      const record: RunRecordFile = {
+        version: 1, id: newRunId('me'), spec: parseRunSpec({ rounds: 2, base: REF.base, head: { classes: 10 } }), coordinator: 'me', startedAt: 1,
+        baseModelId: `sha256-${'c'.repeat(64)}`, mlp, head: { ...REF, evalExamples: 200 }
+      }
+      await files.create(record)
+      await files.saveSummary(freshSummary(record))
+      const created: unknown[] = []
+      const cut: unknown[] = []
+      const launched: string[] = []
+      await resumeRuns({
+        files, selfId: 'me', log,
+        models: { has: () => false, createMlp: async (spec: unknown) => { created.push(spec) } } as any,
+        isOwn: () => false,
+        ensureModel: async () => {},
+        ensureFeatureBase: async (head) => { cut.push(head) },
+        launch: (r) => { launched.push(r.id) },
+        list: () => {}
+      })
+      expect(created).toEqual([mlp])
+      expect(cut).toEqual([{ ...REF, evalExamples: 200 }])
+      expect(launched).toEqual([record.id])
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })
