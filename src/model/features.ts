@@ -13,7 +13,7 @@
  *   base (MNIST digits into MobileNetV2's `[224, 224, 3]`).
  * Anything else is an InvalidTensorError naming both shapes.
  */
-import { InvalidTensorError } from '../errors.js'
+import { InvalidTensorError, ModelNotFoundError } from '../errors.js'
 import { DEFAULT_FEATURE_BATCH } from './constants.js'
 import type { Dataset, ModelInfo, ModelRuntime, TensorData } from './types.js'
 import type { AbortOptions } from '@libp2p/interface'
@@ -60,8 +60,8 @@ export function fitExamples (data: Pick<Dataset, 'x' | 'featureShape'>, input: r
       const sy = Math.floor(y * h / H)
       for (let x = 0; x < W; x++) {
         const at = ((sy * w) + Math.floor(x * w / W)) * c
-        const to = offset + (y * W + x) * C
-        for (let ch = 0; ch < C; ch++) out[to + ch] = src[at + (c === 1 ? 0 : ch)]
+        const dst = offset + (y * W + x) * C
+        for (let ch = 0; ch < C; ch++) out[dst + ch] = src[at + (c === 1 ? 0 : ch)]
       }
     }
   }
@@ -89,13 +89,13 @@ export function inputBatch (data: Dataset, base: Pick<ModelInfo, 'inputShapes'>,
  */
 export async function extractFeatures (runtime: Pick<ModelRuntime, 'predict' | 'get'>, baseId: string, data: Dataset, options: FeatureOptions = {}): Promise<Dataset> {
   const base = runtime.get(baseId)
-  if (base === undefined) throw new InvalidTensorError(`base model ${baseId} is not loaded`)
+  if (base === undefined) throw new ModelNotFoundError(`base model ${baseId} is not loaded`)
   const count = Math.min(data.count, options.examples ?? data.count)
   const fixed = base.fixedBatch === true ? Math.max(1, base.inputShapes[0][0]) : undefined
   const batch = fixed ?? Math.max(1, options.batchSize ?? DEFAULT_FEATURE_BATCH)
   const width = product(base.outputShapes[0].slice(1))
   const x = new Float32Array(count * width)
-  fitExamples(data, base.inputShapes[0])
+  fitExamples(data, base.inputShapes[0]) // refuse data that does not fit before any prediction
   for (let start = 0; start < count; start += batch) {
     options.signal?.throwIfAborted()
     const n = Math.min(batch, count - start)
