@@ -141,6 +141,8 @@ export class HeadFeatures {
    */
   async ensureBase (ref: Pick<FeatureBase, 'base' | 'layer' | 'baseId'>): Promise<void> {
     if (this.models.has(ref.baseId)) return
+    // Only catalog models meant as bases (layers models with a feature layer) are ever loaded for a peer.
+    if (packagedModel(ref.base).featureLayer === undefined) throw new ModelNotFoundError(`${ref.base} is not a base for head runs`)
     const key = `${ref.base}@${ref.layer}`
     let loading = this.bases.get(key)
     if (loading === undefined) {

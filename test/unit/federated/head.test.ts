@@ -100,6 +100,8 @@ describe('HeadFeatures', () => {
       }
     }, 2)
     await expect(features.ensureBase(REF)).rejects.toMatchObject({ name: 'ModelNotFoundError' })
+    await expect(features.ensureBase({ ...REF, base: 'human:movenet-lightning' })).rejects.toMatchObject({ name: 'ModelNotFoundError' })
+    await expect(features.ensureBase({ ...REF, base: 'nope:model' })).rejects.toMatchObject({ name: 'ModelNotFoundError' })
     loaded.add(BASE_ID)
     await expect(features.ensureBase(REF)).resolves.toBeUndefined()
   })
