@@ -33,6 +33,7 @@ export const NODE_FLAGS: FlagSpec = {
   'fed-max-participating-runs': { type: 'string' },
   'fed-max-examples': { type: 'string' },
   'fed-max-weight-bytes': { type: 'string' },
+  'fed-max-feature-examples': { type: 'string' },
   'log-format': { type: 'string' },
   'mesh-key': { type: 'string' },
   'allow-peers': { type: 'string' },
@@ -66,7 +67,7 @@ export const NODE_FLAGS_HELP = `Node options:
   --max-connections-per-host <n>  inbound connections from one IP address, IPv6 /64 (lan 16, local-test 10000)
   --reserved-connections <n>  slots kept for hosts with no connection yet (lan 8, local-test 0)
   --model <dir|name>          TF.js layers or graph model folder to serve, or a packaged model:
-                              human:movenet-lightning, human:blazeface, nsfwjs:mobilenet_v2; repeatable
+                              human:movenet-lightning, human:blazeface, nsfwjs:mobilenet_v2, edge-mesh:mnist-mlp; repeatable
   --capacity <n>              concurrent inference jobs (4)
   --max-queue <n>             queued requests before answering busy (32)
   --simulate-slowdown <x>     stretch service time by x to emulate a slower device (1)
@@ -86,6 +87,7 @@ export const NODE_FLAGS_HELP = `Node options:
   --fed-max-participating-runs <n>  most runs trained for at once (2)
   --fed-max-examples <n>      largest example count a participant may declare (1000000)
   --fed-max-weight-bytes <n>  largest federated weight record (50331648)
+  --fed-max-feature-examples <n>  most examples per client a head run may ask features of (1024)
   --byzantine <attack>        EXPERIMENT ONLY: this node poisons its own updates (signflip|scale[:scale=<x>]|noise[:noise=<s>]|labelflip|nan|wrong-shape)
   --mesh-key <file>           private mesh: only nodes with this key (edge-mesh keygen) can connect
   --allow-peers <file>        only these peer ids (one per line) may connect

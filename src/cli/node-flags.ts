@@ -92,6 +92,7 @@ export function fromFlags (values: Record<string, any>): Partial_ {
   set('fedMaxParticipatingRuns', intFlag('fed-max-participating-runs', values['fed-max-participating-runs'], 1, 1024))
   set('fedMaxExamples', intFlag('fed-max-examples', values['fed-max-examples'], 1, 0xFFFFFFFF))
   set('fedMaxWeightBytes', intFlag('fed-max-weight-bytes', values['fed-max-weight-bytes'], 1024, 2 ** 31))
+  set('fedMaxFeatureExamples', intFlag('fed-max-feature-examples', values['fed-max-feature-examples'], 1, 0xFFFFFFFF))
   set('logFormat', values['log-format'])
   set('meshKey', values['mesh-key'])
   set('allowPeers', values['allow-peers'])
