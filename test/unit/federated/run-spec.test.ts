@@ -41,5 +41,6 @@ describe('run spec (POST /federated/runs)', () => {
     }
     expect(() => parseRunSpec({ strategy: 'krum', secureAggregation: {} })).toThrow(expect.objectContaining({ name: 'InvalidConfigError', message: expect.stringMatching(/secureAggregation/) }))
     expect(parseRunSpec({ secureAggregation: {}, dp: { mode: 'central' } }).dp?.mode).toBe('central')
+    expect(() => parseRunSpec({ secureAggregation: {}, base: 'nsfwjs:mobilenet_v2', head: { classes: 2 } })).toThrow(/secureAggregation/)
   })
 })

@@ -155,6 +155,12 @@ const SCHEMAS: Record<MessageName, Schema> = {
   ...SECAGG_SCHEMAS
 }
 
+// SECAGG_SETUP asks for training as ANNOUNCE does: the same required fields (not the global model id nor the head fields)
+SCHEMAS['secagg-setup'] = {
+  ...Object.fromEntries(Object.entries(SCHEMAS.announce).filter(([key, field]) => key !== 'globalModelId' && field.optional !== true)),
+  ...SCHEMAS['secagg-setup']
+}
+
 const NAMES_BY_CODE = new Map<number, MessageName>(Object.entries(MessageType).map(([k, v]) => [v, k as MessageName]))
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 

@@ -92,18 +92,11 @@ const ref: Schema = {
 const neighbourList = (item: Schema): Field => ({ kind: 'list', maxItems: MAX_SECAGG_NEIGHBOURS, item })
 const idList: Field = { kind: 'ints', maxItems: MAX_SECAGG_CLIENTS, min: 1, max: MAX_SECAGG_CLIENTS }
 
-/** The header schemas of types 20-27. */
+/** The header schemas of types 20-27 (SECAGG_SETUP's own fields only). */
 export const SECAGG_SCHEMAS: Record<keyof typeof SecAggMessageType, Schema> = {
+  // plus the training fields of ANNOUNCE, added by messages.ts (one schema for both)
   'secagg-setup': {
-    ...ref,
-    version: { kind: 'int', min: 0, max: U32 },
-    baseModelId: { kind: 'string', max: 128 },
-    epochs: { kind: 'int', min: 1, max: 10_000 },
-    batchSize: { kind: 'int', min: 0, max: U32 },
-    learningRate: { kind: 'number', min: Number.MIN_VALUE, max: 1e6 },
-    proximalMu: { kind: 'number', min: 0, max: 1e9 },
-    seed: { kind: 'int', min: 0, max: U32 },
-    deadlineMs: { kind: 'int', min: 1, max: 7 * 24 * 3600 * 1000 },
+    clientIndex: ref.clientIndex,
     id: clientId,
     clients: { kind: 'int', min: 2, max: MAX_SECAGG_CLIENTS },
     degree: { kind: 'int', min: 1, max: MAX_SECAGG_NEIGHBOURS },
