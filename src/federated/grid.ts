@@ -20,7 +20,11 @@ export interface ClientInfo {
   load?: ClientLoad
 }
 
-/** The local training settings a strategy sends with an instruction. */
+/**
+ * The local training settings a strategy sends with an instruction. `seed` is
+ * the round's seed: a grid trains each client with
+ * `clientTrainingSeed(seed, datasetKey(its data))` (data-key.ts).
+ */
 export type FederatedTrainConfig = Required<Pick<TrainConfig, 'epochs' | 'batchSize' | 'learningRate' | 'proximalMu' | 'seed'>>
 
 /** One training request sent to one client. */

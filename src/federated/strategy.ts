@@ -107,12 +107,15 @@ export function sampleClients (ctx: RoundContext): ClientInfo[] {
   return order.slice(0, Math.min(ctx.sampleSize, order.length))
 }
 
-/** The common `configureRound`: sample clients and give each the same settings and its own seed. */
+/**
+ * The common `configureRound`: sample clients and give each the same settings
+ * and the round's seed. The grid mixes each client's data into it
+ * (`clientTrainingSeed` in data-key.ts), so no seed depends on a client's id
+ * or its place in the sample (issue #13: reproducible mesh runs).
+ */
 export function configureSampled (ctx: RoundContext, train: Omit<FederatedTrainConfig, 'seed'>): Instruction[] {
-  return sampleClients(ctx).map((client, i) => ({
-    clientId: client.id,
-    config: { ...train, seed: deriveSeed(ctx.seed, ctx.round, ctx.attempt, i) }
-  }))
+  const seed = deriveSeed(ctx.seed, ctx.round, ctx.attempt)
+  return sampleClients(ctx).map((client) => ({ clientId: client.id, config: { ...train, seed } }))
 }
 
 /**

@@ -1,5 +1,7 @@
 /** `edge-mesh start` and `edge-mesh seed`: run one node until Ctrl-C or SIGTERM. */
+import { enable as enableLogs } from '@libp2p/logger'
 import { createEdgeMeshNode } from '../../node/index.js'
+import { INFO_LOG_NAMESPACES } from '../../federated/mesh/round-log.js'
 import { parseFlags } from '../args.js'
 import { NODE_FLAGS, NODE_FLAGS_HELP, configFromSources } from '../node-flags.js'
 import { emit, shortId } from '../output.js'
@@ -55,6 +57,8 @@ export async function runNode (argv: string[], role: 'edge' | 'seed'): Promise<v
   const { values } = parseFlags(argv, NODE_FLAGS)
   if (values.help === true) { process.stdout.write((role === 'seed' ? SEED_HELP : START_HELP) + '\n'); return }
   const config = configFromSources(values, process.env, role)
+  // Info lines (each federated round, on the coordinator and its participants) are part of a node's output; DEBUG adds to them.
+  enableLogs([process.env.DEBUG, INFO_LOG_NAMESPACES].filter((n) => n !== undefined && n !== '').join(','))
   // A running node never dies of one failed background task: log it and keep serving.
   process.on('unhandledRejection', (reason: any) => {
     process.stderr.write(`edge-mesh: background task failed: ${reason?.name ?? 'Error'}: ${reason?.message ?? String(reason)}\n`)

@@ -9,6 +9,7 @@ import { createMeshGrid } from './mesh-grid.js'
 import { exchange } from './protocol/wire.js'
 import * as C from './protocol/constants.js'
 import { waitForClients } from './service-helpers.js'
+import { infoLogger } from './round-log.js'
 import type { FederatedBounds } from './bounds.js'
 import type { ClientCounts } from './client-counts.js'
 import type { CoordinatorContext } from './coordinator.js'
@@ -43,6 +44,7 @@ export function createCoordinatorContext (input: CoordinatorContextInput): Coord
     models: components.models,
     files,
     log: log.newScope('coordinator'),
+    info: infoLogger(log),
     keepGlobals: init.keepGlobals ?? C.DEFAULT_KEEP_GLOBALS,
     openGrid: (record) => {
       const participant = input.participant()
@@ -63,8 +65,8 @@ export function createCoordinatorContext (input: CoordinatorContextInput): Coord
       return grid
     },
     closeGrid: (record) => { grids.delete(record.id) },
-    waitForClients: async (grid, n, signal) => waitForClients({
-      grid, n, signal, loadView: components.loadView, timeoutMs: init.waitForClientsMs ?? C.DEFAULT_WAIT_FOR_CLIENTS_MS,
+    waitForClients: async (grid, n, signal, onWaiting) => waitForClients({
+      grid, n, signal, onWaiting, loadView: components.loadView, timeoutMs: init.waitForClientsMs ?? C.DEFAULT_WAIT_FOR_CLIENTS_MS,
       refresh: async () => clientCounts.refresh(components.loadView.peers(), signal)
     }),
     changed: (summary) => { input.changed(summary) },

@@ -15,12 +15,16 @@
  * A PUSH may claim at most the examples its client declared in ACCEPT (itself
  * capped by `maxExamples`): more is InvalidUpdateError, so one participant
  * cannot outweigh the others in FedAvg by inflating its count.
- * Byte counters are the real bytes of PULL replies and PUSH requests.
+ * Byte counters are the real bytes of PULL replies and PUSH requests; the
+ * coordinator's own clients move no bytes, and are counted with the encoded
+ * size of what they would have moved (as the memory grid counts), so a round's
+ * traffic covers every client.
  */
 import { InvalidUpdateError, LateUpdateError, PeerDisconnectedError, StaleVersionError } from '../../errors.js'
 import { checkPushedExamples } from './bounds.js'
 import { DEFAULT_MAX_EXAMPLES } from '../constants.js'
 import { validateUpdate } from '../weights/validate.js'
+import { encodedWeightRecordSize } from '../weights/codec.js'
 import type { ClientInfo, ClientLoad, ClientUpdate, Grid, TrainRequest } from '../grid.js'
 import type { AcceptMessage, AnnounceMessage, PushMessage } from './protocol/messages.js'
 import type { LoadView, PeerLoad } from '../../gossip/types.js'
@@ -157,12 +161,15 @@ export class MeshGrid implements Grid {
 
   private async trainLocal (clientId: string, index: number, request: TrainRequest, options: AbortOptions): Promise<ClientUpdate> {
     const result = await this.init.local!.train(index, request.baseModelId, request.weights, request.config, options)
+    const bytes = { down: encodedWeightRecordSize(request.weights), up: encodedWeightRecordSize(result.weights) }
+    this.bytesDown += bytes.down
+    this.bytesUp += bytes.up
     return {
       clientId,
       weights: result.weights,
       numExamples: result.numExamples,
       metrics: { loss: result.loss, accuracy: result.accuracy, trainMs: result.trainMs },
-      bytes: { down: 0, up: 0 }
+      bytes
     }
   }
 
