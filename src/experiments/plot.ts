@@ -83,8 +83,10 @@ function yDomain (series: readonly Series[], options: LineChartOptions): [number
   const ys = series.flatMap((s) => s.points.map((p) => p.y)).filter(Number.isFinite)
   const top = Math.max(0, ...ys)
   if (!(top > 0)) return [0, 1]
+  // Up to the next round tick above the largest value, so the top point sits below a labelled line.
   const ticks = niceTicks(0, top, 5)
-  return [0, Math.max(top, ticks.at(-1) ?? top)]
+  const step = ticks.length > 1 ? ticks[1] - ticks[0] : top
+  return [0, Number((Math.ceil(top / step - 1e-9) * step).toFixed(10))]
 }
 
 /** Render series as an SVG document (see the module TSDoc). */
