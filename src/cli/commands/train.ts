@@ -154,7 +154,8 @@ function specFrom (values: Record<string, any>): Record<string, unknown> {
   return spec
 }
 
-function finalLine (run: RunSummary): string {
+/** The last lines of a followed run: how it ended and its global model, if any round completed. */
+export function finalLine (run: RunSummary): string {
   const last = run.history.at(-1)
   const head = `run ${run.id} ${run.state} after ${run.completedRounds}/${run.rounds} rounds`
   const acc = last === undefined ? '' : `, accuracy ${last.accuracy.toFixed(3)}`
