@@ -25,8 +25,8 @@ import type { Rng } from './rng.js'
 import type { WeightRecord } from '../model/types.js'
 import type { Logger } from '@libp2p/interface'
 
-/** The options with the logger resolved. */
-type RunOptions = FederatedRunOptions & { log: Logger }
+/** The options with the logger and sampling resolved. */
+type RunOptions = FederatedRunOptions & { log: Logger, everySampled?: boolean }
 
 export { roundSampleSize }
 
@@ -81,7 +81,7 @@ async function runRound (o: RunOptions, run: RunState, round: number): Promise<R
       attempt: run.round.phase === 'retry' ? run.round.attempt + 1 : 1,
       global: run.weights,
       clients,
-      sampleSize: roundSampleSize(clients.length, o.fraction ?? DEFAULT_FRACTION, o.minParticipants ?? DEFAULT_MIN_PARTICIPANTS),
+      sampleSize: o.everySampled === true ? clients.length : roundSampleSize(clients.length, o.fraction ?? DEFAULT_FRACTION, o.minParticipants ?? DEFAULT_MIN_PARTICIPANTS),
       rng: run.rng,
       seed: o.seed ?? DEFAULT_SEED,
       log: o.log
@@ -96,6 +96,7 @@ async function runRound (o: RunOptions, run: RunState, round: number): Promise<R
       instructions,
       request: { round, modelVersion: run.modelVersion, baseModelId: o.baseModelId, weights: run.weights },
       deadlineMs: o.roundDeadlineMs ?? DEFAULT_ROUND_DEADLINE_MS,
+      minParticipants: o.everySampled === true ? Math.max(1, instructions.length) : undefined,
       signal: o.signal,
       log: o.log
     })
@@ -185,6 +186,7 @@ export async function runFederated (runOptions: FederatedRunOptions): Promise<Fe
   const plan = planSampling(options.grid.clients().length, runOptions.fraction, runOptions.minParticipants)
   options.fraction = plan.fraction
   options.minParticipants = plan.minParticipants
+  options.everySampled = plan.everySampled
   options.log('sampling: %s', plan.reason)
   options.onPlan?.(plan)
   const run = await restore(options)

@@ -5,7 +5,8 @@
  * fraction is 1 (every client, every round) while at most
  * `SMALL_MESH_MAX_CLIENTS` clients are available at the run's start, and
  * `DEFAULT_FRACTION` beyond; with fraction 1 the fewest updates a round needs
- * defaults to the number sampled. The plan says why in one line, which the
+ * defaults to the number sampled (per attempt: a client that left the mesh is
+ * not sampled again, so a retry can still succeed). The plan says why in one line, which the
  * run logs and the CLI prints at the run's start.
  */
 import { DEFAULT_FRACTION, DEFAULT_MIN_PARTICIPANTS, SMALL_MESH_MAX_CLIENTS } from './constants.js'
@@ -18,6 +19,8 @@ export interface SamplingPlan {
   minParticipants: number
   /** Clients available when the plan was made. */
   clients: number
+  /** The fewest updates are every sampled client of each attempt (fraction 1, min participants unset). */
+  everySampled: boolean
   /** Clients per round with these settings: `max(minParticipants, ceil(C * K))`, capped at K. */
   sampleSize: number
   /** Why, in one line, e.g. `fraction 1 (default: ...), min participants 4 (...)`. */
@@ -45,6 +48,7 @@ export function planSampling (clients: number, fraction?: number, minParticipant
   return {
     fraction: c,
     minParticipants: min,
+    everySampled: c === 1 && minParticipants === undefined,
     clients,
     sampleSize,
     reason: `${sampleSize} of ${clients} clients per round: fraction ${c} (${cWhy}), min participants ${min} (${minWhy})`

@@ -60,9 +60,10 @@ function bar (done: number, total: number, width = 20): string {
   return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`
 }
 
-/** The lines a run's summary says beside its rounds: how it samples, what it waits for. */
+/** The lines a run's summary says beside its rounds: how it samples, what it waits for, round 0. */
 export function runNotes (run: RunSummary): string[] {
-  return [run.sampling === undefined ? '' : `sampling: ${run.sampling}`, run.waiting ?? ''].filter((l) => l !== '').map(printable)
+  const initial = run.initial === undefined ? '' : `round 0 (initial model): accuracy ${run.initial.accuracy.toFixed(3)}  loss ${run.initial.loss.toFixed(2)}`
+  return [run.sampling === undefined ? '' : `sampling: ${run.sampling}`, run.waiting ?? '', initial].filter((l) => l !== '').map(printable)
 }
 
 /**
