@@ -12,18 +12,20 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { BIN_PATH } from '../../src/cli/cluster.js'
-import { TestCluster } from '../fixtures/index.js'
+import { TestCluster, waitFor } from '../fixtures/index.js'
+import type { ChildProcess } from 'node:child_process'
 
 const SETTINGS = ['--clients', '4', '--rounds', '2', '--epochs', '1', '--batch', '50', '--lr', '0.1', '--seed', '7', '--partition', 'iid']
 
-async function experiment (args: string[], timeoutMs = 300_000): Promise<{ code: number | null, out: string }> {
+async function experiment (args: string[], timeoutMs = 300_000, onStart?: (child: ChildProcess) => void): Promise<{ code: number | null, signal: string | null, out: string }> {
   return await new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN_PATH, 'experiment', 'mnist', ...SETTINGS, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    onStart?.(child)
     let out = ''
     child.stdout.on('data', (d) => { out += d })
     child.stderr.on('data', (d) => { out += d })
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`experiment timed out: ${out}`)) }, timeoutMs)
-    child.on('exit', (code) => { clearTimeout(timer); resolve({ code, out }) })
+    child.on('exit', (code, signal) => { clearTimeout(timer); resolve({ code, signal, out }) })
   })
 }
 
@@ -71,4 +73,20 @@ describe('mesh experiments reproduce, and agree with simulation', () => {
     // every client's update is counted, the coordinator's own clients too (they move no bytes, counted at their encoded size)
     for (const [i, r] of a.entries()) if (r.round > 0) expect(r.bytesUp).toBeGreaterThanOrEqual(0.99 * s[i].bytesUp)
   }, 900_000)
+
+  it('keeps the rounds that finished in rounds.csv when interrupted', async () => {
+    const dir = await cluster.dir()
+    const lines = async (): Promise<string[]> => (await readFile(join(dir, 'rounds.csv'), 'utf8').catch(() => '')).trim().split('\n')
+    let child: ChildProcess | undefined
+    const ended = experiment(['--mode', 'simulate', '--rounds', '50', '--out', dir], 300_000, (c) => { child = c })
+    // header, round 0, round 1
+    await waitFor('round 1 in rounds.csv', async () => (await lines()).length >= 3, 240_000, 200)
+    child?.kill('SIGINT')
+    const r = await ended
+    expect(r.code === 0 && r.signal === null, 'the experiment stopped early').toBe(false)
+    const kept = await lines()
+    expect(kept.length).toBeGreaterThanOrEqual(3)
+    expect(kept.length).toBeLessThan(52)
+    expect(kept.slice(1).map((l) => Number(l.split(',')[0]))).toEqual(kept.slice(1).map((_, i) => i))
+  }, 300_000)
 })

@@ -341,9 +341,11 @@ function renderFederated (runs) {
   if (run.waiting) setText($('fed-waiting'), run.waiting)
   setText($('fed-strategy'), run.strategy)
   setText($('fed-progress'), `${run.completedRounds} / ${run.rounds}`)
-  setText($('fed-global-model'), run.globalModelId ? shortId(run.globalModelId) : '–')
-  $('fed-global-model').title = run.globalModelId ?? ''
-  $('fed-global-model').dataset.modelId = run.globalModelId ?? ''
+  // Before round 1 the run's model is the untrained base model: not a result to show.
+  const globalModel = run.completedRounds > 0 ? run.globalModelId : undefined
+  setText($('fed-global-model'), globalModel ? shortId(globalModel) : '–')
+  $('fed-global-model').title = globalModel ?? ''
+  $('fed-global-model').dataset.modelId = globalModel ?? ''
   $('fed-error').hidden = run.error == null
   if (run.error != null) setText($('fed-error'), `${run.error.name}: ${run.error.message}`)
   renderFedChart(run.history)

@@ -13,6 +13,7 @@ import { initialRecord } from '../../experiments/csv.js'
 import { callApi } from '../api-client.js'
 import { addressOn, loopbackAddress, startNodeProcess } from '../cluster.js'
 import { followRun, progressPrinter, runFailed } from './train.js'
+import { INTERRUPTED_EXIT_CODE } from './train-interrupt.js'
 import type { NodeProcess } from '../cluster.js'
 import type { ExperimentOutputs } from '../../experiments/outputs.js'
 import type { RoundRecord } from '../../federated/run-types.js'
@@ -125,6 +126,11 @@ export async function runMeshExperiment (o: MeshExperiment, outputs: ExperimentO
       if (runFailed(run)) break
     }
     process.stdout.write(`wrote ${outputs.files().join(', ')}\n`)
+    return runs
+  } catch (err) {
+    if (!controller.signal.aborted) throw err
+    process.stdout.write(`\ninterrupted: the rounds that finished are in ${outputs.files().join(', ')}; stopping the nodes\n`)
+    process.exitCode = INTERRUPTED_EXIT_CODE
     return runs
   } finally {
     process.removeListener('SIGINT', onSignal)

@@ -170,5 +170,5 @@ export async function runExperiment (argv: string[]): Promise<void> {
     return
   }
   const runs = await runMeshExperiment(o, outputs, reachedLines)
-  if (runs.length < o.strategies.length || runs.some(runFailed) || runs.some((r) => r.state !== 'completed')) process.exitCode = 1
+  if (process.exitCode === undefined && (runs.length < o.strategies.length || runs.some(runFailed) || runs.some((r) => r.state !== 'completed'))) process.exitCode = 1
 }
