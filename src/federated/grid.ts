@@ -18,6 +18,12 @@ export interface ClientInfo {
   numExamples?: number
   /** Load hint; selection prefers `idle` clients. Undefined means unknown. */
   load?: ClientLoad
+  /**
+   * The key of the client's data (`datasetKey`), when the grid knows it:
+   * sampling orders clients by it, so the same shards are picked whatever
+   * the clients' ids (new peer ids on every mesh run).
+   */
+  dataKey?: number
 }
 
 /**

@@ -54,6 +54,7 @@ export function createCoordinatorContext (input: CoordinatorContextInput): Coord
         local: participant.counts().length > 0 ? participant : undefined,
         loadView: components.loadView,
         clientCounts: (peerId) => clientCounts.get(peerId),
+        clientKeys: (peerId) => clientCounts.keys(peerId),
         announce: async (peerId, message, options) => (await exchange(components.connectionManager, peerId, message, undefined, 'accept', {
           timeoutMs: C.DEFAULT_ANNOUNCE_TIMEOUT_MS, signal: options.signal
         })).message,

@@ -34,6 +34,8 @@ import type { AbortOptions } from '@libp2p/interface'
 /** This node's own virtual clients, as the grid uses them. */
 export interface LocalClients {
   counts(): number[]
+  /** The data key of each client (`datasetKey`). */
+  dataKeys?(): number[]
   isTraining(): boolean
   train(index: number, baseModelId: string, global: WeightRecord, config: TrainRequest['config'], options: AbortOptions): Promise<TrainResult>
 }
@@ -45,6 +47,8 @@ export interface MeshGridInit {
   loadView: Pick<LoadView, 'peers'>
   /** Client counts of a peer learned by HELLO; undefined = unknown (one client assumed). */
   clientCounts(peerId: string): number[] | undefined
+  /** Data keys of a peer's clients learned by HELLO (`datasetKey`); undefined = unknown. */
+  clientKeys?(peerId: string): number[] | undefined
   /** Send an ANNOUNCE and wait for ACCEPT (rejects with the participant's named error). */
   announce(peerId: string, message: AnnounceMessage, options: AbortOptions): Promise<AcceptMessage>
   /** Time given to a participant to push, ms (the round deadline). */
@@ -92,15 +96,17 @@ export class MeshGrid implements Grid {
   clients (): ClientInfo[] {
     const out: ClientInfo[] = []
     const local = this.init.local
+    const localKeys = local?.dataKeys?.()
     local?.counts().forEach((n, i) => {
-      out.push({ id: `${this.init.selfId}#${i}`, numExamples: n, load: local.isTraining() ? 'training' : 'idle' })
+      out.push({ id: `${this.init.selfId}#${i}`, numExamples: n, load: local.isTraining() ? 'training' : 'idle', dataKey: localKeys?.[i] })
     })
     const peers = this.init.loadView.peers()
       .filter((p) => p.report.canTrain && p.peerId !== this.init.selfId)
       .sort((a, b) => (a.peerId < b.peerId ? -1 : 1))
     for (const p of peers) {
       const counts = this.init.clientCounts(p.peerId) ?? [undefined]
-      counts.forEach((n, i) => out.push({ id: `${p.peerId}#${i}`, numExamples: n, load: loadHint(p) }))
+      const keys = this.init.clientKeys?.(p.peerId)
+      counts.forEach((n, i) => out.push({ id: `${p.peerId}#${i}`, numExamples: n, load: loadHint(p), dataKey: keys?.[i] }))
     }
     return out
   }

@@ -75,6 +75,11 @@ export class Participant {
     return this.init.clients.map((c) => c.count)
   }
 
+  /** The data key of each virtual client (`datasetKey`): what its training seed and its place in sampling come from. */
+  dataKeys (): number[] {
+    return this.init.clients.map((c) => this.keys.of(c))
+  }
+
   /** True while any client trains. */
   isTraining (): boolean {
     return this.training > 0

@@ -108,7 +108,7 @@ export function createMemoryGrid (init: MemoryGridInit): Grid {
 
   return {
     clients (): ClientInfo[] {
-      return init.clients.map((c) => ({ id: c.id, numExamples: c.data.count, load: training.has(c.id) ? 'training' : 'idle' }))
+      return init.clients.map((c) => ({ id: c.id, numExamples: c.data.count, load: training.has(c.id) ? 'training' : 'idle', dataKey: keys.of(c.data) }))
     },
     async train (clientId, request, options) {
       const client = byId.get(clientId)

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { clientTrainingSeed, datasetKey } from '../../../src/federated/data-key.js'
 import { planSampling } from '../../../src/federated/sampling.js'
-import { configureSampled } from '../../../src/federated/strategy.js'
+import { configureSampled, sampleClients } from '../../../src/federated/strategy.js'
 import { createRng } from '../../../src/federated/rng.js'
 import { waitingForClients } from '../../../src/federated/mesh/service-helpers.js'
 import { finalLine, runFailed, runNotes } from '../../../src/cli/commands/train.js'
@@ -29,6 +29,15 @@ describe('training seeds from the data, not from ids or positions', () => {
   it('keys a data set by its content', () => {
     expect(datasetKey(data(0.5))).toBe(datasetKey(data(0.5)))
     expect(datasetKey(data(0.5))).not.toBe(datasetKey(data(0.25)))
+  })
+
+  it('samples the same shards whatever the clients are called or listed as', () => {
+    const ctx = (ids: string[], keys: number[]): any => ({ round: 1, attempt: 1, global: [], clients: ids.map((id, i) => ({ id, dataKey: keys[i] })), sampleSize: 3, rng: createRng(4), seed: 0 })
+    const keys = [11, 5, 99, 42, 7, 63]
+    const a = sampleClients(ctx(keys.map((k) => `peer-a#${k}`), keys))
+    const reversed = [...keys].reverse()
+    const b = sampleClients(ctx(reversed.map((k, i) => `other-${i}#0`), reversed))
+    expect(b.map((c) => c.dataKey)).toEqual(a.map((c) => c.dataKey))
   })
 
   it('gives every sampled client the round seed, whatever its id or place in the sample', () => {
