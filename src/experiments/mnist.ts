@@ -48,7 +48,7 @@ export interface MnistExperimentOptions extends AbortOptions {
   mode?: 'simulate' | 'mesh'
   /** Clients K (virtual clients in simulate mode). @default 100 */
   clients?: number
-  /** Fraction C per round. @default 0.1 */
+  /** Fraction C per round. @default 1 with at most 10 clients, else 0.1 (federated/sampling.ts) */
   fraction?: number
   epochs?: number
   batchSize?: number
@@ -73,10 +73,11 @@ export interface MnistExperimentOptions extends AbortOptions {
   byzantineFraction?: number
   /** Behaviour of byzantine clients. @default 'signflip' */
   attack?: AttackName | string
-  /** Directory for rounds.csv and accuracy.svg; nothing is written when undefined. */
+  /** Directory for rounds.csv (written as rounds complete), accuracy.svg and loss.svg; nothing is written when undefined. */
   outDir?: string
   /** Accuracies whose first reaching round is reported. @default [0.85, 0.9, 0.95] */
   targets?: number[]
+  /** Fewest updates per round. @default every sampled client with fraction 1, else 2 */
   minParticipants?: number
   /** Per-attempt deadline. @default 600000 in simulate mode (trainings queue on one runtime) */
   roundDeadlineMs?: number

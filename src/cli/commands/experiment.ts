@@ -156,7 +156,7 @@ async function simulate (o: Options, outputs: ExperimentOutputs): Promise<void> 
       }
     })
     progress.done()
-    process.stdout.write(`${strategy}: ${reachedLines(result.records)}\nwall time ${(result.wallMs / 1000).toFixed(1)} s (${result.records.length} rounds and evaluations; no start-up in simulate mode)\n`)
+    process.stdout.write(`${o.strategies.length > 1 ? `${strategy}:\n` : ''}${reachedLines(result.records)}\nwall time ${(result.wallMs / 1000).toFixed(1)} s (${result.records.length} rounds and evaluations; no start-up in simulate mode)\n`)
   }
   process.stdout.write(`wrote ${outputs.files().join(', ')}\n`)
 }
