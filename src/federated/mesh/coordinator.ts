@@ -89,7 +89,7 @@ export async function coordinate (ctx: CoordinatorContext, record: RunRecordFile
       const waiting = waitingForClients(have, n)
       if (summary.waiting === waiting) return
       summary.waiting = waiting
-      ctx.log('run %s %s', record.id, waiting)
+      ctx.info('run %s %s', record.id, waiting)
       ctx.changed(summary)
     })
     if (summary.waiting !== undefined) {
