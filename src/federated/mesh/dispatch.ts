@@ -37,7 +37,7 @@ export function createDispatch (host: DispatchHost): Dispatch {
     switch (message.type) {
       case 'hello':
         if (!host.trusts(ctx.from)) host.refuse('untrusted_hello', new UntrustedCoordinatorError('this node does not train for runs you coordinate'))
-        return reply({ type: 'hello-ok', clients: host.participant().counts() })
+        return reply({ type: 'hello-ok', clients: host.participant().counts(), keys: host.participant().dataKeys() })
       case 'announce':
         if (!host.trusts(ctx.from)) host.refuse('untrusted_announce', new UntrustedCoordinatorError('this node does not train for runs you coordinate'))
         return reply(await host.participant().accept(message, ctx.from, { signal: ctx.signal }))

@@ -19,6 +19,9 @@ import { featureBaseOf } from './head.js'
 import { DEFAULT_TRAIN_CONCURRENCY } from './protocol/constants.js'
 import { createLimiter } from '../limiter.js'
 import { deriveSeed } from '../rng.js'
+import { DatasetKeys, clientTrainingSeed } from '../data-key.js'
+import { encodedWeightRecordSize } from '../weights/codec.js'
+import { infoLogger, participantLogLine } from './round-log.js'
 import type { FederatedBounds, Violation } from './bounds.js'
 import type { ByzantineBehaviour } from './byzantine.js'
 import type { FederatedTrainConfig } from '../grid.js'
@@ -74,15 +77,23 @@ export class Participant {
   private readonly bounds: FederatedBounds
   private readonly pulls = new Map<string, { version: number, weights: Promise<WeightRecord> }>()
   private training = 0
+  private readonly keys = new DatasetKeys()
+  private readonly info: Logger
 
   constructor (private readonly init: ParticipantInit) {
     this.limiter = createLimiter(init.concurrency ?? DEFAULT_TRAIN_CONCURRENCY)
     this.bounds = init.bounds ?? resolveBounds()
+    this.info = infoLogger(init.log)
   }
 
   /** Examples of each virtual client (the HELLO answer). */
   counts (): number[] {
     return this.init.clients.map((c) => c.count)
+  }
+
+  /** The data key of each virtual client (`datasetKey`): what its training seed and its place in sampling come from. */
+  dataKeys (): number[] {
+    return this.init.clients.map((c) => this.keys.of(c))
   }
 
   /** True while any client trains. */
@@ -163,10 +174,13 @@ export class Participant {
         numExamples: Math.min(result.numExamples, declared), loss: result.loss, accuracy: result.accuracy, trainMs: result.trainMs
       }
       await this.init.push(coordinator, header, result.weights, { signal })
-      this.init.log('client #%d pushed round %d of %s', a.clientIndex, a.round, a.runId)
+      this.info('%s', participantLogLine({
+        runId: a.runId, round: a.round, clientIndex: a.clientIndex, numExamples: header.numExamples, loss: result.loss,
+        bytesUp: encodedWeightRecordSize(result.weights), bytesDown: encodedWeightRecordSize(global), trainMs: result.trainMs
+      }))
     } catch (err: any) {
       sink?.fail(err)
-      this.init.log('client #%d round %d of %s failed: %s: %s', a.clientIndex, a.round, a.runId, err?.name, err?.message)
+      this.info('run %s round %d client #%d: no update: %s: %s', a.runId, a.round, a.clientIndex, err?.name, err?.message)
     } finally {
       clearTimeout(timer)
     }
@@ -199,11 +213,13 @@ export class Participant {
     if (client === undefined) throw new NoTrainingDataError(`no virtual client #${index}`)
     const features = this.init.features
     if (head !== undefined && features === undefined) throw new NotStartedError('this node cannot compute features for head runs')
+    // The seed comes from the client's own data (its raw shard, also for head runs), never from its id (data-key.ts).
+    const seed = clientTrainingSeed(config.seed, this.keys.of(client))
     return this.limiter.run(async () => {
       this.setTraining(+1)
       try {
         const data = byzantineData(this.init.byzantine, head === undefined ? client : await features!.of(`client-${index}`, client, head, options))
-        const result = await this.init.runtime.train(baseModelId, global, data, { ...config, yieldEveryBatches: 1, signal: options.signal })
+        const result = await this.init.runtime.train(baseModelId, global, data, { ...config, seed, yieldEveryBatches: 1, signal: options.signal })
         return { ...result, weights: byzantineUpdate(this.init.byzantine, global, result.weights, deriveSeed(config.seed, index)) }
       } finally {
         this.setTraining(-1)

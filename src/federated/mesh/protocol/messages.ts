@@ -37,7 +37,12 @@ export type MessageName = keyof typeof MessageType
 
 export interface HelloMessage { type: 'hello' }
 /** Examples held by each of the node's virtual clients, by client index. */
-export interface HelloOkMessage { type: 'hello-ok', clients: number[] }
+export interface HelloOkMessage {
+  type: 'hello-ok'
+  clients: number[]
+  /** The data key of each virtual client (`datasetKey`, u32), by index; optional (appended). */
+  keys?: number[]
+}
 export interface AnnounceMessage {
   type: 'announce'
   runId: string
@@ -122,7 +127,7 @@ const weightBytes: Field = { kind: 'int', min: 1, max: MAX_INT }
 
 const SCHEMAS: Record<MessageName, Schema> = {
   hello: {},
-  'hello-ok': { clients: { kind: 'ints', maxItems: 1024, min: 0, max: U32 } },
+  'hello-ok': { clients: { kind: 'ints', maxItems: 1024, min: 0, max: U32 }, keys: { kind: 'ints', maxItems: 1024, min: 0, max: U32, optional: true } },
   announce: {
     runId, round, attempt: round, version, globalModelId: modelId, baseModelId: modelId, clientIndex,
     epochs: { kind: 'int', min: 1, max: 10_000 },
