@@ -241,3 +241,17 @@ export class ModelNotTrainableError extends EdgeMeshError {
   static override readonly name = 'ModelNotTrainableError'
   override name = 'ModelNotTrainableError'
 }
+
+/** A model name that several models in the mesh carry: the caller must pick one by content id (the message lists them). */
+export class AmbiguousModelNameError extends EdgeMeshError {
+  static override readonly name = 'AmbiguousModelNameError'
+  override name = 'AmbiguousModelNameError'
+  /** Content ids of the models with that name. */
+  candidates: string[] = []
+}
+
+/** A secure aggregation round lost too many clients: fewer survivors (or shares of one client) than the threshold, so the sum cannot be unmasked. */
+export class SecAggThresholdError extends EdgeMeshError {
+  static override readonly name = 'SecAggThresholdError'
+  override name = 'SecAggThresholdError'
+}

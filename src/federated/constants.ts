@@ -4,10 +4,17 @@
  * back to a value from this file.
  */
 
-/** Fraction C of the known clients asked to train each round (McMahan et al. use 0.1). */
+/**
+ * Fraction C of the known clients asked to train each round when more than
+ * `SMALL_MESH_MAX_CLIENTS` are available (McMahan et al. use 0.1); with fewer,
+ * the default is 1 (sampling.ts).
+ */
 export const DEFAULT_FRACTION = 0.1
 
-/** Fewest updates a round needs to aggregate; fewer when the deadline passes means a retry. */
+/** Up to this many available clients at a run's start, the default fraction is 1: every client trains every round. */
+export const SMALL_MESH_MAX_CLIENTS = 10
+
+/** Fewest updates a round needs to aggregate when the fraction is below 1 (with fraction 1: every sampled client); fewer when the deadline passes means a retry. */
 export const DEFAULT_MIN_PARTICIPANTS = 2
 
 /** Local epochs E per round. */
@@ -97,3 +104,23 @@ export const DEFAULT_MAX_EXAMPLES = 1_000_000
 
 /** Name of the dataset a bare `--data <spec>` declares; its entries are the node's virtual clients. */
 export const DEFAULT_DATASET_NAME = 'default'
+
+/*
+ * Head fine-tuning runs (a run spec with `base` and `head`, `mesh/head.ts`):
+ * each participant computes its examples' features through the frozen base.
+ */
+
+/** Most examples per client whose features a participant computes for one run (`--fed-max-feature-examples`): MobileNetV2 costs ~40 ms each on wasm, so ~40 s. */
+export const DEFAULT_MAX_FEATURE_EXAMPLES = 1024
+
+/** Examples per client a head run asks features of when its spec does not say (`head.examples`). */
+export const DEFAULT_HEAD_EXAMPLES = 256
+
+/** Held-out examples the coordinator of a head run evaluates on when its spec does not say (`head.evalExamples`). */
+export const DEFAULT_HEAD_EVAL_EXAMPLES = 200
+
+/** Hidden layer widths of a new head when the spec does not say (`head.hidden`): one layer of 64. */
+export const DEFAULT_HEAD_HIDDEN: readonly number[] = [64]
+
+/** Feature sets a node keeps computed (per client, base and size, and the coordinator's held-out sets), least recently used dropped first. */
+export const MAX_FEATURE_SETS = 8

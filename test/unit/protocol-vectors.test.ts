@@ -18,7 +18,9 @@ import { uplinkFromAnnounce } from '../../src/federated/privacy/uplink-wire.js'
 import type { AnnounceMessage, PushMessage } from '../../src/federated/mesh/protocol/messages.js'
 import { canonicaliseArtifacts, contentId } from '../../src/model/canonical.js'
 import { decodeRequest, decodeResponse, encodeError, encodeRequest, encodeResult } from '../../src/offload/codec.js'
+import { decodeList, decodeModelHeader, encodeFoundHeader, encodeList } from '../../src/model-transfer/wire.js'
 import type { LoadReport } from '../../src/gossip/types.js'
+import type { FedMessage } from '../../src/federated/mesh/protocol/messages.js'
 
 const SPEC = 'docs/protocols.md'
 
@@ -69,6 +71,10 @@ function asVersion2 (v3: Uint8Array): Uint8Array {
   return v2
 }
 
+/** Secure aggregation: a stage-0 reply (keys 0x00..0x1F and 0x20..0x3F) and a stage-3 request. */
+const SECAGG_KEYS: FedMessage = { type: 'secagg-keys', numExamples: 200, cPk: Uint8Array.from({ length: 32 }, (_, i) => i), sPk: Uint8Array.from({ length: 32 }, (_, i) => 32 + i) }
+const SECAGG_UNMASK: FedMessage = { type: 'secagg-unmask', runId: 'r1', round: 1, attempt: 1, clientIndex: 0, survivors: [1, 2, 3], dropped: [4] }
+
 /** Every vector: the block the spec must hold. */
 const VECTORS: Record<string, () => string> = {
   'content-id-model-json': () => MODEL_JSON,
@@ -86,7 +92,11 @@ const VECTORS: Record<string, () => string> = {
   'fedavg-hello': () => hexLines(encodeMessage({ type: 'hello' })),
   'compressed-int8': () => hexLines(encodeCompressed({ scheme: 'int8', layers: [{ scale: 0.5, values: Int8Array.from([127, -64, 0, 1]) }, { scale: 0.25, values: Int8Array.from([-127]) }] })),
   'compressed-topk': () => hexLines(encodeCompressed({ scheme: 'topk', layers: [{ length: 6, indices: Uint32Array.from([1, 4]), values: f32(0.5, -2) }] })),
-  'fedavg-push-compressed': () => hexLines(encodeMessage(PUSH_COMPRESSED))
+  'fedavg-push-compressed': () => hexLines(encodeMessage(PUSH_COMPRESSED)),
+  'fedavg-secagg-keys': () => hexLines(encodeMessage(SECAGG_KEYS)),
+  'fedavg-secagg-unmask': () => hexLines(encodeMessage(SECAGG_UNMASK)),
+  'model-found-named': () => hexLines(encodeFoundHeader(123, 12, 'vector')),
+  'model-list': () => hexLines(encodeList([{ id: MODEL_ID, name: 'vector' }]))
 }
 
 const BLOCK = /<!-- vector: ([a-z0-9-]+) -->\n```text\n([^`]*?)\n```/g
@@ -132,6 +142,10 @@ describe('docs/protocols.md test vectors', () => {
     expect(Array.from(decodeCompressed(bytesOf(inSpec.get('compressed-topk') ?? ''), [6])[0])).toEqual([0, 0.5, 0, 0, -2, 0])
     expect(decodeMessage(bytesOf(inSpec.get('fedavg-push-compressed') ?? ''))).toEqual(PUSH_COMPRESSED)
     expect(uplinkFromAnnounce(ANNOUNCE_UPLINK)).toEqual({ compression: { scheme: 'topk', density: 0.01, momentum: 0.9, clipNorm: 0 }, localDp: { clipNorm: 1, noiseMultiplier: 0.5 } })
+    expect(decodeMessage(bytesOf(inSpec.get('fedavg-secagg-keys') ?? ''))).toEqual(SECAGG_KEYS)
+    expect(decodeMessage(bytesOf(inSpec.get('fedavg-secagg-unmask') ?? ''))).toEqual(SECAGG_UNMASK)
+    expect(decodeModelHeader(bytesOf(inSpec.get('model-found-named') ?? ''))).toEqual({ type: 'found', modelJsonBytes: 123, weightsBytes: 12, name: 'vector' })
+    expect(decodeList(bytesOf(inSpec.get('model-list') ?? ''))).toEqual([{ id: MODEL_ID, name: 'vector' }])
   })
 
   it('the content-id model is canonical: canonicalising it changes nothing', () => {

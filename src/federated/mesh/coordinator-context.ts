@@ -6,11 +6,14 @@
  * service so the service class only holds lifecycle and state.
  */
 import { createMeshGrid } from './mesh-grid.js'
+import { meshSecAggTransport } from './secagg-transport.js'
 import { exchange } from './protocol/wire.js'
 import * as C from './protocol/constants.js'
 import { waitForClients } from './service-helpers.js'
 import { uplinkPolicyOf } from '../privacy/uplink-wire.js'
+import { infoLogger } from './round-log.js'
 import type { FederatedBounds } from './bounds.js'
+import type { HeadFeatures } from './head.js'
 import type { ClientCounts } from './client-counts.js'
 import type { CoordinatorContext } from './coordinator.js'
 import type { LocalDatasets } from './local-datasets.js'
@@ -24,7 +27,7 @@ import type { Logger } from '@libp2p/interface'
 /** What the context is built from; `participant` and `datasets` are read when used, since the service replaces them at start. */
 export interface CoordinatorContextInput {
   components: Pick<FederatedComponents, 'models' | 'loadView' | 'connectionManager'>
-  init: Pick<FederatedInit, 'keepGlobals' | 'waitForClientsMs'>
+  init: Pick<FederatedInit, 'keepGlobals' | 'waitForClientsMs' | 'maxRecordBytes'>
   selfId: string
   files: RunFiles
   log: Logger
@@ -34,6 +37,7 @@ export interface CoordinatorContextInput {
   grids: Map<string, MeshGrid>
   participant(): Participant
   datasets(): LocalDatasets
+  features: HeadFeatures
   onRefused(reason: string): void
   changed(summary: RunSummary): void
 }
@@ -44,6 +48,7 @@ export function createCoordinatorContext (input: CoordinatorContextInput): Coord
     models: components.models,
     files,
     log: log.newScope('coordinator'),
+    info: infoLogger(log),
     keepGlobals: init.keepGlobals ?? C.DEFAULT_KEEP_GLOBALS,
     openGrid: (record) => {
       const participant = input.participant()
@@ -53,11 +58,13 @@ export function createCoordinatorContext (input: CoordinatorContextInput): Coord
         local: participant.counts().length > 0 ? participant : undefined,
         loadView: components.loadView,
         clientCounts: (peerId) => clientCounts.get(peerId),
+        clientKeys: (peerId) => clientCounts.keys(peerId),
         announce: async (peerId, message, options) => (await exchange(components.connectionManager, peerId, message, undefined, 'accept', {
           timeoutMs: C.DEFAULT_ANNOUNCE_TIMEOUT_MS, signal: options.signal
         })).message,
         deadlineMs: record.spec.roundDeadlineMs ?? 60_000,
         maxExamples: bounds.maxExamples,
+        head: record.head,
         onRefused: (reason) => { input.onRefused(reason) },
         uplink: uplinkPolicyOf(record.spec, (reason) => { input.onRefused(reason) })
       })
@@ -65,11 +72,15 @@ export function createCoordinatorContext (input: CoordinatorContextInput): Coord
       return grid
     },
     closeGrid: (record) => { grids.delete(record.id) },
-    waitForClients: async (grid, n, signal) => waitForClients({
-      grid, n, signal, loadView: components.loadView, timeoutMs: init.waitForClientsMs ?? C.DEFAULT_WAIT_FOR_CLIENTS_MS,
+    secAggTransport: (record, grid) => meshSecAggTransport({
+      runId: record.id, selfId, connectionManager: components.connectionManager, grid, maxRecordBytes: init.maxRecordBytes
+    }),
+    waitForClients: async (grid, n, signal, onWaiting) => waitForClients({
+      grid, n, signal, onWaiting, loadView: components.loadView, timeoutMs: init.waitForClientsMs ?? C.DEFAULT_WAIT_FOR_CLIENTS_MS,
       refresh: async () => clientCounts.refresh(components.loadView.peers(), signal)
     }),
     changed: (summary) => { input.changed(summary) },
-    data: async (ref) => input.datasets().load(ref)
+    data: async (ref) => input.datasets().load(ref),
+    features: async (head, ref, data, signal) => input.features.of(`eval-${ref}`, data, { ...head, examples: head.evalExamples }, { signal })
   }
 }

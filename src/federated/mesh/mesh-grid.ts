@@ -15,7 +15,10 @@
  * A PUSH may claim at most the examples its client declared in ACCEPT (itself
  * capped by `maxExamples`): more is InvalidUpdateError, so one participant
  * cannot outweigh the others in FedAvg by inflating its count.
- * Byte counters are the real bytes of PULL replies and PUSH requests.
+ * Byte counters are the real bytes of PULL replies and PUSH requests; the
+ * coordinator's own clients move no bytes, and are counted with the encoded
+ * size of what they would have moved (as the memory grid counts), so a round's
+ * traffic covers every client.
  * With a run's `uplink` (compression, local DP: `privacy/uplink-wire.ts`),
  * every ANNOUNCE carries the round's settings, a compressed PUSH is bounded
  * before it is read (`checkPush`) and decoded before validation, and this
@@ -23,12 +26,15 @@
  */
 import { InvalidUpdateError, LateUpdateError, PeerDisconnectedError, StaleVersionError } from '../../errors.js'
 import { checkPushedExamples } from './bounds.js'
+import { announceFields } from './head.js'
 import { DEFAULT_MAX_EXAMPLES } from '../constants.js'
 import { validateUpdate } from '../weights/validate.js'
 import { ParticipantUplinks } from '../privacy/participant-uplink.js'
-import { announceFields } from '../privacy/uplink-wire.js'
+import { uplinkAnnounceFields } from '../privacy/uplink-wire.js'
+import { encodedWeightRecordSize } from '../weights/codec.js'
 import type { UplinkPolicy } from '../privacy/uplink-wire.js'
 import type { ClientInfo, ClientLoad, ClientUpdate, Grid, TrainRequest } from '../grid.js'
+import type { FeatureBase } from './head.js'
 import type { AcceptMessage, AnnounceMessage, PushMessage } from './protocol/messages.js'
 import type { LoadView, PeerLoad } from '../../gossip/types.js'
 import type { TrainResult, WeightRecord } from '../../model/types.js'
@@ -37,8 +43,10 @@ import type { AbortOptions } from '@libp2p/interface'
 /** This node's own virtual clients, as the grid uses them. */
 export interface LocalClients {
   counts(): number[]
+  /** The data key of each client (`datasetKey`). */
+  dataKeys?(): number[]
   isTraining(): boolean
-  train(index: number, baseModelId: string, global: WeightRecord, config: TrainRequest['config'], options: AbortOptions): Promise<TrainResult>
+  train(index: number, baseModelId: string, global: WeightRecord, config: TrainRequest['config'], options: AbortOptions, head?: FeatureBase): Promise<TrainResult>
 }
 
 export interface MeshGridInit {
@@ -48,6 +56,8 @@ export interface MeshGridInit {
   loadView: Pick<LoadView, 'peers'>
   /** Client counts of a peer learned by HELLO; undefined = unknown (one client assumed). */
   clientCounts(peerId: string): number[] | undefined
+  /** Data keys of a peer's clients learned by HELLO (`datasetKey`); undefined = unknown. */
+  clientKeys?(peerId: string): number[] | undefined
   /** Send an ANNOUNCE and wait for ACCEPT (rejects with the participant's named error). */
   announce(peerId: string, message: AnnounceMessage, options: AbortOptions): Promise<AcceptMessage>
   /** Time given to a participant to push, ms (the round deadline). */
@@ -58,6 +68,8 @@ export interface MeshGridInit {
   onRefused?(reason: string): void
   /** The run's compression and local DP; undefined = float32 weight records. */
   uplink?: UplinkPolicy
+  /** A head run's frozen base: named in every ANNOUNCE, used by local clients. */
+  head?: FeatureBase
 }
 
 /** What follows a PUSH: a weight record, or a compressed update (`encoding: "compressed"`). */
@@ -101,15 +113,17 @@ export class MeshGrid implements Grid {
   clients (): ClientInfo[] {
     const out: ClientInfo[] = []
     const local = this.init.local
+    const localKeys = local?.dataKeys?.()
     local?.counts().forEach((n, i) => {
-      out.push({ id: `${this.init.selfId}#${i}`, numExamples: n, load: local.isTraining() ? 'training' : 'idle' })
+      out.push({ id: `${this.init.selfId}#${i}`, numExamples: n, load: local.isTraining() ? 'training' : 'idle', dataKey: localKeys?.[i] })
     })
     const peers = this.init.loadView.peers()
       .filter((p) => p.report.canTrain && p.peerId !== this.init.selfId)
       .sort((a, b) => (a.peerId < b.peerId ? -1 : 1))
     for (const p of peers) {
       const counts = this.init.clientCounts(p.peerId) ?? [undefined]
-      counts.forEach((n, i) => out.push({ id: `${p.peerId}#${i}`, numExamples: n, load: loadHint(p) }))
+      const keys = this.init.clientKeys?.(p.peerId)
+      counts.forEach((n, i) => out.push({ id: `${p.peerId}#${i}`, numExamples: n, load: loadHint(p), dataKey: keys?.[i] }))
     }
     return out
   }
@@ -120,6 +134,12 @@ export class MeshGrid implements Grid {
       throw new StaleVersionError(`run ${this.init.runId} holds version ${this.global?.version ?? 'none'}, not ${version}`)
     }
     return this.global.weights
+  }
+
+  /** Serve `weights` as `version` to PULLs, and remember `peerId` was asked (secure rounds ask clients to train without `train()`). */
+  offer (version: number, weights: WeightRecord, peerId: string): void {
+    if (this.global?.version !== version) this.global = { version, weights }
+    this.asked.add(peerId)
   }
 
   /** Remote peers this grid sent an ANNOUNCE to (told with CANCEL when the run is cancelled). */
@@ -155,7 +175,8 @@ export class MeshGrid implements Grid {
         globalModelId: '', baseModelId: request.baseModelId, clientIndex: index,
         epochs: c.epochs, batchSize: c.batchSize, learningRate: c.learningRate, proximalMu: c.proximalMu, seed: c.seed,
         deadlineMs: Math.max(1, Math.round(this.init.deadlineMs)),
-        ...(this.init.uplink === undefined ? {} : announceFields(this.init.uplink.round(request.round)))
+        ...announceFields(this.init.head),
+        ...(this.init.uplink === undefined ? {} : uplinkAnnounceFields(this.init.uplink.round(request.round)))
       }, options)
       const p = this.pending.get(key)
       if (p !== undefined) p.declared = accepted.numExamples
@@ -170,20 +191,25 @@ export class MeshGrid implements Grid {
   }
 
   private async trainLocal (clientId: string, index: number, request: TrainRequest, options: AbortOptions): Promise<ClientUpdate> {
-    const result = await this.init.local!.train(index, request.baseModelId, request.weights, request.config, options)
+    const result = await this.init.local!.train(index, request.baseModelId, request.weights, request.config, options, this.init.head)
     let weights = result.weights
+    let up = encodedWeightRecordSize(result.weights)
     const uplink = this.init.uplink
     if (uplink !== undefined && !uplink.plain) {
-      const fields = { runId: this.init.runId, clientIndex: index, ...announceFields(uplink.round(request.round)) }
+      const fields = { runId: this.init.runId, clientIndex: index, ...uplinkAnnounceFields(uplink.round(request.round)) }
       const encoded = this.localUplinks.encode(this.init.selfId, fields, request.weights, weights)
+      if (encoded.kind === 'compressed') up = encoded.bytes.byteLength
       weights = uplink.decode(request.weights, request.round, encoded.kind === 'compressed' ? { compressed: encoded.bytes } : { record: encoded.weights })
     }
+    const bytes = { down: encodedWeightRecordSize(request.weights), up }
+    this.bytesDown += bytes.down
+    this.bytesUp += bytes.up
     return {
       clientId,
       weights,
       numExamples: result.numExamples,
       metrics: { loss: result.loss, accuracy: result.accuracy, trainMs: result.trainMs },
-      bytes: { down: 0, up: 0 }
+      bytes
     }
   }
 

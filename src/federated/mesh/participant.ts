@@ -6,21 +6,29 @@
  * load while it runs and yielding between batches), and PUSH the update.
  * A job ends by the deadline the coordinator gave (bounded by the node's
  * `maxDeadlineMs`), when its coordinator disconnects or cancels the run,
- * whatever happens. Byzantine behaviour exists only as this node's own
+ * whatever happens. For a head run (ANNOUNCE names a feature base) the
+ * client trains the head on the features of its examples, computed locally
+ * with the frozen base of this node's own installed package (`head.ts`).
+ * Byzantine behaviour exists only as this node's own
  * experiment setting (`byzantine.ts`), never as something a peer asks for.
  */
-import { LimitExceededError, NoTrainingDataError, PeerBusyError, RunCancelledError } from '../../errors.js'
+import { LimitExceededError, NoTrainingDataError, NotStartedError, PeerBusyError, RunCancelledError } from '../../errors.js'
 import { checkAnnounce, checkParticipatingRuns, resolveBounds } from './bounds.js'
 import { byzantineData, byzantineUpdate } from './byzantine.js'
+import { featureBaseOf } from './head.js'
 import { DEFAULT_TRAIN_CONCURRENCY } from './protocol/constants.js'
 import { createLimiter } from '../limiter.js'
 import { deriveSeed } from '../rng.js'
 import { ParticipantUplinks } from '../privacy/participant-uplink.js'
 import { uplinkFromAnnounce } from '../privacy/uplink-wire.js'
 import type { EncodedUpdate } from '../privacy/uplink.js'
+import { DatasetKeys, clientTrainingSeed } from '../data-key.js'
+import { encodedWeightRecordSize } from '../weights/codec.js'
+import { infoLogger, participantLogLine } from './round-log.js'
 import type { FederatedBounds, Violation } from './bounds.js'
 import type { ByzantineBehaviour } from './byzantine.js'
 import type { FederatedTrainConfig } from '../grid.js'
+import type { FeatureBase, HeadFeatures } from './head.js'
 import type { AcceptMessage, AnnounceMessage, PushMessage } from './protocol/messages.js'
 import type { LocalLoad } from '../../gossip/types.js'
 import type { Dataset, ModelRuntime, TrainResult, WeightRecord } from '../../model/types.js'
@@ -37,6 +45,8 @@ export interface ParticipantInit {
   pull(coordinator: string, runId: string, version: number, options: AbortOptions): Promise<WeightRecord>
   /** Push an update (a weight record, or a compressed update when the run asks for one) to the coordinator. */
   push(coordinator: string, header: Omit<PushMessage, 'type' | 'weightBytes' | 'encoding'>, update: EncodedUpdate, options: AbortOptions): Promise<void>
+  /** Frozen bases and features of head runs; such runs are refused without it. */
+  features?: Pick<HeadFeatures, 'ensureBase' | 'of'>
   /** Trainings at once. @default 1 */
   concurrency?: number
   /** Bounds on what an ANNOUNCE may ask. @default resolveBounds() */
@@ -46,6 +56,15 @@ export interface ParticipantInit {
   /** Called with the bound of every refused ANNOUNCE (for /metrics). */
   onRefused?(bound: Violation['bound']): void
   log: Logger
+}
+
+/**
+ * Where a job's trained update goes instead of a PUSH (secure aggregation
+ * masks it first, `secagg-participant.ts`); `fail` hears why there is none.
+ */
+export interface UpdateSink {
+  deliver(result: TrainResult, global: WeightRecord, declared: number): void
+  fail(err: Error): void
 }
 
 interface Job {
@@ -63,10 +82,13 @@ export class Participant {
   /** Local DP and compression of updates, with each run's top-k residuals (privacy/participant-uplink.ts). */
   private readonly uplinks = new ParticipantUplinks()
   private training = 0
+  private readonly keys = new DatasetKeys()
+  private readonly info: Logger
 
   constructor (private readonly init: ParticipantInit) {
     this.limiter = createLimiter(init.concurrency ?? DEFAULT_TRAIN_CONCURRENCY)
     this.bounds = init.bounds ?? resolveBounds()
+    this.info = infoLogger(init.log)
   }
 
   /** Examples of each virtual client (the HELLO answer). */
@@ -74,13 +96,18 @@ export class Participant {
     return this.init.clients.map((c) => c.count)
   }
 
+  /** The data key of each virtual client (`datasetKey`): what its training seed and its place in sampling come from. */
+  dataKeys (): number[] {
+    return this.init.clients.map((c) => this.keys.of(c))
+  }
+
   /** True while any client trains. */
   isTraining (): boolean {
     return this.training > 0
   }
 
-  /** Answer an ANNOUNCE: refuse, or make the base model available, accept and start the job. */
-  async accept (a: AnnounceMessage, coordinator: string, options: AbortOptions): Promise<AcceptMessage> {
+  /** Answer an ANNOUNCE: refuse, or make the base model available, accept and start the job (its update goes to `sink` when given, else by PUSH). */
+  async accept (a: AnnounceMessage, coordinator: string, options: AbortOptions, sink?: UpdateSink): Promise<AcceptMessage> {
     const clients = this.init.clients
     if (clients.length === 0) throw new NoTrainingDataError('this node holds no training data (start it with --data)')
     const data = clients[a.clientIndex]
@@ -88,23 +115,26 @@ export class Participant {
     const current = this.busy.get(a.clientIndex)
     if (current !== undefined && (current.runId !== a.runId || current.coordinator !== coordinator)) throw new PeerBusyError(`client #${a.clientIndex} is training for run ${current.runId}`)
     uplinkFromAnnounce(a)
+    const head = featureBaseOf(a)
     const violation = checkAnnounce(this.bounds, a) ?? checkParticipatingRuns(this.bounds, this.activeRuns(), a.runId)
     if (violation !== undefined) {
       this.init.onRefused?.(violation.bound)
       throw new LimitExceededError(violation.message)
     }
+    if (head !== undefined && this.init.features === undefined) throw new NotStartedError('this node cannot compute features for head runs')
     current?.controller.abort()
     const job: Job = { runId: a.runId, coordinator, controller: new AbortController() }
     this.busy.set(a.clientIndex, job)
     const release = (): void => { if (this.busy.get(a.clientIndex) === job) this.busy.delete(a.clientIndex) }
     try {
       await this.init.ensureModel(a.baseModelId, coordinator, options)
+      if (head !== undefined) await this.init.features?.ensureBase(head)
     } catch (err) {
       release()
       throw err
     }
-    const numExamples = Math.min(data.count, this.bounds.maxExamples)
-    void this.job(a, coordinator, numExamples, job.controller).finally(release)
+    const numExamples = Math.min(data.count, this.bounds.maxExamples, head?.examples ?? Infinity)
+    void this.job(a, coordinator, numExamples, head, job.controller, sink).finally(release)
     return { type: 'accept', numExamples }
   }
 
@@ -134,21 +164,30 @@ export class Participant {
     return n
   }
 
-  private async job (a: AnnounceMessage, coordinator: string, declared: number, controller: AbortController): Promise<void> {
+  private async job (a: AnnounceMessage, coordinator: string, declared: number, head: FeatureBase | undefined, controller: AbortController, sink?: UpdateSink): Promise<void> {
     const timer = setTimeout(() => { controller.abort() }, a.deadlineMs)
     const signal = controller.signal
     try {
       const global = await this.pullOnce(coordinator, a.runId, a.version, signal)
       const config: FederatedTrainConfig = { epochs: a.epochs, batchSize: a.batchSize, learningRate: a.learningRate, proximalMu: a.proximalMu, seed: a.seed }
-      const result = await this.train(a.clientIndex, a.baseModelId, global, config, { signal })
+      const result = await this.train(a.clientIndex, a.baseModelId, global, config, { signal }, head)
+      if (sink !== undefined) {
+        sink.deliver(result, global, declared)
+        return
+      }
       const header = {
         runId: a.runId, round: a.round, attempt: a.attempt, version: a.version, clientIndex: a.clientIndex,
         numExamples: Math.min(result.numExamples, declared), loss: result.loss, accuracy: result.accuracy, trainMs: result.trainMs
       }
-      await this.init.push(coordinator, header, this.uplinks.encode(coordinator, a, global, result.weights), { signal })
-      this.init.log('client #%d pushed round %d of %s', a.clientIndex, a.round, a.runId)
+      const update = this.uplinks.encode(coordinator, a, global, result.weights)
+      await this.init.push(coordinator, header, update, { signal })
+      this.info('%s', participantLogLine({
+        runId: a.runId, round: a.round, clientIndex: a.clientIndex, numExamples: header.numExamples, loss: result.loss,
+        bytesUp: update.kind === 'compressed' ? update.bytes.byteLength : encodedWeightRecordSize(update.weights), bytesDown: encodedWeightRecordSize(global), trainMs: result.trainMs
+      }))
     } catch (err: any) {
-      this.init.log('client #%d round %d of %s failed: %s: %s', a.clientIndex, a.round, a.runId, err?.name, err?.message)
+      sink?.fail(err)
+      this.info('run %s round %d client #%d: no update: %s: %s', a.runId, a.round, a.clientIndex, err?.name, err?.message)
     } finally {
       clearTimeout(timer)
     }
@@ -173,16 +212,21 @@ export class Participant {
 
   /**
    * Train virtual client `index` from `global` (also used directly by a
-   * coordinator for its own clients). Trainings queue for the node's slots.
+   * coordinator for its own clients); a head run trains on the client's
+   * features through `head`. Trainings (and feature extraction) queue for the node's slots.
    */
-  async train (index: number, baseModelId: string, global: WeightRecord, config: FederatedTrainConfig, options: AbortOptions): Promise<TrainResult> {
+  async train (index: number, baseModelId: string, global: WeightRecord, config: FederatedTrainConfig, options: AbortOptions, head?: FeatureBase): Promise<TrainResult> {
     const client = this.init.clients[index]
     if (client === undefined) throw new NoTrainingDataError(`no virtual client #${index}`)
-    const data = byzantineData(this.init.byzantine, client)
+    const features = this.init.features
+    if (head !== undefined && features === undefined) throw new NotStartedError('this node cannot compute features for head runs')
+    // The seed comes from the client's own data (its raw shard, also for head runs), never from its id (data-key.ts).
+    const seed = clientTrainingSeed(config.seed, this.keys.of(client))
     return this.limiter.run(async () => {
       this.setTraining(+1)
       try {
-        const result = await this.init.runtime.train(baseModelId, global, data, { ...config, yieldEveryBatches: 1, signal: options.signal })
+        const data = byzantineData(this.init.byzantine, head === undefined ? client : await features!.of(`client-${index}`, client, head, options))
+        const result = await this.init.runtime.train(baseModelId, global, data, { ...config, seed, yieldEveryBatches: 1, signal: options.signal })
         return { ...result, weights: byzantineUpdate(this.init.byzantine, global, result.weights, deriveSeed(config.seed, index)) }
       } finally {
         this.setTraining(-1)

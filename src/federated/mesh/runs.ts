@@ -11,10 +11,14 @@ import { writeFileAtomic } from '../../atomic-write.js'
 import { InvalidConfigError, RunFileUnreadableError } from '../../errors.js'
 import { STRATEGY_NAMES } from '../strategies/create-strategy.js'
 import { DATASET_NAME_PATTERN, parseDataSpecs } from './data-spec.js'
+import { parseHeadSpec } from './head.js'
 import { RUN_ID_PATTERN } from './protocol/constants.js'
 import { parseDpOptions } from '../privacy/dp-options.js'
 import { parseCompressionSpec } from '../privacy/compression.js'
 import type { Compression } from '../privacy/compression.js'
+import { checkSecureComposition, parseSecureAggregation } from '../privacy/secagg/options.js'
+import type { SecureRunOptions } from '../privacy/secagg/workflow.js'
+import type { HeadRun, HeadSpec } from './head.js'
 import type { ResolvedDpOptions } from '../privacy/dp-options.js'
 import type { StrategyName } from '../strategies/create-strategy.js'
 import type { RoundRecord } from '../run-types.js'
@@ -56,6 +60,16 @@ export interface RunSpec {
   dp?: ResolvedDpOptions
   /** How participants compress their updates (int8, or top-k with DGC's error feedback); undefined = float32. */
   compression?: Compression
+  /** Secure aggregation (SecAgg+) of every round: the coordinator learns only the weighted sum. */
+  secureAggregation?: SecureRunOptions
+  /**
+   * Fine-tune only a new head on this packaged model's frozen base (`head.ts`):
+   * a catalog name such as `nsfwjs:mobilenet_v2`, never a path; needs `head`.
+   * Every participant computes its features locally from its own installed package.
+   */
+  base?: string
+  /** The new head trained (and federated) on the base's features; needs `base`. */
+  head?: HeadSpec
 }
 
 /** What `run.json` holds. */
@@ -66,8 +80,10 @@ export interface RunRecordFile {
   coordinator: string
   startedAt: number
   baseModelId: string
-  /** The MLP created as base model, so a resumed run can create it again. */
+  /** The MLP created as base model (the head of a head run), so a resumed run can create it again. */
   mlp?: MlpSpec
+  /** A head run's frozen base. */
+  head?: HeadRun
 }
 
 function bad (field: string, why: string): never {
@@ -141,8 +157,15 @@ export function parseRunSpec (body: unknown): RunSpec {
     rootData,
     trustWeighting: trustWeighting as RunSpec['trustWeighting'],
     dp: parseDpOptions(b.dp),
-    compression: parseCompressionSpec(b.compression)
+    compression: parseCompressionSpec(b.compression),
+    secureAggregation: parseSecureAggregation(b.secureAggregation),
+    ...parseHeadSpec(b.base, b.head)
   }
+  if (spec.secureAggregation !== undefined) checkSecureComposition(strategy, spec.dp)
+  if (spec.secureAggregation !== undefined && spec.base !== undefined) bad('secureAggregation', 'head runs (base and head) do not run with secure aggregation yet')
+  if (spec.secureAggregation !== undefined && spec.compression !== undefined) bad('compression', 'compressed updates do not compose with secure aggregation (masked vectors are dense and uniformly random)')
+  if (spec.base !== undefined && model !== undefined) bad('model', 'a head run (base and head) creates its own model; leave model out')
+  if (spec.base !== undefined && strategy === 'fltrust') bad('strategy', 'FLTrust\'s root update does not compute features yet: use another strategy for a head run')
   if (b.byzantine !== undefined) bad('byzantine', 'attacks are not part of run specs; start an experiment node with --byzantine <attack> instead')
   if (spec.dp !== undefined && strategy !== 'fedavg' && strategy !== 'fedsgd') bad('dp', `DP-FedAvg averages the clipped updates itself: use strategy fedavg or fedsgd, not ${strategy}`)
   for (const key of Object.keys(spec) as Array<keyof RunSpec>) if (spec[key] === undefined) delete spec[key]

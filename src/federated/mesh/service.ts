@@ -28,12 +28,14 @@ import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
 import { TypedEventEmitter } from 'main-event'
 import { CAPABILITY } from '../../capabilities.js'
 import { LimitExceededError, NotStartedError, RunNotFoundError, UntrustedPeerError } from '../../errors.js'
+import { MAX_FEATURE_SETS } from '../constants.js'
 import { checkCoordinatedRuns, checkRunSpec, resolveBounds } from './bounds.js'
 import { ClientCounts } from './client-counts.js'
 import { coordinate } from './coordinator.js'
 import { createCoordinatorContext } from './coordinator-context.js'
 import { createDispatch } from './dispatch.js'
 import { LocalDatasets } from './local-datasets.js'
+import { HeadFeatures, prepareHeadRun } from './head.js'
 import { createParticipant } from './participant-factory.js'
 import { serveStream } from './protocol/handler.js'
 import { exchange } from './protocol/wire.js'
@@ -51,6 +53,7 @@ import type { FederatedBounds, Violation } from './bounds.js'
 import type { TrustPolicy } from './trust.js'
 import type { CoordinatorContext } from './coordinator.js'
 import type { MeshGrid } from './mesh-grid.js'
+import { SecAggParticipant } from './secagg-participant.js'
 import type { Participant } from './participant.js'
 import type { Dispatch } from './protocol/handler.js'
 import type { OwnRun } from './run-control.js'
@@ -77,10 +80,12 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
   private readonly grids = new Map<string, MeshGrid>()
   private readonly clientCounts: ClientCounts
   private participant: Participant
+  private readonly secagg: SecAggParticipant
   private readonly bounds: FederatedBounds
   private readonly refused = new Refusals()
   private trust: TrustPolicy = { peers: new Set(), meshMembers: false }
   private datasets: LocalDatasets
+  private readonly features: HeadFeatures
   private seq = 0
   private timer?: ReturnType<typeof setInterval>
   private started = false
@@ -92,7 +97,9 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
     this.selfId = components.peerId.toString()
     this.files = new RunFiles(join(init.dataDir ?? '.edge-mesh', 'federated'))
     this.bounds = resolveBounds({ ...init.bounds, ...(init.maxRecordBytes === undefined ? {} : { maxWeightBytes: init.maxRecordBytes }) })
+    this.features = new HeadFeatures(components.models, MAX_FEATURE_SETS, this.log.newScope('head'))
     this.participant = this.makeParticipant([])
+    this.secagg = new SecAggParticipant({ participant: () => this.participant, log: this.log.newScope('secagg'), onRefused: (reason) => { this.refused.add(reason) } })
     this.datasets = new LocalDatasets(undefined, this.log, C.MAX_COORDINATOR_DATA_SETS)
     this.clientCounts = new ClientCounts(components.connectionManager, this.log.newScope('hello'))
   }
@@ -103,6 +110,7 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
       components: this.components,
       init: this.init,
       bounds: this.bounds,
+      features: this.features,
       ensureModel: async (id, from, options) => this.ensureModel(id, from, options),
       onRefused: (bound) => { this.refused.add(bound) },
       log: this.log
@@ -155,6 +163,7 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
     this.timer = undefined
     for (const run of this.own.values()) run.controller.abort(new NotStartedError('federated service stopped'))
     this.participant.stop()
+    this.secagg.stop()
     pubsub.removeEventListener('message', this.onMessage)
     events.removeEventListener('peer:disconnect', this.onDisconnect)
     loadView.removeEventListener('load:report', this.onReport)
@@ -164,6 +173,7 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
     await Promise.all([...this.own.values()].map(async (r) => r.saving))
     this.own.clear()
     this.datasets.clear()
+    this.features.clear()
   }
 
   /** True when `peerId` may make this node train, or ask it to coordinate or cancel. */
@@ -174,6 +184,11 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
   /** Refusals by reason, for /metrics. */
   refusals (): Record<string, number> {
     return this.refused.snapshot()
+  }
+
+  /** Secure aggregation requests received, by stage, for /metrics. */
+  secAggStages (): Record<string, number> {
+    return this.secagg.answered()
   }
 
   private refuse (reason: string, err: Error): never {
@@ -217,14 +232,17 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
     this.checkSpec(spec)
     let baseModelId: string
     let mlp: RunRecordFile['mlp']
-    if (spec.model !== undefined) {
+    let head: RunRecordFile['head']
+    if (spec.base !== undefined && spec.head !== undefined) {
+      ({ baseModelId, mlp, head } = await prepareHeadRun(this.components.models, spec.base, spec.head, spec.seed ?? 0))
+    } else if (spec.model !== undefined) {
       await this.ensureModel(spec.model, [], options)
       baseModelId = spec.model
     } else {
       mlp = { ...MNIST_MLP, seed: spec.seed ?? 0, name: 'federated-mlp' }
       baseModelId = (await this.components.models.createMlp(mlp)).id
     }
-    const record: RunRecordFile = { version: 1, id: newRunId(this.selfId), spec, coordinator: this.selfId, startedAt: Date.now(), baseModelId, mlp }
+    const record: RunRecordFile = { version: 1, id: newRunId(this.selfId), spec, coordinator: this.selfId, startedAt: Date.now(), baseModelId, mlp, head }
     await this.files.create(record)
     this.launch(record, freshSummary(record))
     return { id: record.id, coordinator: this.selfId }
@@ -281,6 +299,7 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
       grids: this.grids,
       participant: () => this.participant,
       datasets: () => this.datasets,
+      features: this.features,
       onRefused: (reason) => { this.refused.add(reason) },
       changed: (summary) => { this.changed(summary) }
     })
@@ -314,6 +333,7 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
       models: this.components.models,
       isOwn: (runId) => this.own.has(runId),
       ensureModel: async (modelId) => this.ensureModel(modelId, [], {}),
+      ensureFeatureBase: async (head) => this.features.ensureBase(head),
       launch: (record, summary) => { this.launch(record, summary) },
       list: (summary, record) => { this.list(summary, record) }
     })
@@ -331,6 +351,7 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
   private readonly onDisconnect = (evt: CustomEvent<PeerId>): void => {
     const peerId = evt.detail.toString()
     const stopped = this.participant.coordinatorGone(peerId)
+    this.secagg.forget(peerId)
     if (stopped > 0) this.log('coordinator %s disconnected: stopped %d jobs', peerId, stopped)
     this.clientCounts.forget(peerId)
     for (const grid of this.grids.values()) grid.peerGone(peerId)
@@ -360,6 +381,7 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
     trusts: (peerId) => this.trusts(peerId),
     refuse: (reason, err) => this.refuse(reason, err),
     participant: () => this.participant,
+    secagg: () => this.secagg,
     gridOf: (runId) => this.gridOf(runId),
     startLocal: async (spec, options) => this.startLocal(spec, options),
     onCancel: async (runId, from) => this.onCancel(runId, from)
@@ -378,6 +400,7 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
       return
     }
     const stopped = this.participant.cancel(runId, from)
+    this.secagg.forget(from, runId)
     if (stopped > 0) this.log('run %s cancelled by its coordinator: stopped %d jobs', runId, stopped)
   }
 

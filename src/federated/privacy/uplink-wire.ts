@@ -27,7 +27,7 @@ export type AnnounceUplinkFields = Pick<AnnounceMessage, 'compression' | 'topkDe
 export type UplinkRefusal = 'compressed_oversized' | 'compressed_malformed' | 'compression_mismatch'
 
 /** The ANNOUNCE fields of `uplink` (none for a plain run, so old participants see the message they know). */
-export function announceFields (uplink: RoundUplink): AnnounceUplinkFields {
+export function uplinkAnnounceFields (uplink: RoundUplink): AnnounceUplinkFields {
   const c = uplink.compression
   const out: AnnounceUplinkFields = {}
   if (c.scheme === 'int8') out.compression = 'int8'

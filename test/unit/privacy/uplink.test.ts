@@ -3,7 +3,7 @@ import { parseCompression, parseCompressionSpec } from '../../../src/federated/p
 import { encodeCompressed } from '../../../src/federated/privacy/compression-codec.js'
 import { TopKState, densityAt, topKBytesBound } from '../../../src/federated/privacy/dgc.js'
 import { ClientUplink, compressedBytesBound, roundCompression } from '../../../src/federated/privacy/uplink.js'
-import { UplinkPolicy, announceFields, uplinkFromAnnounce, uplinkPolicyOf } from '../../../src/federated/privacy/uplink-wire.js'
+import { UplinkPolicy, uplinkAnnounceFields, uplinkFromAnnounce, uplinkPolicyOf } from '../../../src/federated/privacy/uplink-wire.js'
 import { ParticipantUplinks, cryptoRandom } from '../../../src/federated/privacy/participant-uplink.js'
 import { createRng } from '../../../src/federated/rng.js'
 import { constant } from '../federated/helpers.js'
@@ -39,9 +39,9 @@ describe('uplink settings on the wire', () => {
   it('round-trips through the ANNOUNCE fields, and a plain run adds none', () => {
     const topk = parseCompression('topk:0.01', { momentum: 0.9, clipNorm: 2, warmupRounds: 2, warmupDensity: 0.1 })
     const round1 = { compression: roundCompression(topk, 1), localDp: { clipNorm: 1, noiseMultiplier: 0.7 } }
-    expect(uplinkFromAnnounce(announceFields(round1))).toEqual(round1)
-    expect(announceFields(round1).topkDensity).toBeCloseTo(0.1, 10)
-    expect(announceFields({ compression: { scheme: 'none' } })).toEqual({})
+    expect(uplinkFromAnnounce(uplinkAnnounceFields(round1))).toEqual(round1)
+    expect(uplinkAnnounceFields(round1).topkDensity).toBeCloseTo(0.1, 10)
+    expect(uplinkAnnounceFields({ compression: { scheme: 'none' } })).toEqual({})
     expect(uplinkFromAnnounce({ compression: 'int8' })).toEqual({ compression: { scheme: 'int8' } })
   })
 

@@ -20,6 +20,7 @@ describe('DP in run specs, summaries, gossip and the CLI', () => {
     expect(parseRunSpec({ rounds: 3, compression: 'topk:0.01' }).compression).toMatchObject({ scheme: 'topk', ratio: 0.01 })
     expect(parseRunSpec({ rounds: 3, compression: 'none' }).compression).toBeUndefined()
     expect(() => parseRunSpec({ rounds: 3, compression: 'zip' })).toThrow(/compression/)
+    expect(() => parseRunSpec({ rounds: 3, compression: 'int8', secureAggregation: {} })).toThrow(/compression/)
     expect(() => parseRunSpec({ rounds: 3, dp: { noiseMultiplier: 'x' } })).toThrow(/dp.noiseMultiplier/)
     expect(() => parseRunSpec({ rounds: 3, strategy: 'krum', dp: { mode: 'central' } })).toThrow(/dp:/)
   })
