@@ -55,6 +55,12 @@ export interface InferResult {
   spotCheck?: 'match' | 'mismatch' | 'failed'
 }
 
+/** A serving node's load when it answered: requests admitted and not yet answered, and execution slots. */
+export interface ServerLoad {
+  outstanding: number
+  capacity: number
+}
+
 /** What a serving node reports back next to the outputs. */
 export interface ServedResult {
   outputs: TensorData[]
@@ -62,6 +68,8 @@ export interface ServedResult {
   computeMs: number
   /** Number of requests in the micro-batch this one ran in. */
   batchSize: number
+  /** The server's load at the time of the reply (`/edge-mesh/infer/1.1.0` answers only). */
+  serverLoad?: ServerLoad
 }
 
 /**
