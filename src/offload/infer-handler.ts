@@ -126,6 +126,11 @@ export class InferHandler implements Startable {
     this.started = false
   }
 
+  /** The `/edge-mesh/infer/1.1.0` stream handler (registered by `start()`). */
+  get handlePipe (): PipeHandler['handle'] {
+    return this.pipe.handle
+  }
+
   stats (): InferHandlerStats {
     return { ...this.counters }
   }
