@@ -81,6 +81,13 @@ export function encodeTensor (tensor: TensorData, offset: number): [Uint8Array, 
   return [header, littleEndianBytes(tensor.data)]
 }
 
+/** A copy in a fresh (aligned) buffer; not `slice()`, which on a Node Buffer is a view. */
+function copyOf (bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.length)
+  out.set(bytes)
+  return out
+}
+
 /**
  * Typed-array data over little-endian element bytes: a view when aligned on a
  * little-endian host; when misaligned (a frame that starts at an odd offset of
@@ -89,7 +96,7 @@ export function encodeTensor (tensor: TensorData, offset: number): [Uint8Array, 
 function typedData (dtype: DType, bytes: Uint8Array): Float32Array | Int32Array {
   const count = bytes.length / ELEMENT_BYTES
   if (HOST_IS_LITTLE_ENDIAN) {
-    const aligned = bytes.byteOffset % ELEMENT_BYTES === 0 ? bytes : bytes.slice()
+    const aligned = bytes.byteOffset % ELEMENT_BYTES === 0 ? bytes : copyOf(bytes)
     return dtype === 'float32' ? new Float32Array(aligned.buffer, aligned.byteOffset, count) : new Int32Array(aligned.buffer, aligned.byteOffset, count)
   }
   const out = dtype === 'float32' ? new Float32Array(count) : new Int32Array(count)
