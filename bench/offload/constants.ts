@@ -85,8 +85,10 @@ export const PIPELINE = {
   requests: 4000,
   /** Direct predict calls per block (one at a time, in the driver process). */
   directRequests: 4000,
-  /** Requests in flight from the driver (the 1.1.0 per-stream limit). */
+  /** Requests in flight from the driver over 1.1.0 (its per-stream limit). */
   concurrency: 64,
+  /** Requests in flight over 1.0.0: its limit of streams per connection (more are refused busy, or not opened). */
+  perStreamConcurrency: 32,
   warmupRequests: 1000,
   /** Serving node settings. */
   capacity: 4,

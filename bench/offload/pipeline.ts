@@ -63,7 +63,8 @@ export async function measurePipeline (processes: Processes, progress: (line: st
   try {
     progress(`pipeline: warm-up, ${PIPELINE.warmupRequests} requests of each kind`)
     await directRate(driver, input, PIPELINE.warmupRequests)
-    for (const send of Object.values(invokers)) await burst(send, peer, PIPELINE.warmupRequests, PIPELINE.concurrency)
+    await burst(invokers.pipelined, peer, PIPELINE.warmupRequests, PIPELINE.concurrency)
+    await burst(invokers.perStream, peer, PIPELINE.warmupRequests, PIPELINE.perStreamConcurrency)
     batches.length = 0
     const rounds: PipelineRound[] = []
     let failed = 0
@@ -75,7 +76,8 @@ export async function measurePipeline (processes: Processes, progress: (line: st
           rate.direct = await directRate(driver, input, PIPELINE.directRequests)
           continue
         }
-        const { ms, failed: f } = await burst(invokers[kind], peer, PIPELINE.requests, PIPELINE.concurrency)
+        const concurrency = kind === 'pipelined' ? PIPELINE.concurrency : PIPELINE.perStreamConcurrency
+        const { ms, failed: f } = await burst(invokers[kind], peer, PIPELINE.requests, concurrency)
         failed += f
         rate[kind] = (PIPELINE.requests - f) / ms * 1000
       }
