@@ -107,7 +107,6 @@ class ServedPipe {
   private readonly inFlight = new Map<number, AbortController>()
   private readonly out: Frame[] = []
   private readonly writer: PipeWriter
-  private readonly gone = new AbortController()
   private idleTimer?: ReturnType<typeof setTimeout>
   private drained?: () => void
 
@@ -122,7 +121,7 @@ class ServedPipe {
 
   async serve (): Promise<void> {
     const { guard, log } = this.components
-    const onClose = (): void => { this.gone.abort(new AbortError('stream closed by the caller')) }
+    const onClose = (): void => { this.stop(new AbortError('stream closed by the caller')) }
     this.stream.addEventListener('close', onClose, { once: true })
     let budget: FrameBudget = { reserved: 0, left: 0 }
     let overBudget = false
@@ -152,7 +151,7 @@ class ServedPipe {
     } finally {
       clearTimeout(this.idleTimer)
       this.stream.removeEventListener('close', onClose)
-      this.gone.abort(new AbortError('stream done'))
+      this.stop(new AbortError('stream done'))
       guard.release(this.peer, budget)
     }
   }
@@ -162,9 +161,14 @@ class ServedPipe {
     this.idleTimer = setTimeout(() => { void this.stream.close().catch(() => { this.stream.abort(new AbortError('idle')) }) }, this.limits.idleTimeoutMs)
   }
 
+  /** The stream is gone: drop every request still in flight on it. */
+  private stop (reason: Error): void {
+    for (const controller of this.inFlight.values()) controller.abort(reason)
+  }
+
   private fail (err: Error): void {
     this.components.guard.counters.aborted++
-    this.gone.abort(err)
+    this.stop(err)
     if (this.stream.status === 'open') this.stream.abort(err)
   }
 
@@ -231,9 +235,11 @@ class ServedPipe {
       done()
       return
     }
+    // One controller per request, aborted by a cancel or when the stream goes (`stop`): no
+    // AbortSignal.any per request on the hot path.
     const controller = new AbortController()
     this.inFlight.set(entry.id, controller)
-    const signal = AbortSignal.any([controller.signal, this.gone.signal])
+    const signal = controller.signal
     const deadlineMs = Math.min(entry.deadlineMs, this.limits.maxDeadlineMs)
     void this.components.engine(modelId, inputs, { deadlineMs, signal }).then(
       (result) => {
