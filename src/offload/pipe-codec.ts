@@ -15,13 +15,12 @@
  * past the frame, and view tensor data in place when it is aligned.
  */
 import { Buffer } from 'node:buffer'
-import { InvalidMessageError, MessageTooLargeError } from '../errors.js'
+import { InvalidMessageError } from '../errors.js'
 import { Uint8ArrayList } from '../wire/framing.js'
 import { errorToCode } from '../wire/error-codes.js'
-import {
-  DEFAULT_MAX_INFER_FRAME_BYTES, MAX_ERROR_MESSAGE_BYTES, MAX_MODEL_ID_BYTES, MAX_PIPE_REQUESTS_PER_FRAME, PIPE_WIRE_VERSION
-} from './constants.js'
-import { checkTensors, decodeTensors, DTYPE_CODES, encodeTensor, FrameCursor, padTo4, tensorWireBytes, WIRE_UINT8 } from './tensor-wire.js'
+import { checkSize, clampU32 as u32, decodeUtf8 as utf8, modelIdBytes, openFrame as openVersioned, truncatedUtf8 } from './codec.js'
+import { MAX_ERROR_MESSAGE_BYTES, MAX_MODEL_ID_BYTES, MAX_PIPE_REQUESTS_PER_FRAME, PIPE_WIRE_VERSION } from './constants.js'
+import { checkTensors, decodeTensors, DTYPE_CODES, encodeTensor, FrameCursor, padTo4, tensorHeader, tensorWireBytes, WIRE_UINT8 } from './tensor-wire.js'
 import type { TensorData } from '../model/types.js'
 import type { ServedResult, ServerLoad } from './types.js'
 
@@ -65,18 +64,7 @@ const VERSION = PIPE_WIRE_VERSION
 const ENTRY_BYTES = 12
 const RESULT_FIXED_BYTES = 25
 const ERROR_FIXED_BYTES = 18
-const MAX_U32 = 0xffff_ffff
 const utf8Encoder = new TextEncoder()
-const utf8Decoder = new TextDecoder('utf-8', { fatal: true })
-
-function u32 (value: number): number {
-  return !Number.isFinite(value) || value < 0 ? 0 : Math.min(Math.round(value), MAX_U32)
-}
-
-function checkSize (size: number, options: PipeCodecOptions): void {
-  const max = options.maxFrameBytes ?? DEFAULT_MAX_INFER_FRAME_BYTES
-  if (size > max) throw new MessageTooLargeError(`frame of ${size} bytes exceeds ${max}`)
-}
 
 /** int32 values that all fit 0..255, as one byte each; undefined when one does not. Native passes only. */
 function narrowed (data: Int32Array): Uint8Array | undefined {
@@ -123,8 +111,7 @@ export function requestFrameBytes (modelId: string, requests: WireInput[][]): nu
  * wire inputs of entry i (same key, see `wireKey`). Tensor data is not copied.
  */
 export function encodePipeRequest (modelId: string, entries: PipeEntry[], requests: WireInput[][], options: PipeCodecOptions = {}): Uint8ArrayList {
-  const id = utf8Encoder.encode(modelId)
-  if (id.length === 0 || id.length > MAX_MODEL_ID_BYTES) throw new InvalidMessageError(`model id must be 1 to ${MAX_MODEL_ID_BYTES} UTF-8 bytes`)
+  const id = modelIdBytes(modelId)
   if (entries.length < 1 || entries.length > MAX_PIPE_REQUESTS_PER_FRAME || entries.length !== requests.length) throw new InvalidMessageError('1 to 64 requests per frame')
   checkSize(requestFrameBytes(modelId, requests), options)
   const head = new Uint8Array(5 + ENTRY_BYTES * entries.length + id.length)
@@ -149,18 +136,6 @@ export function encodePipeRequest (modelId: string, entries: PipeEntry[], reques
     out.append(tensorHeader(first.code, shape, parts.reduce((n, p) => n + p.length, 0), out.byteLength), ...parts)
   }
   return out
-}
-
-/** A tensor header (dtype, rank, dims, byte length) with the pad that aligns its data to 4 bytes. */
-function tensorHeader (code: number, shape: number[], byteLength: number, offset: number): Uint8Array {
-  const bytes = 2 + 4 * shape.length + 4
-  const header = new Uint8Array(bytes + padTo4(offset + bytes))
-  const view = new DataView(header.buffer)
-  view.setUint8(0, code)
-  view.setUint8(1, shape.length)
-  shape.forEach((dim, i) => { view.setUint32(2 + 4 * i, dim) })
-  view.setUint32(2 + 4 * shape.length, byteLength)
-  return header
 }
 
 function loadBytes (view: DataView, at: number, load: ServerLoad): void {
@@ -191,12 +166,7 @@ export function encodePipeResult (id: number, result: ServedResult, load: Server
 
 /** Encode an error frame for any thrown value; the code comes from the error's name. */
 export function encodePipeError (id: number, err: unknown, load: ServerLoad): Uint8Array {
-  let message = utf8Encoder.encode(err instanceof Error ? err.message : String(err))
-  if (message.length > MAX_ERROR_MESSAGE_BYTES) {
-    let end = MAX_ERROR_MESSAGE_BYTES
-    while (end > 0 && (message[end] & 0xc0) === 0x80) end--
-    message = message.subarray(0, end)
-  }
+  const message = truncatedUtf8(err instanceof Error ? err.message : String(err), MAX_ERROR_MESSAGE_BYTES)
   const out = new Uint8Array(ERROR_FIXED_BYTES + message.length)
   const view = new DataView(out.buffer)
   view.setUint8(0, VERSION)
@@ -220,18 +190,7 @@ export function encodePipeCancel (id: number): Uint8Array {
 }
 
 function openFrame (cursor: FrameCursor, options: PipeCodecOptions): number {
-  checkSize(cursor.bytes.length, options)
-  const version = cursor.u8('version')
-  if (version !== VERSION) throw new InvalidMessageError(`unsupported version ${version}`)
-  return cursor.u8('message type')
-}
-
-function utf8 (bytes: Uint8Array, what: string): string {
-  try {
-    return utf8Decoder.decode(bytes)
-  } catch {
-    throw new InvalidMessageError(`${what} is not valid UTF-8`)
-  }
+  return openVersioned(cursor, options, VERSION)
 }
 
 function readEntries (cursor: FrameCursor, count: number): PipeEntry[] {

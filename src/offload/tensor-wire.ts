@@ -66,19 +66,24 @@ function littleEndianBytes (data: Float32Array | Int32Array): Uint8Array {
   return out
 }
 
+/** A tensor header (dtype code, rank, dims, byte length) with the pad that puts its data at a multiple of 4 from the frame start. */
+export function tensorHeader (code: number, shape: readonly number[], byteLength: number, offset: number): Uint8Array {
+  const bytes = 2 + 4 * shape.length + 4
+  const header = new Uint8Array(bytes + padTo4(offset + bytes))
+  const view = new DataView(header.buffer)
+  view.setUint8(0, code)
+  view.setUint8(1, shape.length)
+  shape.forEach((dim, i) => { view.setUint32(2 + 4 * i, dim) })
+  view.setUint32(2 + 4 * shape.length, byteLength)
+  return header
+}
+
 /**
  * Encode a tensor whose header starts at `offset` in the frame. Returns the
  * header (with its pad) and the data as separate chunks so the data is not copied.
  */
 export function encodeTensor (tensor: TensorData, offset: number): [Uint8Array, Uint8Array] {
-  const headerBytes = 2 + 4 * tensor.shape.length + 4
-  const header = new Uint8Array(headerBytes + padTo4(offset + headerBytes))
-  const view = new DataView(header.buffer)
-  view.setUint8(0, DTYPE_CODES[tensor.dtype])
-  view.setUint8(1, tensor.shape.length)
-  tensor.shape.forEach((dim, i) => { view.setUint32(2 + 4 * i, dim) })
-  view.setUint32(2 + 4 * tensor.shape.length, tensor.data.byteLength)
-  return [header, littleEndianBytes(tensor.data)]
+  return [tensorHeader(DTYPE_CODES[tensor.dtype], tensor.shape, tensor.data.byteLength, offset), littleEndianBytes(tensor.data)]
 }
 
 /** A copy in a fresh (aligned) buffer; not `slice()`, which on a Node Buffer is a view. */
