@@ -73,7 +73,7 @@ export interface ServedResult {
 }
 
 /**
- * Runs one request on one remote peer over `/edge-mesh/infer/1.0.0`.
+ * Runs one request on one remote peer over `/edge-mesh/infer/1.1.0` (or 1.0.0 for older peers).
  * Rejects with the named error the peer answered (`PeerBusyError`, `ModelNotFoundError`, ...)
  * or with a transport failure.
  */
