@@ -138,6 +138,9 @@ class ServedPipe {
         clearTimeout(this.idleTimer)
         this.onFrame(list.subarray(), budget, overBudget)
         if (this.inFlight.size === 0) this.armIdle()
+        // A caller that does not read its replies is not read either: replies waiting
+        // to be sent stay within the in-flight limit, and the transport pushes back.
+        while (this.out.length >= this.limits.maxInFlight && this.writer.busy) await this.writer.idle()
       }
       // The caller closed its side: answer what is in flight, then close ours.
       if (this.inFlight.size > 0) await new Promise<void>(resolve => { this.drained = resolve })
@@ -158,7 +161,11 @@ class ServedPipe {
 
   private armIdle (): void {
     clearTimeout(this.idleTimer)
-    this.idleTimer = setTimeout(() => { void this.stream.close().catch(() => { this.stream.abort(new AbortError('idle')) }) }, this.limits.idleTimeoutMs)
+    this.idleTimer = setTimeout(() => {
+      // Replies stuck behind a caller that stopped reading: no graceful close is possible.
+      if (this.writer.busy) this.stream.abort(new AbortError('infer stream idle with unread replies'))
+      else void this.stream.close().catch(() => { this.stream.abort(new AbortError('idle')) })
+    }, this.limits.idleTimeoutMs)
   }
 
   /** The stream is gone: drop every request still in flight on it. */
