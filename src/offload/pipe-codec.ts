@@ -14,7 +14,6 @@
  * on the callers' arrays (no copy). Decoders validate every field, never read
  * past the frame, and view tensor data in place when it is aligned.
  */
-import { Buffer } from 'node:buffer'
 import { InvalidMessageError } from '../errors.js'
 import { Uint8ArrayList } from '../wire/framing.js'
 import { errorToCode } from '../wire/error-codes.js'
@@ -66,14 +65,19 @@ const RESULT_FIXED_BYTES = 25
 const ERROR_FIXED_BYTES = 18
 const utf8Encoder = new TextEncoder()
 
-/** int32 values that all fit 0..255, as one byte each; undefined when one does not. Native passes only. */
+/**
+ * int32 values that all fit 0..255, as one byte each (one native conversion);
+ * undefined when one does not. The range check ORs every value into one word:
+ * a branch-free read of the array, allocating nothing (a native round trip
+ * through a second array would allocate 4 bytes per value and load the GC).
+ */
 function narrowed (data: Int32Array): Uint8Array | undefined {
+  let bits = 0
+  for (let i = 0; i < data.length; i++) bits |= data[i]
+  if ((bits & ~0xff) !== 0) return undefined
   const narrow = new Uint8Array(data.length)
   narrow.set(data)
-  const back = new Int32Array(data.length)
-  back.set(narrow)
-  const same = Buffer.from(back.buffer, 0, back.byteLength).equals(Buffer.from(data.buffer, data.byteOffset, data.byteLength))
-  return same ? narrow : undefined
+  return narrow
 }
 
 /**
