@@ -44,11 +44,13 @@ export const DEFAULT_PIPE_IDLE_TIMEOUT_MS = 60_000
 /**
  * Client-side coalescing: requests to the same peer for the same model (same
  * input dtypes and per-example shapes) that are waiting when the stream's
- * writer runs go in one request frame. The writer runs on `setImmediate` after
- * the first request is queued, and again as soon as the previous send is taken
- * by the stream (after `onDrain()` under backpressure): a lone request never
- * waits for a timer, and a burst issued in one event-loop turn, or while the
- * previous frame was being sent, shares a frame.
+ * writer runs go in one request frame. An idle writer runs at the end of the
+ * current microtask queue (a lone request never waits for a timer; requests
+ * issued together, e.g. by `Promise.all`, share a frame); after a send it
+ * waits for the end of the event-loop turn (`setImmediate`), or for
+ * `onDrain()` under backpressure, and what queued meanwhile shares the next
+ * frames. So the default window is "the current burst of callbacks, and
+ * whatever is queued while the previous send is in progress", never a delay.
  */
 export const DEFAULT_COALESCE = true
 

@@ -5,10 +5,13 @@
  * requests or replies costs one muxer frame, one Noise message and one socket
  * write instead of one per frame.
  *
- * The writer runs on `setImmediate` after it is kicked, so everything queued
- * in the same event-loop turn (a batch's replies, a burst of requests) goes
- * together, and again after each send while frames keep arriving; when the
- * stream asks for backpressure (`send()` returns false) it waits for
+ * When the writer is idle, a kick sends at the end of the current microtask
+ * queue: a lone request (or reply) never waits for a timer or an event-loop
+ * turn, and everything queued by the same burst of promise callbacks (a
+ * `Promise.all` of requests, a micro-batch's replies) still leaves together.
+ * After a send the writer stays "warm" until the end of the event-loop turn
+ * (`setImmediate`): frames queued meanwhile go together in one more send then.
+ * When the stream asks for backpressure (`send()` returns false) it waits for
  * `onDrain()` and frames queue meanwhile. `collect` hands over the frames to
  * send: the caller's session builds coalesced request frames there.
  */
@@ -21,6 +24,8 @@ export type Frame = Uint8Array | Uint8ArrayList
 export class PipeWriter {
   private scheduled = false
   private writing = false
+  /** A send happened during this event-loop turn: later frames wait for its end. */
+  private warm = false
   private idleWaiters: Array<() => void> = []
 
   constructor (
@@ -30,16 +35,23 @@ export class PipeWriter {
     private readonly maxFrameBytes: number
   ) {}
 
-  /** Frames are waiting: run the writer soon (once per event-loop turn at most). */
+  /** Frames are waiting: run the writer soon (see the module documentation). */
   kick (): void {
     if (this.scheduled || this.writing) return
     this.scheduled = true
-    setImmediate(() => { void this.flush() })
+    if (this.warm) return
+    queueMicrotask(() => { void this.flush() })
   }
 
   /** True while a send is in progress or scheduled. */
   get busy (): boolean {
     return this.scheduled || this.writing
+  }
+
+  /** The end of the turn after a send: send what queued meanwhile, or cool down. */
+  private readonly cool = (): void => {
+    this.warm = false
+    if (this.scheduled && !this.writing) void this.flush()
   }
 
   /** Resolves once nothing is scheduled or being sent. */
@@ -58,6 +70,10 @@ export class PipeWriter {
         if (frames.length === 0) break
         const out = new Uint8ArrayList()
         for (const frame of frames) out.append(lp.encode.single(frame, { maxDataLength: this.maxFrameBytes }))
+        if (!this.warm) {
+          this.warm = true
+          setImmediate(this.cool)
+        }
         if (!this.stream.send(out)) await this.stream.onDrain()
       }
     } catch (err: any) {

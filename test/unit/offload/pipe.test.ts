@@ -5,6 +5,7 @@
  */
 import { streamPair } from '@libp2p/utils'
 import { afterEach, describe, expect, it } from 'vitest'
+import { DeadlineExceededError } from '../../../src/errors.js'
 import { FrameReader, readFrames, writeFrame } from '../../../src/wire/framing.js'
 import { INFER_PIPE_PROTOCOL, INFER_PROTOCOL } from '../../../src/offload/constants.js'
 import { createInferHandler } from '../../../src/offload/infer-handler.js'
@@ -32,7 +33,7 @@ function heldEngine (): { engine: LocalInvoker, held: Held[] } {
     const gate = new Promise<void>((resolve, reject) => {
       release = resolve
       options.signal?.addEventListener('abort', () => { reject(options.signal?.reason) }, { once: true })
-      setTimeout(() => { reject(new Error('deadline')) }, options.deadlineMs)
+      setTimeout(() => { reject(new DeadlineExceededError('deadline passed while held')) }, options.deadlineMs)
     })
     held.push({ value: inputs[0].data[0], signal: options.signal, release })
     await gate
