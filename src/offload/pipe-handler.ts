@@ -166,6 +166,7 @@ class ServedPipe {
       if (this.writer.busy) this.stream.abort(new AbortError('infer stream idle with unread replies'))
       else void this.stream.close().catch(() => { this.stream.abort(new AbortError('idle')) })
     }, this.limits.idleTimeoutMs)
+    this.idleTimer.unref?.()
   }
 
   /** The stream is gone: drop every request still in flight on it. */

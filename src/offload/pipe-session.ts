@@ -208,6 +208,8 @@ export class PipeSession {
   private armIdle (): void {
     clearTimeout(this.idleTimer)
     this.idleTimer = setTimeout(() => { if (this.pending.size === 0) this.end(new ProtocolError('infer stream idle')) }, this.init.idleTimeoutMs)
+    // Housekeeping only: an idle stream must not keep the process alive.
+    this.idleTimer.unref?.()
   }
 
   /** End the session: fail what waits, close (or abort on failure) the stream, tell the owner. */
