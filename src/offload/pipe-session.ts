@@ -106,7 +106,7 @@ export class PipeSession {
 
   /** Close the stream gracefully (requests in flight fail). */
   close (): void {
-    this.end(new ProtocolError('infer session closed'))
+    this.end(new ProtocolError('infer session closed'), true)
   }
 
   /** Wait until a slot frees, the session ends, or the request's own deadline or signal ends the wait. */
@@ -188,6 +188,7 @@ export class PipeSession {
 
   private async read (): Promise<void> {
     let reason: Error = new ProtocolError('infer stream closed by the peer')
+    let graceful = true
     try {
       for await (const list of readFrames(this.stream, { maxFrameBytes: this.init.maxFrameBytes })) {
         const response = decodePipeResponse(list.subarray(), { maxFrameBytes: this.init.maxFrameBytes })
@@ -200,26 +201,26 @@ export class PipeSession {
         }
       }
     } catch (err: any) {
+      graceful = false
       reason = err?.name === 'InvalidMessageError' ? new ProtocolError(`bad response on the infer stream: ${String(err.message)}`) : err
     }
-    this.end(reason)
+    this.end(reason, graceful)
   }
 
   private armIdle (): void {
     clearTimeout(this.idleTimer)
-    this.idleTimer = setTimeout(() => { if (this.pending.size === 0) this.end(new ProtocolError('infer stream idle')) }, this.init.idleTimeoutMs)
+    this.idleTimer = setTimeout(() => { if (this.pending.size === 0) this.end(new ProtocolError('infer stream idle'), true) }, this.init.idleTimeoutMs)
     // Housekeeping only: an idle stream must not keep the process alive.
     this.idleTimer.unref?.()
   }
 
-  /** End the session: fail what waits, close (or abort on failure) the stream, tell the owner. */
-  private end (reason: Error): void {
+  /** End the session: fail what waits, close (`graceful`) or abort the stream, tell the owner. */
+  private end (reason: Error, graceful = false): void {
     if (this.ended) return
     this.ended = true
     clearTimeout(this.idleTimer)
     for (const id of [...this.pending.keys()]) this.give(id, reason, false)
     for (const wake of this.slotWaiters) wake()
-    const graceful = reason.name === 'ProtocolError'
     if (graceful && this.stream.status === 'open') void this.stream.close().catch(() => {})
     else if (this.stream.status === 'open') this.stream.abort(reason)
     this.init.onEnd?.()

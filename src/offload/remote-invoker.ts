@@ -95,6 +95,22 @@ async function invokeLegacy (opener: RemoteInvokerComponents['connectionManager'
   }, { timeoutMs: options.deadlineMs, what: 'infer', signal: options.signal })
 }
 
+/** `work`, or an AbortError as soon as `signal` aborts (the work itself goes on: others may wait on it). */
+async function untilAborted<T> (work: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (signal == null) return await work
+  let onAbort = (): void => {}
+  const aborted = new Promise<never>((resolve, reject) => {
+    onAbort = () => { reject(new AbortError('infer aborted')) }
+    if (signal.aborted) onAbort()
+    else signal.addEventListener('abort', onAbort, { once: true })
+  })
+  try {
+    return await Promise.race([work, aborted])
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+  }
+}
+
 /** Create a `RemoteInvoker` over the connection manager's streams. */
 export function createRemoteInvoker (components: RemoteInvokerComponents, init: RemoteInvokerInit = {}): PipelinedInvoker {
   const maxFrameBytes = init.maxFrameBytes ?? DEFAULT_MAX_INFER_FRAME_BYTES
@@ -156,7 +172,7 @@ export function createRemoteInvoker (components: RemoteInvokerComponents, init: 
     const startedAt = performance.now()
     let session: PipeSession | undefined
     try {
-      session = await sessionFor(peerId, options.deadlineMs)
+      session = await untilAborted(sessionFor(peerId, options.deadlineMs), options.signal)
     } catch (err) {
       if (aborted()) throw new AbortError(`infer to ${peerId} aborted`)
       throw err
