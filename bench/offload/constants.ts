@@ -81,8 +81,10 @@ export const THROUGHPUT = {
  */
 export const PIPELINE = {
   rounds: 3,
-  /** Requests per block of each kind. */
+  /** Requests per block over 1.1.0. */
   requests: 4000,
+  /** Requests per block over 1.0.0 (slower: fewer, so the phase stays short). */
+  perStreamRequests: 2000,
   /** Direct predict calls per block (one at a time, in the driver process). */
   directRequests: 4000,
   /** Requests in flight from the driver over 1.1.0 (its per-stream limit). */

@@ -76,10 +76,10 @@ export async function measurePipeline (processes: Processes, progress: (line: st
           rate.direct = await directRate(driver, input, PIPELINE.directRequests)
           continue
         }
-        const concurrency = kind === 'pipelined' ? PIPELINE.concurrency : PIPELINE.perStreamConcurrency
-        const { ms, failed: f } = await burst(invokers[kind], peer, PIPELINE.requests, concurrency)
+        const [count, concurrency] = kind === 'pipelined' ? [PIPELINE.requests, PIPELINE.concurrency] : [PIPELINE.perStreamRequests, PIPELINE.perStreamConcurrency]
+        const { ms, failed: f } = await burst(invokers[kind], peer, count, concurrency)
         failed += f
-        rate[kind] = (PIPELINE.requests - f) / ms * 1000
+        rate[kind] = (count - f) / ms * 1000
       }
       const meanBatch = batches.length === 0 ? 0 : batches.reduce((a, b) => a + b, 0) / batches.length
       batches.length = 0
