@@ -18,6 +18,7 @@ import { decodeRequest, decodeResponse, encodeError, encodeRequest, encodeResult
 import {
   decodePipeInbound, decodePipeResponse, encodePipeCancel, encodePipeError, encodePipeRequest, encodePipeResult, toWireInputs
 } from '../../src/offload/pipe-codec.js'
+import { decodeList, decodeModelHeader, encodeFoundHeader, encodeList } from '../../src/model-transfer/wire.js'
 import type { LoadReport } from '../../src/gossip/types.js'
 
 const SPEC = 'docs/protocols.md'
@@ -53,6 +54,21 @@ const LOAD_REPORT: LoadReport = {
   backend: 'wasm', models: [MODEL_ID], training: false, canTrain: true, role: 'edge', name: 'laptop', addrs: ['/ip4/192.168.1.10/tcp/4010']
 }
 
+/** The same report as a version 3 node sends it: offload counters, 3 connections, 2 of them listed (Ed25519 keys from the seeds 0x01…, 0x02…). */
+const LOAD_REPORT_V3: LoadReport = {
+  ...LOAD_REPORT,
+  traffic: { servedLocally: 288, servedRemotely: 41, servedForPeers: 7 },
+  connections: 3,
+  neighbours: ['12D3KooWK99VoVxNE7XzyBwXEzW7xhK7Gpv85r9F3V3fyKSUKPH5', '12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq']
+}
+
+/** A version 2 report: version 3 without its trailer (15 bytes for a report with no neighbours), version byte 2. */
+function asVersion2 (v3: Uint8Array): Uint8Array {
+  const v2 = v3.slice(0, v3.length - 15)
+  v2[0] = 2
+  return v2
+}
+
 /** Every vector: the block the spec must hold. */
 const VECTORS: Record<string, () => string> = {
   'content-id-model-json': () => MODEL_JSON,
@@ -65,12 +81,15 @@ const VECTORS: Record<string, () => string> = {
   'infer-pipe-result': () => hexLines(encodePipeResult(2, { outputs: [{ shape: [1, 1], dtype: 'float32', data: f32(3.25) }], queueMs: 0.15, computeMs: 0.42, batchSize: 2 }, PIPE_LOAD).subarray()),
   'infer-pipe-error': () => hexLines(encodePipeError(1, new PeerBusyError('queue full'), PIPE_LOAD)),
   'infer-pipe-cancel': () => hexLines(encodePipeCancel(1)),
-  'load-report': () => hexLines(encodeLoadReport(LOAD_REPORT)),
+  'load-report-v2': () => hexLines(asVersion2(encodeLoadReport(LOAD_REPORT))),
+  'load-report': () => hexLines(encodeLoadReport(LOAD_REPORT_V3)),
   'weight-record': () => hexLines(encodeWeightRecordToBytes([
     { name: 'dense_1/kernel', shape: [2, 1], dtype: 'float32', data: f32(0.5, -1) },
     { name: 'dense_1/bias', shape: [1], dtype: 'float32', data: f32(0.25) }
   ])),
-  'fedavg-hello': () => hexLines(encodeMessage({ type: 'hello' }))
+  'fedavg-hello': () => hexLines(encodeMessage({ type: 'hello' })),
+  'model-found-named': () => hexLines(encodeFoundHeader(123, 12, 'vector')),
+  'model-list': () => hexLines(encodeList([{ id: MODEL_ID, name: 'vector' }]))
 }
 
 const BLOCK = /<!-- vector: ([a-z0-9-]+) -->\n```text\n([^`]*?)\n```/g
@@ -113,8 +132,11 @@ describe('docs/protocols.md test vectors', () => {
     expect(decodePipeResponse(bytesOf(inSpec.get('infer-pipe-result') ?? ''))).toMatchObject({ type: 'result', id: 2, queueMs: 0.15, computeMs: 0.42, batchSize: 2, load: PIPE_LOAD })
     expect(decodePipeResponse(bytesOf(inSpec.get('infer-pipe-error') ?? ''))).toMatchObject({ type: 'error', id: 1, code: 7, message: 'queue full', load: PIPE_LOAD })
     expect(decodePipeInbound(bytesOf(inSpec.get('infer-pipe-cancel') ?? ''))).toEqual({ cancel: 1 })
-    expect(decodeLoadReport(bytesOf(inSpec.get('load-report') ?? ''))).toEqual(LOAD_REPORT)
+    expect(decodeLoadReport(bytesOf(inSpec.get('load-report-v2') ?? ''))).toEqual(LOAD_REPORT)
+    expect(decodeLoadReport(bytesOf(inSpec.get('load-report') ?? ''))).toEqual(LOAD_REPORT_V3)
     expect(decodeMessage(bytesOf(inSpec.get('fedavg-hello') ?? ''))).toEqual({ type: 'hello' })
+    expect(decodeModelHeader(bytesOf(inSpec.get('model-found-named') ?? ''))).toEqual({ type: 'found', modelJsonBytes: 123, weightsBytes: 12, name: 'vector' })
+    expect(decodeList(bytesOf(inSpec.get('model-list') ?? ''))).toEqual([{ id: MODEL_ID, name: 'vector' }])
   })
 
   it('the content-id model is canonical: canonicalising it changes nothing', () => {
