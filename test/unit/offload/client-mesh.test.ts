@@ -112,7 +112,8 @@ describe('offload between services', () => {
     gossip()
     const results = await Promise.all([1, 2, 3, 4, 5, 6].map(async v => await a.service.infer('double', [tensor([[v, v, v, v]])], { prefer: 'remote' })))
     expect(results.map(r => r.outputs[0].data[0])).toEqual([2, 4, 6, 8, 10, 12])
-    expect(opened, JSON.stringify(results.map(r => r.attemptLog))).toEqual(['/edge-mesh/infer/1.1.0'])
+    // Infer streams only: spot checks and model transfer may open streams of their own.
+    expect(opened.filter(p => p.startsWith('/edge-mesh/infer/')), JSON.stringify(opened)).toEqual(['/edge-mesh/infer/1.1.0'])
     expect(a.view.observed.length).toBe(6)
     expect(a.view.observed.every(o => o.peerId === b.id && o.load.capacity === 4)).toBe(true)
   })
