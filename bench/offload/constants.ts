@@ -104,10 +104,13 @@ export const LATENCY_RUNS = 3
  * Memory phase: one serving peer, RSS after a warm-up and after `requests`
  * more. Earlier runs with a 3,000-request warm-up showed RSS stepping up
  * until about 30,000 requests and flat after, with a steady tensor count: the
- * warm-up covers that settling.
+ * warm-up covers that settling. Over `/edge-mesh/infer/1.1.0` (larger
+ * micro-batches, more in flight) the steps went on to about 34,000 requests
+ * (30 Nov 2026: 252.8 MiB at 30,000, 277.5 at 34,000, then 278.8, 279, 279,
+ * 279 up to 50,000; 6 tensors throughout), hence 40,000.
  */
 export const MEMORY = {
-  warmupRequests: 30_000,
+  warmupRequests: 40_000,
   requests: 20_000,
   concurrency: 16
 } as const
