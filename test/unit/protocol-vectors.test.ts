@@ -20,6 +20,7 @@ import {
 } from '../../src/offload/pipe-codec.js'
 import { decodeList, decodeModelHeader, encodeFoundHeader, encodeList } from '../../src/model-transfer/wire.js'
 import type { LoadReport } from '../../src/gossip/types.js'
+import type { FedMessage } from '../../src/federated/mesh/protocol/messages.js'
 
 const SPEC = 'docs/protocols.md'
 
@@ -69,6 +70,10 @@ function asVersion2 (v3: Uint8Array): Uint8Array {
   return v2
 }
 
+/** Secure aggregation: a stage-0 reply (keys 0x00..0x1F and 0x20..0x3F) and a stage-3 request. */
+const SECAGG_KEYS: FedMessage = { type: 'secagg-keys', numExamples: 200, cPk: Uint8Array.from({ length: 32 }, (_, i) => i), sPk: Uint8Array.from({ length: 32 }, (_, i) => 32 + i) }
+const SECAGG_UNMASK: FedMessage = { type: 'secagg-unmask', runId: 'r1', round: 1, attempt: 1, clientIndex: 0, survivors: [1, 2, 3], dropped: [4] }
+
 /** Every vector: the block the spec must hold. */
 const VECTORS: Record<string, () => string> = {
   'content-id-model-json': () => MODEL_JSON,
@@ -88,6 +93,8 @@ const VECTORS: Record<string, () => string> = {
     { name: 'dense_1/bias', shape: [1], dtype: 'float32', data: f32(0.25) }
   ])),
   'fedavg-hello': () => hexLines(encodeMessage({ type: 'hello' })),
+  'fedavg-secagg-keys': () => hexLines(encodeMessage(SECAGG_KEYS)),
+  'fedavg-secagg-unmask': () => hexLines(encodeMessage(SECAGG_UNMASK)),
   'model-found-named': () => hexLines(encodeFoundHeader(123, 12, 'vector')),
   'model-list': () => hexLines(encodeList([{ id: MODEL_ID, name: 'vector' }]))
 }
@@ -135,6 +142,8 @@ describe('docs/protocols.md test vectors', () => {
     expect(decodeLoadReport(bytesOf(inSpec.get('load-report-v2') ?? ''))).toEqual(LOAD_REPORT)
     expect(decodeLoadReport(bytesOf(inSpec.get('load-report') ?? ''))).toEqual(LOAD_REPORT_V3)
     expect(decodeMessage(bytesOf(inSpec.get('fedavg-hello') ?? ''))).toEqual({ type: 'hello' })
+    expect(decodeMessage(bytesOf(inSpec.get('fedavg-secagg-keys') ?? ''))).toEqual(SECAGG_KEYS)
+    expect(decodeMessage(bytesOf(inSpec.get('fedavg-secagg-unmask') ?? ''))).toEqual(SECAGG_UNMASK)
     expect(decodeModelHeader(bytesOf(inSpec.get('model-found-named') ?? ''))).toEqual({ type: 'found', modelJsonBytes: 123, weightsBytes: 12, name: 'vector' })
     expect(decodeList(bytesOf(inSpec.get('model-list') ?? ''))).toEqual([{ id: MODEL_ID, name: 'vector' }])
   })
