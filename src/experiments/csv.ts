@@ -41,3 +41,8 @@ export function initialRecord (evaluation: { accuracy: number, loss: number }, g
     attempts: 0, wallMs: 0, bytesUp: 0, bytesDown: 0, globalModelId, slowestTrainMs: 0
   }
 }
+
+/** First round each target was reached. */
+export function roundsToTargets (records: readonly RoundRecord[], targets: readonly number[]): Array<{ target: number, round: number | null }> {
+  return targets.map((target) => ({ target, round: records.find((r) => r.accuracy >= target)?.round ?? null }))
+}

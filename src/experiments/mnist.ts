@@ -15,7 +15,8 @@ import { parseAttack } from '../federated/simulation/attacks.js'
 import { DEFAULT_ACCURACY_TARGETS, DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, DEFAULT_LEARNING_RATE, DEFAULT_ROOT_EXAMPLES, DEFAULT_SEED } from '../federated/constants.js'
 import { createStrategy } from '../federated/strategies/create-strategy.js'
 import { MNIST_TRAIN_END } from '../federated/mesh/data-spec.js'
-import { initialRecord } from './csv.js'
+import { initialRecord, roundsToTargets } from './csv.js'
+export { roundsToTargets } from './csv.js'
 import { ExperimentOutputs } from './outputs.js'
 import { rootEpochs } from '../federated/strategies/fltrust.js'
 import { createMemoryGrid } from '../federated/simulation/memory-grid.js'
@@ -116,11 +117,6 @@ export interface MnistExperimentResult {
 }
 
 const SIMULATE_DEADLINE_MS = 600_000
-
-/** First round each target was reached. */
-export function roundsToTargets (records: readonly RoundRecord[], targets: readonly number[]): Array<{ target: number, round: number | null }> {
-  return targets.map((target) => ({ target, round: records.find((r) => r.accuracy >= target)?.round ?? null }))
-}
 
 function virtualClients (train: Dataset, o: MnistExperimentOptions, seed: number): VirtualClient[] {
   const k = o.clients ?? 100

@@ -56,6 +56,7 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
       registrar: components.registrar,
       engine: this.serving,
       onAbuse: (peer) => { this.banPeer(peer, ABUSE_BAN_MS, 'too many malformed infer frames') },
+      load: () => { const e = this.engine.stats(); return { outstanding: e.inFlightRequests + e.queued, capacity: e.capacity } },
       log: this.log.newScope('infer-handler')
     }, {
       maxFrameBytes: init.maxFrameBytes,
@@ -65,7 +66,7 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
     this.client = new OffloadClient({
       selfId: this.selfId,
       local: this.engine.invoke,
-      remote: createRemoteInvoker({ connectionManager: components.connectionManager }, { maxFrameBytes: init.maxFrameBytes }),
+      remote: createRemoteInvoker({ connectionManager: components.connectionManager, loadView: components.loadView }, { maxFrameBytes: init.maxFrameBytes }),
       candidates: (modelId) => this.candidates(modelId),
       fetchLocal: async (modelId, options) => components.modelTransfer.ensure(modelId, options),
       // Requests of a model whose batch size is not fixed may batch on the node: let a full batch wait there.

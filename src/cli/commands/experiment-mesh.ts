@@ -11,10 +11,10 @@ import { join } from 'node:path'
 import { shardSpecs } from '../../federated/mesh/data-spec.js'
 import { initialRecord } from '../../experiments/csv.js'
 import { callApi } from '../api-client.js'
-import { addressOn, loopbackAddress, startNodeProcess } from '../cluster.js'
+import { addressOn, loopbackAddress, removeWhenParentDies, startNodeProcess } from '../cluster.js'
 import { followRun, progressPrinter, runFailed } from './train.js'
 import { INTERRUPTED_EXIT_CODE } from './train-interrupt.js'
-import type { NodeProcess } from '../cluster.js'
+import type { NodeProcess, TempDirWatchdog } from '../cluster.js'
 import type { ExperimentOutputs } from '../../experiments/outputs.js'
 import type { RoundRecord } from '../../federated/run-types.js'
 import type { RoundSummary, RunSummary } from '../../federated/mesh/service-types.js'
@@ -62,7 +62,7 @@ export function nodeData (o: Pick<MeshExperiment, 'clients' | 'nodes' | 'coordin
   return shardSpecs(first, trainers, o.clients, o.partition, o.seed)
 }
 
-async function startMesh (o: MeshExperiment, dir: string, nodes: NodeProcess[]): Promise<void> {
+async function startMesh (o: MeshExperiment, dir: string, nodes: NodeProcess[], watchdog: TempDirWatchdog): Promise<void> {
   const byzantine = byzantineNodes(o.nodes, o.byzantine)
   for (let j = 0; j < o.nodes; j++) {
     const data = nodeData(o, j)
@@ -71,7 +71,7 @@ async function startMesh (o: MeshExperiment, dir: string, nodes: NodeProcess[]):
       '--listen', `/ip4/${loopbackAddress(j)}/tcp/0`, '--data-dir', join(dir, `node-${j}`),
       ...(data === '' ? [] : ['--data', data]), ...(j === 0 ? [] : ['--bootstrap', addressOn(nodes[0], loopbackAddress(0))]),
       ...(byzantine.has(j) ? ['--byzantine', o.attack] : [])]
-    nodes.push(await startNodeProcess({ command: j === 0 ? 'seed' : 'start', args }))
+    nodes.push(await startNodeProcess({ command: j === 0 ? 'seed' : 'start', args, watchdog }))
     process.stdout.write(`node ${j} ${nodes[j].peerId} ${data === '' ? '(no data: coordinates only)' : `(${data.split(',').length} clients)`}${byzantine.has(j) ? ` byzantine: ${o.attack}` : ''}\n`)
   }
 }
@@ -107,6 +107,8 @@ async function runOne (api: string, o: MeshExperiment, strategy: string, outputs
 /** Run the experiment on a local mesh; returns the runs (the CLI exits 1 when one did not complete). */
 export async function runMeshExperiment (o: MeshExperiment, outputs: ExperimentOutputs, reached: (records: RoundRecord[]) => string): Promise<RunSummary[]> {
   const dir = await mkdtemp(join(tmpdir(), 'edge-mesh-experiment-'))
+  // Killed however (even kill -9), the nodes stop with this process and the watchdog removes `dir`.
+  const watchdog = removeWhenParentDies(dir)
   const nodes: NodeProcess[] = []
   const controller = new AbortController()
   const onSignal = (): void => { controller.abort() }
@@ -115,7 +117,7 @@ export async function runMeshExperiment (o: MeshExperiment, outputs: ExperimentO
   const runs: RunSummary[] = []
   try {
     const t0 = performance.now()
-    await startMesh(o, dir, nodes)
+    await startMesh(o, dir, nodes, watchdog)
     const startupMs = performance.now() - t0
     for (const strategy of o.strategies) {
       const t1 = performance.now()

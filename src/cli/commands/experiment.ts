@@ -8,13 +8,12 @@
 import { STRATEGY_NAMES } from '../../federated/strategies/create-strategy.js'
 import { planSampling } from '../../federated/sampling.js'
 import { ExperimentOutputs } from '../../experiments/outputs.js'
-import { runMnistExperiment, roundsToTargets } from '../../experiments/mnist.js'
+import { roundsToTargets } from '../../experiments/csv.js'
 import { settingsLine } from '../../experiments/plot.js'
 import { intFlag, numberFlag, parseFlags } from '../args.js'
 import { UsageError } from '../errors.js'
 import { dpFrom, progressPrinter, runFailed } from './train.js'
 import { runMeshExperiment } from './experiment-mesh.js'
-import { roundSummary } from '../../federated/mesh/runs.js'
 import type { RoundRecord } from '../../federated/run-types.js'
 import type { RunSummary } from '../../federated/mesh/service-types.js'
 import type { MeshExperiment } from './experiment-mesh.js'
@@ -142,6 +141,9 @@ function outputsFor (o: Options): ExperimentOutputs {
 async function simulate (o: Options, outputs: ExperimentOutputs): Promise<void> {
   for (const strategy of o.strategies) {
     const progress = progressPrinter(process.stdout.isTTY === true)
+    // Loaded here, not at the top: `experiment --help` must not load TF.js.
+    const { runMnistExperiment } = await import('../../experiments/mnist.js')
+    const { roundSummary } = await import('../../federated/mesh/runs.js')
     const result = await runMnistExperiment({
       mode: 'simulate', clients: o.clients, fraction: o.fraction, epochs: o.epochs, batchSize: o.batchSize, rounds: o.rounds,
       learningRate: o.learningRate, partition: o.partition, strategy: strategy as any, seed: o.seed, minParticipants: o.minParticipants,
