@@ -186,7 +186,12 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
       await this.lookUp(modelId, { signal: options?.signal, deadlineMs }).catch((err: Error) => { if (err.name !== 'ModelNotFoundError') throw err })
     }
     const result = await this.client.infer(modelId, inputs, { ...options, deadlineMs: left() })
-    return this.spotChecker.check(modelId, inputs, result, { signal: options?.signal, deadlineMs: left() })
+    const checked = await this.spotChecker.check(modelId, inputs, result, { signal: options?.signal, deadlineMs: left() })
+    // Never a success after the deadline, whatever ran late (a look-up, a spot check, a blocking local run).
+    if (performance.now() - startedAt > deadlineMs) {
+      throw new DeadlineExceededError(`answered after the deadline of ${deadlineMs} ms`, { attempts: checked.attemptLog })
+    }
+    return checked
   }
 
   /**
