@@ -15,6 +15,7 @@ import {
   ABUSE_BAN_MS, DEFAULT_OFFLOAD_TO, DEFAULT_SPOT_CHECK_RATE, MODEL_LOOKUP_MAX_PEERS, SPOT_CHECK_BAN_MS, SPOT_CHECK_TOLERANCE
 } from './constants.js'
 import { createInferHandler } from './infer-handler.js'
+import { LoadEstimator } from './load-estimate.js'
 import { createRemoteInvoker } from './remote-invoker.js'
 import {
   DEFAULT_DEADLINE_MS, DEFAULT_HEDGING, DEFAULT_MAX_ATTEMPTS, DEFAULT_PARK_LOAD_PER_SLOT, DEFAULT_SCHEDULING_POLICY
@@ -25,7 +26,7 @@ import type { Candidate } from './scheduler.js'
 import type { InferHandler } from './infer-handler.js'
 import type { OffloadComponents, OffloadInit } from './index.js'
 import type { InferenceEngine } from './server.js'
-import type { InferOptions, InferResult, LocalInvoker, Offload, OffloadEvents, OffloadStats } from './types.js'
+import type { InferOptions, InferResult, LocalInvoker, Offload, OffloadEvents, OffloadStats, RemoteInvoker } from './types.js'
 import type { TensorData } from '../model/types.js'
 import type { Logger, Startable } from '@libp2p/interface'
 
@@ -41,6 +42,8 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
   private readonly client: OffloadClient
   private readonly defaultDeadlineMs: number
   private readonly spotChecker: SpotChecker
+  /** Peers' load fresher than gossip: loads answered with responses, and this node's own requests (see `load-estimate.ts`). */
+  readonly loadEstimate = new LoadEstimator()
   /** Peers work may be offloaded to; undefined means any peer. */
   private readonly trusted?: ReadonlySet<string>
   private started = false
@@ -65,7 +68,7 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
     this.client = new OffloadClient({
       selfId: this.selfId,
       local: this.engine.invoke,
-      remote: createRemoteInvoker({ connectionManager: components.connectionManager }, { maxFrameBytes: init.maxFrameBytes }),
+      remote: this.tracked(createRemoteInvoker({ connectionManager: components.connectionManager }, { maxFrameBytes: init.maxFrameBytes })),
       candidates: (modelId) => this.candidates(modelId),
       fetchLocal: async (modelId, options) => components.modelTransfer.ensure(modelId, options),
       // Requests of a model whose batch size is not fixed may batch on the node: let a full batch wait there.
@@ -117,6 +120,30 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
     }
   }
 
+  /**
+   * The remote invoker, telling the load estimate when each request to a peer
+   * starts and ends, and the load the peer answered with (`serverLoad`, when its
+   * protocol carries it). Times are `Date.now()`, the clock of the load table's `receivedAt`.
+   */
+  private tracked (remote: RemoteInvoker): RemoteInvoker {
+    return async (peerId, modelId, inputs, options) => {
+      const done = this.loadEstimate.sent(peerId, Date.now())
+      try {
+        const result = await remote(peerId, modelId, inputs, options)
+        const serverLoad = (result as { serverLoad?: { outstanding: number, capacity: number } }).serverLoad
+        if (serverLoad != null) this.observeLoad(peerId, serverLoad, Date.now())
+        return result
+      } finally {
+        done(Date.now())
+      }
+    }
+  }
+
+  /** A peer's load as it told it at `atMs` (this node's `Date.now()`, the load table's clock); newer than gossip, it overrides it. */
+  observeLoad (peerId: string, load: { outstanding: number, capacity: number }, atMs: number): void {
+    this.loadEstimate.observeLoad(peerId, load, atMs)
+  }
+
   /** A peer that abused a protocol or lied: ban it in the connection gater and hang up on it. */
   private banPeer (peer: string, ms: number, why: string): void {
     this.log('banning %s for %d ms: %s', peer, ms, why)
@@ -140,7 +167,7 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
       localCpu: this.components.loadView.self()?.cpu ?? 0,
       localHasModel: this.components.models.has(modelId),
       canFetch: true,
-      peers: this.components.loadView.peers().filter(p => this.eligible(p.peerId))
+      peers: this.loadEstimate.estimate(this.components.loadView.peers().filter(p => this.eligible(p.peerId)))
     })
   }
 

@@ -32,6 +32,23 @@ export const DEFAULT_CPU_WEIGHT = 0.5
 export const DEFAULT_LOCAL_BIAS = 1.25
 
 /**
+ * A peer's load figure (its gossiped report, or the load it answered with) at
+ * most this old is fresh, ms; the scheduler samples among fresh holders when it
+ * knows enough of them (`DEFAULT_MIN_FRESH`), because in a large mesh a stale
+ * report says "idle" about a peer that every other client may be filling.
+ */
+export const DEFAULT_FRESH_MS = 1000
+
+/** The scheduler samples only among fresh holders when at least this many are eligible (0: never prefer fresh ones). */
+export const DEFAULT_MIN_FRESH = 4
+
+/**
+ * With at most this many holders the scheduler compares them all (exact, and as
+ * cheap as sampling); above it, power of two choices.
+ */
+export const DEFAULT_FULL_SCAN_MAX = 8
+
+/**
  * How the client chooses where an attempt runs: `p2c`, the cost-based scheduler;
  * `random` and `round-robin` are load-blind baselines for benchmarks.
  */
@@ -79,5 +96,24 @@ export const DEFAULT_HISTOGRAM_PRECISION = 0.05
  */
 export const DEFAULT_PARK_LOAD_PER_SLOT = 2
 
+/**
+ * Late binding keeps this many more requests per slot outstanding at a peer
+ * than at this node: the peer's next request is on the wire (and waits for this
+ * node's event loop) while the peer works, so the peer does not idle between
+ * answers. With one idle peer, a burst then drains on both nodes at the rate
+ * each serves it.
+ */
+export const DEFAULT_REMOTE_PIPELINE_EXTRA = 1
+
 /** A waiting (`parked`) request looks again after this long even if no attempt of this node ended, ms (peers' load changes arrive by gossip). */
 export const PARK_RECHECK_MS = 50
+
+/**
+ * The load estimate (`load-estimate.ts`) remembers this node's finished requests
+ * to each peer this long, ms, to tell which of them a peer's load figure of that
+ * time included; a figure older than this is treated as including none.
+ */
+export const DEFAULT_OWN_HISTORY_MS = 60_000
+
+/** At most this many finished requests per peer are remembered for the load estimate. */
+export const DEFAULT_OWN_HISTORY_MAX = 256

@@ -22,6 +22,7 @@ import { applyReport, emptyLoadTable, expireEntries, liveEntries } from '../../.
 import { mulberry32 } from '../../../src/model/random.js'
 import { buildCandidates } from '../../../src/offload/candidates.js'
 import { currentLatency, observeLatency } from '../../../src/offload/latency.js'
+import { LoadEstimator } from '../../../src/offload/load-estimate.js'
 import { chooseByPolicy, INITIAL_POLICY_STATE } from '../../../src/offload/policy.js'
 import { DEFAULT_EWMA_TAU_MS, DEFAULT_PRIOR_LATENCY_MS } from '../../../src/offload/scheduler-constants.js'
 import { EventQueue } from './events.js'
@@ -30,6 +31,8 @@ import type { LoadTable } from '../../../src/gossip/load-table.js'
 import type { LoadReport, LocalWork, PeerLoad } from '../../../src/gossip/types.js'
 import type { PeakEwma } from '../../../src/offload/latency.js'
 import type { PolicyState, SchedulingPolicy } from '../../../src/offload/policy.js'
+import { PROBE_AFTER_MS, sampleHolders } from './probe.js'
+import type { Candidate, SchedulerConfig, SchedulerStats } from '../../../src/offload/scheduler.js'
 
 export interface MeshSimInit {
   nodes: number
@@ -61,6 +64,12 @@ export interface MeshSimInit {
   cadence: CadenceSettings
   expiryIntervals: number
   seed: number
+  /** Answers carry the server's load (`serverLoad`) and the client observes it. @default true */
+  piggyback?: boolean
+  /** `probe`: figures older than this are probed, ms. @default 50 */
+  probeAfterMs?: number
+  /** Scheduler settings over the defaults (design studies). */
+  scheduler?: Partial<SchedulerConfig>
 }
 
 export interface MeshSimResult {
@@ -84,7 +93,7 @@ interface SimNode {
   serviceMs: number
   slow: boolean
   running: number
-  queue: Array<() => void>
+  queue: Array<(load: number) => void>
   table: LoadTable
   seq: number
   lastPublishAt: number
@@ -96,6 +105,8 @@ interface SimNode {
   latency: Map<string, PeakEwma>
   probes: number
   policyState: PolicyState
+  /** The requester's load view beyond gossip: answered loads and its own requests (the node's `LoadEstimator`). */
+  estimate: LoadEstimator
 }
 
 function workOf (node: SimNode, capacity: number): LocalWork {
@@ -127,7 +138,8 @@ export function simulateMesh (init: MeshSimInit): MeshSimResult {
     outstanding: new Map(),
     latency: new Map(),
     probes: 0,
-    policyState: INITIAL_POLICY_STATE
+    policyState: INITIAL_POLICY_STATE,
+    estimate: new LoadEstimator()
   }))
   const byId = new Map(nodes.map(n => [n.id, n]))
   const ttl = (entry: PeerLoad): number => entryTtlMs(entry, init.cadence, init.expiryIntervals)
@@ -174,11 +186,12 @@ export function simulateMesh (init: MeshSimInit): MeshSimResult {
     q.after(init.cadence.intervalMs, () => { tick(node) })
   }
 
-  const start = (server: SimNode, done: () => void): void => {
+  const start = (server: SimNode, done: (load: number) => void): void => {
     server.running++
     q.after(server.serviceMs, () => {
       server.running--
-      done()
+      // The load the answer carries: the server's work as it replies, this request no longer counted.
+      done(server.running + server.queue.length)
       const next = server.queue.shift()
       if (next != null) start(server, next)
       workChanged(server)
@@ -188,9 +201,13 @@ export function simulateMesh (init: MeshSimInit): MeshSimResult {
   const send = (client: SimNode, server: SimNode): void => {
     const sentAt = q.now
     client.outstanding.set(server.id, (client.outstanding.get(server.id) ?? 0) + 1)
+    const answered = client.estimate.sent(server.id, q.now)
     q.after(init.networkMs, () => {
-      const done = (): void => {
+      const done = (load: number): void => {
         q.after(init.networkMs, () => {
+          // As the node's tracked remote invoker does: the answer's server load, then the request's end.
+          if (init.piggyback !== false) client.estimate.observeLoad(server.id, { outstanding: load, capacity: init.capacity }, q.now)
+          answered(q.now)
           const n = (client.outstanding.get(server.id) ?? 1) - 1
           if (n <= 0) client.outstanding.delete(server.id)
           else client.outstanding.set(server.id, n)
@@ -210,39 +227,46 @@ export function simulateMesh (init: MeshSimInit): MeshSimResult {
   const trueLoad = (n: SimNode): PeerLoad => ({ peerId: n.id, receivedAt: q.now, report: reportOf(n, workOf(n, init.capacity), q.now, init.cadence.intervalMs) })
   const truePeers = (client: SimNode): PeerLoad[] => nodes.filter(n => n !== client).map(trueLoad)
 
-  /** Two distinct peers of the client's load table, at random. */
-  const sampleTwo = (client: SimNode): SimNode[] => {
-    const known = [...client.table.entries.keys()]
-    if (known.length <= 2) return known.map(id => byId.get(id)!)
-    const i = Math.floor(random() * known.length)
-    let j = Math.floor(random() * (known.length - 1))
-    if (j >= i) j++
-    return [byId.get(known[i])!, byId.get(known[j])!]
-  }
-
-  /** `probe`: ask two sampled peers for their load (a round trip), then choose between them. */
+  /**
+   * `probe`, as the node's client does: the two peers the scheduler would compare
+   * (`sampleHolders`); those whose figure is older than `probeAfterMs` are asked
+   * for their load (one round trip; the answer is observed like a piggybacked
+   * load), then the choice is made among the two.
+   */
   const probeAndChoose = (client: SimNode): void => {
-    const asked = sampleTwo(client)
-    for (const peer of asked) if (q.now >= init.warmupMs) peer.probes++
+    const peers = client.estimate.estimate(liveEntries(client.table, q.now, ttl))
+
+    const candidates = buildCandidates({ modelId: MODEL, selfId: client.id, local: workOf(client, init.capacity), localHasModel: true, canFetch: false, peers, now: q.now })
+    const sampled = sampleHolders(candidates, statsOf(client, candidates), random)
+    const among = new Set(sampled.map(c => c.peerId))
+    const restricted = (): PeerLoad[] => client.estimate.estimate(liveEntries(client.table, q.now, ttl).filter(p => among.has(p.peerId)))
+    const stale = sampled.filter(c => (c.ageMs ?? 0) > (init.probeAfterMs ?? PROBE_AFTER_MS)).map(c => byId.get(c.peerId)!)
+    if (stale.length === 0) { choose(client, restricted()); return }
+    for (const peer of stale) if (q.now >= init.warmupMs) peer.probes++
     q.after(init.networkMs, () => {
-      const answers = asked.map(trueLoad)
+      const answers = stale.map(peer => ({ id: peer.id, outstanding: peer.running + peer.queue.length }))
       q.after(init.networkMs, () => {
         if (q.now >= init.warmupMs) client.probes += answers.length
-        choose(client, answers)
+        for (const a of answers) client.estimate.observeLoad(a.id, { outstanding: a.outstanding, capacity: init.capacity }, q.now)
+        choose(client, restricted())
       })
     })
   }
 
+  const statsOf = (client: SimNode, candidates: Candidate[]): SchedulerStats => {
+    const latencyMs = new Map(candidates.map(c => [c.peerId, currentLatency(client.latency.get(c.peerId), q.now, DEFAULT_EWMA_TAU_MS, DEFAULT_PRIOR_LATENCY_MS)]))
+    return { latencyMs, outstanding: client.outstanding, backedOff: new Set<string>(), tried: new Set<string>(), prefer: 'remote' as const, config: init.scheduler }
+  }
+
   const arrive = (client: SimNode): void => {
     if (init.knowledge === 'probe') { probeAndChoose(client); return }
-    choose(client, gossip ? liveEntries(client.table, q.now, ttl) : truePeers(client))
+    // Full knowledge goes through the same estimate: a true figure taken now, minus this client's share of it.
+    choose(client, client.estimate.estimate(gossip ? liveEntries(client.table, q.now, ttl) : truePeers(client)))
   }
 
   const choose = (client: SimNode, peers: PeerLoad[]): void => {
-    const candidates = buildCandidates({ modelId: MODEL, selfId: client.id, local: workOf(client, init.capacity), localHasModel: true, canFetch: false, peers })
-    const latencyMs = new Map(candidates.map(c => [c.peerId, currentLatency(client.latency.get(c.peerId), q.now, DEFAULT_EWMA_TAU_MS, DEFAULT_PRIOR_LATENCY_MS)]))
-    const stats = { latencyMs, outstanding: client.outstanding, backedOff: new Set<string>(), tried: new Set<string>(), prefer: 'remote' as const }
-    const { choice, state } = chooseByPolicy(init.policy ?? 'p2c', candidates, stats, random, client.policyState)
+    const candidates = buildCandidates({ modelId: MODEL, selfId: client.id, local: workOf(client, init.capacity), localHasModel: true, canFetch: false, peers, now: q.now })
+    const { choice, state } = chooseByPolicy(init.policy ?? 'p2c', candidates, statsOf(client, candidates), random, client.policyState)
     client.policyState = state
     if (choice != null && !choice.candidate.local) send(client, byId.get(choice.candidate.peerId)!)
   }
