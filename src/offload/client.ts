@@ -67,6 +67,8 @@ interface Request {
   errors: Error[]
   log: AttemptRecord[]
   hedged: boolean
+  /** Peers the first attempt chooses among (with this node): the pair the caller probed. */
+  among?: ReadonlySet<string>
 }
 
 type LoopEvent = { type: 'settled', attempt: Attempt, outcome: AttemptOutcome } | { type: 'hedge' } | { type: 'wake' } | { type: 'abort' }
@@ -107,14 +109,14 @@ export class OffloadClient {
   }
 
   /** Run one request somewhere in the mesh; see the module documentation for the guarantees. */
-  async infer (modelId: string, inputs: TensorData[], options: InferOptions = {}): Promise<InferResult> {
+  async infer (modelId: string, inputs: TensorData[], options: InferOptions = {}, hint: { among?: ReadonlySet<string> } = {}): Promise<InferResult> {
     if (options.signal?.aborted === true) throw new AbortError('request aborted by the caller')
     const deadlineMs = Math.max(0, options.deadlineMs ?? this.config.defaultDeadlineMs)
     const controller = new AbortController()
     const startedAt = this.now()
     const req: Request = {
       modelId, inputs, prefer: options.prefer ?? 'auto', startedAt, deadlineAt: startedAt + deadlineMs,
-      signal: controller.signal, tried: new Set(), excluded: new Set(options.exclude ?? []), errors: [], log: [], hedged: false
+      signal: controller.signal, tried: new Set(), excluded: new Set(options.exclude ?? []), errors: [], log: [], hedged: false, among: hint.among
     }
     const timer = setTimeout(() => { controller.abort(this.deadlineExceeded(req)) }, deadlineMs)
     const onAbort = (): void => { controller.abort(new AbortError('request aborted by the caller')) }
@@ -273,7 +275,11 @@ export class OffloadClient {
 
   private candidates (req: Request): Candidate[] {
     const all = this.init.candidates(req.modelId)
-    return req.excluded.size === 0 ? all : all.filter(c => !req.excluded.has(c.peerId))
+    const allowed = req.excluded.size === 0 ? all : all.filter(c => !req.excluded.has(c.peerId))
+    if (req.among == null || req.log.length > 0) return allowed
+    // The first attempt chooses among the probed pair (and this node); retries among everyone.
+    const among = allowed.filter(c => c.local || req.among?.has(c.peerId) === true)
+    return among.some(c => !c.local) ? among : allowed
   }
 
   /** Drop backoff entries and latency estimates too old to matter, so state stays as small as the live mesh. */

@@ -20,7 +20,7 @@
  * around them (bounded: one observation per peer, and per peer the own requests
  * still outstanding plus at most `maxHistory` finished ones of the last `historyMs`).
  */
-import { DEFAULT_OWN_HISTORY_MAX, DEFAULT_OWN_HISTORY_MS } from './scheduler-constants.js'
+import { DEFAULT_LOAD_FADE_MS, DEFAULT_OWN_HISTORY_MAX, DEFAULT_OWN_HISTORY_MS } from './scheduler-constants.js'
 import type { PeerLoad } from '../gossip/types.js'
 
 /** A peer's load as it said at `atMs` (this node's clock): requests running or queued there, and its slots. */
@@ -59,11 +59,39 @@ export function othersLoad (peer: PeerLoad, observation: LoadObservation | undef
   return { ...peer, receivedAt: figure.atMs, report: { ...peer.report, inFlight, queued: others - inFlight, capacity } }
 }
 
+/**
+ * An old figure says little about a peer now: it may have been idle then and be
+ * filled since by every client that read the same figure. Each peer's other
+ * clients' load becomes `w * figure + (1 - w) * typical`, `w = exp(-age / fadeMs)`,
+ * where `typical` is the load per slot of all peers weighted by the freshness of
+ * their figures (per slot, times the peer's capacity). A peer not heard of for a
+ * while thus looks like an average peer, neither idle nor busy.
+ */
+export function fadeStale (peers: readonly PeerLoad[], now: number, fadeMs: number): PeerLoad[] {
+  const weights = peers.map(p => Math.exp(-Math.max(0, now - p.receivedAt) / fadeMs))
+  let load = 0
+  let slots = 0
+  peers.forEach((p, i) => {
+    load += weights[i] * (p.report.inFlight + p.report.queued)
+    slots += weights[i] * Math.max(1, p.report.capacity)
+  })
+  const perSlot = slots > 0 ? load / slots : 0
+  return peers.map((p, i) => {
+    const w = weights[i]
+    const capacity = Math.max(1, p.report.capacity)
+    const others = w * (p.report.inFlight + p.report.queued) + (1 - w) * perSlot * capacity
+    const inFlight = Math.min(others, capacity)
+    return { ...p, report: { ...p.report, inFlight, queued: others - inFlight } }
+  })
+}
+
 export interface LoadEstimatorInit {
   /** Finished own requests are remembered this long, ms. @default 60000 */
   historyMs?: number
   /** At most this many finished own requests are remembered per peer. @default 256 */
   maxHistory?: number
+  /** Time constant with which a figure's weight fades toward the typical load, ms; 0 = never. @default 1000 */
+  fadeMs?: number
 }
 
 /** This node's view of its peers' load: observations, its own requests, and the estimate built from them. */
@@ -72,10 +100,12 @@ export class LoadEstimator {
   private readonly own = new Map<string, OwnRequest[]>()
   private readonly historyMs: number
   private readonly maxHistory: number
+  private readonly fadeMs: number
 
   constructor (init: LoadEstimatorInit = {}) {
     this.historyMs = init.historyMs ?? DEFAULT_OWN_HISTORY_MS
     this.maxHistory = init.maxHistory ?? DEFAULT_OWN_HISTORY_MAX
+    this.fadeMs = init.fadeMs ?? DEFAULT_LOAD_FADE_MS
   }
 
   /** A peer told its load at `atMs` (with an inference answer or a probe); an older figure than the one kept is ignored. */
@@ -109,9 +139,14 @@ export class LoadEstimator {
     return now - observedLoad(peer, this.observations.get(peer.peerId)).atMs
   }
 
-  /** Peers with their reported work replaced by the other clients' share of the freshest figure (see the module doc). */
-  estimate (peers: readonly PeerLoad[]): PeerLoad[] {
-    return peers.map(p => othersLoad(p, this.observations.get(p.peerId), this.own.get(p.peerId) ?? []))
+  /**
+   * Peers with their reported work replaced by the other clients' share of the
+   * freshest figure (see the module doc); with `now`, a figure's weight fades
+   * with its age (`fadeMs`) toward the typical load of the peers seen lately.
+   */
+  estimate (peers: readonly PeerLoad[], now?: number): PeerLoad[] {
+    const estimated = peers.map(p => othersLoad(p, this.observations.get(p.peerId), this.own.get(p.peerId) ?? []))
+    return now == null || this.fadeMs <= 0 ? estimated : fadeStale(estimated, now, this.fadeMs)
   }
 
   /** Forget peers no longer in `live` (they left the load table). */

@@ -16,9 +16,12 @@ import {
 } from './constants.js'
 import { createInferHandler } from './infer-handler.js'
 import { LoadEstimator } from './load-estimate.js'
+import { LoadProbeHandler, probeLoad } from './load-probe.js'
+import { samplePair } from './scheduler.js'
 import { createRemoteInvoker } from './remote-invoker.js'
 import {
-  DEFAULT_DEADLINE_MS, DEFAULT_HEDGING, DEFAULT_MAX_ATTEMPTS, DEFAULT_PARK_LOAD_PER_SLOT, DEFAULT_SCHEDULING_POLICY
+  DEFAULT_DEADLINE_MS, DEFAULT_HEDGING, DEFAULT_MAX_ATTEMPTS, DEFAULT_PARK_LOAD_PER_SLOT, DEFAULT_PROBE_AFTER_MS, DEFAULT_PROBE_TIMEOUT_MS,
+  DEFAULT_SCHEDULING_POLICY
 } from './scheduler-constants.js'
 import { createInferenceEngine } from './server.js'
 import { SpotChecker } from './verifier.js'
@@ -26,7 +29,8 @@ import type { Candidate } from './scheduler.js'
 import type { InferHandler } from './infer-handler.js'
 import type { OffloadComponents, OffloadInit } from './index.js'
 import type { InferenceEngine } from './server.js'
-import type { InferOptions, InferResult, LocalInvoker, Offload, OffloadEvents, OffloadStats, RemoteInvoker } from './types.js'
+import type { SchedulingPolicy } from './policy.js'
+import type { InferOptions, InferResult, LocalInvoker, Offload, OffloadEvents, OffloadStats, Preference, RemoteInvoker } from './types.js'
 import type { TensorData } from '../model/types.js'
 import type { Logger, Startable } from '@libp2p/interface'
 
@@ -42,6 +46,9 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
   private readonly client: OffloadClient
   private readonly defaultDeadlineMs: number
   private readonly spotChecker: SpotChecker
+  private readonly probeHandler: LoadProbeHandler
+  private readonly policy: SchedulingPolicy
+  private readonly random: () => number
   /** Peers' load fresher than gossip: loads answered with responses, and this node's own requests (see `load-estimate.ts`). */
   readonly loadEstimate = new LoadEstimator()
   /** Peers work may be offloaded to; undefined means any peer. */
@@ -83,6 +90,9 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
         policy: init.policy ?? DEFAULT_SCHEDULING_POLICY
       }
     })
+    this.policy = init.policy ?? DEFAULT_SCHEDULING_POLICY
+    this.random = init.random ?? Math.random
+    this.probeHandler = new LoadProbeHandler({ registrar: components.registrar, localLoad: components.localLoad, log: this.log.newScope('load-probe') })
     if ((init.offloadTo ?? DEFAULT_OFFLOAD_TO) === 'trusted') this.trusted = new Set(init.trustedPeers ?? [])
     this.spotChecker = new SpotChecker({
       selfId: this.selfId,
@@ -167,7 +177,8 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
       localCpu: this.components.loadView.self()?.cpu ?? 0,
       localHasModel: this.components.models.has(modelId),
       canFetch: true,
-      peers: this.loadEstimate.estimate(this.components.loadView.peers().filter(p => this.eligible(p.peerId)))
+      now: Date.now(),
+      peers: this.loadEstimate.estimate(this.components.loadView.peers().filter(p => this.eligible(p.peerId)), Date.now())
     })
   }
 
@@ -179,6 +190,7 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
     if (this.started) return
     this.engine.start()
     await this.handler.start()
+    await this.probeHandler.start()
     this.started = true
   }
 
@@ -188,6 +200,7 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
     const reason = new NotStartedError('offload service stopped')
     this.client.abortAll(reason)
     await this.handler.stop()
+    await this.probeHandler.stop()
     this.engine.stop()
   }
 
@@ -212,7 +225,8 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
       // When nobody holds it, the client below fails the request with ModelNotFoundError (and counts it).
       await this.lookUp(modelId, { signal: options?.signal, deadlineMs }).catch((err: Error) => { if (err.name !== 'ModelNotFoundError') throw err })
     }
-    const result = await this.client.infer(modelId, inputs, { ...options, deadlineMs: left() })
+    const among = await this.probePair(modelId, options?.prefer ?? 'auto', left(), options?.signal)
+    const result = await this.client.infer(modelId, inputs, { ...options, deadlineMs: left() }, { among })
     const checked = await this.spotChecker.check(modelId, inputs, result, { signal: options?.signal, deadlineMs: left() })
     // Never a success after the deadline, whatever ran late (a look-up, a spot check, a blocking local run).
     if (performance.now() - startedAt > deadlineMs) {
@@ -242,6 +256,31 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
       if (err?.name === 'AllPeersFailedError') throw new ModelNotFoundError(`no node holds model ${modelId} (asked ${peers.length} connected peers)`)
       throw err
     }
+  }
+
+  /**
+   * The load probe (`load-probe.ts`): when power of two choices would compare
+   * two peers, ask those whose load figure is older than `DEFAULT_PROBE_AFTER_MS`
+   * for their load now (both at once, within `DEFAULT_PROBE_TIMEOUT_MS` and a
+   * quarter of the time left), and return the pair the first attempt chooses
+   * among. A probe that fails leaves the figure as it was.
+   */
+  private async probePair (modelId: string, prefer: Preference, leftMs: number, signal?: AbortSignal): Promise<ReadonlySet<string> | undefined> {
+    if (this.policy !== 'p2c' || prefer === 'local') return undefined
+    const stats = { latencyMs: new Map<string, number>(), outstanding: new Map<string, number>(), backedOff: new Set<string>(), tried: new Set<string>(), prefer }
+    const pair = samplePair(this.candidates(modelId), stats, this.random)
+    if (pair.length === 0) return undefined
+    const timeoutMs = Math.max(1, Math.min(DEFAULT_PROBE_TIMEOUT_MS, Math.floor(leftMs / 4)))
+    const stale = pair.filter(c => (c.ageMs ?? 0) > DEFAULT_PROBE_AFTER_MS)
+    await Promise.all(stale.map(async (c) => {
+      try {
+        const load = await probeLoad(this.components.connectionManager, c.peerId, { timeoutMs, signal })
+        this.observeLoad(c.peerId, load, Date.now())
+      } catch (err: any) {
+        this.log('load probe of %s failed: %s', c.peerId, err?.name)
+      }
+    }))
+    return new Set(pair.map(c => c.peerId))
   }
 
   stats (): OffloadStats {

@@ -40,7 +40,26 @@ export const DEFAULT_LOCAL_BIAS = 1.25
 export const DEFAULT_FRESH_MS = 1000
 
 /** The scheduler samples only among fresh holders when at least this many are eligible (0: never prefer fresh ones). */
-export const DEFAULT_MIN_FRESH = 4
+export const DEFAULT_MIN_FRESH = 0
+
+/**
+ * Load probe (`load-probe.ts`): before power of two choices compares two peers,
+ * the client asks those whose load figure is older than this for their load
+ * now, ms. In the scale simulation this brings the p99 to that of full
+ * knowledge, where fresher gossip and loads answered with responses do not.
+ */
+export const DEFAULT_PROBE_AFTER_MS = 50
+
+/** Longest a load probe (dial, question, answer) may take, ms; on timeout the choice uses what it knows. */
+export const DEFAULT_PROBE_TIMEOUT_MS = 250
+
+/** Concurrent load probe streams per connection, each way. */
+export const DEFAULT_PROBE_MAX_STREAMS = 64
+
+/** The load probe's protocol id, version and answer size (see docs/protocols.md). */
+export const LOAD_PROBE_PROTOCOL = '/edge-mesh/load-probe/1.0.0'
+export const LOAD_PROBE_VERSION = 1
+export const LOAD_PROBE_FRAME_BYTES = 9
 
 /**
  * With at most this many holders the scheduler compares them all (exact, and as
@@ -114,6 +133,12 @@ export const PARK_RECHECK_MS = 50
  * time included; a figure older than this is treated as including none.
  */
 export const DEFAULT_OWN_HISTORY_MS = 60_000
+
+/**
+ * Time constant with which an old load figure's weight fades toward the typical
+ * load of the peers seen lately, ms (see `fadeStale` in `load-estimate.ts`).
+ */
+export const DEFAULT_LOAD_FADE_MS = 1000
 
 /** At most this many finished requests per peer are remembered for the load estimate. */
 export const DEFAULT_OWN_HISTORY_MAX = 256

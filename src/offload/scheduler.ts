@@ -194,7 +194,7 @@ function cheapest (pool: Candidate[], cost: (c: Candidate) => number, random: Ra
  * says "idle" about a peer every other client may be filling too; fresh ones
  * are what the choice can trust.
  */
-export function freshPool (holders: Candidate[], config: SchedulerConfig): Candidate[] {
+function freshPool (holders: Candidate[], config: SchedulerConfig): Candidate[] {
   if (config.minFresh <= 0) return holders
   const fresh = holders.filter(c => (c.ageMs ?? 0) <= config.freshMs)
   return fresh.length >= config.minFresh ? fresh : holders
@@ -204,6 +204,25 @@ export function freshPool (holders: Candidate[], config: SchedulerConfig): Candi
 function chooseHolder (holders: Candidate[], cost: (c: Candidate) => number, random: Random, config: SchedulerConfig): Candidate {
   if (holders.length <= config.fullScanMax) return cheapest(holders, cost, random)
   return powerOfTwo(freshPool(holders, config), cost, random)
+}
+
+/**
+ * The two peers power of two choices would compare, for the load probe; none
+ * when there are at most `fullScanMax` eligible holders (they are all compared,
+ * and this node's own counts and the frequent gossip of a small mesh suffice).
+ * The client probes those with old figures, then chooses with the candidates
+ * restricted to these two and this node.
+ */
+export function samplePair (candidates: Candidate[], stats: SchedulerStats, random: Random): Candidate[] {
+  const config = { ...DEFAULT_SCHEDULER_CONFIG, ...stats.config }
+  const holders = eligibleCandidates(candidates, stats).live.filter(c => c.hasModel && !c.local)
+  if (holders.length <= config.fullScanMax) return []
+  const pool = freshPool(holders, config)
+  if (pool.length <= 2) return pool
+  const i = Math.min(pool.length - 1, Math.floor(random() * pool.length))
+  let j = Math.min(pool.length - 2, Math.floor(random() * (pool.length - 1)))
+  if (j >= i) j++
+  return [pool[i], pool[j]]
 }
 
 /**

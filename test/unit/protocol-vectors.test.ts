@@ -15,6 +15,7 @@ import { decodeMessage, encodeMessage } from '../../src/federated/mesh/protocol/
 import { decodeLoadReport, encodeLoadReport } from '../../src/gossip/codec.js'
 import { canonicaliseArtifacts, contentId } from '../../src/model/canonical.js'
 import { decodeRequest, decodeResponse, encodeError, encodeRequest, encodeResult } from '../../src/offload/codec.js'
+import { decodeProbeAnswer, encodeProbeAnswer } from '../../src/offload/load-probe.js'
 import type { LoadReport } from '../../src/gossip/types.js'
 
 const SPEC = 'docs/protocols.md'
@@ -55,7 +56,8 @@ const VECTORS: Record<string, () => string> = {
     { name: 'dense_1/kernel', shape: [2, 1], dtype: 'float32', data: f32(0.5, -1) },
     { name: 'dense_1/bias', shape: [1], dtype: 'float32', data: f32(0.25) }
   ])),
-  'fedavg-hello': () => hexLines(encodeMessage({ type: 'hello' }))
+  'fedavg-hello': () => hexLines(encodeMessage({ type: 'hello' })),
+  'load-probe-answer': () => hexLines(encodeProbeAnswer({ outstanding: 3, capacity: 2 }))
 }
 
 const BLOCK = /<!-- vector: ([a-z0-9-]+) -->\n```text\n([^`]*?)\n```/g
@@ -94,6 +96,7 @@ describe('docs/protocols.md test vectors', () => {
     expect(decodeResponse(bytesOf(inSpec.get('infer-error') ?? ''))).toMatchObject({ type: 'error', requestId: REQUEST_ID, code: 7, message: 'queue full' })
     expect(decodeLoadReport(bytesOf(inSpec.get('load-report') ?? ''))).toEqual(LOAD_REPORT)
     expect(decodeMessage(bytesOf(inSpec.get('fedavg-hello') ?? ''))).toEqual({ type: 'hello' })
+    expect(decodeProbeAnswer(bytesOf(inSpec.get('load-probe-answer') ?? ''))).toEqual({ outstanding: 3, capacity: 2 })
   })
 
   it('the content-id model is canonical: canonicalising it changes nothing', () => {

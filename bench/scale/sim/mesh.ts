@@ -12,7 +12,11 @@
  * (`capacity` slots and a FIFO queue each, with a fixed service time; a
  * `slowFraction` of them `slowdown` times slower: the skew).
  *
- * `knowledge: 'gossip'` gives the scheduler the load table that gossip built;
+ * `knowledge: 'gossip'` gives the scheduler what a node knows: the load table
+ * that gossip built, the loads its peers answered with (`serverLoad`), its own
+ * requests (the node's `LoadEstimator`), and, before power of two choices, a
+ * load probe of the two sampled peers whose figures are old (as the node's
+ * `/edge-mesh/load-probe/1.0.0`; `probe: false` leaves it out, a design study);
  * `knowledge: 'full'` gives it every peer's true load at the instant of the
  * choice (and sends no gossip): the reference the gossip's p99 is compared with.
  * Requesters send Poisson arrivals with `prefer: 'remote'`.
@@ -24,14 +28,14 @@ import { buildCandidates } from '../../../src/offload/candidates.js'
 import { currentLatency, observeLatency } from '../../../src/offload/latency.js'
 import { LoadEstimator } from '../../../src/offload/load-estimate.js'
 import { chooseByPolicy, INITIAL_POLICY_STATE } from '../../../src/offload/policy.js'
-import { DEFAULT_EWMA_TAU_MS, DEFAULT_PRIOR_LATENCY_MS } from '../../../src/offload/scheduler-constants.js'
+import { samplePair } from '../../../src/offload/scheduler.js'
+import { DEFAULT_EWMA_TAU_MS, DEFAULT_PRIOR_LATENCY_MS, DEFAULT_PROBE_AFTER_MS } from '../../../src/offload/scheduler-constants.js'
 import { EventQueue } from './events.js'
 import type { CadenceSettings } from '../../../src/gossip/cadence.js'
 import type { LoadTable } from '../../../src/gossip/load-table.js'
 import type { LoadReport, LocalWork, PeerLoad } from '../../../src/gossip/types.js'
 import type { PeakEwma } from '../../../src/offload/latency.js'
 import type { PolicyState, SchedulingPolicy } from '../../../src/offload/policy.js'
-import { PROBE_AFTER_MS, sampleHolders } from './probe.js'
 import type { Candidate, SchedulerConfig, SchedulerStats } from '../../../src/offload/scheduler.js'
 
 export interface MeshSimInit {
@@ -39,11 +43,9 @@ export interface MeshSimInit {
   /**
    * What the scheduler knows of its peers' load: `gossip`, the load table that
    * gossip built; `full`, every peer's true load at the instant of the choice
-   * (the reference; no gossip sent); `probe`, a design study not implemented in
-   * the node: two peers sampled from the load table are asked for their load
-   * (one round trip) and the scheduler chooses between them on that answer.
+   * (the reference; no gossip sent).
    */
-  knowledge: 'gossip' | 'full' | 'probe'
+  knowledge: 'gossip' | 'full'
   /** Who chooses. @default 'p2c' */
   policy?: SchedulingPolicy
   /**
@@ -66,8 +68,12 @@ export interface MeshSimInit {
   seed: number
   /** Answers carry the server's load (`serverLoad`) and the client observes it. @default true */
   piggyback?: boolean
-  /** `probe`: figures older than this are probed, ms. @default 50 */
+  /** With gossip, the client probes the sampled peers whose figures are old, as the node does. @default true */
+  probe?: boolean
+  /** Figures older than this are probed, ms. @default DEFAULT_PROBE_AFTER_MS */
   probeAfterMs?: number
+  /** The load estimate's fade time constant, ms. @default DEFAULT_LOAD_FADE_MS */
+  fadeMs?: number
   /** Scheduler settings over the defaults (design studies). */
   scheduler?: Partial<SchedulerConfig>
 }
@@ -75,7 +81,7 @@ export interface MeshSimInit {
 export interface MeshSimResult {
   /** Reports delivered per node per simulated second after the warm-up (0 with full knowledge). */
   messagesPerNodePerSecond: number
-  /** Probe requests and answers received per node per simulated second (`probe` only). */
+  /** Load probe questions and answers received per node per simulated second. */
   probesPerNodePerSecond: number
   p50: number
   p99: number
@@ -139,7 +145,7 @@ export function simulateMesh (init: MeshSimInit): MeshSimResult {
     latency: new Map(),
     probes: 0,
     policyState: INITIAL_POLICY_STATE,
-    estimate: new LoadEstimator()
+    estimate: new LoadEstimator({ fadeMs: init.fadeMs })
   }))
   const byId = new Map(nodes.map(n => [n.id, n]))
   const ttl = (entry: PeerLoad): number => entryTtlMs(entry, init.cadence, init.expiryIntervals)
@@ -228,19 +234,19 @@ export function simulateMesh (init: MeshSimInit): MeshSimResult {
   const truePeers = (client: SimNode): PeerLoad[] => nodes.filter(n => n !== client).map(trueLoad)
 
   /**
-   * `probe`, as the node's client does: the two peers the scheduler would compare
-   * (`sampleHolders`); those whose figure is older than `probeAfterMs` are asked
+   * As the node's client does: the two peers the scheduler would compare
+   * (`samplePair`); those whose figure is older than `probeAfterMs` are asked
    * for their load (one round trip; the answer is observed like a piggybacked
    * load), then the choice is made among the two.
    */
   const probeAndChoose = (client: SimNode): void => {
-    const peers = client.estimate.estimate(liveEntries(client.table, q.now, ttl))
-
+    const peers = client.estimate.estimate(liveEntries(client.table, q.now, ttl), q.now)
     const candidates = buildCandidates({ modelId: MODEL, selfId: client.id, local: workOf(client, init.capacity), localHasModel: true, canFetch: false, peers, now: q.now })
-    const sampled = sampleHolders(candidates, statsOf(client, candidates), random)
+    const sampled = samplePair(candidates, statsOf(client, candidates), random)
+    if (sampled.length === 0) { choose(client, peers); return }
     const among = new Set(sampled.map(c => c.peerId))
-    const restricted = (): PeerLoad[] => client.estimate.estimate(liveEntries(client.table, q.now, ttl).filter(p => among.has(p.peerId)))
-    const stale = sampled.filter(c => (c.ageMs ?? 0) > (init.probeAfterMs ?? PROBE_AFTER_MS)).map(c => byId.get(c.peerId)!)
+    const restricted = (): PeerLoad[] => client.estimate.estimate(liveEntries(client.table, q.now, ttl), q.now).filter(p => among.has(p.peerId))
+    const stale = sampled.filter(c => (c.ageMs ?? 0) > (init.probeAfterMs ?? DEFAULT_PROBE_AFTER_MS)).map(c => byId.get(c.peerId)!)
     if (stale.length === 0) { choose(client, restricted()); return }
     for (const peer of stale) if (q.now >= init.warmupMs) peer.probes++
     q.after(init.networkMs, () => {
@@ -259,9 +265,9 @@ export function simulateMesh (init: MeshSimInit): MeshSimResult {
   }
 
   const arrive = (client: SimNode): void => {
-    if (init.knowledge === 'probe') { probeAndChoose(client); return }
+    if (gossip && init.probe !== false && (init.policy ?? 'p2c') === 'p2c') { probeAndChoose(client); return }
     // Full knowledge goes through the same estimate: a true figure taken now, minus this client's share of it.
-    choose(client, client.estimate.estimate(gossip ? liveEntries(client.table, q.now, ttl) : truePeers(client)))
+    choose(client, client.estimate.estimate(gossip ? liveEntries(client.table, q.now, ttl) : truePeers(client), q.now))
   }
 
   const choose = (client: SimNode, peers: PeerLoad[]): void => {
@@ -269,6 +275,25 @@ export function simulateMesh (init: MeshSimInit): MeshSimResult {
     const { choice, state } = chooseByPolicy(init.policy ?? 'p2c', candidates, statsOf(client, candidates), random, client.policyState)
     client.policyState = state
     if (choice != null && !choice.candidate.local) send(client, byId.get(choice.candidate.peerId)!)
+  }
+
+  /**
+   * Start as a mesh that has been running: every node sent its last heartbeat
+   * at a random time within one heartbeat interval of this mesh size, and every
+   * other node holds that report. (Started empty, the first reports announce
+   * the interval of a one-node mesh and expire long before the next heartbeat
+   * of a large mesh, so a run of seconds would measure that start-up.)
+   */
+  const steadyState = (): void => {
+    const interval = heartbeatIntervalMs(init.cadence, init.nodes)
+    for (const node of nodes) {
+      const at = -random() * interval
+      const report = { ...reportOf(node, workOf(node, init.capacity), at, interval), timestamp: at }
+      node.lastPublishAt = at
+      node.lastReport = report
+      node.lastPublishedWork = workOf(node, init.capacity)
+      for (const other of nodes) if (other !== node) other.table = applyReport(other.table, node.id, report, at, MAX_SKEW_MS).table
+    }
   }
 
   const dedicated = init.dedicatedRequesters ?? 0
@@ -282,6 +307,7 @@ export function simulateMesh (init: MeshSimInit): MeshSimResult {
       nextArrival(client)
     })
   }
+  if (gossip) steadyState()
   for (const node of nodes) {
     if (gossip) q.after(random() * init.cadence.intervalMs, () => { tick(node) })
   }
