@@ -13,6 +13,12 @@ export const DEFAULT_MAX_ATTEMPTS = 6
 /** Time constant of the peak-EWMA latency estimate, ms (Finagle and linkerd use 10 s). */
 export const DEFAULT_EWMA_TAU_MS = 10_000
 
+/**
+ * Least weight of a lower latency sample in the peak-EWMA estimate: a peer that
+ * answered slowly once recovers within about 8 fast answers, not only with time.
+ */
+export const DEFAULT_EWMA_MIN_WEIGHT = 0.25
+
 /** Latency assumed for a candidate with no sample yet, ms: optimistic enough that new peers get tried. */
 export const DEFAULT_PRIOR_LATENCY_MS = 50
 
