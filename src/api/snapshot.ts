@@ -1,11 +1,16 @@
 /**
  * The dashboard's view of a node: one JSON document with this node's status,
- * its offload counters, its federated runs and the mesh topology it can see.
+ * its offload counters, its federated runs, the whole mesh's graph (from every
+ * node's reported neighbours) and the whole fleet's load and traffic.
  * `GET /events` pushes one of these every second; the pure builders here are
  * unit-testable without a server.
  */
 import { optionalComponent } from '../optional-component.js'
+import { buildFleet } from './fleet.js'
+import { buildTopology } from './mesh-graph.js'
 import { buildStatus } from './status.js'
+import type { Fleet } from './fleet.js'
+import type { MeshTopology } from './mesh-graph.js'
 import type { ControlApiComponents, NodeInfo } from './index.js'
 import type { NodeStatus } from './status.js'
 import type { FederatedView, RunSummary } from '../federated/mesh/service-types.js'
@@ -14,23 +19,18 @@ import type { Offload, OffloadStats } from '../offload/types.js'
 /** Most recent federated runs carried in one snapshot (older runs stay available at `GET /federated/runs`). */
 export const MAX_SNAPSHOT_RUNS = 20
 
-export interface TopologyNode {
-  id: string
-  name: string
-  role: string
-}
-
-/** Who is connected to whom, as far as this node knows. Links are unordered pairs of peer ids. */
-export interface MeshTopology {
-  nodes: TopologyNode[]
-  links: Array<[string, string]>
-}
+export type { Fleet, FleetNode, FleetTotals } from './fleet.js'
+export type { MeshTopology, TopologyNode } from './mesh-graph.js'
+export { buildTopology }
 
 export interface DashboardSnapshot {
   status: NodeStatus
   offload: OffloadStats | null
   federated: RunSummary[]
+  /** Every node's links, from this node's connections and the neighbours in peers' reports. */
   topology: MeshTopology
+  /** Every node's load and offload traffic, from peers' reports and this node's live counters. */
+  fleet: Fleet
 }
 
 /** The offload service, when the node runs one. */
@@ -41,22 +41,6 @@ export function readOffload (components: ControlApiComponents): Offload | undefi
 /** The federated service's read-only view, when the node runs one. */
 export function readFederated (components: ControlApiComponents): FederatedView | undefined {
   return optionalComponent<ControlApiComponents['federated']>(components, 'federated')
-}
-
-/**
- * The topology seen from one node: itself, every peer it knows (connected or
- * heard of through load gossip), and a link to each peer it is connected to.
- * Load reports do not carry a peer's own connections, so peers known only by
- * gossip appear without links.
- */
-export function buildTopology (status: NodeStatus): MeshTopology {
-  const nodes: TopologyNode[] = [{ id: status.peerId, name: status.name, role: status.role }]
-  const links: Array<[string, string]> = []
-  for (const peer of status.peers) {
-    nodes.push({ id: peer.peerId, name: peer.name ?? '', role: peer.role ?? 'unknown' })
-    if (peer.connected) links.push([status.peerId, peer.peerId])
-  }
-  return { nodes, links }
 }
 
 /** The latest `max` runs, oldest first. */
@@ -77,10 +61,12 @@ export function buildSnapshot (components: ControlApiComponents, info: NodeInfo,
   const status = buildStatus(components, info, now)
   const offload = readOffload(components)
   const federated = readFederated(components)
+  const stats = offload == null ? null : safely(() => offload.stats(), null)
   return {
     status,
-    offload: offload == null ? null : safely(() => offload.stats(), null),
+    offload: stats,
     federated: federated == null ? [] : recentRuns(safely(() => federated.runs(), [])),
-    topology: buildTopology(status)
+    topology: buildTopology(status),
+    fleet: buildFleet(status, stats)
   }
 }

@@ -1,8 +1,9 @@
 /**
- * Example inference traffic for `edge-mesh demo`: bursts of requests for the
- * example model sent to a random node of the cluster with `prefer: auto`, so
- * busy nodes hand work to idle ones; every few seconds one line says who
- * served what.
+ * Example inference traffic for `edge-mesh demo`: bursts of concurrent
+ * requests for the example model sent to one node (node-1, which the demo
+ * also makes a slower device) with `prefer: auto`, more at once than its
+ * slots hold, so its scheduler hands part of each burst to idle peers; every
+ * few seconds one line says where the requests were served.
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -10,12 +11,17 @@ import { shortId } from './output.js'
 import { apiHeaders } from './cluster.js'
 import type { NodeProcess } from './cluster.js'
 
+/** Concurrent requests per burst: more than a node's default 4 slots, so a slower node must hand some to peers. */
+export const DEMO_BURST = 16
+
 export interface DemoTrafficOptions {
   nodes: NodeProcess[]
   modelId: string
   /** Folder holding mnist-digit-3.json and mnist-digit-7.json. */
   inputsDir: string
-  /** Requests per burst. @default 12 */
+  /** The node every burst is sent to (its index in `nodes`). @default 0 */
+  target?: number
+  /** Requests per burst. @default 16 (`DEMO_BURST`) */
   burst?: number
   /** Time between bursts, ms. @default 1000 */
   everyMs?: number
@@ -44,9 +50,10 @@ export function startDemoTraffic (options: DemoTrafficOptions): () => void {
   let errors = 0
   let stopped = false
 
+  const target = options.nodes[options.target ?? 0]
+  const targetName = names.get(target.peerId) ?? shortId(target.peerId)
   const burst = async (): Promise<void> => {
-    const target = options.nodes[Math.floor(Math.random() * options.nodes.length)]
-    const results = await Promise.all(Array.from({ length: options.burst ?? 12 }, async (_, i) =>
+    const results = await Promise.all(Array.from({ length: options.burst ?? DEMO_BURST }, async (_, i) =>
       await infer(target, { model: options.modelId, inputs: [inputs[i % 2]], prefer: 'auto', deadlineMs: 5000 })))
     for (const r of results) {
       if (r.servedBy != null) served.set(r.servedBy, (served.get(r.servedBy) ?? 0) + 1)
@@ -58,8 +65,9 @@ export function startDemoTraffic (options: DemoTrafficOptions): () => void {
     const total = [...served.values()].reduce((a, b) => a + b, 0)
     if (total + errors === 0) return
     const sorted = [...latencies].sort((a, b) => a - b)
-    const parts = [...served.entries()].map(([id, n]) => `${names.get(id) ?? shortId(id)} ${n}`).sort()
-    options.print(`traffic: ${total} served (${parts.join(', ')}), ${errors} failed, p50 ${sorted[Math.floor(sorted.length / 2)]?.toFixed(1)} ms`)
+    const local = served.get(target.peerId) ?? 0
+    const peers = [...served.entries()].filter(([id]) => id !== target.peerId).map(([id, n]) => `${names.get(id) ?? shortId(id)} ${n}`).sort()
+    options.print(`traffic to ${targetName}: ${total} served, ${local} by ${targetName}, ${total - local} by idle peers${peers.length > 0 ? ` (${peers.join(', ')})` : ''}, ${errors} failed, p50 ${sorted[Math.floor(sorted.length / 2)]?.toFixed(1)} ms`)
     served = new Map()
     latencies = []
     errors = 0

@@ -1,8 +1,9 @@
 /**
  * Binary encoding of load reports on `/edge-mesh/load/1`.
  * The byte layout is specified in docs/protocols.md ("Load reports"):
- * version 2 adds the sender's heartbeat interval after `capacity`; version 1
- * reports (without it) are still decoded.
+ * version 2 adds the sender's heartbeat interval after `capacity`; version 3
+ * appends the sender's offload counters, connection count and up to 16
+ * neighbours after the addresses. Version 1 and 2 reports are still decoded.
  * `decodeLoadReport` validates every field and throws InvalidMessageError
  * or MessageTooLargeError; it never reads past the input or allocates more
  * than the input's size.
@@ -10,9 +11,10 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { InvalidMessageError, MessageTooLargeError } from '../errors.js'
 import {
-  LOAD_REPORT_VERSION, LOAD_REPORT_VERSION_1, MAX_ADDRS, MAX_HEARTBEAT_INTERVAL_MS, MAX_ADDR_BYTES, MAX_BACKEND_BYTES, MAX_MODELS,
+  LOAD_REPORT_VERSION, LOAD_REPORT_VERSION_1, LOAD_REPORT_VERSION_2, MAX_ADDRS, MAX_HEARTBEAT_INTERVAL_MS, MAX_ADDR_BYTES, MAX_BACKEND_BYTES, MAX_MODELS,
   MAX_MODEL_ID_BYTES, MAX_NAME_BYTES, MAX_REPORT_BYTES
 } from './constants.js'
+import { decodeMeshTrailer, encodeMeshTrailer } from './mesh-trailer.js'
 import type { LoadReport } from './types.js'
 
 const FLAG_TRAINING = 0b01
@@ -46,9 +48,10 @@ export function encodeLoadReport (report: LoadReport): Uint8Array {
     if (bytes.length > MAX_ADDR_BYTES) throw new MessageTooLargeError('address too long')
     return bytes
   })
+  const trailer = encodeMeshTrailer(report)
   const size = FIXED_BYTES + 1 + backend.length + 1 + name.length +
     1 + models.reduce((n, m) => n + 1 + m.length, 0) +
-    1 + addrs.reduce((n, a) => n + 2 + a.length, 0)
+    1 + addrs.reduce((n, a) => n + 2 + a.length, 0) + trailer.length
   if (size > MAX_REPORT_BYTES) throw new MessageTooLargeError(`report of ${size} bytes exceeds ${MAX_REPORT_BYTES}`)
 
   const out = new Uint8Array(size)
@@ -76,11 +79,12 @@ export function encodeLoadReport (report: LoadReport): Uint8Array {
   for (const m of models) putBytes(m, 1)
   view.setUint8(o, addrs.length); o += 1
   for (const a of addrs) putBytes(a, 2)
+  out.set(trailer, o)
   return out
 }
 
 /** A bounds-checked reader over one report's bytes. */
-class Reader {
+export class Reader {
   private offset = 0
   private readonly view: DataView
   constructor (private readonly bytes: Uint8Array) {
@@ -128,7 +132,7 @@ export function decodeLoadReport (bytes: Uint8Array): LoadReport {
   if (bytes.length > MAX_REPORT_BYTES) throw new MessageTooLargeError(`load report of ${bytes.length} bytes exceeds ${MAX_REPORT_BYTES}`)
   const r = new Reader(bytes)
   const version = r.u8('version')
-  if (version !== LOAD_REPORT_VERSION && version !== LOAD_REPORT_VERSION_1) throw new InvalidMessageError(`unsupported load report version ${version}`)
+  if (version !== LOAD_REPORT_VERSION && version !== LOAD_REPORT_VERSION_2 && version !== LOAD_REPORT_VERSION_1) throw new InvalidMessageError(`unsupported load report version ${version}`)
   const flags = r.u8('flags')
   if ((flags & ~(FLAG_TRAINING | FLAG_SEED | FLAG_CAN_TRAIN)) !== 0) throw new InvalidMessageError('unknown flag bits set')
   const seq = r.u64('seq')
@@ -158,6 +162,7 @@ export function decodeLoadReport (bytes: Uint8Array): LoadReport {
       throw new InvalidMessageError('address is not a valid multiaddr')
     }
   }
+  const mesh = version === LOAD_REPORT_VERSION ? decodeMeshTrailer(r) : {}
   r.done()
   return {
     seq,
@@ -174,6 +179,7 @@ export function decodeLoadReport (bytes: Uint8Array): LoadReport {
     canTrain: (flags & FLAG_CAN_TRAIN) !== 0,
     role: (flags & FLAG_SEED) !== 0 ? 'seed' : 'edge',
     name,
-    addrs
+    addrs,
+    ...mesh
   }
 }

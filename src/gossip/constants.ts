@@ -3,10 +3,16 @@
 /** The versioned gossipsub topic load reports travel on. */
 export const LOAD_TOPIC = '/edge-mesh/load/1'
 
-/** Version byte of the load report encoding (2 adds the heartbeat interval). */
-export const LOAD_REPORT_VERSION = 2
+/**
+ * Version byte of the load report encoding nodes send: 2 added the heartbeat
+ * interval, 3 appends offload traffic counters and the sender's neighbours.
+ */
+export const LOAD_REPORT_VERSION = 3
 
-/** The previous version, still decoded (no heartbeat interval). */
+/** Version 2 (heartbeat interval, no traffic or neighbours), still decoded. */
+export const LOAD_REPORT_VERSION_2 = 2
+
+/** The first version, still decoded (no heartbeat interval). */
 export const LOAD_REPORT_VERSION_1 = 1
 
 /**
@@ -56,6 +62,19 @@ export const MAX_ADDRS = 16
 export const MAX_ADDR_BYTES = 256
 export const MAX_NAME_BYTES = 64
 export const MAX_BACKEND_BYTES = 16
+
+/**
+ * Most neighbours (connected peers) one report lists (version 3). A node with
+ * more connections lists the first 16 by peer id and still reports its full
+ * connection count, so a report stays small whatever the mesh's size.
+ */
+export const MAX_NEIGHBOURS = 16
+
+/** Longest peer id in a report's neighbour list, bytes of its binary multihash (Ed25519 ids take 38). */
+export const MAX_PEER_ID_BYTES = 64
+
+/** Largest traffic counter a report carries (u32); larger counts saturate at it. */
+export const MAX_TRAFFIC_COUNT = 0xffff_ffff
 
 /** A change of in-flight + queued work of at least this fraction of capacity triggers an early report. */
 export const SIGNIFICANT_CHANGE_FRACTION = 0.25

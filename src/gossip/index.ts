@@ -32,10 +32,10 @@ import {
 } from './constants.js'
 import { LoadGossip } from './load-gossip.js'
 import { LocalLoadRegister } from './local-load.js'
-import type { LocalLoad, LocalWork, NodeRole, TopicPubSub } from './types.js'
+import type { LocalLoad, LocalWork, NodeRole, OffloadTraffic, TopicPubSub } from './types.js'
 import type { ModelRuntime } from '../model/types.js'
 import type { ComponentLogger, Libp2pEvents, PeerId, TypedEventTarget } from '@libp2p/interface'
-import type { AddressManager } from '@libp2p/interface-internal'
+import type { AddressManager, ConnectionManager } from '@libp2p/interface-internal'
 
 export * from './types.js'
 export { LOAD_TOPIC } from './constants.js'
@@ -72,6 +72,10 @@ export interface LoadGossipComponents {
   localLoad: LocalLoad
   /** Backend and loaded models are read from here when present. */
   models?: Pick<ModelRuntime, 'backend' | 'list'>
+  /** This node's connections: the neighbours its reports list (version 3). */
+  connectionManager?: Pick<ConnectionManager, 'getConnections'>
+  /** The offload service's counters, reported when present (version 3). */
+  offload?: { stats(): OffloadTraffic }
 }
 
 /** Create the load gossip service. */

@@ -13,12 +13,12 @@ import { optionalComponent } from '../optional-component.js'
 import { CpuSampler } from './cpu.js'
 import { changeWaitMs, entryTtlMs, heartbeatDue, heartbeatIntervalMs, isSignificantChange } from './cadence.js'
 import { decodeLoadReport, encodeLoadReport } from './codec.js'
-import { LOAD_TOPIC, MAX_CLOCK_SKEW_MS, MAX_REPORTS_PER_INTERVAL } from './constants.js'
+import { LOAD_TOPIC, MAX_CLOCK_SKEW_MS, MAX_NEIGHBOURS, MAX_REPORTS_PER_INTERVAL } from './constants.js'
 import { applyReport, dropPeer, emptyLoadTable, expireEntries, judgeReport, liveEntries } from './load-table.js'
 import type { CadenceSettings } from './cadence.js'
 import type { LoadGossipComponents } from './index.js'
 import type { Ttl } from './load-table.js'
-import type { LoadGossipEvents, LoadReport, LoadView, LocalWork, NodeRole, PeerLoad } from './types.js'
+import type { LoadGossipEvents, LoadReport, LoadView, LocalWork, NodeRole, OffloadTraffic, PeerLoad } from './types.js'
 import type { Message } from '@libp2p/gossipsub'
 import type { Logger, PeerId, Startable } from '@libp2p/interface'
 
@@ -122,10 +122,29 @@ export class LoadGossip extends TypedEventEmitter<LoadGossipEvents> implements L
     return [...new Set([...work.models, ...own])].slice(0, 32)
   }
 
+  /** The peers this node is connected to, in id order (the report lists the first `MAX_NEIGHBOURS`). */
+  private connectedPeers (): string[] {
+    const connections = optionalComponent<LoadGossipComponents['connectionManager']>(this.components, 'connectionManager')
+    const ids = new Set((connections?.getConnections() ?? []).map(c => c.remotePeer.toString()))
+    return [...ids].sort()
+  }
+
+  /** The offload service's counters (zeros on a node without one, or when it fails to report). */
+  private traffic (): OffloadTraffic {
+    const offload = optionalComponent<LoadGossipComponents['offload']>(this.components, 'offload')
+    try {
+      const { servedLocally, servedRemotely, servedForPeers } = offload?.stats() ?? { servedLocally: 0, servedRemotely: 0, servedForPeers: 0 }
+      return { servedLocally, servedRemotely, servedForPeers }
+    } catch {
+      return { servedLocally: 0, servedRemotely: 0, servedForPeers: 0 }
+    }
+  }
+
   /** Build this node's current report. */
   private buildReport (work: LocalWork): LoadReport {
     const { addressManager } = this.components
     const models = optionalComponent<LoadGossipComponents['models']>(this.components, 'models')
+    const neighbours = this.connectedPeers()
     return {
       seq: ++this.seq,
       timestamp: Date.now(),
@@ -144,7 +163,10 @@ export class LoadGossip extends TypedEventEmitter<LoadGossipEvents> implements L
       addrs: addressManager.getAddresses()
         .map(a => a.decapsulateCode(421).toString())
         .filter((a, i, all) => all.indexOf(a) === i)
-        .slice(0, 16)
+        .slice(0, 16),
+      traffic: this.traffic(),
+      connections: neighbours.length,
+      neighbours: neighbours.slice(0, MAX_NEIGHBOURS)
     }
   }
 

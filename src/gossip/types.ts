@@ -44,6 +44,28 @@ export interface LoadReport {
   name: string
   /** Dialable multiaddrs of the node, as strings, without the /p2p suffix. */
   addrs: string[]
+  /**
+   * The sender's offload counters since it started (version 3; absent in
+   * older reports): what lets any node show the whole fleet's traffic.
+   */
+  traffic?: OffloadTraffic
+  /** How many peers the sender is connected to now (version 3); may be more than `neighbours` lists. */
+  connections?: number
+  /**
+   * Peer ids of up to 16 of the sender's connected peers, in id order
+   * (version 3): with every node's report, any node can draw the whole mesh.
+   */
+  neighbours?: string[]
+}
+
+/** Inference requests a node has seen answered, by where they ran (cumulative, saturating at 2^32-1). */
+export interface OffloadTraffic {
+  /** Its own requests it served itself. */
+  servedLocally: number
+  /** Its own requests peers served. */
+  servedRemotely: number
+  /** Peers' requests it served. */
+  servedForPeers: number
 }
 
 /** The latest report from one peer, as held by the load table. */

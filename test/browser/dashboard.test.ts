@@ -1,43 +1,30 @@
 /**
- * The live dashboard as a person sees it: three real node processes on
- * loopback (node-2 and node-3 bootstrap from node-1), node-1's page open in
- * headless Chromium. Needs Debian's chromium at /usr/bin/chromium
- * (`apt-get install -y chromium`); skipped with a message otherwise.
+ * The live dashboard as a person sees it: four real node processes on
+ * loopback (node-2 to node-4 bootstrap from node-1 and find each other through
+ * gossip), node-1's page open in headless Chromium. Needs Debian's chromium at
+ * /usr/bin/chromium (`apt-get install -y chromium`); skipped with a message
+ * otherwise. The README's screenshot comes from demo.test.ts (`npm start`).
  *
  * Every service the page shows (models, offload, federated) must be present:
  * a node without one fails these tests rather than skipping them.
  */
 import { existsSync } from 'node:fs'
-import { copyFile, mkdir } from 'node:fs/promises'
-import { fileURLToPath } from 'node:url'
+import { mkdir } from 'node:fs/promises'
 import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TestCluster, addressOn, loopbackAddress, status, waitFor } from '../fixtures/index.js'
-import { startStubApi, stubReport, stubRound, stubState } from '../fixtures/stub-api.js'
+import { STUB_SELF, startStubApi, stubReport, stubRound, stubState } from '../fixtures/stub-api.js'
+import { CHROMIUM, CHROMIUM_ARGS, HAS_CHROMIUM, VIEWPORT, linksBeyond, numberOf, repo } from './chromium.js'
 import type { NodeProcess } from '../fixtures/index.js'
 import type { ControlApi } from '../../src/api/index.js'
 import type { RunSummary } from '../../src/federated/mesh/service-types.js'
 import type { Browser, Page } from 'playwright-core'
 
-const CHROMIUM = '/usr/bin/chromium'
-const HAS_CHROMIUM = existsSync(CHROMIUM)
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
-const repo = (path: string): string => fileURLToPath(new URL(`../../${path}`, import.meta.url))
 const MODEL_DIR = repo('examples/models/mnist-mlp')
-const SCREENSHOT = repo('test-results/dashboard.png')
-const README_SCREENSHOT = repo('docs/dashboard.png')
-/** Training data for node-2 and node-3 (shards 1 and 2 of 3 are valid whether shards count from 0 or 1). */
-const TRAINING_DATA = ['mnist:1/3', 'mnist:2/3']
+const SCREENSHOT = repo('test-results/dashboard-mesh.png')
+/** Training data for node-2 to node-4 (shards 1 to 3 of 4 are valid whether shards count from 0 or 1). */
+const TRAINING_DATA = ['mnist:1/4', 'mnist:2/4', 'mnist:3/4']
 const FED_ROUNDS = 3
-
-if (!HAS_CHROMIUM) {
-  console.warn(`dashboard browser test skipped: ${CHROMIUM} not found (install it with: apt-get install -y chromium)`)
-}
-
-/** Numeric text content of an element on the page. */
-async function numberOf (page: Page, selector: string): Promise<number> {
-  return Number(await page.locator(selector).textContent())
-}
 
 describe.skipIf(!HAS_CHROMIUM)('the live dashboard in headless Chromium', () => {
   const cluster = new TestCluster()
@@ -55,7 +42,7 @@ describe.skipIf(!HAS_CHROMIUM)('the live dashboard in headless Chromium', () => 
       nodes.push(await cluster.start(`node-${i + 2}`, ['--bootstrap', bootstrap, ...model, '--data', data]))
     }
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
-    page = await browser.newPage({ viewport: { width: 1440, height: 1000 } })
+    page = await browser.newPage({ viewport: VIEWPORT })
     page.on('request', req => { requests.push(req.url()) })
     page.on('pageerror', err => { pageErrors.push(err.message) })
     page.on('console', msg => { if (msg.type() === 'error') pageErrors.push(msg.text()) })
@@ -90,7 +77,7 @@ describe.skipIf(!HAS_CHROMIUM)('the live dashboard in headless Chromium', () => 
     expect(snapshot.topology.nodes[0].id).toBe(nodes[0].peerId)
   })
 
-  it('shows this node and lists the other two peers as connected', async () => {
+  it('shows this node and lists the other three as connected, in one fleet table', async () => {
     await page.waitForFunction(() => Number(document.body.dataset.snapshots) > 0)
     expect(await page.locator('#node-peer-id').textContent()).toBe(nodes[0].peerId)
     expect(await page.locator('#node-name').textContent()).toBe('node-1')
@@ -99,12 +86,13 @@ describe.skipIf(!HAS_CHROMIUM)('the live dashboard in headless Chromium', () => 
       const row = page.locator(`#peer-table tr[data-peer-id="${other.peerId}"]`)
       await expect.poll(async () => await row.locator('td[data-field="memFree"]').textContent(), { timeout: 30_000 }).not.toBe('–')
     }
-    expect(await page.locator('#peer-table tbody tr[data-peer-id]').count()).toBe(2)
+    expect(await page.locator('#peer-table tbody tr[data-peer-id]').count()).toBe(4)
+    expect(await page.locator('#peer-table tbody tr[data-self="true"]').getAttribute('data-peer-id')).toBe(nodes[0].peerId)
   })
 
   it('updates the peers\' load live', async () => {
     for (const other of nodes.slice(1)) {
-      const row = page.locator(`#peer-table tr[data-peer-id="${other.peerId}"]`)
+      const row = page.locator(`#peer-table tbody tr[data-peer-id="${other.peerId}"]`)
       const seq = Number(await row.getAttribute('data-seq'))
       const age = await row.locator('td[data-field="age"]').textContent()
       await expect.poll(async () => Number(await row.getAttribute('data-seq')), { timeout: 30_000 }).toBeGreaterThan(seq)
@@ -114,9 +102,27 @@ describe.skipIf(!HAS_CHROMIUM)('the live dashboard in headless Chromium', () => 
     await expect.poll(async () => await page.locator('#node-uptime').textContent(), { timeout: 10_000 }).not.toBe(uptime)
   })
 
-  it('draws who is connected to whom', async () => {
+  it('draws who is connected to whom across the whole mesh, not a star around this node', async () => {
     for (const node of nodes) await page.locator(`#topology [data-node-id="${node.peerId}"]`).waitFor()
-    await expect.poll(async () => await page.locator('#topology [data-link]').count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(2)
+    await expect.poll(async () => await page.locator('#topology [data-link]').count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(3)
+    // Links between the other nodes come from their load reports (their neighbour lists).
+    await expect.poll(async () => (await linksBeyond(page, nodes[0].peerId)).length, { timeout: 60_000 }).toBeGreaterThanOrEqual(2)
+    // Every such link is a connection its ends have.
+    for (const [a, b] of await linksBeyond(page, nodes[0].peerId)) {
+      const end = nodes.find(n => n.peerId === a)
+      expect(end, 'a link drawn between two of the mesh\'s nodes').toBeDefined()
+      const peers = (await status(end!)).peers
+      expect(peers.some(p => p.peerId === b && p.connected), `${a} is connected to ${b}`).toBe(true)
+    }
+  })
+
+  it('shows every node\'s load from its report', async () => {
+    for (const node of nodes) {
+      const row = page.locator(`#peer-table tbody tr[data-peer-id="${node.peerId}"]`)
+      await expect.poll(async () => await row.locator('td[data-field="capacity"]').textContent(), { timeout: 30_000 }).toMatch(/^\d+$/)
+      await expect.poll(async () => await row.locator('td[data-field="links"]').textContent(), { timeout: 30_000 }).toMatch(/^[1-9]\d*$/)
+    }
+    expect(await page.locator('#fleet-totals td[data-field="reporting"]').textContent()).toBe('4 of 4 reporting')
   })
 
   it('counts an inference request served after POST /infer', async () => {
@@ -140,8 +146,19 @@ describe.skipIf(!HAS_CHROMIUM)('the live dashboard in headless Chromium', () => 
       await expect.poll(async () => await numberOf(page, '#served-remote'), { timeout: 15_000 }).toBeGreaterThan(remote)
     }
     const peerRows = await page.locator('#by-peer tr[data-peer-id]').evaluateAll(rows => rows.map(r => r.getAttribute('data-peer-id')))
-    expect(peerRows.some(id => id === nodes[1].peerId || id === nodes[2].peerId)).toBe(true)
+    expect(peerRows.some(id => nodes.slice(1).some(n => n.peerId === id))).toBe(true)
     await expect.poll(async () => Number(await page.locator('#latency-spark').getAttribute('data-samples')), { timeout: 10_000 }).toBeGreaterThan(1)
+  })
+
+  it('shows the fleet\'s offload traffic: what peers served for node-1, from their reports', async () => {
+    const self = page.locator(`#peer-table tbody tr[data-self="true"]`)
+    await expect.poll(async () => Number(await self.locator('td[data-field="servedRemotely"]').textContent()), { timeout: 15_000 }).toBeGreaterThanOrEqual(3)
+    const forPeers = async (): Promise<number> => {
+      const cells = await page.locator('#peer-table tbody tr[data-self="false"] td[data-field="servedForPeers"]').allTextContents()
+      return cells.map(Number).filter(Number.isFinite).reduce((a, b) => a + b, 0)
+    }
+    await expect.poll(forPeers, { timeout: 30_000 }).toBeGreaterThanOrEqual(3)
+    expect(await numberOf(page, '#fleet-totals td[data-field="servedForPeers"]')).toBeGreaterThanOrEqual(3)
   })
 
   it('adds a point to the federated chart for every round', async () => {
@@ -169,10 +186,9 @@ describe.skipIf(!HAS_CHROMIUM)('the live dashboard in headless Chromium', () => 
     expect(pageErrors).toEqual([])
   })
 
-  it('saves a screenshot (test-results/dashboard.png, copied to docs/dashboard.png)', async () => {
+  it('saves a screenshot (test-results/dashboard-mesh.png)', async () => {
     await mkdir(repo('test-results'), { recursive: true })
     await page.screenshot({ path: SCREENSHOT, fullPage: true })
-    await copyFile(SCREENSHOT, README_SCREENSHOT)
     expect(existsSync(SCREENSHOT)).toBe(true)
   })
 })
@@ -196,14 +212,14 @@ describe.skipIf(!HAS_CHROMIUM)('the dashboard over stubbed offload and federated
   let page: Page
 
   beforeAll(async () => {
-    state.peers.set(peerA, { report: stubReport('laptop', 1, { cpu: 0.35 }), connected: true })
-    state.peers.set(peerB, { report: stubReport('raspberry-pi', 1, { cpu: 0.92, memFree: 300 * 2 ** 20, inFlight: 2, queued: 3, training: true }), connected: true })
-    state.peers.set(peerC, { report: stubReport('phone', 1, { cpu: 0.05 }), connected: false })
+    state.peers.set(peerA, { report: stubReport('laptop', 1, { cpu: 0.35, connections: 2, neighbours: [peerB, peerC] }), connected: true })
+    state.peers.set(peerB, { report: stubReport('raspberry-pi', 1, { cpu: 0.92, memFree: 300 * 2 ** 20, inFlight: 2, queued: 3, training: true, traffic: { servedLocally: 4, servedRemotely: 0, servedForPeers: 9 } }), connected: true })
+    state.peers.set(peerC, { report: stubReport('phone', 1, { cpu: 0.05, connections: 21, neighbours: [peerA] }), connected: false })
     state.offload = { servedLocally: 12, servedRemotely: 30, servedForPeers: 7, failed: 1, byPeer: { [peerA]: 21, [peerB]: 9 }, p50Ms: 14, p99Ms: 61, queueDepth: 1, inFlight: 1, capacity: 2 }
     state.runs = [run]
     api = await startStubApi(state)
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
-    page = await browser.newPage({ viewport: { width: 1440, height: 1000 } })
+    page = await browser.newPage({ viewport: VIEWPORT })
     await page.goto(api.url)
   })
 
@@ -221,6 +237,14 @@ describe.skipIf(!HAS_CHROMIUM)('the dashboard over stubbed offload and federated
     state.offload = { ...state.offload!, servedLocally: 13, p50Ms: 18, p99Ms: 80 }
     await expect.poll(async () => await numberOf(page, '#served-local'), { timeout: 5000 }).toBe(13)
     await expect.poll(async () => Number(await page.locator('#latency-spark').getAttribute('data-samples')), { timeout: 5000 }).toBeGreaterThan(1)
+  })
+
+  it('draws the links peers report and says how many no report lists', async () => {
+    await expect.poll(async () => (await linksBeyond(page, STUB_SELF)).length, { timeout: 5000 }).toBe(2)
+    expect(await page.locator('#topology .node.gossip').getAttribute('data-node-id')).toBe(peerC)
+    expect(await page.locator('#topology-unlisted').textContent()).toContain('20 more links')
+    expect(await page.locator(`#peer-table tr[data-peer-id="${peerB}"] td[data-field="servedForPeers"]`).textContent()).toBe('9')
+    expect(await page.locator(`#peer-table tr[data-peer-id="${peerC}"] td[data-field="servedForPeers"]`).textContent()).toBe('–')
   })
 
   it('adds one point to the federated chart per completed round', async () => {

@@ -43,6 +43,21 @@ const LOAD_REPORT: LoadReport = {
   backend: 'wasm', models: [MODEL_ID], training: false, canTrain: true, role: 'edge', name: 'laptop', addrs: ['/ip4/192.168.1.10/tcp/4010']
 }
 
+/** The same report as a version 3 node sends it: offload counters, 3 connections, 2 of them listed (Ed25519 keys from the seeds 0x01…, 0x02…). */
+const LOAD_REPORT_V3: LoadReport = {
+  ...LOAD_REPORT,
+  traffic: { servedLocally: 288, servedRemotely: 41, servedForPeers: 7 },
+  connections: 3,
+  neighbours: ['12D3KooWK99VoVxNE7XzyBwXEzW7xhK7Gpv85r9F3V3fyKSUKPH5', '12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq']
+}
+
+/** A version 2 report: version 3 without its trailer (15 bytes for a report with no neighbours), version byte 2. */
+function asVersion2 (v3: Uint8Array): Uint8Array {
+  const v2 = v3.slice(0, v3.length - 15)
+  v2[0] = 2
+  return v2
+}
+
 /** Every vector: the block the spec must hold. */
 const VECTORS: Record<string, () => string> = {
   'content-id-model-json': () => MODEL_JSON,
@@ -51,7 +66,8 @@ const VECTORS: Record<string, () => string> = {
   'infer-request': () => hexLines(encodeRequest({ requestId: REQUEST_ID, deadlineMs: 2000, modelId: MODEL_ID, inputs: [{ shape: [1, 2], dtype: 'float32', data: f32(1, -2.5) }] }).subarray()),
   'infer-result': () => hexLines(encodeResult(REQUEST_ID, { outputs: [{ shape: [1, 1], dtype: 'float32', data: f32(3.25) }], queueMs: 0.15, computeMs: 0.42, batchSize: 1 }).subarray()),
   'infer-error': () => hexLines(encodeError(REQUEST_ID, new PeerBusyError('queue full'))),
-  'load-report': () => hexLines(encodeLoadReport(LOAD_REPORT)),
+  'load-report-v2': () => hexLines(asVersion2(encodeLoadReport(LOAD_REPORT))),
+  'load-report': () => hexLines(encodeLoadReport(LOAD_REPORT_V3)),
   'weight-record': () => hexLines(encodeWeightRecordToBytes([
     { name: 'dense_1/kernel', shape: [2, 1], dtype: 'float32', data: f32(0.5, -1) },
     { name: 'dense_1/bias', shape: [1], dtype: 'float32', data: f32(0.25) }
@@ -94,7 +110,8 @@ describe('docs/protocols.md test vectors', () => {
     expect(Array.from(request.inputs[0].data)).toEqual([1, -2.5])
     expect(decodeResponse(bytesOf(inSpec.get('infer-result') ?? ''))).toMatchObject({ type: 'result', requestId: REQUEST_ID, queueMs: 0.15, computeMs: 0.42, batchSize: 1 })
     expect(decodeResponse(bytesOf(inSpec.get('infer-error') ?? ''))).toMatchObject({ type: 'error', requestId: REQUEST_ID, code: 7, message: 'queue full' })
-    expect(decodeLoadReport(bytesOf(inSpec.get('load-report') ?? ''))).toEqual(LOAD_REPORT)
+    expect(decodeLoadReport(bytesOf(inSpec.get('load-report-v2') ?? ''))).toEqual(LOAD_REPORT)
+    expect(decodeLoadReport(bytesOf(inSpec.get('load-report') ?? ''))).toEqual(LOAD_REPORT_V3)
     expect(decodeMessage(bytesOf(inSpec.get('fedavg-hello') ?? ''))).toEqual({ type: 'hello' })
     expect(decodeProbeAnswer(bytesOf(inSpec.get('load-probe-answer') ?? ''))).toEqual({ outstanding: 3, capacity: 2 })
   })

@@ -1,6 +1,8 @@
 // edge-mesh live dashboard. Plain browser JavaScript, no framework and no
 // network beyond this node: it listens to `GET /events` (one JSON snapshot a
-// second: { status, offload, federated, topology }) and redraws in place.
+// second: { status, offload, federated, topology, fleet }) and redraws in place.
+// The topology and the fleet cover the whole mesh: every node's load report
+// carries its neighbours and offload counters (load report version 3).
 // Element ids and data-* attributes are stable; the browser test relies on them.
 'use strict'
 
@@ -131,84 +133,6 @@ function renderNode (status) {
     list.replaceChildren(...status.addresses.map(a => el('li', {}, a)))
   }
   document.title = `${status.name || 'node'} · edge-mesh`
-}
-
-// ---------- mesh table ----------
-
-function fillPeerRow (tr, peer) {
-  const load = peer.load
-  tr.dataset.connected = String(peer.connected)
-  tr.dataset.seq = load == null ? '' : String(load.seq)
-  const who = cell(tr, 'peer')
-  const name = peer.name || shortId(peer.peerId)
-  if (who.dataset.name !== name) {
-    who.dataset.name = name
-    who.replaceChildren(el('span', { class: 'peer-name' }, name), el('span', { class: 'peer-id', title: peer.peerId }, shortId(peer.peerId)))
-  }
-  setText(cell(tr, 'role'), peer.role ?? '–')
-  const st = cell(tr, 'state')
-  const stateValue = peer.connected ? 'connected' : 'gossip'
-  if (st.firstChild?.dataset?.value !== stateValue) {
-    st.replaceChildren(el('span', { class: 'state', 'data-value': stateValue }, peer.connected ? 'connected' : 'gossip only'))
-  }
-  const cpu = cell(tr, 'cpu', 'num')
-  cpu.replaceChildren(...(load == null ? ['–'] : [meter(load.cpu), formatPct(load.cpu)]))
-  setText(cell(tr, 'memFree', 'num'), formatBytes(load?.memFree))
-  setText(cell(tr, 'inFlight', 'num'), load?.inFlight ?? '–')
-  setText(cell(tr, 'queued', 'num'), load?.queued ?? '–')
-  setText(cell(tr, 'capacity', 'num'), load?.capacity ?? '–')
-  const models = cell(tr, 'models', 'num')
-  setText(models, load?.models.length ?? '–')
-  models.title = load?.models.join('\n') ?? ''
-  const training = cell(tr, 'training', 'training')
-  training.dataset.value = String(load?.training ?? false)
-  setText(training, load == null ? '–' : load.training ? 'training' : 'idle')
-  const age = cell(tr, 'age', 'num')
-  setText(age, peer.loadAgeMs == null ? '–' : `${formatMs(peer.loadAgeMs)} ago`)
-  age.title = load == null ? 'no load report' : `report #${load.seq}`
-}
-
-function renderPeers (status) {
-  const peers = [...status.peers].sort((a, b) => Number(b.connected) - Number(a.connected) || (a.name ?? '').localeCompare(b.name ?? '') || a.peerId.localeCompare(b.peerId))
-  syncRows($('peer-table').tBodies[0], peers, p => p.peerId, 'data-peer-id', fillPeerRow)
-  $('peers-empty').hidden = peers.length > 0
-  setText($('peer-count'), peers.length === 0 ? '' : `${peers.filter(p => p.connected).length} connected · ${peers.length} known`)
-}
-
-// ---------- topology ----------
-
-function renderTopology (topology, selfId) {
-  const root = $('topology')
-  const key = JSON.stringify(topology)
-  if (root.dataset.key === key) return
-  root.dataset.key = key
-  const W = 360; const H = 260; const cx = W / 2; const cy = H / 2 - 4; const r = Math.min(W, H) / 2 - 40
-  const linked = new Set(topology.links.flat())
-  const nodes = topology.nodes
-  const pos = new Map(nodes.map((n, i) => {
-    if (nodes.length === 1) return [n.id, [cx, cy]]
-    const a = -Math.PI / 2 + (2 * Math.PI * i) / nodes.length
-    return [n.id, [cx + r * Math.cos(a), cy + r * Math.sin(a)]]
-  }))
-  const parts = []
-  for (const [a, b] of topology.links) {
-    const pa = pos.get(a); const pb = pos.get(b)
-    if (pa == null || pb == null) continue
-    parts.push(svg('line', { class: 'link', x1: pa[0], y1: pa[1], x2: pb[0], y2: pb[1], 'data-link': `${a} ${b}` }))
-  }
-  for (const n of nodes) {
-    const [x, y] = pos.get(n.id)
-    const kind = n.id === selfId ? 'self' : linked.has(n.id) ? 'peer' : 'gossip'
-    const g = svg('g', { class: `node ${kind} ${n.role}`, 'data-node-id': n.id })
-    g.append(svg('title', {}, `${n.name || n.id}\n${n.id}\n${n.role}`))
-    g.append(svg('circle', { cx: x, cy: y, r: n.id === selfId ? 11 : 9 }))
-    // Labels sit outside the circle, away from the links: above nodes in the top half, below the others.
-    const above = nodes.length > 1 && y < cy - 1
-    g.append(svg('text', { x, y: above ? y - 25 : y + 24 }, n.name || shortId(n.id)))
-    g.append(svg('text', { x, y: above ? y - 14 : y + 35, class: 'sub' }, n.role))
-    parts.push(g)
-  }
-  root.replaceChildren(...parts)
 }
 
 // ---------- offload ----------
@@ -358,7 +282,7 @@ function render (snapshot) {
   for (const p of snapshot.status.peers) if (p.name) names.set(p.peerId, p.name)
   names.set(snapshot.status.peerId, `${snapshot.status.name || 'this node'} (this node)`)
   renderNode(snapshot.status)
-  renderPeers(snapshot.status)
+  renderFleet(snapshot.fleet, snapshot.status)
   renderTopology(snapshot.topology, snapshot.status.peerId)
   renderFederated(snapshot.federated)
 }

@@ -1,31 +1,14 @@
 /** Dashboard snapshot, capability metrics and the dashboard's routes, over a stubbed in-process API. */
 import { afterEach, describe, expect, it } from 'vitest'
 import { federatedMetrics, offloadMetrics } from '../../../src/api/routes/capability-metrics.js'
-import { buildTopology, recentRuns } from '../../../src/api/snapshot.js'
+import { recentRuns } from '../../../src/api/snapshot.js'
 import { STUB_SELF, startStubApi, stubReport, stubRound, stubState } from '../../fixtures/stub-api.js'
 import type { ControlApi } from '../../../src/api/index.js'
 import type { RunSummary } from '../../../src/federated/mesh/service-types.js'
-import type { NodeStatus } from '../../../src/api/status.js'
 
 const run = (id: string, startedAt: number, rounds: number, state: RunSummary['state'] = 'completed'): RunSummary => ({
   id, state, strategy: 'fedavg', rounds, completedRounds: rounds, coordinator: 'x', globalModelId: `g-${id}`, startedAt,
   history: Array.from({ length: rounds }, (_, i) => stubRound(i + 1))
-})
-
-describe('buildTopology', () => {
-  it('links this node to each connected peer and lists gossip-only peers without links', () => {
-    const status = {
-      peerId: 'self', name: 'me', role: 'seed',
-      peers: [
-        { peerId: 'a', name: 'a', role: 'edge', connected: true },
-        { peerId: 'b', name: null, role: null, connected: false }
-      ]
-    } as unknown as NodeStatus
-    expect(buildTopology(status)).toEqual({
-      nodes: [{ id: 'self', name: 'me', role: 'seed' }, { id: 'a', name: 'a', role: 'edge' }, { id: 'b', name: '', role: 'unknown' }],
-      links: [['self', 'a']]
-    })
-  })
 })
 
 describe('recentRuns', () => {
@@ -108,5 +91,6 @@ describe('dashboard routes of the control API', () => {
     expect(snapshot.offload).toBeNull()
     expect(snapshot.federated).toEqual([])
     expect(snapshot.topology.links).toEqual([[STUB_SELF, 'peer-a']])
+    expect(snapshot.fleet.nodes.map((n: any) => n.peerId)).toEqual([STUB_SELF, 'peer-a'])
   })
 })

@@ -8,7 +8,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { decodeLoadReport, encodeLoadReport } from '../../../src/gossip/codec.js'
 import {
-  LOAD_REPORT_VERSION, MAX_ADDRS, MAX_BACKEND_BYTES, MAX_MODELS, MAX_MODEL_ID_BYTES, MAX_NAME_BYTES, MAX_REPORT_BYTES
+  LOAD_REPORT_VERSION, MAX_ADDRS, MAX_NEIGHBOURS, MAX_BACKEND_BYTES, MAX_MODELS, MAX_MODEL_ID_BYTES, MAX_NAME_BYTES, MAX_REPORT_BYTES
 } from '../../../src/gossip/constants.js'
 import { MiB, RUNS, arrayBufferGrowth, mutated, thrownName, valueOrNamedError, withPrefix } from './fuzz.js'
 import type { LoadReport } from '../../../src/gossip/types.js'
@@ -41,7 +41,12 @@ const reportArb: fc.Arbitrary<LoadReport> = fc.record({
   canTrain: fc.boolean(),
   role: fc.constantFrom('edge' as const, 'seed' as const),
   name: textArb(MAX_NAME_BYTES),
-  addrs: fc.array(addrArb, { maxLength: 4 })
+  addrs: fc.array(addrArb, { maxLength: 4 }),
+  traffic: fc.record({ servedLocally: fc.nat(), servedRemotely: fc.nat(), servedForPeers: fc.nat() }),
+  connections: fc.nat({ max: 0xffff }),
+  neighbours: fc.subarray([
+    '12D3KooWK99VoVxNE7XzyBwXEzW7xhK7Gpv85r9F3V3fyKSUKPH5', '12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq', '12D3KooWRndVhVZPCiQwHBBBdg769GyrPUW13zxwqQyf9r3ANaba'
+  ])
 })
 
 const validArb = reportArb.map(encodeLoadReport)
@@ -51,6 +56,7 @@ function expectWithinLimits (report: LoadReport | undefined): void {
   if (report == null) return
   expect(report.models.length).toBeLessThanOrEqual(MAX_MODELS)
   expect(report.addrs.length).toBeLessThanOrEqual(MAX_ADDRS)
+  expect(report.neighbours?.length ?? 0).toBeLessThanOrEqual(MAX_NEIGHBOURS)
   expect(utf8Length(report.name)).toBeLessThanOrEqual(MAX_NAME_BYTES)
   expect(utf8Length(report.backend)).toBeLessThanOrEqual(MAX_BACKEND_BYTES)
   expect(report.cpu).toBeGreaterThanOrEqual(0)
@@ -64,6 +70,7 @@ describe('hostile load reports', () => {
       const decoded = decodeLoadReport(encodeLoadReport(report))
       expect(decoded.models).toEqual(report.models)
       expect(decoded.addrs.length).toBe(report.addrs.length)
+      expect(decoded.neighbours).toEqual(report.neighbours)
     }), { numRuns: 1000 })
   })
 
@@ -96,12 +103,15 @@ describe('hostile load reports', () => {
     const valid = encodeLoadReport({
       seq: 1, timestamp: 1, cpu: 0, memFree: 0, inFlight: 0, queued: 0, capacity: 1, backend: 'cpu', models: [], training: false, canTrain: false, role: 'edge', name: '', addrs: []
     })
-    // fixed part is 34 bytes; then backend length, name length, model count, address count
-    const bigModelCount = Uint8Array.from([...valid.subarray(0, valid.length - 2), 255, ...new Uint8Array(255)])
+    // fixed part is 38 bytes; then backend length, name length, model count, address count and the 15-byte version 3 trailer
+    const end = valid.length - 15
+    const bigModelCount = Uint8Array.from([...valid.subarray(0, end - 2), 255, ...new Uint8Array(255)])
     expect(thrownName(() => decodeLoadReport(bigModelCount))).toBe('InvalidMessageError')
-    const bigAddrCount = Uint8Array.from([...valid.subarray(0, valid.length - 1), 255, ...new Uint8Array(600)])
+    const bigAddrCount = Uint8Array.from([...valid.subarray(0, end - 1), 255, ...new Uint8Array(600)])
     expect(thrownName(() => decodeLoadReport(bigAddrCount))).toBe('InvalidMessageError')
-    const longBackend = Uint8Array.from([...valid.subarray(0, 34), 255, ...new Uint8Array(255).fill(0x61), 0, 0, 0])
+    const longBackend = Uint8Array.from([...valid.subarray(0, 38), 255, ...new Uint8Array(255).fill(0x61), 0, 0, 0])
+    const bigNeighbourCount = Uint8Array.from([...valid.subarray(0, valid.length - 3), 0xff, 0xff, 255, ...new Uint8Array(255 * 39)])
+    expect(thrownName(() => decodeLoadReport(bigNeighbourCount.subarray(0, 4096)))).toBe('InvalidMessageError')
     expect(thrownName(() => decodeLoadReport(longBackend))).toBe('InvalidMessageError')
   })
 })
