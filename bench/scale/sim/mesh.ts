@@ -245,7 +245,12 @@ export function simulateMesh (init: MeshSimInit): MeshSimResult {
     const sampled = samplePair(candidates, statsOf(client, candidates), random)
     if (sampled.length === 0) { choose(client, peers); return }
     const among = new Set(sampled.map(c => c.peerId))
-    const restricted = (): PeerLoad[] => client.estimate.estimate(liveEntries(client.table, q.now, ttl), q.now).filter(p => among.has(p.peerId))
+    // The pair as estimated before the probe; a probed peer's figure is then replaced by its answer (0 ms old, so unfaded).
+    const pairBefore = peers.filter(p => among.has(p.peerId))
+    const restricted = (): PeerLoad[] => pairBefore.map(p => {
+      const entry = client.table.entries.get(p.peerId)
+      return entry != null && client.estimate.observation(p.peerId)?.atMs === q.now ? client.estimate.estimate([entry])[0] : p
+    })
     const stale = sampled.filter(c => (c.ageMs ?? 0) > (init.probeAfterMs ?? DEFAULT_PROBE_AFTER_MS)).map(c => byId.get(c.peerId)!)
     if (stale.length === 0) { choose(client, restricted()); return }
     for (const peer of stale) if (q.now >= init.warmupMs) peer.probes++
