@@ -20,7 +20,7 @@
  * around them (bounded: one observation per peer, and per peer the own requests
  * still outstanding plus at most `maxHistory` finished ones of the last `historyMs`).
  */
-import { DEFAULT_LOAD_FADE_MS, DEFAULT_OWN_HISTORY_MAX, DEFAULT_OWN_HISTORY_MS } from './scheduler-constants.js'
+import { DEFAULT_GOSSIP_FIGURE_WINDOW_MS, DEFAULT_LOAD_FADE_MS, DEFAULT_OWN_HISTORY_MAX, DEFAULT_OWN_HISTORY_MS } from './scheduler-constants.js'
 import type { PeerLoad } from '../gossip/types.js'
 
 /** A peer's load as it said at `atMs` (this node's clock): requests running or queued there, and its slots. */
@@ -43,17 +43,24 @@ export function observedLoad (peer: PeerLoad, observation: LoadObservation | und
   return observation != null && observation.atMs > gossip.atMs ? observation : gossip
 }
 
-/** How many of `own` were outstanding at time `t` (sent by then, not answered by then). */
-export function ownAt (own: readonly OwnRequest[], t: number): number {
+/**
+ * How many of `own` were outstanding at time `t` (sent by then, not answered by
+ * then), or at any time in `[t - windowMs, t]` when the figure's own time is
+ * only known to lie in that window.
+ */
+export function ownAt (own: readonly OwnRequest[], t: number, windowMs = 0): number {
   let n = 0
-  for (const r of own) if (r.sentAt <= t && (r.doneAt == null || r.doneAt > t)) n++
+  for (const r of own) if (r.sentAt <= t && (r.doneAt == null || r.doneAt > t - windowMs)) n++
   return n
 }
 
 /** `peer` with its reported work replaced by the other clients' share of its freshest figure, and `receivedAt` by that figure's time. */
 export function othersLoad (peer: PeerLoad, observation: LoadObservation | undefined, own: readonly OwnRequest[]): PeerLoad {
   const figure = observedLoad(peer, observation)
-  const others = Math.max(0, figure.outstanding - ownAt(own, figure.atMs))
+  // A gossiped figure is dated by its arrival, which a busy event loop delays: an own request
+  // answered meanwhile may still be in it, and must not be taken for another client's.
+  const windowMs = figure === observation ? 0 : DEFAULT_GOSSIP_FIGURE_WINDOW_MS
+  const others = Math.max(0, figure.outstanding - ownAt(own, figure.atMs, windowMs))
   const capacity = figure.capacity > 0 ? figure.capacity : peer.report.capacity
   const inFlight = Math.min(others, capacity)
   return { ...peer, receivedAt: figure.atMs, report: { ...peer.report, inFlight, queued: others - inFlight, capacity } }

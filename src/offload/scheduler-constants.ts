@@ -146,5 +146,13 @@ export const DEFAULT_OWN_HISTORY_MS = 60_000
  */
 export const DEFAULT_LOAD_FADE_MS = 1000
 
+/**
+ * A gossiped load figure is dated by its arrival here, up to this long after the
+ * peer took it (gossip hops, an event loop busy with a local inference), ms: this
+ * node's requests answered within that window may still be in the figure, and
+ * are not counted as other clients' work.
+ */
+export const DEFAULT_GOSSIP_FIGURE_WINDOW_MS = 250
+
 /** At most this many finished requests per peer are remembered for the load estimate. */
 export const DEFAULT_OWN_HISTORY_MAX = 256

@@ -25,12 +25,17 @@ describe('load estimate', () => {
     expect(ownAt(own, 7)).toBe(2)
     expect(ownAt(own, 15)).toBe(1)
     expect(ownAt(own, 25)).toBe(2)
+    expect(ownAt(own, 15, 10)).toBe(2)
   })
 
   it('leaves the other clients\' share of the figure: this node\'s requests of that time are taken out', () => {
-    const estimate = othersLoad(peer('a', 1, 2, 100), undefined, [{ sentAt: 50 }, { sentAt: 60, doneAt: 90 }, { sentAt: 150 }])
-    expect(work(estimate)).toBe(2)
-    expect(estimate.report.inFlight).toBe(1)
+    const own = [{ sentAt: 50 }, { sentAt: 60, doneAt: 90 }, { sentAt: 150 }]
+    // An observation is dated exactly: only the request outstanding at 100 was in it.
+    const observed = othersLoad(peer('a', 0, 0, 10), { outstanding: 3, capacity: 1, atMs: 100 }, own)
+    expect(work(observed)).toBe(2)
+    expect(observed.report.inFlight).toBe(1)
+    // A gossiped figure is dated by its arrival: the request answered at 90 may still be in it.
+    expect(work(othersLoad(peer('a', 1, 2, 100), undefined, own))).toBe(1)
   })
 
   it('an estimator observes answered loads and tracks its own requests', () => {
