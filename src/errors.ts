@@ -266,3 +266,11 @@ export class ModelNotTrainableError extends EdgeMeshError {
   static override readonly name = 'ModelNotTrainableError'
   override name = 'ModelNotTrainableError'
 }
+
+/** A model name that several models in the mesh carry: the caller must pick one by content id (the message lists them). */
+export class AmbiguousModelNameError extends EdgeMeshError {
+  static override readonly name = 'AmbiguousModelNameError'
+  override name = 'AmbiguousModelNameError'
+  /** Content ids of the models with that name. */
+  candidates: string[] = []
+}

@@ -14,6 +14,9 @@
  * - head: `createMlp({ inputSize: 1280, hidden: [64], classes: 10, seed: 1 })`;
  * - FedAvg, all clients every round, E = 5, B = 16, learning rate 0.1, 10 rounds.
  *
+ * The same fine-tuning over the mesh with real processes is a run spec with
+ * `base` and `head` (docs/models.md, "over the mesh").
+ *
  * Run from the repository root (feature extraction takes about a minute on a
  * 2-core machine):
  *
@@ -22,55 +25,24 @@
  * ```
  */
 import { createMemoryGrid, createStrategy, partitionIndices, runFederated } from '../../src/federated/index.js'
-import { createModelRuntime, loadMnist, sliceDataset, subsetDataset } from '../../src/model/index.js'
-import type { Dataset, TensorData, TfModelRuntime } from '../../src/model/index.js'
+import { createModelRuntime, extractFeatures, loadMnist, sliceDataset, subsetDataset } from '../../src/model/index.js'
 
 const TRAIN = [0, 480] as const
 const TEST = [8000, 8200] as const
 const CLIENTS = 6
 const ROUNDS = 10
-const SIDE = 224
 /** Images per feature-extraction call. */
 const BATCH = 8
 
-/** MNIST digits (28x28 grey in [0,1]) as a [n, 224, 224, 3] float32 batch, nearest-neighbour upscaled. */
-function toImages (digits: Dataset, start: number, n: number): TensorData {
-  const data = new Float32Array(n * SIDE * SIDE * 3)
-  for (let k = 0; k < n; k++) {
-    const digit = digits.x.subarray((start + k) * 784, (start + k + 1) * 784)
-    for (let y = 0; y < SIDE; y++) {
-      for (let x = 0; x < SIDE; x++) {
-        const v = digit[Math.floor(y * 28 / SIDE) * 28 + Math.floor(x * 28 / SIDE)]
-        data.fill(v, ((k * SIDE + y) * SIDE + x) * 3, ((k * SIDE + y) * SIDE + x) * 3 + 3)
-      }
-    }
-  }
-  return { shape: [n, SIDE, SIDE, 3], dtype: 'float32', data }
-}
-
-/** The frozen base's features of every digit of `digits`: a data set the head trains on. */
-async function features (runtime: TfModelRuntime, baseId: string, digits: Dataset): Promise<Dataset> {
-  const parts: Float32Array[] = []
-  for (let start = 0; start < digits.count; start += BATCH) {
-    const n = Math.min(BATCH, digits.count - start)
-    const [out] = await runtime.predict(baseId, [toImages(digits, start, n)])
-    parts.push(out.data as Float32Array)
-  }
-  const width = parts[0].length / Math.min(BATCH, digits.count)
-  const x = new Float32Array(digits.count * width)
-  parts.forEach((p, i) => { x.set(p, i * BATCH * width) })
-  return { x, y: digits.y, featureShape: [width], numClasses: digits.numClasses, count: digits.count }
-}
-
 async function main (): Promise<void> {
   const runtime = await createModelRuntime()
-  const mobilenet = await runtime.loadFromDir('nsfwjs:mobilenet_v2')
-  const base = await runtime.createSubModel(mobilenet.id, 'flatten_1', { name: 'mobilenet_v2-base' })
+  const base = await runtime.createFeatureBase('nsfwjs:mobilenet_v2', 'flatten_1')
   console.log(`frozen base ${base.id.slice(0, 19)}…: ${base.inputShapes[0].join('x')} -> ${base.outputShapes[0].join('x')}, ${base.parameters} parameters`)
   const digits = loadMnist()
   const started = performance.now()
-  const train = await features(runtime, base.id, sliceDataset(digits, ...TRAIN))
-  const test = await features(runtime, base.id, sliceDataset(digits, ...TEST))
+  // Each 28x28 digit is upscaled (nearest neighbour) to the base's 224x224 RGB input.
+  const train = await extractFeatures(runtime, base.id, sliceDataset(digits, ...TRAIN), { batchSize: BATCH })
+  const test = await extractFeatures(runtime, base.id, sliceDataset(digits, ...TEST), { batchSize: BATCH })
   console.log(`features of ${train.count + test.count} digits in ${((performance.now() - started) / 1000).toFixed(1)} s (${runtime.backend})`)
 
   const head = await runtime.createMlp({ inputSize: train.featureShape[0], hidden: [64], classes: 10, seed: 1, name: 'head' })

@@ -14,6 +14,7 @@ const STATUS_BY_NAME: Record<string, number> = {
   InvalidModelError: 422,
   MessageTooLargeError: 413,
   ModelNotFoundError: 404,
+  AmbiguousModelNameError: 409,
   RunNotFoundError: 404,
   RouteNotFoundError: 404,
   MethodNotAllowedError: 405,

@@ -84,6 +84,8 @@ export interface ControlApiComponents {
   federated?: Federated
   meshDialer?: { stats(): { dials: number, dialFailures: number, knownPeers: number } }
   trust?: { stats(): { refused: number, bansIssued: number, inboundRefused?: Record<string, number> } }
+  /** Resolves model names (`POST /infer` with `"model": "<name>"`) and knows the names of models in the mesh. */
+  modelTransfer?: { resolve(nameOrId: string, options?: { signal?: AbortSignal }): Promise<string>, names?: { known(): Map<string, string> } }
 }
 
 export interface Route {

@@ -45,6 +45,8 @@ export interface NodeStatus {
   spotChecks: SpotCheckCounts | null
   connections: number
   peers: PeerStatus[]
+  /** Names this node knows for the models held here and announced by peers, by content id. */
+  modelNames?: Record<string, string>
 }
 
 export function buildStatus (components: ControlApiComponents, info: NodeInfo, now: number): NodeStatus {
@@ -86,6 +88,7 @@ export function buildStatus (components: ControlApiComponents, info: NodeInfo, n
     modelMemory: models?.budget?.() ?? null,
     spotChecks: readOffload(components)?.stats().spotChecks ?? null,
     connections: connectionManager.getConnections().length,
-    peers
+    peers,
+    modelNames: Object.fromEntries(optionalComponent<ControlApiComponents['modelTransfer']>(components, 'modelTransfer')?.names?.known() ?? [])
   }
 }

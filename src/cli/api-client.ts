@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs'
 import { ApiUnreachableError, InvalidConfigError } from '../errors.js'
 import { DEFAULT_API_HOST, DEFAULT_API_PORT } from '../node/constants.js'
+import { UsageError } from './errors.js'
 
 export const DEFAULT_API_URL = `http://${DEFAULT_API_HOST}:${DEFAULT_API_PORT}`
 
@@ -27,8 +28,16 @@ export function apiToken (tokenFile: string | undefined, env: NodeJS.ProcessEnv 
   return token === '' ? undefined : token
 }
 
+/** Throw a UsageError suggesting `http://…` when `base` (from `--api` or EDGE_MESH_API) is not an http(s) URL. */
+export function checkApiUrl (base: string): void {
+  if (/^https?:\/\/[^/]/i.test(base)) return
+  const hint = /^[\w.-]+(:\d+)?\/?$/.test(base) || /^\[[\da-f:]+\](:\d+)?\/?$/i.test(base) ? `; did you mean http://${base}?` : ''
+  throw new UsageError(`--api expects a URL such as ${DEFAULT_API_URL}, got "${base}"${hint}`)
+}
+
 /** Call the API; an `{ error }` body is rethrown as an error with the same name. */
 export async function callApi (base: string, path: string, init: RequestInit = {}, token: string | undefined = apiToken(undefined)): Promise<any> {
+  checkApiUrl(base)
   let res: Response
   const headers = new Headers(init.headers)
   if (token != null) headers.set('authorization', `Bearer ${token}`)
@@ -41,8 +50,10 @@ export async function callApi (base: string, path: string, init: RequestInit = {
   let body: any
   try { body = JSON.parse(text) } catch { body = text }
   if (!res.ok) {
-    const err = new Error(body?.error?.message ?? `HTTP ${res.status}`)
+    const err: Error & { attempts?: unknown[] } = new Error(body?.error?.message ?? `HTTP ${res.status}`)
     err.name = body?.error?.name ?? 'Error'
+    // Failed inference requests list what was tried (DeadlineExceededError, AllPeersFailedError).
+    if (Array.isArray(body?.error?.attempts)) err.attempts = body.error.attempts
     throw err
   }
   return body

@@ -1,6 +1,7 @@
 /** Strict flag parsing on top of node:util parseArgs, with UsageError on anything unknown. */
 import { parseArgs } from 'node:util'
 import { UsageError } from './errors.js'
+import { closest } from './suggest.js'
 import type { ParseArgsConfig } from 'node:util'
 
 export type FlagSpec = NonNullable<ParseArgsConfig['options']>
@@ -10,8 +11,18 @@ export function parseFlags (argv: string[], options: FlagSpec, allowPositionals 
     const { values, positionals } = parseArgs({ args: argv, options, strict: true, allowPositionals, allowNegative: true })
     return { values: values as Record<string, any>, positionals }
   } catch (err: any) {
-    throw new UsageError(String(err?.message ?? err).replace(/\. To specify a positional argument.*$/, ''))
+    const message = String(err?.message ?? err).replace(/\. To specify a positional argument.*$/, '')
+    throw new UsageError(message + suggestion(message, options))
   }
+}
+
+/** ` (did you mean --x?)` for an unknown option close to a known one (booleans also as `--no-x`). */
+function suggestion (message: string, options: FlagSpec): string {
+  const unknown = /^Unknown option '--([^'=]+)'/.exec(message)?.[1]
+  if (unknown == null) return ''
+  const names = Object.entries(options).flatMap(([name, spec]) => spec.type === 'boolean' ? [name, `no-${name}`] : [name])
+  const best = closest(unknown, names)
+  return best == null ? '' : ` (did you mean --${best}?)`
 }
 
 /** Parse a whole number flag or throw a UsageError naming it. */

@@ -3,12 +3,17 @@
  * `experiment --mode mesh`, the integration tests and the benchmarks. Each
  * node is a real child process (`edge-mesh start --log-format json`) that
  * reports readiness with one JSON line on stdout.
+ *
+ * Children die with their parent: each node gets a pipe from this process as
+ * stdin and stops when it closes (parent-watch.ts), and `removeWhenParentDies`
+ * removes a cluster's temporary folder even after `kill -9` of this process.
  */
 import { spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { platform } from 'node:os'
+import { EXIT_WITH_STDIN_ENV } from './parent-watch.js'
 import type { ChildProcess } from 'node:child_process'
 
 /** Path of the CLI entry point (this file runs from `src/cli` in tests and from `dist/src/cli` when built). */
@@ -31,6 +36,8 @@ export interface NodeProcessOptions {
   onEvent?(event: Record<string, any>): void
   /** Called with every stderr line. */
   onStderr?(line: string): void
+  /** Told the child's pid, so it can wait for the child before removing the cluster's folder. */
+  watchdog?: TempDirWatchdog
 }
 
 export interface NodeProcess {
@@ -59,7 +66,10 @@ export function loopbackAddress (index: number): string {
 export async function startNodeProcess (options: NodeProcessOptions = {}): Promise<NodeProcess> {
   const prefix = options.prefix ?? []
   const argv = [...prefix, process.execPath, BIN_PATH, options.command ?? 'start', '--log-format', 'json', ...(options.args ?? [])]
-  const child = spawn(argv[0], argv.slice(1), { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  // stdin is a pipe nothing is written to: it closes when this process dies, and the node stops (parent-watch.ts).
+  const child = spawn(argv[0], argv.slice(1), { env: { ...process.env, ...options.env, [EXIT_WITH_STDIN_ENV]: '1' }, stdio: ['pipe', 'pipe', 'pipe'] })
+  child.stdin?.on('error', () => {})
+  if (child.pid != null) options.watchdog?.watch(child.pid)
   const stderr: string[] = []
   const exited = new Promise<number | null>(resolve => { child.once('exit', (code, signal) => { resolve(code ?? (signal != null ? -1 : null)) }) })
   createInterface({ input: child.stderr! }).on('line', line => {
@@ -102,4 +112,29 @@ export function apiHeaders (node: Pick<NodeProcess, 'apiToken'>): Record<string,
 /** Pick the address of `node` that is on the given host (e.g. its loopback address). */
 export function addressOn (node: Pick<NodeProcess, 'addresses'>, host: string): string {
   return node.addresses.find(a => a.includes(`/ip4/${host}/`)) ?? node.addresses[0]
+}
+
+/** A watchdog process that removes a folder once this process and the children it was told about are gone. */
+export interface TempDirWatchdog {
+  /** Wait for this child too before removing the folder. */
+  watch(pid: number): void
+}
+
+/** Path of the watchdog script next to this file (built: `dist/src/cli`). */
+const WATCHDOG_PATH = fileURLToPath(new URL('./temp-dir-watchdog.js', import.meta.url))
+
+/**
+ * Start a watchdog that removes `dir` when this process exits, however it
+ * exits (`kill -9` included), after the children passed to `watch` have
+ * stopped. It is detached and unreferenced, so it neither keeps this process
+ * alive nor dies with its process group.
+ */
+export function removeWhenParentDies (dir: string): TempDirWatchdog {
+  const child = spawn(process.execPath, [WATCHDOG_PATH, dir], { stdio: ['pipe', 'ignore', 'ignore'], detached: true })
+  child.on('error', () => {})
+  child.stdin?.on('error', () => {})
+  child.unref()
+  const stdin = child.stdin as (NodeJS.WritableStream & { unref?: () => void }) | null
+  stdin?.unref?.()
+  return { watch: (pid) => { stdin?.write(`${pid}\n`) } }
 }

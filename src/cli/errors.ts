@@ -2,6 +2,7 @@
  * The one place where failures become what a CLI user sees: a one-line
  * message on stderr and an exit code. No stack traces unless EDGE_MESH_DEBUG is set.
  */
+import { printable } from './output.js'
 
 /** A command-line usage problem (unknown flag, missing argument). */
 export class UsageError extends Error {
@@ -33,9 +34,12 @@ export function exitCodeFor (err: unknown): number {
   return EXIT_BY_NAME[err instanceof Error ? err.name : ''] ?? EXIT_FAILURE
 }
 
-/** `edge-mesh: <message>` plus a hint for usage errors. */
+/**
+ * `edge-mesh: <message>` plus a hint for usage errors. Messages can quote
+ * what peers sent (model names, error texts): each line is made printable.
+ */
 export function formatError (err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err)
+  const message = (err instanceof Error ? err.message : String(err)).split('\n').map(printable).join('\n')
   const name = err instanceof Error ? err.name : ''
   const hint = name === 'UsageError' ? ' (see edge-mesh --help)' : ''
   const label = name !== '' && name !== 'Error' && name !== 'UsageError' ? `${name}: ` : ''

@@ -97,3 +97,23 @@ export const DEFAULT_MAX_EXAMPLES = 1_000_000
 
 /** Name of the dataset a bare `--data <spec>` declares; its entries are the node's virtual clients. */
 export const DEFAULT_DATASET_NAME = 'default'
+
+/*
+ * Head fine-tuning runs (a run spec with `base` and `head`, `mesh/head.ts`):
+ * each participant computes its examples' features through the frozen base.
+ */
+
+/** Most examples per client whose features a participant computes for one run (`--fed-max-feature-examples`): MobileNetV2 costs ~40 ms each on wasm, so ~40 s. */
+export const DEFAULT_MAX_FEATURE_EXAMPLES = 1024
+
+/** Examples per client a head run asks features of when its spec does not say (`head.examples`). */
+export const DEFAULT_HEAD_EXAMPLES = 256
+
+/** Held-out examples the coordinator of a head run evaluates on when its spec does not say (`head.evalExamples`). */
+export const DEFAULT_HEAD_EVAL_EXAMPLES = 200
+
+/** Hidden layer widths of a new head when the spec does not say (`head.hidden`): one layer of 64. */
+export const DEFAULT_HEAD_HIDDEN: readonly number[] = [64]
+
+/** Feature sets a node keeps computed (per client, base and size, and the coordinator's held-out sets), least recently used dropped first. */
+export const MAX_FEATURE_SETS = 8

@@ -21,6 +21,8 @@ import type { Logger } from '@libp2p/interface'
 
 const MODEL_JSON = 'model.json'
 const WEIGHTS = 'weights.bin'
+/** The model's name as the peer it came from called it (optional; absent in entries written before names were kept). */
+const NAME_FILE = 'name.txt'
 const TMP_PREFIX = '.tmp-'
 /** Content ids become directory names: no separators, no dot-only names. */
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
@@ -106,8 +108,19 @@ export class ModelCache {
     }
   }
 
-  /** Store an entry (replacing one with the same id), then evict down to the bound. Entries above the bound are not stored. */
-  async put (id: string, artifacts: ModelArtifacts): Promise<void> {
+  /** The model's name stored with an entry (`name.txt`), if any. */
+  async nameOf (id: string): Promise<string | undefined> {
+    if (!this.entries.has(id)) return undefined
+    try {
+      const name = (await readFile(join(this.dir, id, NAME_FILE), 'utf8')).trim()
+      return name === '' ? undefined : name
+    } catch {
+      return undefined
+    }
+  }
+
+  /** Store an entry (replacing one with the same id) and the model's name, then evict down to the bound. Entries above the bound are not stored. */
+  async put (id: string, artifacts: ModelArtifacts, name?: string): Promise<void> {
     checkId(id)
     const bytes = artifacts.modelJson.length + artifacts.weights.length
     if (bytes > this.maxBytes) {
@@ -119,6 +132,7 @@ export class ModelCache {
     try {
       await writeFileSynced(join(tmp, MODEL_JSON), artifacts.modelJson)
       await writeFileSynced(join(tmp, WEIGHTS), artifacts.weights)
+      if (name != null && name !== '') await writeFileSynced(join(tmp, NAME_FILE), new TextEncoder().encode(name))
       await syncDir(tmp)
       await rm(join(this.dir, id), { recursive: true, force: true })
       await rename(tmp, join(this.dir, id))

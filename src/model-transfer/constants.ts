@@ -34,3 +34,18 @@ export const DEFAULT_MODEL_CACHE_BYTES = 1024 * 1024 * 1024
 
 /** Different models this node fetches at once to serve or run a request; one more is refused with PeerBusyError. */
 export const DEFAULT_MAX_CONCURRENT_FETCHES = 2
+
+/** Longest model name a found header or a model list carries, UTF-8 bytes (longer names are cut). */
+export const MAX_MODEL_NAME_BYTES = 64
+
+/** Most models one list answer names. */
+export const MAX_LISTED_MODELS = 64
+
+/** Peers asked at once for their model names when a name is resolved. */
+export const MAX_NAME_QUERIES = 8
+
+/** Longest wait for one peer's model list, ms. */
+export const NAME_QUERY_TIMEOUT_MS = 2000
+
+/** Most model names remembered for ids this node does not hold. */
+export const MAX_REMEMBERED_NAMES = 1024

@@ -53,6 +53,13 @@ export interface ModelTransfer {
   ensure(modelId: string, options?: EnsureOptions): Promise<void>
   /** Fetch `modelId` from `peers` in turn and load it; AllPeersFailedError when every one fails. */
   fetch(modelId: string, peers: string[], options?: AbortOptions): Promise<ModelInfo>
+  /**
+   * A content id passes through; a name resolves to the content id of the one
+   * model in the mesh (held here or announced by a peer) that carries it.
+   * Rejects with ModelNotFoundError (no such name) or AmbiguousModelNameError
+   * (several: the error lists their ids).
+   */
+  resolve(nameOrId: string, options?: AbortOptions): Promise<string>
 }
 
 export interface ModelTransferInit {
@@ -80,9 +87,9 @@ export interface ModelTransferComponents {
   registrar: Pick<Registrar, 'handle' | 'unhandle'>
   connectionManager: Pick<ConnectionManager, 'openStream'>
   logger: ComponentLogger
-  models: Pick<ModelRuntime, 'has' | 'get' | 'exportArtifacts' | 'loadFromArtifacts' | 'admits'>
+  models: Pick<ModelRuntime, 'has' | 'get' | 'list' | 'exportArtifacts' | 'loadFromArtifacts' | 'admits'>
   /** Who announces which model (load gossip): the sources of `ensure`. */
-  loadView: Pick<LoadView, 'peers'>
+  loadView: Pick<LoadView, 'peers'> & Partial<Pick<LoadView, 'addEventListener' | 'removeEventListener'>>
 }
 
 /** Create the model transfer service. */

@@ -22,7 +22,11 @@ import {
 } from './constants.js'
 import { ModelCache } from './cache.js'
 import { createModelEnsurer } from './ensure.js'
-import { decodeModelHeader, decodeModelRequest, encodeErrorHeader, encodeFoundHeader, encodeModelRequest } from './wire.js'
+import { decodeList, decodeModelHeader, decodeModelQuery, encodeErrorHeader, encodeFoundHeader, encodeList, encodeListRequest, encodeModelRequest } from './wire.js'
+import { ModelNames } from './names.js'
+import { NAME_QUERY_TIMEOUT_MS } from './constants.js'
+import type { ListedModel } from './wire.js'
+import type { PeerLoad } from '../gossip/types.js'
 import type { EnsureModel, EnsureOptions } from './ensure.js'
 import type { ModelTransfer, ModelTransferComponents, ModelTransferInit } from './index.js'
 import type { ModelArtifacts, ModelInfo } from '../model/types.js'
@@ -41,19 +45,28 @@ function * chunks (artifacts: ModelArtifacts, chunkBytes: number): Generator<Uin
   }
 }
 
-/** The server's side of one stream: read the request, answer header + data, close. Throws on stream failure. */
-export async function serveModel (stream: Stream, models: Pick<ModelTransferComponents['models'], 'has' | 'exportArtifacts'>, options: ServeOptions = {}): Promise<void> {
+/**
+ * The server's side of one stream: read the request, answer header + data (or,
+ * for a list request, the ids and names of the models held), close. Throws on stream failure.
+ */
+export async function serveModel (stream: Stream, models: Pick<ModelTransferComponents['models'], 'has' | 'exportArtifacts'> & { get?: ModelTransferComponents['models']['get'], list?: ModelTransferComponents['models']['list'] }, options: ServeOptions = {}): Promise<void> {
   const maxModelBytes = options.maxModelBytes ?? DEFAULT_MAX_MODEL_BYTES
   const signal = options.signal
   let artifacts: ModelArtifacts | undefined
   let header: Uint8Array
   try {
-    const modelId = decodeModelRequest(await new FrameReader(stream, { maxFrameBytes: MAX_MODEL_FRAME_BYTES }).expect('the model request'))
+    const query = decodeModelQuery(await new FrameReader(stream, { maxFrameBytes: MAX_MODEL_FRAME_BYTES }).expect('the model request'))
+    if (query.type === 'list') {
+      await writeFrame(stream, encodeList((models.list?.() ?? []).map(m => ({ id: m.id, name: m.name }))), { signal })
+      await stream.close({ signal })
+      return
+    }
+    const modelId = query.modelId
     if (!models.has(modelId)) throw new ModelNotFoundError(`model ${modelId} is not loaded here`)
     artifacts = models.exportArtifacts(modelId)
     const size = artifacts.modelJson.length + artifacts.weights.length
     if (size > maxModelBytes) throw new MessageTooLargeError(`model of ${size} bytes exceeds ${maxModelBytes}`)
-    header = encodeFoundHeader(artifacts.modelJson.length, artifacts.weights.length)
+    header = encodeFoundHeader(artifacts.modelJson.length, artifacts.weights.length, models.get?.(modelId)?.name)
   } catch (err) {
     if (signal?.aborted === true) throw err
     artifacts = undefined
@@ -73,13 +86,14 @@ function exact (bytes: Uint8Array): Uint8Array {
  * The client's side of one stream: send the request, read header and exactly the announced bytes.
  * `admits` is asked about the announced size before any model byte is read (the model memory budget).
  */
-export async function requestModel (stream: Stream, modelId: string, options: { maxModelBytes?: number, signal?: AbortSignal, admits?(bytes: number): boolean } = {}): Promise<ModelArtifacts> {
+export async function requestModel (stream: Stream, modelId: string, options: { maxModelBytes?: number, signal?: AbortSignal, admits?(bytes: number): boolean, onName?(name: string): void } = {}): Promise<ModelArtifacts> {
   const maxModelBytes = options.maxModelBytes ?? DEFAULT_MAX_MODEL_BYTES
   await writeFrame(stream, encodeModelRequest(modelId), options)
   await stream.close(options)
   const reader = new FrameReader(stream, { maxFrameBytes: MAX_MODEL_FRAME_BYTES })
   const header = decodeModelHeader(await reader.expect('the model header'))
   if (header.type === 'error') throw errorFromCode(header.code, header.message)
+  if (header.name != null) options.onName?.(header.name)
   const total = header.modelJsonBytes + header.weightsBytes
   if (total > maxModelBytes) throw new MessageTooLargeError(`model of ${total} bytes exceeds ${maxModelBytes}`)
   if (options.admits?.(total) === false) throw new ModelBudgetExceededError(`model ${modelId} of ${total} bytes does not fit the model memory budget`)
@@ -95,6 +109,16 @@ export async function requestModel (stream: Stream, modelId: string, options: { 
   }
 }
 
+/** The client's side of a list request: the ids and names of the models the peer holds. */
+export async function requestModelList (stream: Stream, options: AbortOptions = {}): Promise<ListedModel[]> {
+  await writeFrame(stream, encodeListRequest(), options)
+  await stream.close(options)
+  const reader = new FrameReader(stream, { maxFrameBytes: MAX_MODEL_FRAME_BYTES })
+  const models = decodeList(await reader.expect('the model list'))
+  if (await reader.next() != null) throw new ProtocolError('data after the model list')
+  return models
+}
+
 export class ModelTransferService implements ModelTransfer, Startable {
   readonly [Symbol.toStringTag] = '@edge-mesh/model-transfer'
   readonly [serviceCapabilities]: string[] = [CAPABILITY.modelTransfer]
@@ -108,6 +132,8 @@ export class ModelTransferService implements ModelTransfer, Startable {
   private readonly maxInboundStreams: number
   private readonly maxOutboundStreams: number
   private readonly ensurer: EnsureModel
+  /** Names of models in the mesh, for `resolve` and for naming fetched models. */
+  readonly names: ModelNames
   private shutdown = new AbortController()
   private started = false
 
@@ -127,6 +153,11 @@ export class ModelTransferService implements ModelTransfer, Startable {
       timeoutMs: this.timeoutMs,
       maxConcurrent: init.maxConcurrentFetches ?? DEFAULT_MAX_CONCURRENT_FETCHES,
       stopSignal: () => this.shutdown.signal
+    })
+    this.names = new ModelNames({
+      local: () => components.models.list(),
+      announced: () => components.loadView.peers().filter(p => p.peerId !== this.selfId).map(p => ({ peerId: p.peerId, models: p.report.models })),
+      list: async (peerId, options) => this.listModels(peerId, options)
     })
   }
 
@@ -149,16 +180,22 @@ export class ModelTransferService implements ModelTransfer, Startable {
   /**
    * Load every cached model into the runtime (dropping those that fail
    * verification). After start, because libp2p starts services together and
-   * the model runtime must be running first.
+   * the model runtime must be running first. Then learn the names of the models peers announce.
    */
   async afterStart (): Promise<void> {
     for (const id of this.cache?.ids() ?? []) await this.loadCached(id)
+    this.components.loadView.addEventListener?.('load:report', this.onReport)
+  }
+
+  private readonly onReport = (evt: CustomEvent<PeerLoad>): void => {
+    if (this.started && evt.detail.peerId !== this.selfId) this.names.learnInBackground(evt.detail.peerId, evt.detail.report.models)
   }
 
   async stop (): Promise<void> {
     if (!this.started) return
     this.started = false
     this.shutdown.abort(new NotStartedError('model transfer stopped'))
+    this.components.loadView.removeEventListener?.('load:report', this.onReport)
     await this.components.registrar.unhandle(MODEL_PROTOCOL)
   }
 
@@ -182,11 +219,24 @@ export class ModelTransferService implements ModelTransfer, Startable {
   async fetchModel (peerId: string, modelId: string, options: AbortOptions = {}): Promise<ModelInfo> {
     return request(this.components.connectionManager, peerId, MODEL_PROTOCOL, async (stream, signal) => {
       const admits = this.components.models.admits?.bind(this.components.models)
-      const artifacts = await requestModel(stream, modelId, { maxModelBytes: this.maxModelBytes, signal, admits })
-      const info = await this.components.models.loadFromArtifacts(artifacts, { expectedId: modelId, signal })
-      await this.cache?.put(modelId, artifacts).catch(err => { this.log.error('caching model %s failed: %e', modelId, err) })
+      let name: string | undefined
+      const artifacts = await requestModel(stream, modelId, { maxModelBytes: this.maxModelBytes, signal, admits, onName: (n) => { name = n } })
+      name ??= this.names.nameOf(modelId)
+      const info = await this.components.models.loadFromArtifacts(artifacts, { expectedId: modelId, signal, ...(name != null ? { name } : {}) })
+      if (name != null) this.names.remember(modelId, name)
+      await this.cache?.put(modelId, artifacts, name).catch(err => { this.log.error('caching model %s failed: %e', modelId, err) })
       return info
     }, { timeoutMs: this.timeoutMs, what: 'model fetch', signal: options.signal })
+  }
+
+  /** Ask `peerId` which models it holds (ids and names). */
+  async listModels (peerId: string, options: AbortOptions = {}): Promise<ListedModel[]> {
+    return request(this.components.connectionManager, peerId, MODEL_PROTOCOL, async (stream, signal) => requestModelList(stream, { signal }),
+      { timeoutMs: NAME_QUERY_TIMEOUT_MS, what: 'model list', signal: options.signal })
+  }
+
+  async resolve (nameOrId: string, options: AbortOptions = {}): Promise<string> {
+    return this.names.resolve(nameOrId, options)
   }
 
   async fetch (modelId: string, peers: string[], options: AbortOptions = {}): Promise<ModelInfo> {
@@ -214,8 +264,9 @@ export class ModelTransferService implements ModelTransfer, Startable {
   private async loadCached (modelId: string): Promise<ModelInfo | undefined> {
     const artifacts = await this.cache?.get(modelId)
     if (artifacts == null) return undefined
+    const name = await this.cache?.nameOf(modelId)
     try {
-      return await this.components.models.loadFromArtifacts(artifacts, { expectedId: modelId })
+      return await this.components.models.loadFromArtifacts(artifacts, { expectedId: modelId, ...(name != null ? { name } : {}) })
     } catch (err: any) {
       if (err?.name === 'NotStartedError' || err?.name === 'ModelBudgetExceededError') return undefined
       this.log.error('cached model %s does not load, dropping it: %e', modelId, err)

@@ -77,3 +77,11 @@ export const ASYNC_GRAPH_OPS: ReadonlySet<string> = new Set([
 
 /** `predict` calls kept per model for its measured inference time (status and dashboard). */
 export const TIMING_WINDOW = 32
+
+/**
+ * Examples per `predict` call when computing a frozen base's features (`features.ts`): one, so the
+ * node's event loop (pings, load reports, streams) runs between images. Batching gains little on
+ * wasm (MobileNetV2: ~38 ms per image at batch 8, ~41 ms at batch 1) and a batch of 8 holds the
+ * loop for 8 times as long, long enough on a loaded machine for peers to drop the connection.
+ */
+export const DEFAULT_FEATURE_BATCH = 1

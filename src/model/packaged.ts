@@ -9,9 +9,15 @@
  * | `human:movenet-lightning` | `@vladmandic/human` | graph | int32 `[1,192,192,3]` |
  * | `human:blazeface` | `@vladmandic/human` | graph | float32 `[1,256,256,3]` |
  * | `nsfwjs:mobilenet_v2` | `nsfwjs` | layers | float32 `[-1,224,224,3]` |
+ * | `edge-mesh:mnist-mlp` | `edge-mesh` itself | layers | float32 `[-1,784]` |
+ *
+ * A layers model's `featureLayer` is where a frozen base for fine-tuning a new
+ * head is cut by default (`createFeatureBase`).
  */
+import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { InvalidModelError, ModelNotFoundError } from '../errors.js'
 import { concatBytes } from './canonical.js'
 import { fileSystemLoader } from './io.js'
@@ -24,6 +30,8 @@ export interface PackagedModel {
   /** The npm package that ships it. */
   package: string
   description: string
+  /** Layers models: the layer a frozen base (the feature extractor of a new head) ends at by default. */
+  featureLayer?: string
   /** Read the model's files from the installed package. */
   load(): Promise<RawModel>
 }
@@ -48,7 +56,15 @@ const CATALOG: readonly PackagedModel[] = [
     name: 'nsfwjs:mobilenet_v2',
     package: NSFWJS,
     description: 'MobileNetV2 image classifier of nsfwjs (MIT): 5 classes from a float32 [n,224,224,3] image in [0,1]',
+    featureLayer: 'flatten_1',
     load: async () => nsfwjsModel('mobilenet_v2')
+  },
+  {
+    name: 'edge-mesh:mnist-mlp',
+    package: 'edge-mesh',
+    description: 'the example MNIST MLP shipped with edge-mesh (784-200-200-10, 95 % on held-out digits): a small base for tests and demos',
+    featureLayer: 'dense_2',
+    load: async () => fileSystemLoader(path.join(ownRoot(), 'examples', 'models', 'mnist-mlp')).loadRaw()
   }
 ]
 
@@ -59,14 +75,31 @@ export function packagedModels (): readonly PackagedModel[] {
 
 /** True when `value` looks like a packaged model name (`alias:model`, no path separator). */
 export function isPackagedModelName (value: string): boolean {
-  return /^[a-z][a-z0-9]*:[a-z0-9_-]+$/.test(value)
+  return /^[a-z][a-z0-9-]*:[a-z0-9_-]+$/.test(value)
+}
+
+/** The catalog entry of a packaged model; an unknown name is a ModelNotFoundError listing the known ones. */
+export function packagedModel (name: string): PackagedModel {
+  const entry = CATALOG.find((m) => m.name === name)
+  if (entry == null) throw new ModelNotFoundError(`no packaged model "${name}"; known: ${CATALOG.map((m) => m.name).join(', ')}`)
+  return entry
 }
 
 /** Read a packaged model's raw files; an unknown name is a ModelNotFoundError listing the known ones. */
 export async function loadPackagedModel (name: string): Promise<RawModel> {
-  const entry = CATALOG.find((m) => m.name === name)
-  if (entry == null) throw new ModelNotFoundError(`no packaged model "${name}"; known: ${CATALOG.map((m) => m.name).join(', ')}`)
-  return entry.load()
+  return packagedModel(name).load()
+}
+
+/** The root folder of edge-mesh itself (from `src/model` or `dist/src/model`): the nearest `package.json` naming it. */
+function ownRoot (): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url))
+  for (;;) {
+    const file = path.join(dir, 'package.json')
+    if (existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as { name?: string }).name === 'edge-mesh') return dir
+    const up = path.dirname(dir)
+    if (up === dir) throw new ModelNotFoundError('cannot find the edge-mesh package folder')
+    dir = up
+  }
 }
 
 /** The root folder of an installed package, found from its resolved entry point. */

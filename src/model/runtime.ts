@@ -24,7 +24,7 @@ import { loadExecutable } from './executable.js'
 import { fileSystemLoader, memoryLoader, writeModelDir } from './io.js'
 import { mlpArtifacts } from './mlp.js'
 import { isPackagedModelName, loadPackagedModel } from './packaged.js'
-import { cutAt } from './submodel.js'
+import { cutAt, packagedBase } from './submodel.js'
 import { TimingWindow } from './timing.js'
 import { checkInput, decodeWeights, encodeWeights, fromTensor, toTensor } from './tensors.js'
 import { evaluateModel, throwIfAborted, trainModel, trainSettings } from './train.js'
@@ -161,6 +161,13 @@ export class TfModelRuntime implements ModelRuntime {
     const { model, info } = this.entry(baseId)
     if (model.layers == null) throw new ModelNotTrainableError(`model ${baseId} is a ${model.format}; only layers models can be cut at a layer`)
     return this.register(canonicalise(await cutAt(model.layers, outputLayer)), options?.name ?? `${info.name}:${outputLayer}`, 'created')
+  }
+
+  /** Register the frozen base of a packaged layers model (see `packagedBase`), named `<name>:<layer>`. */
+  async createFeatureBase (name: string, layer?: string): Promise<ModelInfo> {
+    const base = await packagedBase(name, layer)
+    await new Promise((resolve) => setImmediate(resolve))
+    return this.register(canonicalise(base.raw), `${name}:${base.layer}`, 'created')
   }
 
   async createMlp (spec: MlpSpec): Promise<ModelInfo> {

@@ -115,6 +115,10 @@ export class ModelService implements ModelRuntime, Startable {
   async createSubModel (baseId: string, outputLayer: string, options?: { name?: string }): Promise<ModelInfo> {
     return this.started().createSubModel(baseId, outputLayer, options)
   }
+
+  async createFeatureBase (packagedName: string, layer?: string): Promise<ModelInfo> {
+    return this.started().createFeatureBase(packagedName, layer)
+  }
   unload (id: string): void { this.runtime?.unload(id) }
   memory (): { count: number, bytes: number } { return this.runtime?.memory() ?? { count: 0, bytes: 0 } }
   admits (bytes: number): boolean { return this.runtime?.admits(bytes) ?? false }

@@ -6,7 +6,10 @@
  * so peers can fetch it and compute the same features.
  */
 import * as tf from '@tensorflow/tfjs'
-import { InvalidModelError } from '../errors.js'
+import { InvalidModelError, ModelNotTrainableError } from '../errors.js'
+import { canonicalise } from './canonical.js'
+import { memoryLoader } from './io.js'
+import { packagedModel } from './packaged.js'
 import type { RawModel } from './canonical.js'
 
 /** The raw artifacts of `model` cut after `outputLayer`. */
@@ -27,4 +30,32 @@ export async function cutAt (model: tf.LayersModel, outputLayer: string): Promis
   const data = saved.weightData
   const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(await new Blob(data as ArrayBuffer[]).arrayBuffer())
   return { format: 'layers-model', modelTopology: saved.modelTopology, weightSpecs: saved.weightSpecs, weightData: bytes }
+}
+
+/**
+ * The frozen base of packaged layers model `name` (an installed package's
+ * model, never a path): the model cut after `layer`, by default the
+ * catalog's `featureLayer`. The whole model is built only to be cut, then
+ * disposed; the returned artifacts are canonicalised by the caller.
+ */
+export async function packagedBase (name: string, layer?: string): Promise<{ raw: RawModel, layer: string }> {
+  const entry = packagedModel(name)
+  const at = layer ?? entry.featureLayer
+  if (at === undefined) throw new ModelNotTrainableError(`packaged model ${name} has no default feature layer; name one`)
+  // Each step holds the event loop for a while on a large model (MobileNetV2: about a second
+  // each on a loaded machine): let timers and network I/O run between them.
+  const canonical = canonicalise(await entry.load())
+  await yieldToLoop()
+  if (canonical.format !== 'layers-model') throw new ModelNotTrainableError(`packaged model ${name} is a ${canonical.format}; only layers models can be cut at a layer`)
+  const whole = await tf.loadLayersModel(memoryLoader(canonical.topology, canonical.specs, canonical.artifacts.weights))
+  await yieldToLoop()
+  try {
+    return { raw: await cutAt(whole, at), layer: at }
+  } finally {
+    whole.dispose()
+  }
+}
+
+async function yieldToLoop (): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve))
 }

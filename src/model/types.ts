@@ -182,6 +182,11 @@ export interface ModelRuntime {
   createMlp(spec: MlpSpec): Promise<ModelInfo>
   /** Register the part of layers model `baseId` up to `outputLayer` as a model of its own (a frozen base). */
   createSubModel?(baseId: string, outputLayer: string, options?: { name?: string }): Promise<ModelInfo>
+  /**
+   * Register the frozen base of an installed packaged layers model (`nsfwjs:mobilenet_v2`), cut after
+   * `layer` (by default the catalog's feature layer): the feature extractor of a head fine-tuning run.
+   */
+  createFeatureBase?(packagedName: string, layer?: string): Promise<ModelInfo>
   /** Free a model's memory. */
   unload(id: string): void
   /** Live tensors and their bytes in the TF.js engine. */

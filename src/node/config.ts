@@ -11,7 +11,7 @@ import { DEFAULT_MAX_MODELS, DEFAULT_MODEL_MEMORY_BYTES } from '../model/constan
 import { DEFAULT_OFFLOAD_TO, DEFAULT_SPOT_CHECK_RATE } from '../offload/constants.js'
 import {
   DEFAULT_MAX_COORDINATED_RUNS, DEFAULT_MAX_DEADLINE_MS, DEFAULT_MAX_EPOCHS, DEFAULT_MAX_EXAMPLES,
-  DEFAULT_MAX_PARTICIPATING_RUNS, DEFAULT_MAX_ROUNDS
+  DEFAULT_MAX_FEATURE_EXAMPLES, DEFAULT_MAX_PARTICIPATING_RUNS, DEFAULT_MAX_ROUNDS
 } from '../federated/constants.js'
 import { DEFAULT_MAX_RECORD_BYTES } from '../federated/mesh/protocol/constants.js'
 import { parseByzantine } from '../federated/mesh/byzantine.js'
@@ -97,6 +97,8 @@ export interface EdgeMeshConfig {
   fedMaxExamples: number
   /** Largest federated weight record accepted, bytes. @default 48 MiB */
   fedMaxWeightBytes: number
+  /** Most examples per client whose features a head run may ask this node to compute. @default 1024 */
+  fedMaxFeatureExamples: number
   /** Log format of the CLI: human lines or one JSON object per line. @default 'text' */
   logFormat: 'text' | 'json'
   /** Bearer token the control API requires (prefer `apiTokenFile` or EDGE_MESH_API_TOKEN: flags show in `ps`). @default none; generated into `<dataDir>/api.token` when `apiHost` is not loopback */
@@ -179,7 +181,7 @@ const KNOWN_KEYS = new Set<string>([
   'meshKey', 'allowPeers', 'dialRanges', 'batching',
   'apiToken', 'apiTokenFile', 'apiAllowHosts', 'apiMaxBodyBytesInFlight', 'maxConnectionsPerHost', 'reservedConnections',
   'trust', 'trustFile', 'trustMesh', 'byzantine', 'fedMaxEpochs', 'fedMaxRounds', 'fedMaxDeadlineMs', 'fedMaxRuns',
-  'fedMaxParticipatingRuns', 'fedMaxExamples', 'fedMaxWeightBytes', 'modelMemory', 'maxModels', 'spotCheck', 'offloadTo'
+  'fedMaxParticipatingRuns', 'fedMaxExamples', 'fedMaxWeightBytes', 'fedMaxFeatureExamples', 'modelMemory', 'maxModels', 'spotCheck', 'offloadTo'
 ])
 
 /** Build a full, validated configuration from a partial one. */
@@ -252,6 +254,7 @@ export function resolveConfig (input: Partial<Record<keyof EdgeMeshConfig, unkno
     fedMaxParticipatingRuns: checkInt('fedMaxParticipatingRuns', input.fedMaxParticipatingRuns ?? DEFAULT_MAX_PARTICIPATING_RUNS, 1, 1024),
     fedMaxExamples: checkInt('fedMaxExamples', input.fedMaxExamples ?? DEFAULT_MAX_EXAMPLES, 1, 0xFFFFFFFF),
     fedMaxWeightBytes: checkInt('fedMaxWeightBytes', input.fedMaxWeightBytes ?? DEFAULT_MAX_RECORD_BYTES, 1024, 2 ** 31),
+    fedMaxFeatureExamples: checkInt('fedMaxFeatureExamples', input.fedMaxFeatureExamples ?? DEFAULT_MAX_FEATURE_EXAMPLES, 1, 0xFFFFFFFF),
     meshKey: input.meshKey as string | undefined,
     allowPeers: input.allowPeers as string | undefined,
     dialRanges: checkStrings('dialRanges', input.dialRanges ?? []),

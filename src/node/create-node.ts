@@ -111,7 +111,8 @@ export async function buildLibp2p (config: EdgeMeshConfig, overrides: Libp2pInit
           maxDeadlineMs: config.fedMaxDeadlineMs,
           maxCoordinatedRuns: config.fedMaxRuns,
           maxParticipatingRuns: config.fedMaxParticipatingRuns,
-          maxExamples: config.fedMaxExamples
+          maxExamples: config.fedMaxExamples,
+          maxFeatureExamples: config.fedMaxFeatureExamples
         }
       }),
       meshDialer: meshDialer({ dataDir: config.dataDir, maxConnections: config.maxConnections, redialMs: timings.redialMs, dialFilter, bootstrap: config.bootstrap }),

@@ -5,10 +5,9 @@
  * derives the mDNS service tag, so members do not even answer the
  * announcements of other meshes on the same LAN.
  */
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
-import { generateKey } from '@libp2p/pnet'
 import { InvalidConfigError } from '../errors.js'
 
 /** First line of a pnet key file. */
@@ -16,10 +15,12 @@ export const KEY_HEADER = '/key/swarm/psk/1.0.0/'
 /** Size of a key file written by `generateMeshKey`. */
 export const KEY_FILE_BYTES = 95
 
+/**
+ * A new key file: header, encoding, 32 random bytes in hex (what `@libp2p/pnet`'s
+ * `generateKey` writes). Made here so that `edge-mesh keygen` does not load libp2p.
+ */
 export function generateMeshKey (): Uint8Array {
-  const key = new Uint8Array(KEY_FILE_BYTES)
-  generateKey(key)
-  return key
+  return new TextEncoder().encode(`${KEY_HEADER}\n/base16/\n${randomBytes(32).toString('hex')}`)
 }
 
 /** Write a new key to `path` (mode 0600); refuses to replace an existing file unless `force`. */

@@ -16,6 +16,7 @@ import { decodeLoadReport, encodeLoadReport } from '../../src/gossip/codec.js'
 import { canonicaliseArtifacts, contentId } from '../../src/model/canonical.js'
 import { decodeRequest, decodeResponse, encodeError, encodeRequest, encodeResult } from '../../src/offload/codec.js'
 import { decodeProbeAnswer, encodeProbeAnswer } from '../../src/offload/load-probe.js'
+import { decodeList, decodeModelHeader, encodeFoundHeader, encodeList } from '../../src/model-transfer/wire.js'
 import type { LoadReport } from '../../src/gossip/types.js'
 
 const SPEC = 'docs/protocols.md'
@@ -73,7 +74,9 @@ const VECTORS: Record<string, () => string> = {
     { name: 'dense_1/bias', shape: [1], dtype: 'float32', data: f32(0.25) }
   ])),
   'fedavg-hello': () => hexLines(encodeMessage({ type: 'hello' })),
-  'load-probe-answer': () => hexLines(encodeProbeAnswer({ outstanding: 3, capacity: 2 }))
+  'load-probe-answer': () => hexLines(encodeProbeAnswer({ outstanding: 3, capacity: 2 })),
+  'model-found-named': () => hexLines(encodeFoundHeader(123, 12, 'vector')),
+  'model-list': () => hexLines(encodeList([{ id: MODEL_ID, name: 'vector' }]))
 }
 
 const BLOCK = /<!-- vector: ([a-z0-9-]+) -->\n```text\n([^`]*?)\n```/g
@@ -114,6 +117,8 @@ describe('docs/protocols.md test vectors', () => {
     expect(decodeLoadReport(bytesOf(inSpec.get('load-report') ?? ''))).toEqual(LOAD_REPORT_V3)
     expect(decodeMessage(bytesOf(inSpec.get('fedavg-hello') ?? ''))).toEqual({ type: 'hello' })
     expect(decodeProbeAnswer(bytesOf(inSpec.get('load-probe-answer') ?? ''))).toEqual({ outstanding: 3, capacity: 2 })
+    expect(decodeModelHeader(bytesOf(inSpec.get('model-found-named') ?? ''))).toEqual({ type: 'found', modelJsonBytes: 123, weightsBytes: 12, name: 'vector' })
+    expect(decodeList(bytesOf(inSpec.get('model-list') ?? ''))).toEqual([{ id: MODEL_ID, name: 'vector' }])
   })
 
   it('the content-id model is canonical: canonicalising it changes nothing', () => {

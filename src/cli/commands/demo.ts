@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { intFlag, parseFlags } from '../args.js'
-import { BIN_PATH, addressOn, loopbackAddress, startNodeProcess } from '../cluster.js'
+import { BIN_PATH, addressOn, loopbackAddress, removeWhenParentDies, startNodeProcess } from '../cluster.js'
 import { table } from '../output.js'
 import { startDemoTraffic } from '../demo-traffic.js'
 import { DEMO_ROUNDS, demoDataSpec, runDemoFederated } from '../demo-federated.js'
@@ -53,6 +53,8 @@ export async function runDemo (argv: string[]): Promise<void> {
   const models: string[] = values.model ?? (existsSync(join(REPO_ROOT, EXAMPLE_MODEL)) ? [join(REPO_ROOT, EXAMPLE_MODEL)] : [])
   const keepData = values['data-dir'] != null
   const root = values['data-dir'] ?? await mkdtemp(join(tmpdir(), 'edge-mesh-demo-'))
+  // Removes the temporary folder even if this process is killed with -9 (the nodes stop by themselves then).
+  const watchdog = keepData ? undefined : removeWhenParentDies(root)
   const nodes: NodeProcess[] = []
   let stopping = false
 
@@ -83,7 +85,7 @@ export async function runDemo (argv: string[]): Promise<void> {
         ...(train ? ['--data', demoDataSpec(i, count)] : []),
         ...models.flatMap((m: string) => ['--model', m])
       ]
-      const node = await startNodeProcess({ args, onStderr: line => { process.stderr.write(`[node-${i + 1}] ${line}\n`) } })
+      const node = await startNodeProcess({ args, watchdog, onStderr: line => { process.stderr.write(`[node-${i + 1}] ${line}\n`) } })
       nodes.push(node)
       if (stopping) break
     }

@@ -1,5 +1,5 @@
 /** `edge-mesh keygen --out mesh.key`: write a new private-mesh key. */
-import { writeMeshKey } from '../../trust/index.js'
+import { writeMeshKey } from '../../trust/mesh-key.js'
 import { parseFlags } from '../args.js'
 import { UsageError } from '../errors.js'
 

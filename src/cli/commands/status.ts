@@ -12,6 +12,15 @@ printed with control characters escaped (\\x1b, \\u202e).
   --json        print the raw JSON of GET /status
 ${API_TOKEN_HELP}`
 
+/** Models peers announce that this node does not hold: content id, name when known, how many peers serve it. */
+function meshModels (s: NodeStatus): string[] {
+  const local = new Set(s.models.map(m => m.id))
+  const servers = new Map<string, number>()
+  for (const p of s.peers) for (const id of p.load?.models ?? []) if (!local.has(id)) servers.set(id, (servers.get(id) ?? 0) + 1)
+  if (servers.size === 0) return []
+  return ['', table(['MODEL ON PEERS', 'ID', 'SERVED BY'], [...servers].map(([id, peers]) => [s.modelNames?.[id] ?? '?', id, `${peers} peer(s)`]))]
+}
+
 export function renderStatus (s: NodeStatus): string {
   const head = [
     printable(`${s.name} (${s.role})  ${s.peerId}`),
@@ -34,11 +43,11 @@ export function renderStatus (s: NodeStatus): string {
   const models = s.models.length === 0
     ? []
     : ['', table(['MODEL', 'ID', 'FORMAT', 'INPUTS', 'BATCHING', 'P50/INFERENCE'], s.models.map(m => [
-        m.name, shortId(m.id), m.format + (m.execution === 'async' ? ' (async)' : ''), formatSignature(m.inputs),
+        m.name, m.id, m.format + (m.execution === 'async' ? ' (async)' : ''), formatSignature(m.inputs),
         m.microBatching ? 'micro-batched' : 'fixed batch, none',
         m.timing == null ? '-' : `${m.timing.p50MsPerRow.toFixed(1)} ms`
       ]))]
-  return [...head, ...models, '', peers].join('\n')
+  return [...head, ...models, ...meshModels(s), '', peers].join('\n')
 }
 
 export async function runStatus (argv: string[]): Promise<void> {

@@ -26,6 +26,13 @@ participants; a cancelled run is never resumed.
   --trust-weighting <w>      fltrust: cosine (the paper's) | sign (cosine)
   --proximal-mu <mu>         FedProx proximal term (0)
   --model <id>               content id of the base model (a fresh 784-200-200-10 MLP)
+  --base <name>              fine-tune only a new head on this packaged model's frozen base, computed
+                             locally by every participant (nsfwjs:mobilenet_v2, edge-mesh:mnist-mlp); needs --head-classes
+  --head-classes <k>         classes of the new head
+  --head-hidden <w,...>      hidden layer widths of the head (64)
+  --head-layer <name>        the base's layer the features come from (the packaged model's feature layer)
+  --head-examples <n>        examples per client to compute features of (256)
+  --head-eval-examples <n>   held-out examples the coordinator evaluates on (200)
   --seed <s>                 seed of sampling and initialisation (0)
   --wait-for-clients <n>     clients to wait for before round 1 (min participants)
   --dp <mode>                client-level differential privacy (DP-FedAvg): central (off; local runs in experiments only)
@@ -103,6 +110,22 @@ export function dpFrom (values: Record<string, any>): Record<string, unknown> | 
   }
 }
 
+/** The `head` run spec field from the `--head-*` flags (with `--base`). */
+function headFrom (values: Record<string, any>): Record<string, unknown> | undefined {
+  if (values.base === undefined) return undefined
+  const hidden = values['head-hidden'] === undefined ? undefined : String(values['head-hidden']).split(',').map((w: string) => intFlag('head-hidden', w, 1, 4096))
+  const head: Record<string, unknown> = {
+    classes: intFlag('head-classes', values['head-classes'], 2, 1000),
+    hidden,
+    layer: values['head-layer'],
+    examples: intFlag('head-examples', values['head-examples'], 1, 1_000_000),
+    evalExamples: intFlag('head-eval-examples', values['head-eval-examples'], 1, 1_000_000)
+  }
+  if (head.classes === undefined) throw new UsageError('--base needs --head-classes <k>')
+  for (const k of Object.keys(head)) if (head[k] === undefined) delete head[k]
+  return head
+}
+
 function specFrom (values: Record<string, any>): Record<string, unknown> {
   const spec: Record<string, unknown> = {
     rounds: intFlag('rounds', values.rounds, 1, 100_000) ?? 5,
@@ -120,7 +143,9 @@ function specFrom (values: Record<string, any>): Record<string, unknown> {
     rootData: values['root-data'],
     evalData: values['eval-data'],
     trustWeighting: values['trust-weighting'],
-    dp: dpFrom(values)
+    dp: dpFrom(values),
+    base: values.base,
+    head: headFrom(values)
   }
   for (const k of Object.keys(spec)) if (spec[k] === undefined) delete spec[k]
   return spec
@@ -173,6 +198,8 @@ export async function runTrain (argv: string[]): Promise<void> {
     fraction: { type: 'string' }, 'min-participants': { type: 'string' }, deadline: { type: 'string' },
     strategy: { type: 'string' }, 'proximal-mu': { type: 'string' }, 'root-data': { type: 'string' }, 'eval-data': { type: 'string' }, 'trust-weighting': { type: 'string' }, model: { type: 'string' }, seed: { type: 'string' },
     'wait-for-clients': { type: 'string' }, api: { type: 'string' },
+    base: { type: 'string' }, 'head-classes': { type: 'string' }, 'head-hidden': { type: 'string' }, 'head-layer': { type: 'string' },
+    'head-examples': { type: 'string' }, 'head-eval-examples': { type: 'string' },
     dp: { type: 'string' }, 'dp-clip': { type: 'string' }, 'dp-noise': { type: 'string' }, 'dp-delta': { type: 'string' }, 'dp-target-epsilon': { type: 'string' }, wait: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }
   })
   if (values.help === true) { process.stdout.write(TRAIN_HELP + '\n'); return }

@@ -6,7 +6,7 @@
  */
 import {
   DEFAULT_MAX_COORDINATED_RUNS, DEFAULT_MAX_DEADLINE_MS, DEFAULT_MAX_EPOCHS, DEFAULT_MAX_EXAMPLES,
-  DEFAULT_MAX_PARTICIPATING_RUNS, DEFAULT_MAX_ROUNDS
+  DEFAULT_MAX_FEATURE_EXAMPLES, DEFAULT_MAX_PARTICIPATING_RUNS, DEFAULT_MAX_ROUNDS
 } from '../constants.js'
 import { DEFAULT_MAX_RECORD_BYTES } from './protocol/constants.js'
 
@@ -26,6 +26,8 @@ export interface FederatedBounds {
   maxExamples: number
   /** Largest weight record accepted, bytes. @default 48 MiB */
   maxWeightBytes: number
+  /** Most examples per client whose features a head run may ask a participant (or its coordinator) to compute. @default 1024 */
+  maxFeatureExamples: number
 }
 
 /** Fill the defaults. */
@@ -37,13 +39,14 @@ export function resolveBounds (partial: Partial<FederatedBounds> = {}): Federate
     maxCoordinatedRuns: partial.maxCoordinatedRuns ?? DEFAULT_MAX_COORDINATED_RUNS,
     maxParticipatingRuns: partial.maxParticipatingRuns ?? DEFAULT_MAX_PARTICIPATING_RUNS,
     maxExamples: partial.maxExamples ?? DEFAULT_MAX_EXAMPLES,
-    maxWeightBytes: partial.maxWeightBytes ?? DEFAULT_MAX_RECORD_BYTES
+    maxWeightBytes: partial.maxWeightBytes ?? DEFAULT_MAX_RECORD_BYTES,
+    maxFeatureExamples: partial.maxFeatureExamples ?? DEFAULT_MAX_FEATURE_EXAMPLES
   }
 }
 
 /** A violated bound: `bound` is the metrics label, `message` says what was asked and allowed. */
 export interface Violation {
-  bound: 'epochs' | 'rounds' | 'deadline' | 'coordinated_runs' | 'participating_runs' | 'examples'
+  bound: 'epochs' | 'rounds' | 'deadline' | 'coordinated_runs' | 'participating_runs' | 'examples' | 'feature_examples'
   message: string
 }
 
@@ -52,15 +55,18 @@ function over (bound: Violation['bound'], what: string, asked: number, max: numb
 }
 
 /** An ANNOUNCE as the participant checks it. */
-export function checkAnnounce (bounds: FederatedBounds, a: { epochs: number, deadlineMs: number }): Violation | undefined {
-  return over('epochs', 'epochs', a.epochs, bounds.maxEpochs) ?? over('deadline', 'deadlineMs', a.deadlineMs, bounds.maxDeadlineMs)
+export function checkAnnounce (bounds: FederatedBounds, a: { epochs: number, deadlineMs: number, featureExamples?: number }): Violation | undefined {
+  return over('epochs', 'epochs', a.epochs, bounds.maxEpochs) ?? over('deadline', 'deadlineMs', a.deadlineMs, bounds.maxDeadlineMs) ??
+    over('feature_examples', 'featureExamples', a.featureExamples ?? 0, bounds.maxFeatureExamples)
 }
 
 /** A run spec as the coordinator checks it (fields left out take defaults within the bounds). */
-export function checkRunSpec (bounds: FederatedBounds, spec: { rounds: number, epochs?: number, roundDeadlineMs?: number }): Violation | undefined {
+export function checkRunSpec (bounds: FederatedBounds, spec: { rounds: number, epochs?: number, roundDeadlineMs?: number, head?: { examples?: number, evalExamples?: number } }): Violation | undefined {
   return over('rounds', 'rounds', spec.rounds, bounds.maxRounds) ??
     over('epochs', 'epochs', spec.epochs ?? 0, bounds.maxEpochs) ??
-    over('deadline', 'roundDeadlineMs', spec.roundDeadlineMs ?? 0, bounds.maxDeadlineMs)
+    over('deadline', 'roundDeadlineMs', spec.roundDeadlineMs ?? 0, bounds.maxDeadlineMs) ??
+    over('feature_examples', 'head.examples', spec.head?.examples ?? 0, bounds.maxFeatureExamples) ??
+    over('feature_examples', 'head.evalExamples', spec.head?.evalExamples ?? 0, bounds.maxFeatureExamples)
 }
 
 /** One more run coordinated while `running` already are. */

@@ -10,6 +10,7 @@ import { exchange } from './protocol/wire.js'
 import * as C from './protocol/constants.js'
 import { waitForClients } from './service-helpers.js'
 import type { FederatedBounds } from './bounds.js'
+import type { HeadFeatures } from './head.js'
 import type { ClientCounts } from './client-counts.js'
 import type { CoordinatorContext } from './coordinator.js'
 import type { LocalDatasets } from './local-datasets.js'
@@ -33,6 +34,7 @@ export interface CoordinatorContextInput {
   grids: Map<string, MeshGrid>
   participant(): Participant
   datasets(): LocalDatasets
+  features: HeadFeatures
   onRefused(reason: string): void
   changed(summary: RunSummary): void
 }
@@ -57,6 +59,7 @@ export function createCoordinatorContext (input: CoordinatorContextInput): Coord
         })).message,
         deadlineMs: record.spec.roundDeadlineMs ?? 60_000,
         maxExamples: bounds.maxExamples,
+        head: record.head,
         onRefused: (reason) => { input.onRefused(reason) }
       })
       grids.set(record.id, grid)
@@ -68,6 +71,7 @@ export function createCoordinatorContext (input: CoordinatorContextInput): Coord
       refresh: async () => clientCounts.refresh(components.loadView.peers(), signal)
     }),
     changed: (summary) => { input.changed(summary) },
-    data: async (ref) => input.datasets().load(ref)
+    data: async (ref) => input.datasets().load(ref),
+    features: async (head, ref, data, signal) => input.features.of(`eval-${ref}`, data, { ...head, examples: head.evalExamples }, { signal })
   }
 }

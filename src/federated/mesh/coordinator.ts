@@ -15,6 +15,7 @@ import { deriveSeed } from '../rng.js'
 import { runFederated } from '../run.js'
 import { withDp } from '../privacy/dp-strategy.js'
 import type { RootUpdate } from '../strategies/fltrust.js'
+import type { HeadRun } from './head.js'
 import type { MeshGrid } from './mesh-grid.js'
 import type { RunFiles, RunRecordFile } from './runs.js'
 import type { RunSummary } from './service-types.js'
@@ -36,6 +37,8 @@ export interface CoordinatorContext {
   keepGlobals: number
   /** A data set the coordinator holds itself (held-out, FLTrust root), by the run spec's reference: a declared dataset name or a built-in spec (`local-datasets.ts`). */
   data(ref: string): Promise<Dataset>
+  /** The features of (the first `head.evalExamples` of) held-out data `ref` through a head run's frozen base. */
+  features(head: HeadRun, ref: string, data: Dataset, signal: AbortSignal): Promise<Dataset>
 }
 
 /** Error names whose messages are safe to publish in a run summary (they never quote local files). */
@@ -80,7 +83,9 @@ export async function coordinate (ctx: CoordinatorContext, record: RunRecordFile
   const grid = ctx.openGrid(record)
   const globals: string[] = []
   try {
-    const test = await ctx.data(spec.evalData ?? 'mnist:test')
+    const evalData = spec.evalData ?? 'mnist:test'
+    const held = await ctx.data(evalData)
+    const test = record.head === undefined ? held : await ctx.features(record.head, evalData, held, signal)
     await ctx.waitForClients(grid, spec.waitForClients ?? spec.minParticipants ?? 2, signal)
     let bytes = { up: grid.bytesUp, down: grid.bytesDown }
     const inner = createStrategy(spec.strategy, {

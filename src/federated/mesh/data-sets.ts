@@ -12,15 +12,15 @@ export class CoordinatorDataSets {
 
   constructor (private readonly max: number, private readonly load: (spec: string) => Promise<Dataset>) {}
 
-  /** The data set of `spec`, loaded on first use. */
-  async get (spec: string): Promise<Dataset> {
+  /** The data set of `spec`, loaded on first use (by `load`, the cache's own loader unless given). */
+  async get (spec: string, load: (spec: string) => Promise<Dataset> = this.load): Promise<Dataset> {
     let set = this.sets.get(spec)
     if (set !== undefined) {
       this.sets.delete(spec)
       this.sets.set(spec, set)
       return set
     }
-    set = this.load(spec)
+    set = load(spec)
     const loading = set
     loading.catch(() => { if (this.sets.get(spec) === loading) this.sets.delete(spec) })
     this.sets.set(spec, set)

@@ -19,9 +19,11 @@
  */
 import { InvalidUpdateError, LateUpdateError, PeerDisconnectedError, StaleVersionError } from '../../errors.js'
 import { checkPushedExamples } from './bounds.js'
+import { announceFields } from './head.js'
 import { DEFAULT_MAX_EXAMPLES } from '../constants.js'
 import { validateUpdate } from '../weights/validate.js'
 import type { ClientInfo, ClientLoad, ClientUpdate, Grid, TrainRequest } from '../grid.js'
+import type { FeatureBase } from './head.js'
 import type { AcceptMessage, AnnounceMessage, PushMessage } from './protocol/messages.js'
 import type { LoadView, PeerLoad } from '../../gossip/types.js'
 import type { TrainResult, WeightRecord } from '../../model/types.js'
@@ -31,7 +33,7 @@ import type { AbortOptions } from '@libp2p/interface'
 export interface LocalClients {
   counts(): number[]
   isTraining(): boolean
-  train(index: number, baseModelId: string, global: WeightRecord, config: TrainRequest['config'], options: AbortOptions): Promise<TrainResult>
+  train(index: number, baseModelId: string, global: WeightRecord, config: TrainRequest['config'], options: AbortOptions, head?: FeatureBase): Promise<TrainResult>
 }
 
 export interface MeshGridInit {
@@ -49,6 +51,8 @@ export interface MeshGridInit {
   maxExamples?: number
   /** Called with the reason of every refused PUSH (for /metrics). */
   onRefused?(reason: string): void
+  /** A head run's frozen base: named in every ANNOUNCE, used by local clients. */
+  head?: FeatureBase
 }
 
 interface Pending {
@@ -141,7 +145,8 @@ export class MeshGrid implements Grid {
         type: 'announce', runId: this.init.runId, round: request.round, attempt, version: request.modelVersion,
         globalModelId: '', baseModelId: request.baseModelId, clientIndex: index,
         epochs: c.epochs, batchSize: c.batchSize, learningRate: c.learningRate, proximalMu: c.proximalMu, seed: c.seed,
-        deadlineMs: Math.max(1, Math.round(this.init.deadlineMs))
+        deadlineMs: Math.max(1, Math.round(this.init.deadlineMs)),
+        ...announceFields(this.init.head)
       }, options)
       const p = this.pending.get(key)
       if (p !== undefined) p.declared = accepted.numExamples
@@ -156,7 +161,7 @@ export class MeshGrid implements Grid {
   }
 
   private async trainLocal (clientId: string, index: number, request: TrainRequest, options: AbortOptions): Promise<ClientUpdate> {
-    const result = await this.init.local!.train(index, request.baseModelId, request.weights, request.config, options)
+    const result = await this.init.local!.train(index, request.baseModelId, request.weights, request.config, options, this.init.head)
     return {
       clientId,
       weights: result.weights,

@@ -11,6 +11,7 @@ import { Participant } from './participant.js'
 import { exchange } from './protocol/wire.js'
 import * as C from './protocol/constants.js'
 import type { FederatedBounds } from './bounds.js'
+import type { HeadFeatures } from './head.js'
 import type { PushMessage } from './protocol/messages.js'
 import type { FederatedComponents, FederatedInit } from './service-api.js'
 import type { Dataset, WeightRecord } from '../../model/types.js'
@@ -21,6 +22,8 @@ export interface ParticipantInput {
   components: Pick<FederatedComponents, 'models' | 'localLoad' | 'connectionManager'>
   init: Pick<FederatedInit, 'byzantine' | 'maxRecordBytes'>
   bounds: FederatedBounds
+  /** Frozen bases and features of head runs. */
+  features?: HeadFeatures
   /** Make a model available: loaded already, or fetched from `from` and the peers announcing it. */
   ensureModel(modelId: string, from: string[], options: AbortOptions): Promise<void>
   onRefused(bound: string): void
@@ -38,6 +41,7 @@ export function createParticipant (input: ParticipantInput): Participant {
     pull: async (coordinator, runId, version, options) => pull(components.connectionManager, init.maxRecordBytes, coordinator, runId, version, options),
     push: async (coordinator, header, weights, options) => push(components.connectionManager, init.maxRecordBytes, coordinator, header, weights, options),
     bounds: input.bounds,
+    features: input.features,
     byzantine: typeof init.byzantine === 'string' ? parseByzantine(init.byzantine) : init.byzantine,
     onRefused: (bound) => { input.onRefused(bound) },
     log: input.log.newScope('participant')

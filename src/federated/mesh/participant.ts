@@ -6,18 +6,23 @@
  * load while it runs and yielding between batches), and PUSH the update.
  * A job ends by the deadline the coordinator gave (bounded by the node's
  * `maxDeadlineMs`), when its coordinator disconnects or cancels the run,
- * whatever happens. Byzantine behaviour exists only as this node's own
+ * whatever happens. For a head run (ANNOUNCE names a feature base) the
+ * client trains the head on the features of its examples, computed locally
+ * with the frozen base of this node's own installed package (`head.ts`).
+ * Byzantine behaviour exists only as this node's own
  * experiment setting (`byzantine.ts`), never as something a peer asks for.
  */
-import { LimitExceededError, NoTrainingDataError, PeerBusyError, RunCancelledError } from '../../errors.js'
+import { LimitExceededError, NoTrainingDataError, NotStartedError, PeerBusyError, RunCancelledError } from '../../errors.js'
 import { checkAnnounce, checkParticipatingRuns, resolveBounds } from './bounds.js'
 import { byzantineData, byzantineUpdate } from './byzantine.js'
+import { featureBaseOf } from './head.js'
 import { DEFAULT_TRAIN_CONCURRENCY } from './protocol/constants.js'
 import { createLimiter } from '../limiter.js'
 import { deriveSeed } from '../rng.js'
 import type { FederatedBounds, Violation } from './bounds.js'
 import type { ByzantineBehaviour } from './byzantine.js'
 import type { FederatedTrainConfig } from '../grid.js'
+import type { FeatureBase, HeadFeatures } from './head.js'
 import type { AcceptMessage, AnnounceMessage, PushMessage } from './protocol/messages.js'
 import type { LocalLoad } from '../../gossip/types.js'
 import type { Dataset, ModelRuntime, TrainResult, WeightRecord } from '../../model/types.js'
@@ -34,6 +39,8 @@ export interface ParticipantInit {
   pull(coordinator: string, runId: string, version: number, options: AbortOptions): Promise<WeightRecord>
   /** Push an update to the coordinator. */
   push(coordinator: string, header: Omit<PushMessage, 'type' | 'weightBytes'>, weights: WeightRecord, options: AbortOptions): Promise<void>
+  /** Frozen bases and features of head runs; such runs are refused without it. */
+  features?: Pick<HeadFeatures, 'ensureBase' | 'of'>
   /** Trainings at once. @default 1 */
   concurrency?: number
   /** Bounds on what an ANNOUNCE may ask. @default resolveBounds() */
@@ -82,23 +89,26 @@ export class Participant {
     if (data === undefined) throw new NoTrainingDataError(`no virtual client #${a.clientIndex}: this node has ${clients.length}`)
     const current = this.busy.get(a.clientIndex)
     if (current !== undefined && (current.runId !== a.runId || current.coordinator !== coordinator)) throw new PeerBusyError(`client #${a.clientIndex} is training for run ${current.runId}`)
+    const head = featureBaseOf(a)
     const violation = checkAnnounce(this.bounds, a) ?? checkParticipatingRuns(this.bounds, this.activeRuns(), a.runId)
     if (violation !== undefined) {
       this.init.onRefused?.(violation.bound)
       throw new LimitExceededError(violation.message)
     }
+    if (head !== undefined && this.init.features === undefined) throw new NotStartedError('this node cannot compute features for head runs')
     current?.controller.abort()
     const job: Job = { runId: a.runId, coordinator, controller: new AbortController() }
     this.busy.set(a.clientIndex, job)
     const release = (): void => { if (this.busy.get(a.clientIndex) === job) this.busy.delete(a.clientIndex) }
     try {
       await this.init.ensureModel(a.baseModelId, coordinator, options)
+      if (head !== undefined) await this.init.features?.ensureBase(head)
     } catch (err) {
       release()
       throw err
     }
-    const numExamples = Math.min(data.count, this.bounds.maxExamples)
-    void this.job(a, coordinator, numExamples, job.controller).finally(release)
+    const numExamples = Math.min(data.count, this.bounds.maxExamples, head?.examples ?? Infinity)
+    void this.job(a, coordinator, numExamples, head, job.controller).finally(release)
     return { type: 'accept', numExamples }
   }
 
@@ -128,13 +138,13 @@ export class Participant {
     return n
   }
 
-  private async job (a: AnnounceMessage, coordinator: string, declared: number, controller: AbortController): Promise<void> {
+  private async job (a: AnnounceMessage, coordinator: string, declared: number, head: FeatureBase | undefined, controller: AbortController): Promise<void> {
     const timer = setTimeout(() => { controller.abort() }, a.deadlineMs)
     const signal = controller.signal
     try {
       const global = await this.pullOnce(coordinator, a.runId, a.version, signal)
       const config: FederatedTrainConfig = { epochs: a.epochs, batchSize: a.batchSize, learningRate: a.learningRate, proximalMu: a.proximalMu, seed: a.seed }
-      const result = await this.train(a.clientIndex, a.baseModelId, global, config, { signal })
+      const result = await this.train(a.clientIndex, a.baseModelId, global, config, { signal }, head)
       const header = {
         runId: a.runId, round: a.round, attempt: a.attempt, version: a.version, clientIndex: a.clientIndex,
         numExamples: Math.min(result.numExamples, declared), loss: result.loss, accuracy: result.accuracy, trainMs: result.trainMs
@@ -167,15 +177,18 @@ export class Participant {
 
   /**
    * Train virtual client `index` from `global` (also used directly by a
-   * coordinator for its own clients). Trainings queue for the node's slots.
+   * coordinator for its own clients); a head run trains on the client's
+   * features through `head`. Trainings (and feature extraction) queue for the node's slots.
    */
-  async train (index: number, baseModelId: string, global: WeightRecord, config: FederatedTrainConfig, options: AbortOptions): Promise<TrainResult> {
+  async train (index: number, baseModelId: string, global: WeightRecord, config: FederatedTrainConfig, options: AbortOptions, head?: FeatureBase): Promise<TrainResult> {
     const client = this.init.clients[index]
     if (client === undefined) throw new NoTrainingDataError(`no virtual client #${index}`)
-    const data = byzantineData(this.init.byzantine, client)
+    const features = this.init.features
+    if (head !== undefined && features === undefined) throw new NotStartedError('this node cannot compute features for head runs')
     return this.limiter.run(async () => {
       this.setTraining(+1)
       try {
+        const data = byzantineData(this.init.byzantine, head === undefined ? client : await features!.of(`client-${index}`, client, head, options))
         const result = await this.init.runtime.train(baseModelId, global, data, { ...config, yieldEveryBatches: 1, signal: options.signal })
         return { ...result, weights: byzantineUpdate(this.init.byzantine, global, result.weights, deriveSeed(config.seed, index)) }
       } finally {

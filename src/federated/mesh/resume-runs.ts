@@ -21,6 +21,8 @@ export interface ResumeRunsHost {
   isOwn(runId: string): boolean
   /** Make the base model available (loaded or fetched). */
   ensureModel(modelId: string): Promise<void>
+  /** Cut a head run's frozen base again from the installed package. */
+  ensureFeatureBase(head: NonNullable<RunRecordFile['head']>): Promise<void>
   /** Coordinate an unfinished run again. */
   launch(record: RunRecordFile, summary: RunSummary): void
   /** List a finished (or unreadable) run. */
@@ -50,6 +52,7 @@ export async function resumeRuns (host: ResumeRunsHost): Promise<void> {
     try {
       if (record.mlp !== undefined && !models.has(record.baseModelId)) await models.createMlp(record.mlp)
       await host.ensureModel(record.baseModelId)
+      if (record.head !== undefined) await host.ensureFeatureBase(record.head)
     } catch (err: any) {
       s.state = 'failed'
       s.error = { name: err?.name ?? 'Error', message: 'cannot resume: the base model is unavailable' }

@@ -11,8 +11,10 @@ import { writeFileAtomic } from '../../atomic-write.js'
 import { InvalidConfigError, RunFileUnreadableError } from '../../errors.js'
 import { STRATEGY_NAMES } from '../strategies/create-strategy.js'
 import { DATASET_NAME_PATTERN, parseDataSpecs } from './data-spec.js'
+import { parseHeadSpec } from './head.js'
 import { RUN_ID_PATTERN } from './protocol/constants.js'
 import { parseDpOptions } from '../privacy/dp-options.js'
+import type { HeadRun, HeadSpec } from './head.js'
 import type { ResolvedDpOptions } from '../privacy/dp-options.js'
 import type { StrategyName } from '../strategies/create-strategy.js'
 import type { RoundRecord } from '../run-types.js'
@@ -52,6 +54,14 @@ export interface RunSpec {
   trustWeighting?: 'cosine' | 'sign'
   /** Client-level differential privacy (DP-FedAvg); only the central form runs over the mesh so far. */
   dp?: ResolvedDpOptions
+  /**
+   * Fine-tune only a new head on this packaged model's frozen base (`head.ts`):
+   * a catalog name such as `nsfwjs:mobilenet_v2`, never a path; needs `head`.
+   * Every participant computes its features locally from its own installed package.
+   */
+  base?: string
+  /** The new head trained (and federated) on the base's features; needs `base`. */
+  head?: HeadSpec
 }
 
 /** What `run.json` holds. */
@@ -62,8 +72,10 @@ export interface RunRecordFile {
   coordinator: string
   startedAt: number
   baseModelId: string
-  /** The MLP created as base model, so a resumed run can create it again. */
+  /** The MLP created as base model (the head of a head run), so a resumed run can create it again. */
   mlp?: MlpSpec
+  /** A head run's frozen base. */
+  head?: HeadRun
 }
 
 function bad (field: string, why: string): never {
@@ -136,8 +148,11 @@ export function parseRunSpec (body: unknown): RunSpec {
     krumM: num(b, 'krumM', 1, 100_000, true),
     rootData,
     trustWeighting: trustWeighting as RunSpec['trustWeighting'],
-    dp: parseDpOptions(b.dp)
+    dp: parseDpOptions(b.dp),
+    ...parseHeadSpec(b.base, b.head)
   }
+  if (spec.base !== undefined && model !== undefined) bad('model', 'a head run (base and head) creates its own model; leave model out')
+  if (spec.base !== undefined && strategy === 'fltrust') bad('strategy', 'FLTrust\'s root update does not compute features yet: use another strategy for a head run')
   if (b.byzantine !== undefined) bad('byzantine', 'attacks are not part of run specs; start an experiment node with --byzantine <attack> instead')
   if (spec.dp?.mode === 'local') bad('dp.mode', 'local DP runs in simulation only so far (edge-mesh experiment); use central over the mesh')
   if (spec.dp !== undefined && strategy !== 'fedavg' && strategy !== 'fedsgd') bad('dp', `DP-FedAvg averages the clipped updates itself: use strategy fedavg or fedsgd, not ${strategy}`)

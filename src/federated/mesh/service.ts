@@ -28,12 +28,14 @@ import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
 import { TypedEventEmitter } from 'main-event'
 import { CAPABILITY } from '../../capabilities.js'
 import { LimitExceededError, NotStartedError, RunNotFoundError, UntrustedPeerError } from '../../errors.js'
+import { MAX_FEATURE_SETS } from '../constants.js'
 import { checkCoordinatedRuns, checkRunSpec, resolveBounds } from './bounds.js'
 import { ClientCounts } from './client-counts.js'
 import { coordinate } from './coordinator.js'
 import { createCoordinatorContext } from './coordinator-context.js'
 import { createDispatch } from './dispatch.js'
 import { LocalDatasets } from './local-datasets.js'
+import { HeadFeatures, prepareHeadRun } from './head.js'
 import { createParticipant } from './participant-factory.js'
 import { serveStream } from './protocol/handler.js'
 import { exchange } from './protocol/wire.js'
@@ -81,6 +83,7 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
   private readonly refused = new Refusals()
   private trust: TrustPolicy = { peers: new Set(), meshMembers: false }
   private datasets: LocalDatasets
+  private readonly features: HeadFeatures
   private seq = 0
   private timer?: ReturnType<typeof setInterval>
   private started = false
@@ -92,6 +95,7 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
     this.selfId = components.peerId.toString()
     this.files = new RunFiles(join(init.dataDir ?? '.edge-mesh', 'federated'))
     this.bounds = resolveBounds({ ...init.bounds, ...(init.maxRecordBytes === undefined ? {} : { maxWeightBytes: init.maxRecordBytes }) })
+    this.features = new HeadFeatures(components.models, MAX_FEATURE_SETS, this.log.newScope('head'))
     this.participant = this.makeParticipant([])
     this.datasets = new LocalDatasets(undefined, this.log, C.MAX_COORDINATOR_DATA_SETS)
     this.clientCounts = new ClientCounts(components.connectionManager, this.log.newScope('hello'))
@@ -103,6 +107,7 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
       components: this.components,
       init: this.init,
       bounds: this.bounds,
+      features: this.features,
       ensureModel: async (id, from, options) => this.ensureModel(id, from, options),
       onRefused: (bound) => { this.refused.add(bound) },
       log: this.log
@@ -164,6 +169,7 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
     await Promise.all([...this.own.values()].map(async (r) => r.saving))
     this.own.clear()
     this.datasets.clear()
+    this.features.clear()
   }
 
   /** True when `peerId` may make this node train, or ask it to coordinate or cancel. */
@@ -217,14 +223,17 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
     this.checkSpec(spec)
     let baseModelId: string
     let mlp: RunRecordFile['mlp']
-    if (spec.model !== undefined) {
+    let head: RunRecordFile['head']
+    if (spec.base !== undefined && spec.head !== undefined) {
+      ({ baseModelId, mlp, head } = await prepareHeadRun(this.components.models, spec.base, spec.head, spec.seed ?? 0))
+    } else if (spec.model !== undefined) {
       await this.ensureModel(spec.model, [], options)
       baseModelId = spec.model
     } else {
       mlp = { ...MNIST_MLP, seed: spec.seed ?? 0, name: 'federated-mlp' }
       baseModelId = (await this.components.models.createMlp(mlp)).id
     }
-    const record: RunRecordFile = { version: 1, id: newRunId(this.selfId), spec, coordinator: this.selfId, startedAt: Date.now(), baseModelId, mlp }
+    const record: RunRecordFile = { version: 1, id: newRunId(this.selfId), spec, coordinator: this.selfId, startedAt: Date.now(), baseModelId, mlp, head }
     await this.files.create(record)
     this.launch(record, freshSummary(record))
     return { id: record.id, coordinator: this.selfId }
@@ -281,6 +290,7 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
       grids: this.grids,
       participant: () => this.participant,
       datasets: () => this.datasets,
+      features: this.features,
       onRefused: (reason) => { this.refused.add(reason) },
       changed: (summary) => { this.changed(summary) }
     })
@@ -314,6 +324,7 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
       models: this.components.models,
       isOwn: (runId) => this.own.has(runId),
       ensureModel: async (modelId) => this.ensureModel(modelId, [], {}),
+      ensureFeatureBase: async (head) => this.features.ensureBase(head),
       launch: (record, summary) => { this.launch(record, summary) },
       list: (summary, record) => { this.list(summary, record) }
     })

@@ -157,7 +157,7 @@ describe('graph models', () => {
 
 describe('packaged models', () => {
   it('are named <alias>:<model> and resolved from the installed package', async () => {
-    expect(packagedModels().map((m) => m.name)).toEqual(['human:movenet-lightning', 'human:blazeface', 'nsfwjs:mobilenet_v2'])
+    expect(packagedModels().map((m) => m.name)).toEqual(['human:movenet-lightning', 'human:blazeface', 'nsfwjs:mobilenet_v2', 'edge-mesh:mnist-mlp'])
     expect(isPackagedModelName('human:blazeface')).toBe(true)
     expect(isPackagedModelName('./models/mnist')).toBe(false)
     const runtime = await createModelRuntime()

@@ -53,6 +53,14 @@ export interface AnnounceMessage {
   seed: number
   /** Time the participant has until its update must have arrived, ms. */
   deadlineMs: number
+  /** Head runs (all four or none): the packaged model whose frozen base computes features locally (a catalog name, never a path). */
+  featureBase?: string
+  /** The layer the base is cut after. */
+  featureLayer?: string
+  /** Content id of the cut base; the participant's own cut must match it. */
+  featureBaseId?: string
+  /** Examples of the client to compute features of and train the head on. */
+  featureExamples?: number
 }
 export interface AcceptMessage { type: 'accept', numExamples: number }
 export interface PullMessage { type: 'pull', runId: string, version: number }
@@ -112,7 +120,11 @@ const SCHEMAS: Record<MessageName, Schema> = {
     learningRate: { kind: 'number', min: Number.MIN_VALUE, max: 1e6 },
     proximalMu: { kind: 'number', min: 0, max: 1e9 },
     seed: { kind: 'int', min: 0, max: U32 },
-    deadlineMs: { kind: 'int', min: 1, max: 7 * 24 * 3600 * 1000 }
+    deadlineMs: { kind: 'int', min: 1, max: 7 * 24 * 3600 * 1000 },
+    featureBase: { kind: 'string', max: 64, pattern: /^[a-z][a-z0-9-]*:[a-z0-9_-]+$/, optional: true },
+    featureLayer: { kind: 'string', max: 128, pattern: /^[A-Za-z0-9_./-]+$/, optional: true },
+    featureBaseId: { kind: 'string', max: 128, pattern: /^sha256-[0-9a-f]{64}$/, optional: true },
+    featureExamples: { kind: 'int', min: 1, max: U32, optional: true }
   },
   accept: { numExamples: { kind: 'int', min: 0, max: U32 } },
   pull: { runId, version },
