@@ -274,3 +274,9 @@ export class AmbiguousModelNameError extends EdgeMeshError {
   /** Content ids of the models with that name. */
   candidates: string[] = []
 }
+
+/** A secure aggregation round lost too many clients: fewer survivors (or shares of one client) than the threshold, so the sum cannot be unmasked. */
+export class SecAggThresholdError extends EdgeMeshError {
+  static override readonly name = 'SecAggThresholdError'
+  override name = 'SecAggThresholdError'
+}

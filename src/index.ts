@@ -37,5 +37,6 @@ export type {
 } from './offload/types.js'
 export type { LoadGossipEvents, LoadReport, NodeRole, PeerLoad } from './gossip/types.js'
 export type { RunSpec } from './federated/mesh/runs.js'
+export type { SecureRunOptions } from './federated/privacy/secagg/workflow.js'
 export type { StartedRun } from './federated/mesh/service-api.js'
 export type { FederatedEvents, RoundAggregated, RoundSummary, RunState, RunSummary } from './federated/mesh/service-types.js'

@@ -12,6 +12,12 @@ export const INPUT_FILE = 'examples/inputs/mnist-digit-7.json'
 /** Protocol id of the raw libp2p echo baseline (bench only). */
 export const ECHO_PROTOCOL = '/edge-mesh-bench/echo/1.0.0'
 
+/**
+ * Protocol id of the size-matched echo on an open stream (bench only): the
+ * floor a long-lived request stream can reach (request size out, reply size back).
+ */
+export const SIZED_ECHO_PROTOCOL = '/edge-mesh-bench/sized-echo/1.0.0'
+
 /** Deadline of every benchmark request, ms: generous, so slowness shows as latency rather than failure. */
 export const DEADLINE_MS = 5000
 
@@ -66,13 +72,45 @@ export const THROUGHPUT = {
 } as const
 
 /**
+ * Pipeline phase (issue #12): the throughput of one serving node fed batch-1
+ * requests over `/edge-mesh/infer/1.1.0` (and over 1.0.0 for comparison)
+ * against direct `predict` of the same model in the driver process, in
+ * `rounds` rounds of alternating blocks; the goal is judged on the median of
+ * the rounds' ratios. The serving node has the node defaults (4 slots,
+ * micro-batching on), so batching pays when it saturates.
+ */
+export const PIPELINE = {
+  rounds: 3,
+  /** Requests per block over 1.1.0. */
+  requests: 4000,
+  /** Requests per block over 1.0.0 (slower: fewer, so the phase stays short). */
+  perStreamRequests: 2000,
+  /** Direct predict calls per block (one at a time, in the driver process). */
+  directRequests: 4000,
+  /** Requests in flight from the driver over 1.1.0 (its per-stream limit). */
+  concurrency: 64,
+  /** Requests in flight over 1.0.0: its limit of streams per connection (more are refused busy, or not opened). */
+  perStreamConcurrency: 32,
+  warmupRequests: 1000,
+  /** Serving node settings. */
+  capacity: 4,
+  maxQueue: 256
+} as const
+
+/** Latency phase: runs the rounds are split into; each run's ratios are reported and the goal uses their median. */
+export const LATENCY_RUNS = 3
+
+/**
  * Memory phase: one serving peer, RSS after a warm-up and after `requests`
  * more. Earlier runs with a 3,000-request warm-up showed RSS stepping up
  * until about 30,000 requests and flat after, with a steady tensor count: the
- * warm-up covers that settling.
+ * warm-up covers that settling. Over `/edge-mesh/infer/1.1.0` (larger
+ * micro-batches, more in flight) the steps went on to about 34,000 requests
+ * (30 Nov 2026: 252.8 MiB at 30,000, 277.5 at 34,000, then 278.8, 279, 279,
+ * 279 up to 50,000; 6 tensors throughout), hence 40,000.
  */
 export const MEMORY = {
-  warmupRequests: 30_000,
+  warmupRequests: 40_000,
   requests: 20_000,
   concurrency: 16
 } as const

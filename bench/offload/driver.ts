@@ -29,7 +29,7 @@ import { offload } from '../../src/offload/index.js'
 import { modelTransfer } from '../../src/model-transfer/index.js'
 import { INPUT_FILE, MODEL_ID } from './constants.js'
 import type { LoadView } from '../../src/gossip/types.js'
-import type { TensorData } from '../../src/model/types.js'
+import type { ModelRuntime, TensorData } from '../../src/model/types.js'
 import type { Offload, SchedulingPolicy } from '../../src/offload/index.js'
 import type { Libp2p } from '@libp2p/interface'
 
@@ -39,6 +39,8 @@ export interface InProcessNode {
   libp2p: Libp2p
   offload: Offload
   loadView: LoadView
+  /** The node's model runtime: direct `predict`, no offload in the way. */
+  models: Pick<ModelRuntime, 'predict'>
   stop(): Promise<void>
 }
 
@@ -95,6 +97,7 @@ export async function startInProcessNode (init: InProcessInit): Promise<InProces
     libp2p,
     offload: libp2p.services.offload,
     loadView: libp2p.services.loadView,
+    models: libp2p.services.models,
     stop: async () => { await libp2p.stop() }
   }
 }

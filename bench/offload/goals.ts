@@ -5,16 +5,23 @@
 import { round2 } from './stats.js'
 import type { LatencyResult } from './latency.js'
 import type { MemoryResult } from './memory.js'
+import type { PipelineResult } from './pipeline.js'
 import type { SchedulingResult } from './scheduling.js'
 import type { ThroughputResult } from './throughput.js'
 import type { Goal } from '../shared/run.js'
 
 /** Goals whose phase ran; a phase left out (BENCH_PHASES) has no goal entry. */
-export function goals (r: { latency?: LatencyResult, scheduling?: SchedulingResult, throughput?: ThroughputResult, memory?: MemoryResult }): Goal[] {
+export function goals (r: { latency?: LatencyResult, scheduling?: SchedulingResult, throughput?: ThroughputResult, memory?: MemoryResult, pipeline?: PipelineResult }): Goal[] {
   const out: Goal[] = []
   if (r.latency != null) {
     const target = round2(1.5 * r.latency.echo.p50)
     out.push({ name: 'remote p50 - local p50 <= 1.5 x echo p50 (ms)', value: r.latency.remoteOverheadP50, target, met: r.latency.remoteOverheadP50 <= target })
+    const ratio = r.latency.overheadVsEchoOpen
+    out.push({ name: '(remote p50 - local p50) / size-matched open-stream echo p50 <= 1.5 (median of runs)', value: ratio, target: 1.5, met: ratio <= 1.5 })
+  }
+  if (r.pipeline != null) {
+    out.push({ name: 'serving throughput through the mesh / direct predict >= 0.5 (median of rounds)', value: r.pipeline.ratio, target: 0.5, met: r.pipeline.ratio >= 0.5 })
+    out.push({ name: 'pipeline phase: every request served (failed requests)', value: r.pipeline.failed, target: 0, met: r.pipeline.failed === 0 })
   }
   if (r.scheduling != null) {
     // Each round is a run; the goal holds when it holds in every run (3 of 3); the value is the median ratio.

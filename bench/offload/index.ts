@@ -10,7 +10,10 @@
  * 2. scheduling under skew: random, round robin and the edge-mesh scheduler
  *    under the same Poisson arrivals at 70 % of the measured capacity;
  * 3. throughput of one saturated peer, micro-batching off and on;
- * 4. memory of a serving process after a warm-up and after 20,000 requests.
+ * 4. memory of a serving process after a warm-up and after 20,000 requests;
+ * 5. pipeline: a serving node's throughput over 1.1.0 (and 1.0.0) against
+ *    direct `predict` of the same model, side by side;
+ * 6. codec: CPU cost of an image frame's encode + decode, 1.0.0 vs 1.1.0.
  *
  * `BENCH_PHASES=latency,scheduling` runs only the named phases (for
  * development; goals of phases left out are not reported).
@@ -18,6 +21,8 @@
 import { goals } from './goals.js'
 import { measureLatency } from './latency.js'
 import { measureMemory } from './memory.js'
+import { measurePipeline } from './pipeline.js'
+import { measureCodecCost } from './codec-cost.js'
 import { measureScheduling } from './scheduling.js'
 import { measureThroughput } from './throughput.js'
 import { Processes } from './processes.js'
@@ -65,13 +70,17 @@ async function main (): Promise<void> {
     const scheduling = want('scheduling') ? await phase(processes, 'scheduling', async () => await measureScheduling(processes, progress)) : undefined
     const throughput = want('throughput') ? await phase(processes, 'throughput', async () => await measureThroughput(processes, progress)) : undefined
     const memory = want('memory') ? await phase(processes, 'memory', async () => await measureMemory(processes, progress)) : undefined
+    const codec = want('codec') ? measureCodecCost(progress) : undefined
+    const pipeline = want('pipeline') ? await phase(processes, 'pipeline', async () => await measurePipeline(processes, progress)) : undefined
     const result = {
       machine: machineInfo(run),
       latency,
       scheduling,
       throughput,
       memory,
-      goals: goals({ latency, scheduling, throughput, memory }),
+      pipeline,
+      codec,
+      goals: goals({ latency, scheduling, throughput, memory, pipeline }),
       durationS: Math.round(run.elapsedS())
     }
     await writeReport('offload', result, run, progress)

@@ -1,23 +1,28 @@
 /**
  * Phase 1, latency at batch 1, measured side by side: for each round, one
  * local request (prefer `local` on the in-process node A), one remote request
- * (prefer `remote`, A to the serving process B) and one raw libp2p echo of a
- * frame the size of that request (A to the echo process), in a rotating order
- * so that no kind always runs first. Timed around `offload.infer()` and the
- * echo exchange inside A: no HTTP.
+ * (prefer `remote`, A to the serving process B, over `/edge-mesh/infer/1.1.0`),
+ * one raw libp2p echo of a frame the size of a 1.0.0 request on a new stream
+ * and one size-matched echo on an already open stream (A to the echo process),
+ * in a rotating order so that no kind always runs first. Timed around
+ * `offload.infer()` and the echo exchanges inside A: no HTTP.
  *
- * The echo opens one stream per exchange, writes one length-prefixed frame,
- * half-closes, reads one frame: exactly what a remote infer does, minus the
- * model and the codec. So `remote - local` against `echo` is the price of the
- * offload protocol over the bare transport.
+ * `echo` opens one stream per exchange, writes one length-prefixed frame,
+ * half-closes, reads one frame: what a 1.0.0 infer does, minus the model and
+ * the codec. `echoOpen` sends a frame the size of the 1.1.0 request and gets
+ * back one the size of the 1.1.0 result, on a stream opened once: the floor a
+ * long-lived request stream can reach (issue #12's baseline). The rounds are
+ * split into `LATENCY_RUNS` runs; each run gives (remote - local) / echoOpen
+ * at the p50, and the goal is judged on their median.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { FrameReader, writeFrame } from '../../src/wire/framing.js'
 import { encodeRequest } from '../../src/offload/codec.js'
-import { DEADLINE_MS, ECHO_PROTOCOL, LATENCY_ROUNDS, LATENCY_WARMUP, MODEL_DIR, MODEL_ID } from './constants.js'
+import { encodePipeRequest, encodePipeResult, toWireInputs } from '../../src/offload/pipe-codec.js'
+import { DEADLINE_MS, ECHO_PROTOCOL, LATENCY_ROUNDS, LATENCY_RUNS, LATENCY_WARMUP, MODEL_DIR, MODEL_ID, SIZED_ECHO_PROTOCOL } from './constants.js'
 import { benchInput, startInProcessNode, waitForPeers } from './driver.js'
-import { summary } from './stats.js'
+import { median, round2, summary } from './stats.js'
 import type { InProcessNode } from './driver.js'
 import type { Processes } from './processes.js'
 import type { TensorData } from '../../src/model/types.js'
@@ -27,11 +32,47 @@ export interface LatencyResult {
   local: { p50: number, p99: number, n: number, computeP50: number }
   remote: { p50: number, p99: number, n: number, computeP50: number }
   echo: { p50: number, p99: number, n: number, payloadBytes: number }
+  /** Size-matched echo on an open stream (request size out, reply size back). */
+  echoOpen: { p50: number, p99: number, n: number, requestBytes: number, replyBytes: number }
   /** remote p50 minus local p50, ms. */
   remoteOverheadP50: number
+  /** Per run: remote p50 - local p50 and the open-stream echo's p50, ms, and their ratio. */
+  runs: Array<{ remoteOverheadP50: number, echoOpenP50: number, ratio: number }>
+  /** Median over runs of (remote p50 - local p50) / echoOpen p50 (goal <= 1.5). */
+  overheadVsEchoOpen: number
 }
 
-type Kind = 'local' | 'remote' | 'echo'
+type Kind = 'local' | 'remote' | 'echo' | 'echoOpen'
+
+/** The open-stream echo: one stream, one frame out and one back per exchange. */
+interface OpenEcho {
+  exchange(): Promise<number>
+  close(): Promise<void>
+}
+
+async function openEcho (libp2p: Libp2p, peer: PeerId, requestBytes: number, replyBytes: number): Promise<OpenEcho> {
+  const stream = await libp2p.dialProtocol(peer, SIZED_ECHO_PROTOCOL, { signal: AbortSignal.timeout(DEADLINE_MS) })
+  const reader = new FrameReader(stream)
+  const payload = new Uint8Array(requestBytes)
+  new DataView(payload.buffer).setUint32(0, replyBytes)
+  return {
+    exchange: async () => {
+      const startedAt = performance.now()
+      await writeFrame(stream, payload)
+      const reply = await reader.expect('the sized echo')
+      if (reply.byteLength !== replyBytes) throw new Error('sized echo returned another size')
+      return performance.now() - startedAt
+    },
+    close: async () => { await stream.close() }
+  }
+}
+
+/** Sizes of the 1.1.0 request for `input` and of its result (a [1, 10] float32 output). */
+function pipeSizes (input: TensorData): { requestBytes: number, replyBytes: number } {
+  const request = encodePipeRequest(MODEL_ID, [{ id: 1, rows: 1, deadlineMs: DEADLINE_MS }], [toWireInputs([input], true)])
+  const reply = encodePipeResult(1, { outputs: [{ dtype: 'float32', shape: [1, 10], data: new Float32Array(10) }], queueMs: 0, computeMs: 0, batchSize: 1 }, { outstanding: 0, capacity: 0 })
+  return { requestBytes: request.byteLength, replyBytes: reply.byteLength }
+}
 
 /** One echo exchange on a new stream; resolves with its round-trip time, ms. */
 async function echoOnce (libp2p: Libp2p, peer: PeerId, payload: Uint8Array): Promise<number> {
@@ -60,6 +101,17 @@ function echoPayload (input: TensorData): Uint8Array {
   return frame.subarray()
 }
 
+/** Split the samples (in round order) into `LATENCY_RUNS` runs and compare each run's p50s. */
+function perRun (samples: Record<Kind, number[]>): LatencyResult['runs'] {
+  const per = Math.floor(samples.local.length / LATENCY_RUNS)
+  return Array.from({ length: LATENCY_RUNS }, (_, r) => {
+    const part = (kind: Kind): number => summary(samples[kind].slice(r * per, (r + 1) * per)).p50
+    const overhead = part('remote') - part('local')
+    const echoOpenP50 = part('echoOpen')
+    return { remoteOverheadP50: round2(overhead), echoOpenP50, ratio: round2(overhead / echoOpenP50) }
+  })
+}
+
 export async function measureLatency (processes: Processes, progress: (line: string) => void): Promise<LatencyResult> {
   const input = await benchInput()
   const payload = echoPayload(input)
@@ -69,32 +121,39 @@ export async function measureLatency (processes: Processes, progress: (line: str
   try {
     await waitForPeers(a, [b.node.peerId])
     const echoPeer = peerIdFromString(multiaddr(echo.address).getComponents().find(c => c.name === 'p2p')?.value ?? '')
-    const samples: Record<Kind, number[]> = { local: [], remote: [], echo: [] }
+    const sizes = pipeSizes(input)
+    const open = await openEcho(a.libp2p, echoPeer, sizes.requestBytes, sizes.replyBytes)
+    const samples: Record<Kind, number[]> = { local: [], remote: [], echo: [], echoOpen: [] }
     const compute: Record<'local' | 'remote', number[]> = { local: [], remote: [] }
     const run = async (kind: Kind, keep: boolean): Promise<void> => {
-      if (kind === 'echo') {
-        const ms = await echoOnce(a.libp2p, echoPeer, payload)
-        if (keep) samples.echo.push(ms)
+      if (kind === 'echo' || kind === 'echoOpen') {
+        const ms = kind === 'echo' ? await echoOnce(a.libp2p, echoPeer, payload) : await open.exchange()
+        if (keep) samples[kind].push(ms)
         return
       }
       const { ms, computeMs } = await inferOnce(a, input, kind, kind === 'local' ? a.peerId : b.node.peerId)
       if (keep) { samples[kind].push(ms); compute[kind].push(computeMs) }
     }
-    const orders: Kind[][] = [['local', 'remote', 'echo'], ['remote', 'echo', 'local'], ['echo', 'local', 'remote']]
+    const orders: Kind[][] = [['local', 'remote', 'echo', 'echoOpen'], ['remote', 'echo', 'echoOpen', 'local'], ['echo', 'echoOpen', 'local', 'remote'], ['echoOpen', 'local', 'remote', 'echo']]
     progress(`latency: warm-up, ${LATENCY_WARMUP} requests of each kind`)
-    for (let i = 0; i < LATENCY_WARMUP; i++) for (const kind of orders[i % 3]) await run(kind, false)
-    progress(`latency: ${LATENCY_ROUNDS} interleaved rounds of local, remote and echo`)
+    for (let i = 0; i < LATENCY_WARMUP; i++) for (const kind of orders[i % orders.length]) await run(kind, false)
+    progress(`latency: ${LATENCY_ROUNDS} interleaved rounds of local, remote, echo and open-stream echo`)
     for (let i = 0; i < LATENCY_ROUNDS; i++) {
-      for (const kind of orders[i % 3]) await run(kind, true)
+      for (const kind of orders[i % orders.length]) await run(kind, true)
       if ((i + 1) % 500 === 0) progress(`latency: ${i + 1}/${LATENCY_ROUNDS} rounds`)
     }
+    await open.close()
     const local = summary(samples.local)
     const remote = summary(samples.remote)
+    const runs = perRun(samples)
     return {
       local: { ...local, computeP50: summary(compute.local).p50 },
       remote: { ...remote, computeP50: summary(compute.remote).p50 },
       echo: { ...summary(samples.echo), payloadBytes: payload.byteLength },
-      remoteOverheadP50: Math.round((remote.p50 - local.p50) * 100) / 100
+      echoOpen: { ...summary(samples.echoOpen), ...sizes },
+      remoteOverheadP50: round2(remote.p50 - local.p50),
+      runs,
+      overheadVsEchoOpen: round2(median(runs.map(r => r.ratio)))
     }
   } finally {
     await a.stop()

@@ -5,8 +5,8 @@ import { mulberry32 } from '../../src/model/random.js'
  * loop. Pure or clock-only; no network.
  */
 
-import { percentile, round2 } from '../shared/stats.js'
-export { percentile, round2 }
+import { median, percentile, round2 } from '../shared/stats.js'
+export { median, percentile, round2 }
 
 /** `{ p50, p99, n }` of a sample, ms. */
 export function summary (samples: readonly number[]): { p50: number, p99: number, n: number } {

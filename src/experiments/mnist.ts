@@ -7,21 +7,21 @@
  * one shared runtime); pass `grid` to run the same experiment over another
  * Grid (e.g. mesh peers). Writes `rounds.csv` and `accuracy.svg` when `outDir` is set.
  */
-import { mkdir, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
 import { InvalidConfigError } from '../errors.js'
 import { createModelRuntime } from '../model/index.js'
 import { loadMnist, sliceDataset, subsetDataset } from '../model/datasets.js'
 import { parseAttack } from '../federated/simulation/attacks.js'
-import { DEFAULT_ACCURACY_TARGETS, DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, DEFAULT_FRACTION, DEFAULT_LEARNING_RATE, DEFAULT_ROOT_EXAMPLES, DEFAULT_SEED } from '../federated/constants.js'
+import { DEFAULT_ACCURACY_TARGETS, DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, DEFAULT_LEARNING_RATE, DEFAULT_ROOT_EXAMPLES, DEFAULT_SEED } from '../federated/constants.js'
 import { createStrategy } from '../federated/strategies/create-strategy.js'
 import { MNIST_TRAIN_END } from '../federated/mesh/data-spec.js'
-import { roundsToCsv } from './csv.js'
+import { initialRecord, roundsToTargets } from './csv.js'
+export { roundsToTargets } from './csv.js'
+import { ExperimentOutputs } from './outputs.js'
 import { rootEpochs } from '../federated/strategies/fltrust.js'
 import { createMemoryGrid } from '../federated/simulation/memory-grid.js'
 import { partitionIndices } from '../federated/partition.js'
-import { lineChartSvg } from './plot.js'
+import { settingsLine } from './plot.js'
 import { createRng, deriveSeed } from '../federated/rng.js'
 import { runFederated } from '../federated/run.js'
 import { parseDpOptions } from '../federated/privacy/dp-options.js'
@@ -38,6 +38,7 @@ import type { RootUpdate } from '../federated/strategies/fltrust.js'
 import type { Grid } from '../federated/grid.js'
 import type { VirtualClient } from '../federated/simulation/memory-grid.js'
 import type { RoundRecord } from '../federated/run-types.js'
+import type { SamplingPlan } from '../federated/sampling.js'
 import type { AbortOptions, Logger } from '@libp2p/interface'
 import type { Dataset, ModelRuntime } from '../model/types.js'
 
@@ -48,7 +49,7 @@ export interface MnistExperimentOptions extends AbortOptions {
   mode?: 'simulate' | 'mesh'
   /** Clients K (virtual clients in simulate mode). @default 100 */
   clients?: number
-  /** Fraction C per round. @default 0.1 */
+  /** Fraction C per round. @default 1 with at most 10 clients, else 0.1 (federated/sampling.ts) */
   fraction?: number
   epochs?: number
   batchSize?: number
@@ -73,10 +74,11 @@ export interface MnistExperimentOptions extends AbortOptions {
   byzantineFraction?: number
   /** Behaviour of byzantine clients. @default 'signflip' */
   attack?: AttackName | string
-  /** Directory for rounds.csv and accuracy.svg; nothing is written when undefined. */
+  /** Directory for rounds.csv (written as rounds complete), accuracy.svg and loss.svg; nothing is written when undefined. */
   outDir?: string
   /** Accuracies whose first reaching round is reported. @default [0.85, 0.9, 0.95] */
   targets?: number[]
+  /** Fewest updates per round. @default every sampled client with fraction 1, else 2 */
   minParticipants?: number
   /** Per-attempt deadline. @default 600000 in simulate mode (trainings queue on one runtime) */
   roundDeadlineMs?: number
@@ -93,26 +95,27 @@ export interface MnistExperimentOptions extends AbortOptions {
   compression?: string
   /** Aggregate every round with secure aggregation (weighted FedAvg only; not with DP). @default undefined (off) */
   secureAggregation?: SecureAggregationInit
+  /** Called at the start with the resolved sampling (fraction, min participants) and why. */
+  onPlan?(plan: SamplingPlan): void
+  /** Called with round 0: the initial model, evaluated before round 1. */
+  onInitial?(record: RoundRecord): void
   onRound?(record: RoundRecord): void
 }
 
 export interface MnistExperimentResult {
   records: RoundRecord[]
+  /** Round 0: the initial model's held-out accuracy and loss. */
+  initial?: RoundRecord
   /** The first round each target accuracy was reached, or null. */
   reached: Array<{ target: number, round: number | null }>
   finalAccuracy: number
-  /** Wall time of the federated rounds, ms. */
+  /** Wall time of the federated rounds (and the evaluation of the initial model), ms; no start-up. */
   wallMs: number
   /** Files written, when `outDir` was set. */
   files: string[]
 }
 
 const SIMULATE_DEADLINE_MS = 600_000
-
-/** First round each target was reached. */
-export function roundsToTargets (records: readonly RoundRecord[], targets: readonly number[]): Array<{ target: number, round: number | null }> {
-  return targets.map((target) => ({ target, round: records.find((r) => r.accuracy >= target)?.round ?? null }))
-}
 
 function virtualClients (train: Dataset, o: MnistExperimentOptions, seed: number): VirtualClient[] {
   const k = o.clients ?? 100
@@ -129,15 +132,6 @@ function virtualClients (train: Dataset, o: MnistExperimentOptions, seed: number
   }))
 }
 
-async function writeOutputs (dir: string, records: RoundRecord[], targets: number[], title: string): Promise<string[]> {
-  await mkdir(dir, { recursive: true })
-  const csv = join(dir, 'rounds.csv')
-  const svg = join(dir, 'accuracy.svg')
-  await writeFile(csv, roundsToCsv(records))
-  const points = records.map((r) => ({ x: r.round, y: r.accuracy }))
-  await writeFile(svg, lineChartSvg([{ name: 'held-out accuracy', points }], { title, targets }))
-  return [csv, svg]
-}
 
 /** FLTrust's server update: train the round's global weights on `count` seeded training digits. */
 function rootTrainer (runtime: ModelRuntime, baseId: string, mnist: Dataset, count: number, seed: number): RootUpdate {
@@ -182,6 +176,9 @@ export async function runMnistExperiment (o: MnistExperimentOptions = {}): Promi
   if (dp !== undefined && strategyName !== 'fedavg' && strategyName !== 'fedsgd') throw new InvalidConfigError(`DP-FedAvg averages the clipped updates itself: use strategy fedavg or fedsgd, not ${strategyName}`)
   const strategy = o.secureAggregation !== undefined ? withSecureAggregation(inner, o.secureAggregation) : dp === undefined ? inner : withDp(inner, dp)
   log('MNIST %s: %d clients, strategy %s, model %s', simulate ? 'simulation' : 'mesh run', grid.clients().length, strategy.name, base.id)
+  const title = `MNIST ${strategy.name}${simulate ? ' (simulated clients)' : ''}`
+  let outputs: ExperimentOutputs | undefined
+  let initial: RoundRecord | undefined
   const started = performance.now()
   const result = await runFederated({
     grid,
@@ -190,7 +187,7 @@ export async function runMnistExperiment (o: MnistExperimentOptions = {}): Promi
     baseModelId: base.id,
     initialWeights: runtime.getWeights(base.id),
     rounds: o.rounds ?? 20,
-    fraction: o.fraction ?? DEFAULT_FRACTION,
+    fraction: o.fraction,
     minParticipants: o.minParticipants,
     roundDeadlineMs: o.roundDeadlineMs ?? (simulate ? SIMULATE_DEADLINE_MS : undefined),
     evaluate: async (weights, options) => runtime.evaluate(base.id, weights, test, options),
@@ -198,15 +195,31 @@ export async function runMnistExperiment (o: MnistExperimentOptions = {}): Promi
     log,
     seed,
     signal: o.signal,
-    onRound: o.onRound
+    onPlan: (plan) => {
+      const subtitle = settingsLine({
+        clients: plan.clients, fraction: plan.fraction, epochs: o.epochs ?? DEFAULT_EPOCHS, batchSize: o.batchSize ?? DEFAULT_BATCH_SIZE,
+        learningRate: o.learningRate ?? DEFAULT_LEARNING_RATE, partition: o.partition ?? 'iid', seed
+      })
+      if (o.outDir !== undefined) outputs = new ExperimentOutputs({ dir: o.outDir, series: [strategy.name], title, subtitle, targets, dp: dp !== undefined })
+      o.onPlan?.(plan)
+    },
+    onInitial: (evaluation) => {
+      initial = initialRecord(evaluation, base.id)
+      outputs?.add(strategy.name, initial)
+      o.onInitial?.(initial)
+    },
+    onRound: (record) => {
+      outputs?.add(strategy.name, record)
+      o.onRound?.(record)
+    }
   })
   const wallMs = performance.now() - started
-  const title = `MNIST ${strategy.name}, K=${grid.clients().length}, C=${o.fraction ?? DEFAULT_FRACTION}, ${o.partition ?? 'iid'}`
-  const files = o.outDir === undefined ? [] : await writeOutputs(o.outDir, result.records, targets, title)
+  const files = outputs?.files() ?? []
   if (result.globalModelId !== base.id) runtime.unload(result.globalModelId)
   runtime.unload(base.id)
   return {
     records: result.records,
+    initial,
     reached: roundsToTargets(result.records, targets),
     finalAccuracy: result.records.at(-1)?.accuracy ?? Number.NaN,
     wallMs,

@@ -25,6 +25,8 @@ export interface AttemptInput {
   signal?: AbortSignal
   /** Fold each accepted update in as it arrives and keep it without its weights (streaming aggregation). */
   fold?: UpdateFolder
+  /** Fewest updates this attempt needs, when not the run's (e.g. every sampled client). */
+  minParticipants?: number
   /** The run's logger. @default none (nothing logged) */
   log?: Logger
 }
@@ -33,6 +35,8 @@ export interface AttemptOutcome {
   state: RoundState
   /** Accepted updates in instruction order (with empty `weights` when they were folded). */
   updates: ClientUpdate[]
+  /** Clients whose updates are in `updates`, when that differs from the updates' ids (a secure round returns one aggregated update). */
+  participantIds?: string[]
   /** Every asked client without an accepted update, with the reason. */
   failures: ClientFailure[]
   bytesUp: number
@@ -47,7 +51,7 @@ function describe (err: any): string {
 export async function collectAttempt (input: AttemptInput): Promise<AttemptOutcome> {
   const { grid, instructions, request } = input
   const round = request.round
-  let state = roundReducer(input.state, { type: 'round-started', round, participants: instructions.map((i) => i.clientId) })
+  let state = roundReducer(input.state, { type: 'round-started', round, participants: instructions.map((i) => i.clientId), minParticipants: input.minParticipants })
   if (state.lastRejection !== undefined) throw state.lastRejection
   const accepted = new Map<string, ClientUpdate>()
   const globalBytes = encodedWeightRecordSize(request.weights)

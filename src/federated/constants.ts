@@ -4,10 +4,17 @@
  * back to a value from this file.
  */
 
-/** Fraction C of the known clients asked to train each round (McMahan et al. use 0.1). */
+/**
+ * Fraction C of the known clients asked to train each round when more than
+ * `SMALL_MESH_MAX_CLIENTS` are available (McMahan et al. use 0.1); with fewer,
+ * the default is 1 (sampling.ts).
+ */
 export const DEFAULT_FRACTION = 0.1
 
-/** Fewest updates a round needs to aggregate; fewer when the deadline passes means a retry. */
+/** Up to this many available clients at a run's start, the default fraction is 1: every client trains every round. */
+export const SMALL_MESH_MAX_CLIENTS = 10
+
+/** Fewest updates a round needs to aggregate when the fraction is below 1 (with fraction 1: every sampled client); fewer when the deadline passes means a retry. */
 export const DEFAULT_MIN_PARTICIPANTS = 2
 
 /** Local epochs E per round. */

@@ -18,9 +18,19 @@ export interface ClientInfo {
   numExamples?: number
   /** Load hint; selection prefers `idle` clients. Undefined means unknown. */
   load?: ClientLoad
+  /**
+   * The key of the client's data (`datasetKey`), when the grid knows it:
+   * sampling orders clients by it, so the same shards are picked whatever
+   * the clients' ids (new peer ids on every mesh run).
+   */
+  dataKey?: number
 }
 
-/** The local training settings a strategy sends with an instruction. */
+/**
+ * The local training settings a strategy sends with an instruction. `seed` is
+ * the round's seed: a grid trains each client with
+ * `clientTrainingSeed(seed, datasetKey(its data))` (data-key.ts).
+ */
 export type FederatedTrainConfig = Required<Pick<TrainConfig, 'epochs' | 'batchSize' | 'learningRate' | 'proximalMu' | 'seed'>>
 
 /** One training request sent to one client. */

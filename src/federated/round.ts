@@ -10,6 +10,7 @@
  * - an update for a round that is not open (or another round) is rejected with `LateUpdateError`;
  * - a client is counted at most once per attempt (update, rejection or failure);
  * - only the attempt's participants count;
+ * - `round-started` may set the attempt's `minParticipants` (a run that needs every sampled client);
  * - when every participant has answered, or the deadline passes, the round closes:
  *   with >= `minParticipants` accepted updates it aggregates what arrived; with
  *   fewer it retries up to `maxRetries` times, then aborts with a reason.
@@ -42,7 +43,7 @@ export interface RoundState {
 }
 
 export type RoundEvent =
-  | { type: 'round-started', round: number, participants: readonly string[] }
+  | { type: 'round-started', round: number, participants: readonly string[], minParticipants?: number }
   | { type: 'update-accepted', round: number, clientId: string }
   | { type: 'update-rejected', round: number, clientId: string, reason: string }
   | { type: 'client-failed', round: number, clientId: string, reason: string }
@@ -103,7 +104,7 @@ function checkAnswer (state: RoundState, round: number, clientId: string): Error
   return undefined
 }
 
-function start (state: RoundState, round: number, participants: readonly string[]): RoundState {
+function start (state: RoundState, round: number, participants: readonly string[], minParticipants = state.minParticipants): RoundState {
   const retry = state.phase === 'retry' && round === state.round
   if (!retry && (round !== state.round + 1 || !(state.phase === 'idle' || state.phase === 'complete'))) {
     return refuse(state, new InvalidUpdateError(`cannot start round ${round} while round ${state.round} is ${state.phase}`))
@@ -114,6 +115,7 @@ function start (state: RoundState, round: number, participants: readonly string[
     attempt: retry ? state.attempt + 1 : 1,
     phase: 'open',
     participants: [...new Set(participants)],
+    minParticipants,
     accepted: [],
     failures: [],
     abortReason: undefined,
@@ -127,7 +129,7 @@ export function roundReducer (state: RoundState, event: RoundEvent): RoundState 
   const s: RoundState = state.lastRejection === undefined ? state : { ...state, lastRejection: undefined }
   switch (event.type) {
     case 'round-started':
-      return start(s, event.round, event.participants)
+      return start(s, event.round, event.participants, event.minParticipants)
     case 'update-accepted': {
       const err = checkAnswer(s, event.round, event.clientId)
       if (err !== undefined) return refuse(s, err)

@@ -2,6 +2,8 @@
  * Types of `runFederated`: its options, the per-round record and the result.
  */
 import type { CheckpointStore } from './checkpoint.js'
+import type { AttemptInput, AttemptOutcome } from './collect.js'
+import type { SamplingPlan } from './sampling.js'
 import type { Grid } from './grid.js'
 import type { ClientFailure, Strategy } from './strategy.js'
 import type { AbortOptions, Logger } from '@libp2p/interface'
@@ -60,9 +62,9 @@ export interface FederatedRunOptions extends AbortOptions {
   initialWeights: WeightRecord
   /** Rounds to run (in total, including rounds restored from a checkpoint). */
   rounds: number
-  /** Fraction C of clients asked per round. @default 0.1 */
+  /** Fraction C of clients asked per round. @default 1 with at most 10 clients at the start, else 0.1 (sampling.ts) */
   fraction?: number
-  /** Fewest updates a round aggregates. @default 2 */
+  /** Fewest updates a round aggregates. @default every sampled client with fraction 1, else 2 (sampling.ts) */
   minParticipants?: number
   /** Per-attempt deadline. @default 60000 */
   roundDeadlineMs?: number
@@ -81,8 +83,22 @@ export interface FederatedRunOptions extends AbortOptions {
   seed?: number
   /** Keep every round's global model loaded in the runtime instead of unloading the previous one. @default false */
   keepModels?: boolean
+  /**
+   * When set, the initial weights are evaluated before round 1 of a fresh run
+   * (round 0 of a curve) and passed here; not called when the run resumes.
+   */
+  onInitial?(evaluation: { loss: number, accuracy: number }): void
+  /** Called once at the start with the resolved sampling and why (print it: the defaults depend on the clients available). */
+  onPlan?(plan: SamplingPlan): void
   /** Called after each round this call runs (not for rounds restored from a checkpoint). */
   onRound?(record: RoundRecord): void
+  /**
+   * How one attempt of a round is run: the default sends the instructions
+   * through the grid and collects each update (`collect.ts`); a secure run
+   * passes `secureCollect(...)` (`privacy/secagg/workflow.ts`), which returns
+   * one securely aggregated update. @default collectAttempt
+   */
+  collect?(input: AttemptInput): Promise<AttemptOutcome>
   /** The caller's logger (a service passes `components.logger.forComponent(...)`). @default `edge-mesh:federated:run` */
   log?: Logger
 }

@@ -13,6 +13,7 @@ import {
   DEFAULT_FRACTION, DEFAULT_MAX_BUFFERED_UPDATES, DEFAULT_MAX_ROUND_RETRIES, DEFAULT_MIN_PARTICIPANTS, DEFAULT_ROUND_DEADLINE_MS, DEFAULT_SEED
 } from './constants.js'
 import { createRng } from './rng.js'
+import { planSampling, roundSampleSize } from './sampling.js'
 import { initialRoundState, roundReducer } from './round.js'
 import { validateUpdate } from './weights/validate.js'
 import { checkBufferedUpdates, isStreaming } from './streaming.js'
@@ -24,13 +25,10 @@ import type { Rng } from './rng.js'
 import type { WeightRecord } from '../model/types.js'
 import type { Logger } from '@libp2p/interface'
 
-/** The options with the logger resolved. */
-type RunOptions = FederatedRunOptions & { log: Logger }
+/** The options with the logger and sampling resolved. */
+type RunOptions = FederatedRunOptions & { log: Logger, everySampled?: boolean }
 
-/** Clients per round: `max(minParticipants, ceil(C * K))`, capped at K. */
-export function roundSampleSize (clients: number, fraction: number, minParticipants: number): number {
-  return Math.min(clients, Math.max(minParticipants, Math.ceil(fraction * clients)))
-}
+export { roundSampleSize }
 
 interface RunState {
   round: RoundState
@@ -43,9 +41,9 @@ interface RunState {
 
 function checkOptions (o: FederatedRunOptions): void {
   if (!Number.isInteger(o.rounds) || o.rounds < 0) throw new InvalidConfigError(`rounds must be an integer >= 0, got ${o.rounds}`)
-  const c = o.fraction ?? DEFAULT_FRACTION
+  const c = o.fraction ?? 1
   if (!(c > 0 && c <= 1)) throw new InvalidConfigError(`fraction C must be in (0, 1], got ${c}`)
-  const min = o.minParticipants ?? DEFAULT_MIN_PARTICIPANTS
+  const min = o.minParticipants ?? 1
   if (!Number.isInteger(min) || min < 1) throw new InvalidConfigError(`minParticipants must be an integer >= 1, got ${min}`)
   const deadline = o.roundDeadlineMs ?? DEFAULT_ROUND_DEADLINE_MS
   if (!(deadline > 0)) throw new InvalidConfigError(`roundDeadlineMs must be > 0, got ${deadline}`)
@@ -83,7 +81,7 @@ async function runRound (o: RunOptions, run: RunState, round: number): Promise<R
       attempt: run.round.phase === 'retry' ? run.round.attempt + 1 : 1,
       global: run.weights,
       clients,
-      sampleSize: roundSampleSize(clients.length, o.fraction ?? DEFAULT_FRACTION, o.minParticipants ?? DEFAULT_MIN_PARTICIPANTS),
+      sampleSize: o.everySampled === true ? clients.length : roundSampleSize(clients.length, o.fraction ?? DEFAULT_FRACTION, o.minParticipants ?? DEFAULT_MIN_PARTICIPANTS),
       rng: run.rng,
       seed: o.seed ?? DEFAULT_SEED,
       log: o.log
@@ -91,13 +89,14 @@ async function runRound (o: RunOptions, run: RunState, round: number): Promise<R
     checkBufferedUpdates(o.strategy, ctx.sampleSize, o.maxBufferedUpdates ?? DEFAULT_MAX_BUFFERED_UPDATES)
     const instructions = o.strategy.configureRound(ctx)
     const fold = isStreaming(o.strategy) ? o.strategy.fold(ctx) : undefined
-    const outcome = await collectAttempt({
+    const outcome = await (o.collect ?? collectAttempt)({
       fold,
       grid: o.grid,
       state: run.round,
       instructions,
       request: { round, modelVersion: run.modelVersion, baseModelId: o.baseModelId, weights: run.weights },
       deadlineMs: o.roundDeadlineMs ?? DEFAULT_ROUND_DEADLINE_MS,
+      minParticipants: o.everySampled === true ? Math.max(1, instructions.length) : undefined,
       signal: o.signal,
       log: o.log
     })
@@ -123,8 +122,8 @@ async function runRound (o: RunOptions, run: RunState, round: number): Promise<R
       round,
       accuracy: evaluation.accuracy,
       loss: evaluation.loss,
-      participants: outcome.updates.length,
-      participantIds: outcome.updates.map((u) => u.clientId),
+      participants: outcome.participantIds?.length ?? outcome.updates.length,
+      participantIds: outcome.participantIds ?? outcome.updates.map((u) => u.clientId),
       failures: failures.length,
       failureReasons: failures,
       attempts: run.round.attempt,
@@ -183,9 +182,17 @@ function checkpointOf (run: RunState): Checkpoint {
 export async function runFederated (runOptions: FederatedRunOptions): Promise<FederatedRunResult> {
   checkOptions(runOptions)
   const options: RunOptions = { ...runOptions, log: runOptions.log ?? logger('edge-mesh:federated:run') }
+  // Unset fraction and min participants are resolved once, from the clients available now (sampling.ts).
+  const plan = planSampling(options.grid.clients().length, runOptions.fraction, runOptions.minParticipants)
+  options.fraction = plan.fraction
+  options.minParticipants = plan.minParticipants
+  options.everySampled = plan.everySampled
+  options.log('sampling: %s', plan.reason)
+  options.onPlan?.(plan)
   const run = await restore(options)
   const resumedRounds = run.round.round
   options.strategy.privacy?.restore(run.records)
+  if (resumedRounds === 0 && options.onInitial !== undefined) options.onInitial(await options.evaluate(run.weights, { signal: options.signal }))
   for (let round = resumedRounds + 1; round <= options.rounds; round++) {
     options.signal?.throwIfAborted()
     if (budgetExhausted(options)) {

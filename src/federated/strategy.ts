@@ -96,23 +96,38 @@ export function resolveTrainOptions (options: LocalTrainOptions = {}): Omit<Fede
 }
 
 /**
+ * Clients in an order that does not depend on their ids when the grid knows
+ * their data keys: by key (then id, for equal data), so a seeded shuffle picks
+ * the same shards on a mesh with new peer ids and in simulation.
+ */
+function byData (clients: readonly ClientInfo[]): ClientInfo[] {
+  if (!clients.every((c) => c.dataKey !== undefined)) return [...clients]
+  return [...clients].sort((a, b) => (a.dataKey! - b.dataKey!) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+}
+
+/**
  * Sample `ctx.sampleSize` clients with the run's RNG, idle clients first:
  * clients whose load hint is `idle` or unknown are shuffled and taken before
- * busy ones, which are only used to reach the sample size.
+ * busy ones, which are only used to reach the sample size. Clients are
+ * ordered by their data keys first (`byData`).
  */
 export function sampleClients (ctx: RoundContext): ClientInfo[] {
-  const free = ctx.clients.filter((c) => c.load === undefined || c.load === 'idle')
-  const busy = ctx.clients.filter((c) => !(c.load === undefined || c.load === 'idle'))
+  const clients = byData(ctx.clients)
+  const free = clients.filter((c) => c.load === undefined || c.load === 'idle')
+  const busy = clients.filter((c) => !(c.load === undefined || c.load === 'idle'))
   const order = [...ctx.rng.shuffle(free), ...ctx.rng.shuffle(busy)]
   return order.slice(0, Math.min(ctx.sampleSize, order.length))
 }
 
-/** The common `configureRound`: sample clients and give each the same settings and its own seed. */
+/**
+ * The common `configureRound`: sample clients and give each the same settings
+ * and the round's seed. The grid mixes each client's data into it
+ * (`clientTrainingSeed` in data-key.ts), so no seed depends on a client's id
+ * or its place in the sample (issue #13: reproducible mesh runs).
+ */
 export function configureSampled (ctx: RoundContext, train: Omit<FederatedTrainConfig, 'seed'>): Instruction[] {
-  return sampleClients(ctx).map((client, i) => ({
-    clientId: client.id,
-    config: { ...train, seed: deriveSeed(ctx.seed, ctx.round, ctx.attempt, i) }
-  }))
+  const seed = deriveSeed(ctx.seed, ctx.round, ctx.attempt)
+  return sampleClients(ctx).map((client) => ({ clientId: client.id, config: { ...train, seed } }))
 }
 
 /**

@@ -66,17 +66,20 @@ export function randomRequestId (): bigint {
   return new DataView(crypto.getRandomValues(new Uint8Array(8)).buffer).getBigUint64(0)
 }
 
-function clampU32 (value: number): number {
+/** A number as a u32: rounded, negatives and NaN as 0, capped at 2^32 - 1. */
+export function clampU32 (value: number): number {
   if (!Number.isFinite(value) || value < 0) return 0
   return Math.min(Math.round(value), MAX_U32)
 }
 
-function checkSize (size: number, options: CodecOptions): void {
+/** Throw MessageTooLargeError when a frame exceeds `maxFrameBytes`. */
+export function checkSize (size: number, options: CodecOptions): void {
   const max = options.maxFrameBytes ?? DEFAULT_MAX_INFER_FRAME_BYTES
   if (size > max) throw new MessageTooLargeError(`frame of ${size} bytes exceeds ${max}`)
 }
 
-function modelIdBytes (modelId: string): Uint8Array {
+/** A model id as 1 to 128 UTF-8 bytes, or InvalidMessageError. */
+export function modelIdBytes (modelId: string): Uint8Array {
   const bytes = utf8Encoder.encode(modelId)
   if (bytes.length === 0 || bytes.length > MAX_MODEL_ID_BYTES) throw new InvalidMessageError(`model id must be 1 to ${MAX_MODEL_ID_BYTES} UTF-8 bytes`)
   return bytes
@@ -136,7 +139,7 @@ export function encodeResult (requestId: bigint, result: ServedResult, options: 
 }
 
 /** UTF-8 bytes of a message cut to `max` bytes without splitting a character. */
-function truncatedUtf8 (message: string, max: number): Uint8Array {
+export function truncatedUtf8 (message: string, max: number): Uint8Array {
   const bytes = utf8Encoder.encode(message)
   if (bytes.length <= max) return bytes
   let end = max
@@ -158,15 +161,16 @@ export function encodeError (requestId: bigint, err: unknown): Uint8Array {
   return out
 }
 
-/** Check the frame size and the version byte; returns the message type. */
-function openFrame (cursor: FrameCursor, options: CodecOptions): number {
+/** Check the frame size and the version byte (1.0.0's, or `expected`); returns the message type. */
+export function openFrame (cursor: FrameCursor, options: CodecOptions, expected = INFER_WIRE_VERSION): number {
   checkSize(cursor.bytes.length, options)
   const version = cursor.u8('version')
-  if (version !== INFER_WIRE_VERSION) throw new InvalidMessageError(`unsupported version ${version}`)
+  if (version !== expected) throw new InvalidMessageError(`unsupported version ${version}`)
   return cursor.u8('message type')
 }
 
-function decodeUtf8 (bytes: Uint8Array, what: string): string {
+/** UTF-8 text, or InvalidMessageError naming `what`. */
+export function decodeUtf8 (bytes: Uint8Array, what: string): string {
   try {
     return utf8Decoder.decode(bytes)
   } catch {

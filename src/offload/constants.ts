@@ -11,6 +11,58 @@ export const INFER_PROTOCOL = '/edge-mesh/infer/1.0.0'
 
 export { MAX_ERROR_MESSAGE_BYTES, MAX_MODEL_ID_BYTES } from '../wire/constants.js'
 
+/**
+ * Protocol id of pipelined inference: one long-lived stream per peer carrying
+ * id-tagged request and response frames (docs/protocols.md). Callers propose it
+ * first and fall back to `INFER_PROTOCOL` for peers that do not speak it.
+ */
+export const INFER_PIPE_PROTOCOL = '/edge-mesh/infer/1.1.0'
+
+/** Version byte that starts every `/edge-mesh/infer/1.1.0` frame. */
+export const PIPE_WIRE_VERSION = 2
+
+/** Most requests one 1.1.0 request frame may carry (coalesced by the caller). */
+export const MAX_PIPE_REQUESTS_PER_FRAME = 64
+
+/**
+ * Requests a caller may have in flight on one 1.1.0 stream; the server answers
+ * PeerBusy (code 7) to requests beyond it, and edge-mesh callers queue them
+ * locally instead of sending them. Twice the old per-connection stream limit.
+ */
+export const DEFAULT_PIPE_MAX_INFLIGHT = 64
+
+/** Inbound 1.1.0 streams per connection (a caller needs one); libp2p resets the ones beyond. */
+export const DEFAULT_PIPE_MAX_INBOUND_STREAMS = 4
+
+/**
+ * A 1.1.0 stream with no request in flight for this long is closed, ms: by the
+ * caller after `DEFAULT_PIPE_IDLE_TIMEOUT_MS`, by the server after twice that
+ * (so the caller, who reopens lazily, normally closes first).
+ */
+export const DEFAULT_PIPE_IDLE_TIMEOUT_MS = 60_000
+
+/**
+ * Client-side coalescing: requests to the same peer for the same model (same
+ * input dtypes and per-example shapes) that are waiting when the stream's
+ * writer runs go in one request frame. An idle writer runs at the end of the
+ * current microtask queue (a lone request never waits for a timer; requests
+ * issued together, e.g. by `Promise.all`, share a frame); after a send it
+ * waits for the end of the event-loop turn (`setImmediate`), or for
+ * `onDrain()` under backpressure, and what queued meanwhile shares the next
+ * frames. So the default window is "the current burst of callbacks, and
+ * whatever is queued while the previous send is in progress", never a delay.
+ */
+export const DEFAULT_COALESCE = true
+
+/** Most requests coalesced into one frame (the engine's default micro-batch size). */
+export const DEFAULT_MAX_COALESCE_REQUESTS = 16
+
+/** Send int32 inputs whose values all fit 0..255 (images) as uint8 on 1.1.0. */
+export const DEFAULT_NARROW_UINT8 = true
+
+/** How long a peer that refused 1.1.0 is remembered as 1.0.0-only before 1.1.0 is proposed again, ms. */
+export const LEGACY_PEER_MEMORY_MS = 10 * 60_000
+
 /** Version byte that starts every `/edge-mesh/infer/1.0.0` frame. */
 export const INFER_WIRE_VERSION = 1
 

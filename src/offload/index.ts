@@ -5,9 +5,12 @@
  * answers soonest (this one or a peer), and never lose a request.
  *
  * - **Serving.** Every node runs an execution engine (`capacity` slots, a
- *   bounded queue, micro-batching) behind `/edge-mesh/infer/1.0.0`, and serves
- *   its models by content id on `/edge-mesh/model/1.0.0` (through the node's
- *   `modelTransfer` service, `src/model-transfer`).
+ *   bounded queue, micro-batching) behind `/edge-mesh/infer/1.1.0` (one
+ *   long-lived stream per peer with pipelined, id-tagged requests, coalesced
+ *   by the caller, replies carrying the server's load) and the one-stream-per-
+ *   request `/edge-mesh/infer/1.0.0` for older peers, and serves its models by
+ *   content id on `/edge-mesh/model/1.0.0` (through the node's `modelTransfer`
+ *   service, `src/model-transfer`).
  * - **Scheduling.** For each attempt the client ranks this node and the peers
  *   by peak-EWMA latency times load over capacity (load from gossip plus its own
  *   outstanding requests), samples two and keeps the cheaper (power of two
@@ -66,7 +69,7 @@ import type { ComponentLogger, PeerId } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 
 export * from './types.js'
-export { INFER_PROTOCOL } from './constants.js'
+export { INFER_PIPE_PROTOCOL, INFER_PROTOCOL } from './constants.js'
 export { chooseCandidate, candidateCost } from './scheduler.js'
 export { chooseByPolicy, isSchedulingPolicy } from './policy.js'
 export type { PolicyState, SchedulingPolicy } from './policy.js'

@@ -1,6 +1,9 @@
 /**
- * The serving side of `/edge-mesh/infer/1.0.0`: read one request frame, run it
- * through the execution engine, write one response frame, close.
+ * The serving side of inference: `/edge-mesh/infer/1.0.0` here (read one
+ * request frame, run it through the execution engine, write one response
+ * frame, close) and `/edge-mesh/infer/1.1.0` (pipelined, `pipe-handler.ts`),
+ * registered together and sharing one `ServingGuard` (per-peer byte budget,
+ * malformed-frame bans, counters), so both protocols enforce the same limits.
  *
  * Every stream has a timeout (the stream is aborted when it fires) and a
  * maximum frame size. Malformed input (a bad or oversized length prefix, an
@@ -15,10 +18,13 @@ import { FrameReader, writeFrame } from '../wire/framing.js'
 import { decodeRequest, encodeError, encodeResult, peekRequestId, requestIdFromStreamHead } from './codec.js'
 import {
   DEFAULT_INFER_MAX_INBOUND_STREAMS, DEFAULT_INFER_MAX_OUTBOUND_STREAMS, DEFAULT_INFER_STREAM_TIMEOUT_MS,
-  DEFAULT_MAX_INFER_FRAME_BYTES, DEFAULT_MAX_PEER_INFLIGHT_BYTES, MALFORMED_WINDOW_MS, MAX_MALFORMED_PER_WINDOW, DEFAULT_REQUEST_READ_TIMEOUT_MS, INFER_PROTOCOL,
+  DEFAULT_MAX_INFER_FRAME_BYTES, DEFAULT_MAX_PEER_INFLIGHT_BYTES, DEFAULT_REQUEST_READ_TIMEOUT_MS, INFER_PROTOCOL,
   INFER_REGISTRAR_STREAMS_FACTOR
 } from './constants.js'
-import type { LocalInvoker } from './types.js'
+import { PipeHandler } from './pipe-handler.js'
+import { ServingGuard } from './serving-guard.js'
+import type { Reservation, InferHandlerStats } from './serving-guard.js'
+import type { LocalInvoker, ServerLoad } from './types.js'
 import type { Uint8ArrayList } from '../wire/framing.js'
 import type { Connection, Logger, Startable, Stream } from '@libp2p/interface'
 import type { Registrar } from '@libp2p/interface-internal'
@@ -39,6 +45,10 @@ export interface InferHandlerInit {
   maxPeerInflightBytes?: number
   /** Time a caller has to deliver its request frame, ms. @default 5000 */
   requestReadTimeoutMs?: number
+  /** Requests in flight per `/edge-mesh/infer/1.1.0` stream; more are answered busy. @default 64 */
+  pipeMaxInFlight?: number
+  /** A 1.1.0 stream idle this long is closed, ms. @default 120000 (twice the caller's idle timeout) */
+  pipeIdleTimeoutMs?: number
 }
 
 export interface InferHandlerComponents {
@@ -50,25 +60,16 @@ export interface InferHandlerComponents {
    * within `MALFORMED_WINDOW_MS` (honest peers send none): the service bans it.
    */
   onAbuse?(peerId: string): void
+  /**
+   * This node's load, sent with every 1.1.0 reply (requests admitted and not
+   * answered, execution slots). @default none: `{ outstanding: 0, capacity: 0 }`
+   */
+  load?(): ServerLoad
   /** The offload service's logger. @default `edge-mesh:offload:infer-handler` */
   log?: Logger
 }
 
-/** Counters of the handler. */
-export interface InferHandlerStats {
-  /** Streams handled. */
-  streams: number
-  /** Requests answered with outputs. */
-  served: number
-  /** Requests answered with an error frame (busy, unknown model, malformed ...). */
-  errorReplies: number
-  /** Streams whose bytes did not decode. */
-  malformed: number
-  /** Streams aborted (timeout, reset, write failure). */
-  aborted: number
-  /** Peers reported for sending too many malformed frames. */
-  abusers: number
-}
+export type { InferHandlerStats }
 
 export class InferHandler implements Startable {
   private readonly maxFrameBytes: number
@@ -77,15 +78,12 @@ export class InferHandler implements Startable {
   private readonly maxOutboundStreams: number
   private readonly maxPeerInflightBytes: number
   private readonly requestReadTimeoutMs: number
-  /** Announced request bytes in flight, per peer. */
-  private readonly inflight = new Map<string, number>()
   /** Open streams per connection id. */
   private readonly open = new Map<string, number>()
-  /** Malformed frames per peer in the current window. */
-  private malformedByPeer = new Map<string, number>()
-  private windowStartedAt = 0
   private started = false
-  private readonly counters: InferHandlerStats = { streams: 0, served: 0, errorReplies: 0, malformed: 0, aborted: 0, abusers: 0 }
+  private readonly guard: ServingGuard
+  private readonly counters: InferHandlerStats
+  private readonly pipe: PipeHandler
 
   private readonly log: Logger
 
@@ -97,6 +95,14 @@ export class InferHandler implements Startable {
     this.maxOutboundStreams = init.maxOutboundStreams ?? DEFAULT_INFER_MAX_OUTBOUND_STREAMS
     this.maxPeerInflightBytes = init.maxPeerInflightBytes ?? DEFAULT_MAX_PEER_INFLIGHT_BYTES
     this.requestReadTimeoutMs = Math.min(init.requestReadTimeoutMs ?? DEFAULT_REQUEST_READ_TIMEOUT_MS, this.timeoutMs)
+    this.guard = new ServingGuard(init.maxPeerInflightBytes ?? DEFAULT_MAX_PEER_INFLIGHT_BYTES, components.onAbuse)
+    this.counters = this.guard.counters
+    this.pipe = new PipeHandler({ registrar: components.registrar, engine: components.engine, guard: this.guard, load: components.load, log: this.log }, {
+      maxFrameBytes: this.maxFrameBytes,
+      maxInFlight: init.pipeMaxInFlight,
+      idleTimeoutMs: init.pipeIdleTimeoutMs,
+      maxOutboundStreams: this.maxOutboundStreams
+    })
   }
 
   isStarted (): boolean {
@@ -109,13 +115,20 @@ export class InferHandler implements Startable {
       maxInboundStreams: this.maxInboundStreams * INFER_REGISTRAR_STREAMS_FACTOR,
       maxOutboundStreams: this.maxOutboundStreams
     })
+    await this.pipe.start()
     this.started = true
   }
 
   async stop (): Promise<void> {
     if (!this.started) return
     await this.components.registrar.unhandle(INFER_PROTOCOL)
+    await this.pipe.stop()
     this.started = false
+  }
+
+  /** The `/edge-mesh/infer/1.1.0` stream handler (registered by `start()`). */
+  get handlePipe (): PipeHandler['handle'] {
+    return this.pipe.handle
   }
 
   stats (): InferHandlerStats {
@@ -131,7 +144,7 @@ export class InferHandler implements Startable {
     const onClose = (): void => { gone.abort(new AbortError('stream closed by the caller')) }
     stream.addEventListener('close', onClose, { once: true })
     const peer = connection?.remotePeer.toString() ?? ''
-    const budget = { reserved: 0 }
+    const budget: Reservation = { reserved: 0 }
     const overLimit = this.opened(connection?.id, 1) > this.maxInboundStreams
     try {
       // The stream's deadline is released when it is done (wire/serve.ts): a flood of short
@@ -151,7 +164,7 @@ export class InferHandler implements Startable {
       })
     } finally {
       stream.removeEventListener('close', onClose)
-      this.release(peer, budget.reserved)
+      this.guard.release(peer, budget)
       this.opened(connection?.id, -1)
     }
   }
@@ -165,25 +178,8 @@ export class InferHandler implements Startable {
     return count
   }
 
-  /** Reserve a frame's announced length against the peer's budget, or refuse it. */
-  private reserve (peer: string, length: number, budget: { reserved: number }): void {
-    const used = this.inflight.get(peer) ?? 0
-    if (used + length > this.maxPeerInflightBytes) {
-      throw new PeerBusyError(`more than ${this.maxPeerInflightBytes} request bytes in flight from this peer`)
-    }
-    this.inflight.set(peer, used + length)
-    budget.reserved += length
-  }
-
-  private release (peer: string, bytes: number): void {
-    if (bytes === 0) return
-    const left = (this.inflight.get(peer) ?? 0) - bytes
-    if (left <= 0) this.inflight.delete(peer)
-    else this.inflight.set(peer, left)
-  }
-
   /** The reply frame for a stream: a result, or an error frame for any failure the peer should hear about. */
-  private async answer (stream: Stream, signal: AbortSignal, startedAt: number, peer: string, budget: { reserved: number }, overLimit: boolean): Promise<Uint8Array | Uint8ArrayList> {
+  private async answer (stream: Stream, signal: AbortSignal, startedAt: number, peer: string, budget: Reservation, overLimit: boolean): Promise<Uint8Array | Uint8ArrayList> {
     let frame: Uint8Array
     // The first bytes, so a request that does not arrive whole is still answered under its id.
     const head = new Uint8Array(18)
@@ -206,7 +202,7 @@ export class InferHandler implements Startable {
     try {
       frame = await new FrameReader(source, {
         maxFrameBytes: this.maxFrameBytes,
-        onLength: (length) => { this.reserve(peer, length, budget) }
+        onLength: (length) => { this.guard.reserve(peer, length, budget) }
       }).expect('the request')
     } catch (err: any) {
       if (signal.aborted || !WIRE_ERRORS.has(err?.name)) throw err
@@ -239,30 +235,13 @@ export class InferHandler implements Startable {
   }
 
   private malformed (requestId: bigint, err: unknown, abuser?: string): Uint8Array {
-    this.counters.malformed++
-    this.counters.errorReplies++
     this.log('malformed request: %e', err)
-    if (abuser != null && abuser !== '') this.countAbuse(abuser)
+    this.guard.malformed(abuser)
     return encodeError(requestId, err)
-  }
-
-  /** Count a malformed frame against its sender; report the sender once it crosses the limit. */
-  private countAbuse (peer: string): void {
-    const now = performance.now()
-    if (now - this.windowStartedAt > MALFORMED_WINDOW_MS) {
-      this.malformedByPeer = new Map()
-      this.windowStartedAt = now
-    }
-    const count = (this.malformedByPeer.get(peer) ?? 0) + 1
-    this.malformedByPeer.set(peer, count)
-    if (count === MAX_MALFORMED_PER_WINDOW) {
-      this.counters.abusers++
-      this.components.onAbuse?.(peer)
-    }
   }
 }
 
-/** Create the inbound handler of `/edge-mesh/infer/1.0.0`; `start()` registers it. */
+/** Create the inbound handler of `/edge-mesh/infer/1.0.0` and `1.1.0`; `start()` registers both. */
 export function createInferHandler (components: InferHandlerComponents, init: InferHandlerInit = {}): InferHandler {
   return new InferHandler(components, init)
 }

@@ -66,6 +66,7 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
       registrar: components.registrar,
       engine: this.serving,
       onAbuse: (peer) => { this.banPeer(peer, ABUSE_BAN_MS, 'too many malformed infer frames') },
+      load: () => { const e = this.engine.stats(); return { outstanding: e.inFlightRequests + e.queued, capacity: e.capacity } },
       log: this.log.newScope('infer-handler')
     }, {
       maxFrameBytes: init.maxFrameBytes,
@@ -75,7 +76,8 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
     this.client = new OffloadClient({
       selfId: this.selfId,
       local: this.engine.invoke,
-      remote: this.tracked(createRemoteInvoker({ connectionManager: components.connectionManager }, { maxFrameBytes: init.maxFrameBytes })),
+      // The answer's `serverLoad` reaches the load estimate through `tracked`, dated like the request's end.
+      remote: this.tracked(createRemoteInvoker({ connectionManager: components.connectionManager, loadView: components.loadView }, { maxFrameBytes: init.maxFrameBytes })),
       candidates: (modelId) => this.candidates(modelId),
       fetchLocal: async (modelId, options) => components.modelTransfer.ensure(modelId, options),
       // Requests of a model whose batch size is not fixed may batch on the node: let a full batch wait there.
@@ -140,11 +142,13 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
       const done = this.loadEstimate.sent(peerId, Date.now())
       try {
         const result = await remote(peerId, modelId, inputs, options)
-        const serverLoad = (result as { serverLoad?: { outstanding: number, capacity: number } }).serverLoad
-        if (serverLoad != null) this.observeLoad(peerId, serverLoad, Date.now())
+        const now = Date.now()
+        if (result.serverLoad != null) this.observeLoad(peerId, result.serverLoad, now)
+        done(now)
         return result
-      } finally {
+      } catch (err) {
         done(Date.now())
+        throw err
       }
     }
   }

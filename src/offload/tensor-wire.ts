@@ -16,9 +16,14 @@ import type { DType, TensorData } from '../model/types.js'
 /** Re-exported for the infer codec, which reads its frames with it. */
 export { FrameCursor }
 
-/** Wire codes of element types. Every supported type has 4-byte elements. */
+/** Wire codes of element types. float32 and int32 have 4-byte elements. */
 export const DTYPE_CODES: Readonly<Record<DType, number>> = { float32: 1, int32: 2 }
 const DTYPES_BY_CODE: ReadonlyMap<number, DType> = new Map([[1, 'float32'], [2, 'int32']])
+/**
+ * Wire code of int32 values sent as one byte each (`/edge-mesh/infer/1.1.0`
+ * only): every value was in 0..255, and the receiver widens them back to int32.
+ */
+export const WIRE_UINT8 = 3
 const ELEMENT_BYTES = 4
 const MAX_U32 = 0xffff_ffff
 const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
@@ -61,26 +66,43 @@ function littleEndianBytes (data: Float32Array | Int32Array): Uint8Array {
   return out
 }
 
+/** A tensor header (dtype code, rank, dims, byte length) with the pad that puts its data at a multiple of 4 from the frame start. */
+export function tensorHeader (code: number, shape: readonly number[], byteLength: number, offset: number): Uint8Array {
+  const bytes = 2 + 4 * shape.length + 4
+  const header = new Uint8Array(bytes + padTo4(offset + bytes))
+  const view = new DataView(header.buffer)
+  view.setUint8(0, code)
+  view.setUint8(1, shape.length)
+  shape.forEach((dim, i) => { view.setUint32(2 + 4 * i, dim) })
+  view.setUint32(2 + 4 * shape.length, byteLength)
+  return header
+}
+
 /**
  * Encode a tensor whose header starts at `offset` in the frame. Returns the
  * header (with its pad) and the data as separate chunks so the data is not copied.
  */
 export function encodeTensor (tensor: TensorData, offset: number): [Uint8Array, Uint8Array] {
-  const headerBytes = 2 + 4 * tensor.shape.length + 4
-  const header = new Uint8Array(headerBytes + padTo4(offset + headerBytes))
-  const view = new DataView(header.buffer)
-  view.setUint8(0, DTYPE_CODES[tensor.dtype])
-  view.setUint8(1, tensor.shape.length)
-  tensor.shape.forEach((dim, i) => { view.setUint32(2 + 4 * i, dim) })
-  view.setUint32(2 + 4 * tensor.shape.length, tensor.data.byteLength)
-  return [header, littleEndianBytes(tensor.data)]
+  return [tensorHeader(DTYPE_CODES[tensor.dtype], tensor.shape, tensor.data.byteLength, offset), littleEndianBytes(tensor.data)]
 }
 
-/** Typed-array data over little-endian element bytes: a view when aligned on a little-endian host, else a copy. */
+/** A copy in a fresh (aligned) buffer; not `slice()`, which on a Node Buffer is a view. */
+function copyOf (bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.length)
+  out.set(bytes)
+  return out
+}
+
+/**
+ * Typed-array data over little-endian element bytes: a view when aligned on a
+ * little-endian host; when misaligned (a frame that starts at an odd offset of
+ * its buffer), one native copy of the bytes and a view on the copy.
+ */
 function typedData (dtype: DType, bytes: Uint8Array): Float32Array | Int32Array {
   const count = bytes.length / ELEMENT_BYTES
-  if (HOST_IS_LITTLE_ENDIAN && bytes.byteOffset % ELEMENT_BYTES === 0) {
-    return dtype === 'float32' ? new Float32Array(bytes.buffer, bytes.byteOffset, count) : new Int32Array(bytes.buffer, bytes.byteOffset, count)
+  if (HOST_IS_LITTLE_ENDIAN) {
+    const aligned = bytes.byteOffset % ELEMENT_BYTES === 0 ? bytes : copyOf(bytes)
+    return dtype === 'float32' ? new Float32Array(aligned.buffer, aligned.byteOffset, count) : new Int32Array(aligned.buffer, aligned.byteOffset, count)
   }
   const out = dtype === 'float32' ? new Float32Array(count) : new Int32Array(count)
   const src = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
@@ -90,28 +112,57 @@ function typedData (dtype: DType, bytes: Uint8Array): Float32Array | Int32Array 
   return out
 }
 
-/** Decode one tensor at the cursor, validating dtype, rank, dims, length and pad. */
-export function decodeTensor (cursor: FrameCursor, what: string): TensorData {
-  const dtype = DTYPES_BY_CODE.get(cursor.u8(`${what} dtype`))
+/** int32 data from one byte per value (the `WIRE_UINT8` encoding): one native widening copy. */
+function widened (bytes: Uint8Array): Int32Array {
+  const out = new Int32Array(bytes.length)
+  out.set(bytes)
+  return out
+}
+
+/**
+ * Decode one tensor at the cursor, validating dtype, rank, dims, length and
+ * pad. `uint8` allows the `WIRE_UINT8` code (1.1.0 frames), decoded as int32.
+ */
+export function decodeTensor (cursor: FrameCursor, what: string, uint8 = false): TensorData {
+  const code = cursor.u8(`${what} dtype`)
+  if (uint8 && code === WIRE_UINT8) return decodeUint8Tensor(cursor, what)
+  const dtype = DTYPES_BY_CODE.get(code)
   if (dtype == null) throw new InvalidMessageError(`${what}: unknown dtype code`)
-  const rank = cursor.u8(`${what} rank`)
-  if (rank > MAX_TENSOR_RANK) throw new InvalidMessageError(`${what}: rank ${rank} exceeds ${MAX_TENSOR_RANK}`)
-  const shape: number[] = []
-  for (let i = 0; i < rank; i++) shape.push(cursor.u32(`${what} dims`))
+  const shape = readShape(cursor, what)
   const byteLength = cursor.u32(`${what} byte length`)
-  const pad = cursor.take(padTo4(cursor.offset), `${what} pad`)
-  if (pad.some(b => b !== 0)) throw new InvalidMessageError(`${what}: non-zero pad byte`)
+  checkPad(cursor, what)
   if (byteLength % ELEMENT_BYTES !== 0) throw new InvalidMessageError(`${what}: byte length ${byteLength} is not a multiple of ${ELEMENT_BYTES}`)
   if (elementCount(shape) !== byteLength / ELEMENT_BYTES) throw new InvalidMessageError(`${what}: shape [${shape.join(', ')}] does not match ${byteLength} bytes`)
   return { dtype, shape, data: typedData(dtype, cursor.take(byteLength, `${what} data`)) }
 }
 
-/** Decode a tensor count and that many tensors. */
-export function decodeTensors (cursor: FrameCursor, what: string): TensorData[] {
+function readShape (cursor: FrameCursor, what: string): number[] {
+  const rank = cursor.u8(`${what} rank`)
+  if (rank > MAX_TENSOR_RANK) throw new InvalidMessageError(`${what}: rank ${rank} exceeds ${MAX_TENSOR_RANK}`)
+  const shape: number[] = []
+  for (let i = 0; i < rank; i++) shape.push(cursor.u32(`${what} dims`))
+  return shape
+}
+
+function checkPad (cursor: FrameCursor, what: string): void {
+  const pad = cursor.take(padTo4(cursor.offset), `${what} pad`)
+  if (pad.some(b => b !== 0)) throw new InvalidMessageError(`${what}: non-zero pad byte`)
+}
+
+function decodeUint8Tensor (cursor: FrameCursor, what: string): TensorData {
+  const shape = readShape(cursor, what)
+  const byteLength = cursor.u32(`${what} byte length`)
+  checkPad(cursor, what)
+  if (elementCount(shape) !== byteLength) throw new InvalidMessageError(`${what}: shape [${shape.join(', ')}] does not match ${byteLength} bytes`)
+  return { dtype: 'int32', shape, data: widened(cursor.take(byteLength, `${what} data`)) }
+}
+
+/** Decode a tensor count and that many tensors (`uint8`: see `decodeTensor`). */
+export function decodeTensors (cursor: FrameCursor, what: string, uint8 = false): TensorData[] {
   const count = cursor.u8(`${what} count`)
   if (count > MAX_TENSORS) throw new InvalidMessageError(`${count} ${what} exceed ${MAX_TENSORS}`)
   const tensors: TensorData[] = []
-  for (let i = 0; i < count; i++) tensors.push(decodeTensor(cursor, `${what} ${i}`))
+  for (let i = 0; i < count; i++) tensors.push(decodeTensor(cursor, `${what} ${i}`, uint8))
   return tensors
 }
 

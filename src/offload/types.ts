@@ -55,6 +55,12 @@ export interface InferResult {
   spotCheck?: 'match' | 'mismatch' | 'failed'
 }
 
+/** A serving node's load when it answered: requests admitted and not yet answered, and execution slots. */
+export interface ServerLoad {
+  outstanding: number
+  capacity: number
+}
+
 /** What a serving node reports back next to the outputs. */
 export interface ServedResult {
   outputs: TensorData[]
@@ -62,10 +68,12 @@ export interface ServedResult {
   computeMs: number
   /** Number of requests in the micro-batch this one ran in. */
   batchSize: number
+  /** The server's load at the time of the reply (`/edge-mesh/infer/1.1.0` answers only). */
+  serverLoad?: ServerLoad
 }
 
 /**
- * Runs one request on one remote peer over `/edge-mesh/infer/1.0.0`.
+ * Runs one request on one remote peer over `/edge-mesh/infer/1.1.0` (or 1.0.0 for older peers).
  * Rejects with the named error the peer answered (`PeerBusyError`, `ModelNotFoundError`, ...)
  * or with a transport failure.
  */

@@ -106,8 +106,7 @@ describe('edge-mesh CLI', () => {
     const control = await run(['start', '--no-mdns', '--api-port', 'lots'], 60_000, ['--import', REPORT_HEAVY])
     expect(control.code).toBe(2)
     const dir = await cluster.dir()
-    // experiment's module imports the MNIST harness (TF.js) at the top: fed-ux owns it.
-    const light = [['--version'], ['--help'], ...COMMANDS.filter(c => c !== 'experiment').map(c => ['help', c]), ['keygen', '--out', join(dir, 'mesh.key')], ['status', '--api', 'http://127.0.0.1:9']]
+    const light = [['--version'], ['--help'], ...COMMANDS.map(c => ['help', c]), ['experiment', '--help'], ['keygen', '--out', join(dir, 'mesh.key')], ['status', '--api', 'http://127.0.0.1:9']]
     for (const args of light) {
       const r = await run(args, 60_000, ['--import', REPORT_HEAVY])
       expect(r.stderr, args.join(' ')).not.toContain(HEAVY)

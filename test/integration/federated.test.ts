@@ -95,6 +95,12 @@ describe('federated averaging across the mesh', () => {
     }
     expect(run.history[2].accuracy).toBeGreaterThan(run.history[0].accuracy)
     expect(run.history[2].accuracy).toBeGreaterThan(0.85)
+    expect(run.initial?.accuracy).toBeLessThan(run.history[0].accuracy)
+    expect(run.sampling).toContain('4 of 4 clients per round: fraction 1 (as asked), min participants 3 (as asked)')
+    // Flower-like round logs in the nodes' own output: the coordinator per round, each participant per update
+    await waitFor('the seed to log round 3', () => seed.stderr.some(l => l.includes(`run ${run.id} round 3/3: 4 participants, 0 failures, accuracy`)), 30_000)
+    expect(seed.stderr.some(l => l.includes(`run ${run.id} round 0 (initial model): accuracy`))).toBe(true)
+    expect(edges[1].stderr.some(l => new RegExp(`run ${run.id} round 1 client #0: \\d+ examples, local loss [\\d.]+, pulled [\\d.]+ MB, pushed`).test(l))).toBe(true)
     const res = await inferVia(edges[2], { model: run.globalModelId, inputs: [await mnistDigit(7)], deadlineMs: 60_000 })
     expect(res.status).toBe(200)
     const out = res.body.outputs[0].data as number[]

@@ -1,13 +1,16 @@
 /**
  * Inference offload between real node processes over TCP + Noise: remote
  * serving, model fetching by content id, a peer killed under load, busy
- * peers, hostile bytes on the wire, and load changes reaching peers.
+ * peers, hostile bytes on the wire, load changes reaching peers, and
+ * pipelined `/edge-mesh/infer/1.1.0` beside 1.0.0-only callers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { errorFromCode } from '../../src/wire/error-codes.js'
 import { decodeResponse, encodeRequest, randomRequestId } from '../../src/offload/codec.js'
-import { INFER_PROTOCOL } from '../../src/offload/constants.js'
-import { FrameReader } from '../../src/wire/framing.js'
+import { INFER_PIPE_PROTOCOL, INFER_PROTOCOL } from '../../src/offload/constants.js'
+import { decodePipeResponse, encodePipeRequest, toWireInputs } from '../../src/offload/pipe-codec.js'
+import { createRemoteInvoker } from '../../src/offload/remote-invoker.js'
+import { FrameReader, writeFrame } from '../../src/wire/framing.js'
 import { MNIST_MODEL_DIR, MNIST_MODEL_ID, TestCluster, addressOn, inferVia, loopbackAddress, mnistDigit, status, waitFor } from '../fixtures/index.js'
 import { createRoguePeer } from '../fixtures/rogue-peer.js'
 import type { NodeProcess } from '../fixtures/index.js'
@@ -175,6 +178,57 @@ describe('hostile bytes on /edge-mesh/infer/1.0.0', () => {
       expect(node.child.exitCode).toBeNull()
     } finally {
       await rogue.stop()
+    }
+  })
+})
+
+describe('/edge-mesh/infer/1.1.0 between real processes', () => {
+  const cluster = new TestCluster()
+  afterAll(async () => { await cluster.cleanup() })
+
+  it('pipelines requests on one stream, serves 1.0.0-only callers alike, and survives hostile frames', async () => {
+    const node = await cluster.start('pipe-target', MODEL)
+    const caller = await createRoguePeer(loopbackAddress(8))
+    const { multiaddr } = await import('@multiformats/multiaddr')
+    const addr = multiaddr(addressOn(node, loopbackAddress(0)))
+    await caller.node.dial(addr)
+    const opener = { openStream: async (_peer: unknown, protocol: string | string[], options?: { signal?: AbortSignal }) => await caller.node.dialProtocol(addr, protocol, options) }
+    const pipelined = createRemoteInvoker({ connectionManager: opener })
+    const legacy = createRemoteInvoker({ connectionManager: opener }, { protocol: '1.0.0' })
+    try {
+      const digits = [await mnistDigit(3), await mnistDigit(7)]
+      // Twelve different inputs: the two digits at six brightnesses.
+      const inputs = Array.from({ length: 12 }, (_, i) => {
+        const d = digits[i % 2]
+        return [{ shape: d.shape, dtype: 'float32' as const, data: Float32Array.from(d.data, v => v * (1 - Math.floor(i / 2) * 0.1)) }]
+      })
+      const viaPipe = await Promise.all(inputs.map(async i => await pipelined(node.peerId, MNIST_MODEL_ID, i, { deadlineMs: 30_000 })))
+      expect(pipelined.sessions()).toBe(1)
+      expect(viaPipe.every(r => r.serverLoad != null && r.serverLoad.capacity > 0)).toBe(true)
+      const viaLegacy = await Promise.all(inputs.map(async i => await legacy(node.peerId, MNIST_MODEL_ID, i, { deadlineMs: 30_000 })))
+      viaPipe.forEach((r, i) => {
+        // The same answers, whichever protocol carried them (batched or not: within float error).
+        const legacyOut = Array.from(viaLegacy[i].outputs[0].data)
+        Array.from(r.outputs[0].data).forEach((v, k) => { expect(v).toBeCloseTo(legacyOut[k], 5) })
+        const out = Array.from(r.outputs[0].data)
+        expect(out.indexOf(Math.max(...out))).toBe(i % 2 === 0 ? 3 : 7)
+      })
+      // A stranger's garbage frame gets an error frame; the same stream then serves a request.
+      const stream = await caller.node.dialProtocol(addr, INFER_PIPE_PROTOCOL)
+      const reader = new FrameReader(stream)
+      await writeFrame(stream, new Uint8Array([2, 1, 0xde, 0xad]))
+      const refused = decodePipeResponse(await reader.expect('an error frame'))
+      expect(refused.type === 'error' && errorFromCode(refused.code, refused.message).name).toBe('InvalidMessageError')
+      await writeFrame(stream, encodePipeRequest(MNIST_MODEL_ID, [{ id: 5, rows: 1, deadlineMs: 5000 }], [toWireInputs(inputs[5], true)]))
+      expect(decodePipeResponse(await reader.expect('a result'))).toMatchObject({ type: 'result', id: 5 })
+      // Broken framing resets that stream only.
+      stream.send(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]))
+      await expect(reader.next()).rejects.toThrow()
+      expect((await pipelined(node.peerId, MNIST_MODEL_ID, inputs[3], { deadlineMs: 30_000 })).outputs[0].shape).toEqual([1, 10])
+      expect(node.child.exitCode).toBeNull()
+    } finally {
+      pipelined.close()
+      await caller.stop()
     }
   })
 })

@@ -16,8 +16,12 @@ import { decodeLoadReport, encodeLoadReport } from '../../src/gossip/codec.js'
 import { canonicaliseArtifacts, contentId } from '../../src/model/canonical.js'
 import { decodeRequest, decodeResponse, encodeError, encodeRequest, encodeResult } from '../../src/offload/codec.js'
 import { decodeProbeAnswer, encodeProbeAnswer } from '../../src/offload/load-probe.js'
+import {
+  decodePipeInbound, decodePipeResponse, encodePipeCancel, encodePipeError, encodePipeRequest, encodePipeResult, toWireInputs
+} from '../../src/offload/pipe-codec.js'
 import { decodeList, decodeModelHeader, encodeFoundHeader, encodeList } from '../../src/model-transfer/wire.js'
 import type { LoadReport } from '../../src/gossip/types.js'
+import type { FedMessage } from '../../src/federated/mesh/protocol/messages.js'
 
 const SPEC = 'docs/protocols.md'
 
@@ -39,6 +43,14 @@ const MODEL_ID = contentId({ modelJson: new TextEncoder().encode(MODEL_JSON), we
 
 const REQUEST_ID = 0x0102030405060708n
 
+/** Two coalesced 1.1.0 requests, each one [1, 4] int32 row of pixel values (sent as uint8). */
+const PIPE_ROWS = [Int32Array.from([1, 2, 3, 4]), Int32Array.from([250, 251, 252, 253])]
+const PIPE_LOAD = { outstanding: 3, capacity: 4 }
+function pipeRequest (): Uint8Array {
+  const wire = PIPE_ROWS.map(data => toWireInputs([{ shape: [1, 4], dtype: 'int32', data }], true))
+  return encodePipeRequest(MODEL_ID, [{ id: 1, rows: 1, deadlineMs: 2000 }, { id: 2, rows: 1, deadlineMs: 1500 }], wire).subarray()
+}
+
 const LOAD_REPORT: LoadReport = {
   seq: 1_764_500_000_000, timestamp: 1_764_500_000_123, cpu: 0.25, memFree: 2 ** 32, inFlight: 1, queued: 2, capacity: 4,
   backend: 'wasm', models: [MODEL_ID], training: false, canTrain: true, role: 'edge', name: 'laptop', addrs: ['/ip4/192.168.1.10/tcp/4010']
@@ -59,6 +71,10 @@ function asVersion2 (v3: Uint8Array): Uint8Array {
   return v2
 }
 
+/** Secure aggregation: a stage-0 reply (keys 0x00..0x1F and 0x20..0x3F) and a stage-3 request. */
+const SECAGG_KEYS: FedMessage = { type: 'secagg-keys', numExamples: 200, cPk: Uint8Array.from({ length: 32 }, (_, i) => i), sPk: Uint8Array.from({ length: 32 }, (_, i) => 32 + i) }
+const SECAGG_UNMASK: FedMessage = { type: 'secagg-unmask', runId: 'r1', round: 1, attempt: 1, clientIndex: 0, survivors: [1, 2, 3], dropped: [4] }
+
 /** Every vector: the block the spec must hold. */
 const VECTORS: Record<string, () => string> = {
   'content-id-model-json': () => MODEL_JSON,
@@ -67,6 +83,10 @@ const VECTORS: Record<string, () => string> = {
   'infer-request': () => hexLines(encodeRequest({ requestId: REQUEST_ID, deadlineMs: 2000, modelId: MODEL_ID, inputs: [{ shape: [1, 2], dtype: 'float32', data: f32(1, -2.5) }] }).subarray()),
   'infer-result': () => hexLines(encodeResult(REQUEST_ID, { outputs: [{ shape: [1, 1], dtype: 'float32', data: f32(3.25) }], queueMs: 0.15, computeMs: 0.42, batchSize: 1 }).subarray()),
   'infer-error': () => hexLines(encodeError(REQUEST_ID, new PeerBusyError('queue full'))),
+  'infer-pipe-request': () => hexLines(pipeRequest()),
+  'infer-pipe-result': () => hexLines(encodePipeResult(2, { outputs: [{ shape: [1, 1], dtype: 'float32', data: f32(3.25) }], queueMs: 0.15, computeMs: 0.42, batchSize: 2 }, PIPE_LOAD).subarray()),
+  'infer-pipe-error': () => hexLines(encodePipeError(1, new PeerBusyError('queue full'), PIPE_LOAD)),
+  'infer-pipe-cancel': () => hexLines(encodePipeCancel(1)),
   'load-report-v2': () => hexLines(asVersion2(encodeLoadReport(LOAD_REPORT))),
   'load-report': () => hexLines(encodeLoadReport(LOAD_REPORT_V3)),
   'weight-record': () => hexLines(encodeWeightRecordToBytes([
@@ -75,6 +95,8 @@ const VECTORS: Record<string, () => string> = {
   ])),
   'fedavg-hello': () => hexLines(encodeMessage({ type: 'hello' })),
   'load-probe-answer': () => hexLines(encodeProbeAnswer({ outstanding: 3, capacity: 2 })),
+  'fedavg-secagg-keys': () => hexLines(encodeMessage(SECAGG_KEYS)),
+  'fedavg-secagg-unmask': () => hexLines(encodeMessage(SECAGG_UNMASK)),
   'model-found-named': () => hexLines(encodeFoundHeader(123, 12, 'vector')),
   'model-list': () => hexLines(encodeList([{ id: MODEL_ID, name: 'vector' }]))
 }
@@ -113,10 +135,18 @@ describe('docs/protocols.md test vectors', () => {
     expect(Array.from(request.inputs[0].data)).toEqual([1, -2.5])
     expect(decodeResponse(bytesOf(inSpec.get('infer-result') ?? ''))).toMatchObject({ type: 'result', requestId: REQUEST_ID, queueMs: 0.15, computeMs: 0.42, batchSize: 1 })
     expect(decodeResponse(bytesOf(inSpec.get('infer-error') ?? ''))).toMatchObject({ type: 'error', requestId: REQUEST_ID, code: 7, message: 'queue full' })
+    const pipe = decodePipeInbound(bytesOf(inSpec.get('infer-pipe-request') ?? ''))
+    expect(pipe).toMatchObject({ modelId: MODEL_ID, entries: [{ id: 1, rows: 1, deadlineMs: 2000 }, { id: 2, rows: 1, deadlineMs: 1500 }] })
+    expect('inputs' in pipe && Array.from(pipe.inputs[0].data)).toEqual([...PIPE_ROWS[0], ...PIPE_ROWS[1]])
+    expect(decodePipeResponse(bytesOf(inSpec.get('infer-pipe-result') ?? ''))).toMatchObject({ type: 'result', id: 2, queueMs: 0.15, computeMs: 0.42, batchSize: 2, load: PIPE_LOAD })
+    expect(decodePipeResponse(bytesOf(inSpec.get('infer-pipe-error') ?? ''))).toMatchObject({ type: 'error', id: 1, code: 7, message: 'queue full', load: PIPE_LOAD })
+    expect(decodePipeInbound(bytesOf(inSpec.get('infer-pipe-cancel') ?? ''))).toEqual({ cancel: 1 })
     expect(decodeLoadReport(bytesOf(inSpec.get('load-report-v2') ?? ''))).toEqual(LOAD_REPORT)
     expect(decodeLoadReport(bytesOf(inSpec.get('load-report') ?? ''))).toEqual(LOAD_REPORT_V3)
     expect(decodeMessage(bytesOf(inSpec.get('fedavg-hello') ?? ''))).toEqual({ type: 'hello' })
     expect(decodeProbeAnswer(bytesOf(inSpec.get('load-probe-answer') ?? ''))).toEqual({ outstanding: 3, capacity: 2 })
+    expect(decodeMessage(bytesOf(inSpec.get('fedavg-secagg-keys') ?? ''))).toEqual(SECAGG_KEYS)
+    expect(decodeMessage(bytesOf(inSpec.get('fedavg-secagg-unmask') ?? ''))).toEqual(SECAGG_UNMASK)
     expect(decodeModelHeader(bytesOf(inSpec.get('model-found-named') ?? ''))).toEqual({ type: 'found', modelJsonBytes: 123, weightsBytes: 12, name: 'vector' })
     expect(decodeList(bytesOf(inSpec.get('model-list') ?? ''))).toEqual([{ id: MODEL_ID, name: 'vector' }])
   })

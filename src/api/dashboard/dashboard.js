@@ -208,13 +208,22 @@ function renderRunTabs (runs, current) {
   }))
 }
 
+/** A loss tick that fits the chart's 36 px right margin: 0, 0.42, 3.1, 120, 1e-4 (never toPrecision's "5.0e-10"). */
+function formatLossTick (v) {
+  if (v === 0) return '0'
+  if (v >= 1000 || v < 0.01) return v.toExponential(0)
+  return String(Number(v.toPrecision(2)))
+}
+
 function renderFedChart (history) {
   const root = $('fed-chart')
   const key = JSON.stringify(history.map(h => [h.round, h.accuracy, h.loss, h.failures]))
   if (root.dataset.key === key) return
   root.dataset.key = key
   const W = 480; const H = 180; const L = 34; const R = 36; const T = 10; const B = 22
-  const maxLoss = Math.max(1e-9, ...history.map(h => h.loss).filter(Number.isFinite))
+  const losses = history.map(h => h.loss).filter(Number.isFinite)
+  // No finite loss yet: no loss labels (a 1e-9 placeholder printed "1.0e-9" and a clipped "5.0e-1(").
+  const maxLoss = losses.length === 0 ? 1 : Math.max(...losses) || 1
   const rounds = history.map(h => h.round)
   const first = Math.min(...rounds, 1); const last = Math.max(...rounds, first + 1)
   const x = (round) => L + ((round - first) / (last - first)) * (W - L - R)
@@ -224,7 +233,7 @@ function renderFedChart (history) {
   for (const a of [0, 0.5, 1]) {
     parts.push(svg('line', { class: 'axis', x1: L, y1: yAcc(a), x2: W - R, y2: yAcc(a) }))
     parts.push(svg('text', { x: L - 4, y: yAcc(a) + 3, 'text-anchor': 'end' }, `${a * 100}%`))
-    parts.push(svg('text', { x: W - R + 4, y: yAcc(a) + 3 }, (maxLoss * a).toPrecision(2)))
+    if (losses.length > 0) parts.push(svg('text', { x: W - R + 4, y: yAcc(a) + 3 }, formatLossTick(maxLoss * a)))
   }
   const ticks = new Set([first, last, ...rounds.filter((_, i) => rounds.length <= 12 || i % Math.ceil(rounds.length / 10) === 0)])
   for (const t of ticks) if (Number.isFinite(t)) parts.push(svg('text', { x: x(t), y: H - 6, 'text-anchor': 'middle' }, `${t}`))
@@ -250,13 +259,17 @@ function renderFederated (runs) {
   const run = chooseRun(runs)
   renderRunTabs(runs, run)
   const badge = $('fed-state')
-  setText(badge, run.state)
-  badge.dataset.value = run.state
+  setText(badge, run.waiting ? 'waiting for clients' : run.state)
+  badge.dataset.value = run.waiting ? 'waiting' : run.state
+  $('fed-waiting').hidden = !run.waiting
+  if (run.waiting) setText($('fed-waiting'), run.waiting)
   setText($('fed-strategy'), run.strategy)
   setText($('fed-progress'), `${run.completedRounds} / ${run.rounds}`)
-  setText($('fed-global-model'), run.globalModelId ? shortId(run.globalModelId) : '–')
-  $('fed-global-model').title = run.globalModelId ?? ''
-  $('fed-global-model').dataset.modelId = run.globalModelId ?? ''
+  // Before round 1 the run's model is the untrained base model: not a result to show.
+  const globalModel = run.completedRounds > 0 ? run.globalModelId : undefined
+  setText($('fed-global-model'), globalModel ? shortId(globalModel) : '–')
+  $('fed-global-model').title = globalModel ?? ''
+  $('fed-global-model').dataset.modelId = globalModel ?? ''
   $('fed-error').hidden = run.error == null
   if (run.error != null) setText($('fed-error'), `${run.error.name}: ${run.error.message}`)
   renderFedChart(run.history)

@@ -62,7 +62,7 @@ function latestRun (runs: RunSummary[]): RunSummary | undefined {
   return runs.reduce<RunSummary | undefined>((latest, run) => latest == null || run.startedAt >= latest.startedAt ? run : latest, undefined)
 }
 
-export function federatedMetrics (runs: RunSummary[], refusals: Record<string, number> = {}): MetricFamily[] {
+export function federatedMetrics (runs: RunSummary[], refusals: Record<string, number> = {}, secAggStages: Record<string, number> = {}): MetricFamily[] {
   const latest = latestRun(runs)
   const last = latest?.history.at(-1)
   return [
@@ -77,9 +77,15 @@ export function federatedMetrics (runs: RunSummary[], refusals: Record<string, n
     { name: 'edge_mesh_fed_loss', help: 'Loss of the global model after the latest completed round.', type: 'gauge', samples: last == null ? [] : [{ value: last.loss }] },
     {
       name: 'edge_mesh_federated_refusals_total',
-      help: 'Federated requests this node refused, by reason (untrusted_hello|untrusted_announce|untrusted_start|untrusted_cancel|epochs|rounds|deadline|coordinated_runs|participating_runs|examples).',
+      help: 'Federated requests this node refused, by reason (untrusted_hello|untrusted_announce|untrusted_start|untrusted_cancel|epochs|rounds|deadline|coordinated_runs|participating_runs|examples|untrusted_secagg|secagg_sessions).',
       type: 'counter',
       samples: Object.entries(refusals).sort(([a], [b]) => a.localeCompare(b)).map(([reason, value]) => ({ labels: { reason }, value }))
+    },
+    {
+      name: 'edge_mesh_secagg_requests_total',
+      help: 'Secure aggregation requests this node received from trusted coordinators, by stage (setup|neighbours|inbox|unmask).',
+      type: 'counter',
+      samples: Object.entries(secAggStages).sort(([a], [b]) => a.localeCompare(b)).map(([stage, value]) => ({ labels: { stage }, value }))
     }
   ]
 }
@@ -90,6 +96,6 @@ export function capabilityMetrics (components: ControlApiComponents): MetricFami
   const federated = readFederated(components)
   return [
     ...(offload == null ? [] : offloadMetrics(offload.stats())),
-    ...(federated == null ? [] : federatedMetrics(federated.runs(), federated.refusals?.() ?? {}))
+    ...(federated == null ? [] : federatedMetrics(federated.runs(), federated.refusals?.() ?? {}, federated.secAggStages?.() ?? {}))
   ]
 }

@@ -139,6 +139,10 @@ export async function runNode (argv: string[], role: 'edge' | 'seed'): Promise<v
   process.on('unhandledRejection', (reason: any) => {
     process.stderr.write(`edge-mesh: background task failed: ${reason?.name ?? 'Error'}: ${reason?.message ?? String(reason)}\n`)
   })
+  // Info lines (each federated round, on the coordinator and its participants) are part of a node's output; DEBUG adds to them.
+  const { enable: enableLogs } = await import('@libp2p/logger')
+  const { INFO_LOG_NAMESPACES } = await import('../../federated/mesh/round-log.js')
+  enableLogs([process.env.DEBUG, INFO_LOG_NAMESPACES].filter((n) => n !== undefined && n !== '').join(','))
   const { createEdgeMeshNode } = await import('../../node/index.js')
   const { multiaddr } = await import('@multiformats/multiaddr')
   const node = await createEdgeMeshNode(config)

@@ -3,6 +3,7 @@ import { intFlag, numberFlag, parseFlags } from '../args.js'
 import { DEFAULT_API_URL, callApi } from '../api-client.js'
 import { UsageError } from '../errors.js'
 import { printable, printableJson, shortId, table } from '../output.js'
+import { INTERRUPTED_EXIT_CODE, interruptModeFlag, onInterrupts } from './train-interrupt.js'
 import type { RoundSummary, RunSummary } from '../../federated/mesh/service-types.js'
 
 export const TRAIN_HELP = `Usage: edge-mesh train --rounds R [options]
@@ -16,8 +17,9 @@ participants; a cancelled run is never resumed.
   --epochs <E>               local epochs per round (1)
   --batch <B>                local batch size, 0 = all local data (10)
   --lr <x>                   learning rate (0.05)
-  --fraction <C>             fraction of clients asked per round (0.1)
-  --min-participants <n>     fewest updates a round aggregates (2)
+  --fraction <C>             fraction of clients asked per round (1 with at most 10 clients at the
+                             start, else 0.1; the run prints what it chose and why)
+  --min-participants <n>     fewest updates a round aggregates (every sampled client with fraction 1, else 2)
   --deadline <ms>            per-round deadline (60000)
   --strategy <name>          fedavg|fedsgd|fedmedian|trimmed-mean|krum|fltrust (fedavg)
   --root-data <name>         fltrust: the coordinator's root dataset, by name (--data <name>=<spec> on the
@@ -40,9 +42,16 @@ participants; a cancelled run is never resumed.
   --dp-noise <z>             DP: noise multiplier (1)
   --dp-delta <d>             DP: delta of the reported (epsilon, delta) (1e-5)
   --dp-target-epsilon <e>    DP: stop before a round would pass this epsilon (no limit)
+  --secagg                   secure aggregation (SecAgg+): the coordinator learns only the weighted sum (fedavg, no DP)
+  --secagg-threshold <t>     secagg: shares that recover a secret, per neighbourhood (floor(neighbours/2) + 1)
+  --secagg-neighbours <k>    secagg: neighbours per client (2 * ceil(log2 n), at most n - 1; up to 32)
   --api <url>                control API of the node to ask (${DEFAULT_API_URL})
   --no-wait                  print the run id and return at once
-  --json                     (status) print raw JSON`
+  --on-interrupt <what>      Ctrl-C while following: stop (cancel the run mesh-wide) | detach (leave it
+                             running and print the train stop command) (stop when interactive, else detach);
+                             a second Ctrl-C exits at once
+  --json                     (status) print raw JSON
+"train", and "train status <id>", exit 1 when the run failed, was aborted or cancelled.`
 
 const POLL_MS = 500
 
@@ -61,12 +70,20 @@ function bar (done: number, total: number, width = 20): string {
   return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`
 }
 
+/** The lines a run's summary says beside its rounds: how it samples, what it waits for, round 0. */
+export function runNotes (run: RunSummary): string[] {
+  const initial = run.initial === undefined ? '' : `round 0 (initial model): accuracy ${run.initial.accuracy.toFixed(3)}  loss ${run.initial.loss.toFixed(2)}`
+  return [run.sampling === undefined ? '' : `sampling: ${run.sampling}`, run.waiting ?? '', initial].filter((l) => l !== '').map(printable)
+}
+
 /**
- * Poll a run until it ends, calling `onRound` once per new round; returns the
- * final summary. A run not known yet (gossip still on its way) is retried for 30 s.
+ * Poll a run until it ends, calling `onRound` once per new round and `onNote`
+ * once per new note (`runNotes`); returns the final summary. A run not known
+ * yet (gossip still on its way) is retried for 30 s.
  */
-export async function followRun (api: string, id: string, onRound: (r: RoundSummary, run: RunSummary) => void, signal?: AbortSignal): Promise<RunSummary> {
+export async function followRun (api: string, id: string, onRound: (r: RoundSummary, run: RunSummary) => void, signal?: AbortSignal, onNote?: (line: string) => void): Promise<RunSummary> {
   let shown = 0
+  const noted = new Set<string>()
   const unknownUntil = Date.now() + 30_000
   for (;;) {
     signal?.throwIfAborted()
@@ -77,6 +94,10 @@ export async function followRun (api: string, id: string, onRound: (r: RoundSumm
       if (err?.name !== 'RunNotFoundError' || Date.now() > unknownUntil) throw err
     }
     if (run !== undefined) {
+      for (const note of runNotes(run)) {
+        if (!noted.has(note)) onNote?.(note)
+        noted.add(note)
+      }
       for (const r of run.history.filter((h) => h.round > shown).sort((a, b) => a.round - b.round)) {
         onRound(r, run)
         shown = r.round
@@ -87,15 +108,26 @@ export async function followRun (api: string, id: string, onRound: (r: RoundSumm
   }
 }
 
-/** Print progress: a rewritten one-line bar on a TTY, plain lines otherwise. */
-export function progressPrinter (tty: boolean): { round: (r: RoundSummary, run: RunSummary) => void, done: () => void } {
+/** Print progress: a rewritten one-line bar on a TTY, plain lines otherwise; notes on lines of their own. */
+export function progressPrinter (tty: boolean): { round: (r: RoundSummary, run: RunSummary) => void, note: (line: string) => void, done: () => void } {
+  let open = false
   return {
     round: (r, run) => {
       if (tty) process.stdout.write(`\r${bar(r.round, run.rounds)} ${roundLine(r, run.rounds)}\x1b[K`)
       else process.stdout.write(roundLine(r, run.rounds) + '\n')
+      open = tty
     },
-    done: () => { if (tty) process.stdout.write('\n') }
+    note: (line) => {
+      process.stdout.write(`${open ? '\n' : ''}${line}\n`)
+      open = false
+    },
+    done: () => { if (open) process.stdout.write('\n') }
   }
+}
+
+/** States of a run that ended without completing: `train`, `train status <id>` and `experiment` exit 1 for them. */
+export function runFailed (run: Pick<RunSummary, 'state'>): boolean {
+  return run.state === 'failed' || run.state === 'aborted' || run.state === 'cancelled'
 }
 
 /** The `dp` run spec field from the `--dp*` flags (shared with `edge-mesh experiment`). */
@@ -108,6 +140,17 @@ export function dpFrom (values: Record<string, any>): Record<string, unknown> | 
     delta: numberFlag('dp-delta', values['dp-delta'], 1e-300, 0.5),
     targetEpsilon: numberFlag('dp-target-epsilon', values['dp-target-epsilon'], 1e-12, 1e6)
   }
+}
+
+/** The `secureAggregation` run spec field from the `--secagg*` flags. */
+function secAggFrom (values: Record<string, any>): Record<string, unknown> | undefined {
+  if (values.secagg !== true) return undefined
+  const out: Record<string, unknown> = {
+    threshold: intFlag('secagg-threshold', values['secagg-threshold'], 1, 32),
+    neighbours: intFlag('secagg-neighbours', values['secagg-neighbours'], 1, 32)
+  }
+  for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k]
+  return out
 }
 
 /** The `head` run spec field from the `--head-*` flags (with `--base`). */
@@ -144,6 +187,7 @@ function specFrom (values: Record<string, any>): Record<string, unknown> {
     evalData: values['eval-data'],
     trustWeighting: values['trust-weighting'],
     dp: dpFrom(values),
+    secureAggregation: secAggFrom(values),
     base: values.base,
     head: headFrom(values)
   }
@@ -151,14 +195,19 @@ function specFrom (values: Record<string, any>): Record<string, unknown> {
   return spec
 }
 
-function finalLine (run: RunSummary): string {
+/** The last lines of a followed run: how it ended and its global model, if any round completed. */
+export function finalLine (run: RunSummary): string {
   const last = run.history.at(-1)
   const head = `run ${run.id} ${run.state} after ${run.completedRounds}/${run.rounds} rounds`
   const acc = last === undefined ? '' : `, accuracy ${last.accuracy.toFixed(3)}`
   const err = run.error === undefined ? '' : ` (${run.error.name}: ${run.error.message})`
   const dp = run.privacy === undefined ? '' : `, ε ${run.privacy.epsilon.toFixed(2)} (δ ${run.privacy.delta})${run.stopReason === 'target-epsilon' ? ', stopped at the target ε' : ''}`
+  // Before round 1 the summary's model is the untrained base model: never show it as the run's result.
+  const model = run.completedRounds === 0 || last === undefined
+    ? 'no global model: no round completed'
+    : `${run.state === 'completed' ? 'global model' : `last global model (round ${last.round})`} ${printable(String(last.globalModelId))}`
   // Run ids, error texts and model ids can come from peers (run gossip): escape what a terminal would interpret.
-  return `${printable(head)}${acc}${dp}${printable(err)}\nglobal model ${printable(String(run.globalModelId))}`
+  return `${printable(head)}${acc}${dp}${printable(err)}\n${model}`
 }
 
 async function runStatus (argv: string[]): Promise<void> {
@@ -171,14 +220,15 @@ async function runStatus (argv: string[]): Promise<void> {
   if (values.json === true) { process.stdout.write(printableJson(body) + '\n'); return }
   if (id !== undefined) {
     const run = body as RunSummary
-    process.stdout.write([...run.history.map((r) => roundLine(r, run.rounds)), finalLine(run)].join('\n') + '\n')
+    process.stdout.write([...runNotes(run), ...run.history.map((r) => roundLine(r, run.rounds)), finalLine(run)].join('\n') + '\n')
+    if (runFailed(run)) process.exitCode = 1
     return
   }
   const runs = (body.runs as RunSummary[])
   process.stdout.write(runs.length === 0
     ? 'no federated runs known\n'
     : table(['RUN', 'STATE', 'STRATEGY', 'ROUNDS', 'ACCURACY', 'COORDINATOR'], runs.map((r) => [
-      r.id, r.state, r.strategy, `${r.completedRounds}/${r.rounds}`, r.history.at(-1)?.accuracy.toFixed(3) ?? '-', shortId(r.coordinator)
+      r.id, r.waiting === undefined ? r.state : 'waiting-for-clients', r.strategy, `${r.completedRounds}/${r.rounds}`, r.history.at(-1)?.accuracy.toFixed(3) ?? '-', shortId(r.coordinator)
     ])) + '\n')
 }
 
@@ -197,21 +247,31 @@ export async function runTrain (argv: string[]): Promise<void> {
     rounds: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
     fraction: { type: 'string' }, 'min-participants': { type: 'string' }, deadline: { type: 'string' },
     strategy: { type: 'string' }, 'proximal-mu': { type: 'string' }, 'root-data': { type: 'string' }, 'eval-data': { type: 'string' }, 'trust-weighting': { type: 'string' }, model: { type: 'string' }, seed: { type: 'string' },
-    'wait-for-clients': { type: 'string' }, api: { type: 'string' },
+    'wait-for-clients': { type: 'string' }, api: { type: 'string' }, 'on-interrupt': { type: 'string' },
     base: { type: 'string' }, 'head-classes': { type: 'string' }, 'head-hidden': { type: 'string' }, 'head-layer': { type: 'string' },
     'head-examples': { type: 'string' }, 'head-eval-examples': { type: 'string' },
-    dp: { type: 'string' }, 'dp-clip': { type: 'string' }, 'dp-noise': { type: 'string' }, 'dp-delta': { type: 'string' }, 'dp-target-epsilon': { type: 'string' }, wait: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }
+    dp: { type: 'string' }, 'dp-clip': { type: 'string' }, 'dp-noise': { type: 'string' }, 'dp-delta': { type: 'string' }, 'dp-target-epsilon': { type: 'string' },
+    secagg: { type: 'boolean' }, 'secagg-threshold': { type: 'string' }, 'secagg-neighbours': { type: 'string' }, wait: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }
   })
   if (values.help === true) { process.stdout.write(TRAIN_HELP + '\n'); return }
   const api = apiOf(values)
+  const onInterrupt = interruptModeFlag(values['on-interrupt'])
   const started = await callApi(api, '/federated/runs', {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(specFrom(values))
   })
   process.stdout.write(`run ${String(started.id)} coordinated by ${shortId(String(started.coordinator))}\n`)
   if (values.wait === false) return
   const progress = progressPrinter(process.stdout.isTTY === true)
-  const run = await followRun(api, started.id, progress.round)
-  progress.done()
-  process.stdout.write(finalLine(run) + '\n')
-  if (run.state !== 'completed') process.exitCode = 1
+  const interrupt = onInterrupts({ api, runId: String(started.id), mode: onInterrupt, apiGiven: values.api !== undefined, write: progress.note })
+  try {
+    const run = await followRun(api, started.id, progress.round, interrupt.signal, progress.note)
+    progress.done()
+    process.stdout.write(finalLine(run) + '\n')
+    if (run.state !== 'completed') process.exitCode = 1
+  } catch (err) {
+    if (!interrupt.signal.aborted) throw err
+    process.exitCode = INTERRUPTED_EXIT_CODE
+  } finally {
+    interrupt.dispose()
+  }
 }

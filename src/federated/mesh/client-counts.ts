@@ -13,6 +13,7 @@ import type { Logger } from '@libp2p/interface'
 
 export class ClientCounts {
   private readonly counts = new Map<string, number[]>()
+  private readonly dataKeys = new Map<string, number[]>()
   private readonly inFlight = new Map<string, Promise<void>>()
 
   constructor (private readonly opener: StreamOpener, private readonly log: Logger) {}
@@ -20,6 +21,11 @@ export class ClientCounts {
   /** The client counts `peerId` answered, or undefined when it has not (yet). */
   get (peerId: string): number[] | undefined {
     return this.counts.get(peerId)
+  }
+
+  /** The data keys of `peerId`'s clients, when it sent them (HELLO_OK `keys`, matching `clients` in length). */
+  keys (peerId: string): number[] | undefined {
+    return this.dataKeys.get(peerId)
   }
 
   /** True when `peer` can train and has not been asked yet. */
@@ -37,7 +43,10 @@ export class ClientCounts {
     let pending = this.inFlight.get(peer.peerId)
     if (pending === undefined) {
       pending = exchange(this.opener, peer.peerId, { type: 'hello' }, undefined, 'hello-ok', { timeoutMs: DEFAULT_CONTROL_TIMEOUT_MS, signal })
-        .then(({ message }) => { this.counts.set(peer.peerId, message.clients) })
+        .then(({ message }) => {
+          this.counts.set(peer.peerId, message.clients)
+          if (message.keys?.length === message.clients.length) this.dataKeys.set(peer.peerId, message.keys)
+        })
         .catch((err) => {
           // A peer that does not trust this node as a coordinator holds no clients for it.
           if (err?.name === 'UntrustedCoordinatorError') this.counts.set(peer.peerId, [])
@@ -52,5 +61,6 @@ export class ClientCounts {
   /** Forget a disconnected peer. */
   forget (peerId: string): void {
     this.counts.delete(peerId)
+    this.dataKeys.delete(peerId)
   }
 }

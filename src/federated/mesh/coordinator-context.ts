@@ -6,9 +6,11 @@
  * service so the service class only holds lifecycle and state.
  */
 import { createMeshGrid } from './mesh-grid.js'
+import { meshSecAggTransport } from './secagg-transport.js'
 import { exchange } from './protocol/wire.js'
 import * as C from './protocol/constants.js'
 import { waitForClients } from './service-helpers.js'
+import { infoLogger } from './round-log.js'
 import type { FederatedBounds } from './bounds.js'
 import type { HeadFeatures } from './head.js'
 import type { ClientCounts } from './client-counts.js'
@@ -24,7 +26,7 @@ import type { Logger } from '@libp2p/interface'
 /** What the context is built from; `participant` and `datasets` are read when used, since the service replaces them at start. */
 export interface CoordinatorContextInput {
   components: Pick<FederatedComponents, 'models' | 'loadView' | 'connectionManager'>
-  init: Pick<FederatedInit, 'keepGlobals' | 'waitForClientsMs'>
+  init: Pick<FederatedInit, 'keepGlobals' | 'waitForClientsMs' | 'maxRecordBytes'>
   selfId: string
   files: RunFiles
   log: Logger
@@ -45,6 +47,7 @@ export function createCoordinatorContext (input: CoordinatorContextInput): Coord
     models: components.models,
     files,
     log: log.newScope('coordinator'),
+    info: infoLogger(log),
     keepGlobals: init.keepGlobals ?? C.DEFAULT_KEEP_GLOBALS,
     openGrid: (record) => {
       const participant = input.participant()
@@ -54,6 +57,7 @@ export function createCoordinatorContext (input: CoordinatorContextInput): Coord
         local: participant.counts().length > 0 ? participant : undefined,
         loadView: components.loadView,
         clientCounts: (peerId) => clientCounts.get(peerId),
+        clientKeys: (peerId) => clientCounts.keys(peerId),
         announce: async (peerId, message, options) => (await exchange(components.connectionManager, peerId, message, undefined, 'accept', {
           timeoutMs: C.DEFAULT_ANNOUNCE_TIMEOUT_MS, signal: options.signal
         })).message,
@@ -66,8 +70,11 @@ export function createCoordinatorContext (input: CoordinatorContextInput): Coord
       return grid
     },
     closeGrid: (record) => { grids.delete(record.id) },
-    waitForClients: async (grid, n, signal) => waitForClients({
-      grid, n, signal, loadView: components.loadView, timeoutMs: init.waitForClientsMs ?? C.DEFAULT_WAIT_FOR_CLIENTS_MS,
+    secAggTransport: (record, grid) => meshSecAggTransport({
+      runId: record.id, selfId, connectionManager: components.connectionManager, grid, maxRecordBytes: init.maxRecordBytes
+    }),
+    waitForClients: async (grid, n, signal, onWaiting) => waitForClients({
+      grid, n, signal, onWaiting, loadView: components.loadView, timeoutMs: init.waitForClientsMs ?? C.DEFAULT_WAIT_FOR_CLIENTS_MS,
       refresh: async () => clientCounts.refresh(components.loadView.peers(), signal)
     }),
     changed: (summary) => { input.changed(summary) },

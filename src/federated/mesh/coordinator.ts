@@ -10,10 +10,15 @@ import { DeadlineExceededError, RunCancelledError } from '../../errors.js'
 import { FileCheckpointStore } from '../checkpoint.js'
 import { createStrategy } from '../strategies/create-strategy.js'
 import { roundSummary } from './runs.js'
+import { waitingForClients } from './service-helpers.js'
+import { roundLogLine } from './round-log.js'
 import { rootEpochs } from '../strategies/fltrust.js'
 import { deriveSeed } from '../rng.js'
 import { runFederated } from '../run.js'
 import { withDp } from '../privacy/dp-strategy.js'
+import { secureCollect } from '../privacy/secagg/workflow.js'
+import { withDistributedDp } from '../privacy/secagg/distributed-dp.js'
+import type { SecAggTransport } from '../privacy/secagg/workflow.js'
 import type { RootUpdate } from '../strategies/fltrust.js'
 import type { HeadRun } from './head.js'
 import type { MeshGrid } from './mesh-grid.js'
@@ -26,11 +31,15 @@ export interface CoordinatorContext {
   models: ModelRuntime
   files: RunFiles
   log: Logger
+  /** What a node's operator sees: run start, each round, the end (info level, printed by the node). */
+  info: Logger
   /** Build the run's grid (the service routes PULL and PUSH to it). */
   openGrid(record: RunRecordFile): MeshGrid
   closeGrid(record: RunRecordFile): void
-  /** Resolves when the grid has at least `n` clients; rejects after `timeoutMs` or on abort. */
-  waitForClients(grid: MeshGrid, n: number, signal: AbortSignal): Promise<void>
+  /** How a secure run's coordinator reaches its clients for the secagg stages. */
+  secAggTransport(record: RunRecordFile, grid: MeshGrid): SecAggTransport
+  /** Resolves when the grid has at least `n` clients (calling `onWaiting` while fewer); rejects after `timeoutMs` or on abort. */
+  waitForClients(grid: MeshGrid, n: number, signal: AbortSignal, onWaiting?: (have: number, n: number) => void): Promise<void>
   /** The run's summary changed (publish it, save it). */
   changed(summary: RunSummary): void
   /** Global models kept loaded per run. */
@@ -42,7 +51,7 @@ export interface CoordinatorContext {
 }
 
 /** Error names whose messages are safe to publish in a run summary (they never quote local files). */
-const PUBLIC_ERRORS = new Set(['RoundAbortedError', 'DeadlineExceededError', 'RunCancelledError', 'ModelNotFoundError', 'InvalidUpdateError', 'StaleVersionError', 'LimitExceededError'])
+const PUBLIC_ERRORS = new Set(['RoundAbortedError', 'SecAggThresholdError', 'DeadlineExceededError', 'RunCancelledError', 'ModelNotFoundError', 'InvalidUpdateError', 'StaleVersionError', 'LimitExceededError'])
 
 /** What a run summary (gossiped to every node) may say about a failure: other messages stay in the local log. */
 export function publicError (err: any): { name: string, message: string } {
@@ -86,14 +95,26 @@ export async function coordinate (ctx: CoordinatorContext, record: RunRecordFile
     const evalData = spec.evalData ?? 'mnist:test'
     const held = await ctx.data(evalData)
     const test = record.head === undefined ? held : await ctx.features(record.head, evalData, held, signal)
-    await ctx.waitForClients(grid, spec.waitForClients ?? spec.minParticipants ?? 2, signal)
+    await ctx.waitForClients(grid, spec.waitForClients ?? spec.minParticipants ?? 2, signal, (have, n) => {
+      const waiting = waitingForClients(have, n)
+      if (summary.waiting === waiting) return
+      summary.waiting = waiting
+      ctx.info('run %s %s', record.id, waiting)
+      ctx.changed(summary)
+    })
+    if (summary.waiting !== undefined) {
+      delete summary.waiting
+      ctx.changed(summary)
+    }
     let bytes = { up: grid.bytesUp, down: grid.bytesDown }
     const inner = createStrategy(spec.strategy, {
       epochs: spec.epochs, batchSize: spec.batchSize, learningRate: spec.learningRate, proximalMu: spec.proximalMu,
       beta: spec.beta, f: spec.byzantineF, m: spec.krumM, trustWeighting: spec.trustWeighting,
       ...(spec.rootData === undefined ? {} : { rootUpdate: rootTrainer(ctx.models, record.baseModelId, await ctx.data(spec.rootData), spec.seed ?? 0) })
     })
-    const strategy = spec.dp === undefined ? inner : withDp(inner, spec.dp)
+    const secure = spec.secureAggregation === undefined ? undefined : { ...spec.secureAggregation, ...(spec.dp === undefined ? {} : { dp: spec.dp }) }
+    // under secure aggregation central DP's noise is added by the clients (distributed), the strategy only accounts it
+    const strategy = spec.dp === undefined ? inner : secure !== undefined ? withDistributedDp(inner, spec.dp) : withDp(inner, spec.dp)
     const result = await runFederated({
       grid,
       strategy,
@@ -109,11 +130,24 @@ export async function coordinate (ctx: CoordinatorContext, record: RunRecordFile
       checkpoint: store,
       seed: spec.seed,
       keepModels: true,
+      ...(secure === undefined ? {} : { collect: secureCollect(ctx.secAggTransport(record, grid), secure, spec.seed ?? 0) }),
       signal,
       log: ctx.log,
+      onInitial: (evaluation) => {
+        summary.initial = { accuracy: evaluation.accuracy, loss: evaluation.loss }
+        ctx.info('run %s round 0 (initial model): accuracy %s, loss %s', record.id, evaluation.accuracy.toFixed(4), evaluation.loss.toFixed(4))
+        ctx.changed(summary)
+      },
+      onPlan: (plan) => {
+        summary.sampling = plan.reason
+        ctx.info('run %s: %d rounds of %s; %s', record.id, spec.rounds, spec.strategy, plan.reason)
+        ctx.changed(summary)
+      },
       onRound: (r) => {
         const now = { up: grid.bytesUp, down: grid.bytesDown }
-        summary.history.push(roundSummary(r, { up: now.up - bytes.up, down: now.down - bytes.down }))
+        const round = roundSummary(r, { up: now.up - bytes.up, down: now.down - bytes.down })
+        ctx.info('%s', roundLogLine(record.id, spec.rounds, round))
+        summary.history.push(round)
         bytes = now
         summary.completedRounds = r.round
         summary.globalModelId = r.globalModelId
@@ -130,14 +164,16 @@ export async function coordinate (ctx: CoordinatorContext, record: RunRecordFile
     if (result.stopReason !== undefined) summary.stopReason = result.stopReason
     summary.globalModelId = result.globalModelId
     summary.finishedAt = Date.now()
+    ctx.info('run %s completed %d rounds; global model %s', record.id, summary.completedRounds, summary.globalModelId)
     ctx.changed(summary)
   } catch (err: any) {
     const cancelled = signal.reason instanceof RunCancelledError
     if (signal.aborted && !cancelled) throw err
+    delete summary.waiting
     summary.state = cancelled ? 'cancelled' : err?.name === 'RoundAbortedError' || err?.name === 'DeadlineExceededError' ? 'aborted' : 'failed'
     summary.error = publicError(cancelled ? signal.reason : err)
     summary.finishedAt = Date.now()
-    ctx.log('run %s %s: %s: %s', record.id, summary.state, err?.name, err?.message)
+    ctx.info('run %s %s after %d of %d rounds: %s: %s', record.id, summary.state, summary.completedRounds, spec.rounds, err?.name, err?.message)
     ctx.changed(summary)
   } finally {
     grid.close(signal.reason instanceof RunCancelledError ? signal.reason : new DeadlineExceededError(`run ${record.id} ended`))

@@ -9,6 +9,7 @@ import { encodedWeightRecordSize } from '../weights/codec.js'
 import { parseRunSpec } from './runs.js'
 import type { MeshGrid } from './mesh-grid.js'
 import type { Participant } from './participant.js'
+import type { SecAggParticipant } from './secagg-participant.js'
 import type { Dispatch } from './protocol/handler.js'
 import type { FedMessage } from './protocol/messages.js'
 import type { RunSpec } from './runs.js'
@@ -22,6 +23,8 @@ export interface DispatchHost {
   /** Count a refusal by `reason` and throw `err`. */
   refuse(reason: string, err: Error): never
   participant(): Participant
+  /** The participant's secure aggregation sessions (types 20-27). */
+  secagg(): SecAggParticipant
   /** The grid of a run this node coordinates; RunNotFoundError otherwise. */
   gridOf(runId: string): MeshGrid
   startLocal(spec: RunSpec, options: AbortOptions): Promise<StartedRun>
@@ -34,7 +37,7 @@ export function createDispatch (host: DispatchHost): Dispatch {
     switch (message.type) {
       case 'hello':
         if (!host.trusts(ctx.from)) host.refuse('untrusted_hello', new UntrustedCoordinatorError('this node does not train for runs you coordinate'))
-        return reply({ type: 'hello-ok', clients: host.participant().counts() })
+        return reply({ type: 'hello-ok', clients: host.participant().counts(), keys: host.participant().dataKeys() })
       case 'announce':
         if (!host.trusts(ctx.from)) host.refuse('untrusted_announce', new UntrustedCoordinatorError('this node does not train for runs you coordinate'))
         return reply(await host.participant().accept(message, ctx.from, { signal: ctx.signal }))
@@ -49,6 +52,14 @@ export function createDispatch (host: DispatchHost): Dispatch {
         if (!host.trusts(ctx.from)) host.refuse('untrusted_start', new UntrustedPeerError('this node coordinates runs only for peers it trusts'))
         const started = await host.startLocal(parseRunSpec(message.spec), { signal: ctx.signal })
         return reply({ type: 'started', runId: started.id, coordinator: started.coordinator })
+      }
+      case 'secagg-setup':
+      case 'secagg-neighbours':
+      case 'secagg-inbox':
+      case 'secagg-unmask': {
+        if (!host.trusts(ctx.from)) host.refuse('untrusted_secagg', new UntrustedCoordinatorError('this node does not train for runs you coordinate'))
+        const { message: m, record: r } = await host.secagg().handle(message, ctx.from, { signal: ctx.signal })
+        return reply(m, r)
       }
       case 'cancel':
         await host.onCancel(message.runId, ctx.from)

@@ -15,13 +15,17 @@
  * A PUSH may claim at most the examples its client declared in ACCEPT (itself
  * capped by `maxExamples`): more is InvalidUpdateError, so one participant
  * cannot outweigh the others in FedAvg by inflating its count.
- * Byte counters are the real bytes of PULL replies and PUSH requests.
+ * Byte counters are the real bytes of PULL replies and PUSH requests; the
+ * coordinator's own clients move no bytes, and are counted with the encoded
+ * size of what they would have moved (as the memory grid counts), so a round's
+ * traffic covers every client.
  */
 import { InvalidUpdateError, LateUpdateError, PeerDisconnectedError, StaleVersionError } from '../../errors.js'
 import { checkPushedExamples } from './bounds.js'
 import { announceFields } from './head.js'
 import { DEFAULT_MAX_EXAMPLES } from '../constants.js'
 import { validateUpdate } from '../weights/validate.js'
+import { encodedWeightRecordSize } from '../weights/codec.js'
 import type { ClientInfo, ClientLoad, ClientUpdate, Grid, TrainRequest } from '../grid.js'
 import type { FeatureBase } from './head.js'
 import type { AcceptMessage, AnnounceMessage, PushMessage } from './protocol/messages.js'
@@ -32,6 +36,8 @@ import type { AbortOptions } from '@libp2p/interface'
 /** This node's own virtual clients, as the grid uses them. */
 export interface LocalClients {
   counts(): number[]
+  /** The data key of each client (`datasetKey`). */
+  dataKeys?(): number[]
   isTraining(): boolean
   train(index: number, baseModelId: string, global: WeightRecord, config: TrainRequest['config'], options: AbortOptions, head?: FeatureBase): Promise<TrainResult>
 }
@@ -43,6 +49,8 @@ export interface MeshGridInit {
   loadView: Pick<LoadView, 'peers'>
   /** Client counts of a peer learned by HELLO; undefined = unknown (one client assumed). */
   clientCounts(peerId: string): number[] | undefined
+  /** Data keys of a peer's clients learned by HELLO (`datasetKey`); undefined = unknown. */
+  clientKeys?(peerId: string): number[] | undefined
   /** Send an ANNOUNCE and wait for ACCEPT (rejects with the participant's named error). */
   announce(peerId: string, message: AnnounceMessage, options: AbortOptions): Promise<AcceptMessage>
   /** Time given to a participant to push, ms (the round deadline). */
@@ -92,15 +100,17 @@ export class MeshGrid implements Grid {
   clients (): ClientInfo[] {
     const out: ClientInfo[] = []
     const local = this.init.local
+    const localKeys = local?.dataKeys?.()
     local?.counts().forEach((n, i) => {
-      out.push({ id: `${this.init.selfId}#${i}`, numExamples: n, load: local.isTraining() ? 'training' : 'idle' })
+      out.push({ id: `${this.init.selfId}#${i}`, numExamples: n, load: local.isTraining() ? 'training' : 'idle', dataKey: localKeys?.[i] })
     })
     const peers = this.init.loadView.peers()
       .filter((p) => p.report.canTrain && p.peerId !== this.init.selfId)
       .sort((a, b) => (a.peerId < b.peerId ? -1 : 1))
     for (const p of peers) {
       const counts = this.init.clientCounts(p.peerId) ?? [undefined]
-      counts.forEach((n, i) => out.push({ id: `${p.peerId}#${i}`, numExamples: n, load: loadHint(p) }))
+      const keys = this.init.clientKeys?.(p.peerId)
+      counts.forEach((n, i) => out.push({ id: `${p.peerId}#${i}`, numExamples: n, load: loadHint(p), dataKey: keys?.[i] }))
     }
     return out
   }
@@ -111,6 +121,12 @@ export class MeshGrid implements Grid {
       throw new StaleVersionError(`run ${this.init.runId} holds version ${this.global?.version ?? 'none'}, not ${version}`)
     }
     return this.global.weights
+  }
+
+  /** Serve `weights` as `version` to PULLs, and remember `peerId` was asked (secure rounds ask clients to train without `train()`). */
+  offer (version: number, weights: WeightRecord, peerId: string): void {
+    if (this.global?.version !== version) this.global = { version, weights }
+    this.asked.add(peerId)
   }
 
   /** Remote peers this grid sent an ANNOUNCE to (told with CANCEL when the run is cancelled). */
@@ -162,12 +178,15 @@ export class MeshGrid implements Grid {
 
   private async trainLocal (clientId: string, index: number, request: TrainRequest, options: AbortOptions): Promise<ClientUpdate> {
     const result = await this.init.local!.train(index, request.baseModelId, request.weights, request.config, options, this.init.head)
+    const bytes = { down: encodedWeightRecordSize(request.weights), up: encodedWeightRecordSize(result.weights) }
+    this.bytesDown += bytes.down
+    this.bytesUp += bytes.up
     return {
       clientId,
       weights: result.weights,
       numExamples: result.numExamples,
       metrics: { loss: result.loss, accuracy: result.accuracy, trainMs: result.trainMs },
-      bytes: { down: 0, up: 0 }
+      bytes
     }
   }
 

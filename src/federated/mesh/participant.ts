@@ -19,6 +19,9 @@ import { featureBaseOf } from './head.js'
 import { DEFAULT_TRAIN_CONCURRENCY } from './protocol/constants.js'
 import { createLimiter } from '../limiter.js'
 import { deriveSeed } from '../rng.js'
+import { DatasetKeys, clientTrainingSeed } from '../data-key.js'
+import { encodedWeightRecordSize } from '../weights/codec.js'
+import { infoLogger, participantLogLine } from './round-log.js'
 import type { FederatedBounds, Violation } from './bounds.js'
 import type { ByzantineBehaviour } from './byzantine.js'
 import type { FederatedTrainConfig } from '../grid.js'
@@ -52,6 +55,15 @@ export interface ParticipantInit {
   log: Logger
 }
 
+/**
+ * Where a job's trained update goes instead of a PUSH (secure aggregation
+ * masks it first, `secagg-participant.ts`); `fail` hears why there is none.
+ */
+export interface UpdateSink {
+  deliver(result: TrainResult, global: WeightRecord, declared: number): void
+  fail(err: Error): void
+}
+
 interface Job {
   runId: string
   coordinator: string
@@ -65,10 +77,13 @@ export class Participant {
   private readonly bounds: FederatedBounds
   private readonly pulls = new Map<string, { version: number, weights: Promise<WeightRecord> }>()
   private training = 0
+  private readonly keys = new DatasetKeys()
+  private readonly info: Logger
 
   constructor (private readonly init: ParticipantInit) {
     this.limiter = createLimiter(init.concurrency ?? DEFAULT_TRAIN_CONCURRENCY)
     this.bounds = init.bounds ?? resolveBounds()
+    this.info = infoLogger(init.log)
   }
 
   /** Examples of each virtual client (the HELLO answer). */
@@ -76,13 +91,18 @@ export class Participant {
     return this.init.clients.map((c) => c.count)
   }
 
+  /** The data key of each virtual client (`datasetKey`): what its training seed and its place in sampling come from. */
+  dataKeys (): number[] {
+    return this.init.clients.map((c) => this.keys.of(c))
+  }
+
   /** True while any client trains. */
   isTraining (): boolean {
     return this.training > 0
   }
 
-  /** Answer an ANNOUNCE: refuse, or make the base model available, accept and start the job. */
-  async accept (a: AnnounceMessage, coordinator: string, options: AbortOptions): Promise<AcceptMessage> {
+  /** Answer an ANNOUNCE: refuse, or make the base model available, accept and start the job (its update goes to `sink` when given, else by PUSH). */
+  async accept (a: AnnounceMessage, coordinator: string, options: AbortOptions, sink?: UpdateSink): Promise<AcceptMessage> {
     const clients = this.init.clients
     if (clients.length === 0) throw new NoTrainingDataError('this node holds no training data (start it with --data)')
     const data = clients[a.clientIndex]
@@ -108,7 +128,7 @@ export class Participant {
       throw err
     }
     const numExamples = Math.min(data.count, this.bounds.maxExamples, head?.examples ?? Infinity)
-    void this.job(a, coordinator, numExamples, head, job.controller).finally(release)
+    void this.job(a, coordinator, numExamples, head, job.controller, sink).finally(release)
     return { type: 'accept', numExamples }
   }
 
@@ -138,21 +158,29 @@ export class Participant {
     return n
   }
 
-  private async job (a: AnnounceMessage, coordinator: string, declared: number, head: FeatureBase | undefined, controller: AbortController): Promise<void> {
+  private async job (a: AnnounceMessage, coordinator: string, declared: number, head: FeatureBase | undefined, controller: AbortController, sink?: UpdateSink): Promise<void> {
     const timer = setTimeout(() => { controller.abort() }, a.deadlineMs)
     const signal = controller.signal
     try {
       const global = await this.pullOnce(coordinator, a.runId, a.version, signal)
       const config: FederatedTrainConfig = { epochs: a.epochs, batchSize: a.batchSize, learningRate: a.learningRate, proximalMu: a.proximalMu, seed: a.seed }
       const result = await this.train(a.clientIndex, a.baseModelId, global, config, { signal }, head)
+      if (sink !== undefined) {
+        sink.deliver(result, global, declared)
+        return
+      }
       const header = {
         runId: a.runId, round: a.round, attempt: a.attempt, version: a.version, clientIndex: a.clientIndex,
         numExamples: Math.min(result.numExamples, declared), loss: result.loss, accuracy: result.accuracy, trainMs: result.trainMs
       }
       await this.init.push(coordinator, header, result.weights, { signal })
-      this.init.log('client #%d pushed round %d of %s', a.clientIndex, a.round, a.runId)
+      this.info('%s', participantLogLine({
+        runId: a.runId, round: a.round, clientIndex: a.clientIndex, numExamples: header.numExamples, loss: result.loss,
+        bytesUp: encodedWeightRecordSize(result.weights), bytesDown: encodedWeightRecordSize(global), trainMs: result.trainMs
+      }))
     } catch (err: any) {
-      this.init.log('client #%d round %d of %s failed: %s: %s', a.clientIndex, a.round, a.runId, err?.name, err?.message)
+      sink?.fail(err)
+      this.info('run %s round %d client #%d: no update: %s: %s', a.runId, a.round, a.clientIndex, err?.name, err?.message)
     } finally {
       clearTimeout(timer)
     }
@@ -185,11 +213,13 @@ export class Participant {
     if (client === undefined) throw new NoTrainingDataError(`no virtual client #${index}`)
     const features = this.init.features
     if (head !== undefined && features === undefined) throw new NotStartedError('this node cannot compute features for head runs')
+    // The seed comes from the client's own data (its raw shard, also for head runs), never from its id (data-key.ts).
+    const seed = clientTrainingSeed(config.seed, this.keys.of(client))
     return this.limiter.run(async () => {
       this.setTraining(+1)
       try {
         const data = byzantineData(this.init.byzantine, head === undefined ? client : await features!.of(`client-${index}`, client, head, options))
-        const result = await this.init.runtime.train(baseModelId, global, data, { ...config, yieldEveryBatches: 1, signal: options.signal })
+        const result = await this.init.runtime.train(baseModelId, global, data, { ...config, seed, yieldEveryBatches: 1, signal: options.signal })
         return { ...result, weights: byzantineUpdate(this.init.byzantine, global, result.weights, deriveSeed(config.seed, index)) }
       } finally {
         this.setTraining(-1)

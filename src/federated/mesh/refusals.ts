@@ -2,7 +2,7 @@
  * Counts of federated requests a node refused, by reason, served in /metrics
  * as `edge_mesh_federated_refusals_total{reason=...}`. Reasons are a fixed
  * vocabulary (docs/metrics.md): `untrusted_hello`, `untrusted_announce`,
- * `untrusted_start`, `untrusted_cancel`, and the bounds of `bounds.ts`
+ * `untrusted_start`, `untrusted_cancel`, `untrusted_secagg`, `secagg_sessions`, and the bounds of `bounds.ts`
  * (`epochs`, `rounds`, `deadline`, `coordinated_runs`, `participating_runs`,
  * `examples`).
  */

@@ -100,6 +100,9 @@ export function decodeRunAnnouncement (bytes: Uint8Array): RunAnnouncement {
     ...(r.finishedAt === undefined ? {} : { finishedAt: r.finishedAt }),
     ...(r.error === undefined ? {} : { error: { name: r.error.name, message: r.error.message } }),
     ...(r.stopReason === 'target-epsilon' ? { stopReason: r.stopReason } : {}),
+    ...(isStr(r.waiting, 512) ? { waiting: r.waiting } : {}),
+    ...(isStr(r.sampling, 512) ? { sampling: r.sampling } : {}),
+    ...(isNum(r.initial?.accuracy) && isNum(r.initial?.loss) ? { initial: { accuracy: r.initial.accuracy, loss: r.initial.loss } } : {}),
     ...privacyField(r.privacy),
     history: r.history.map(checkRound)
   }

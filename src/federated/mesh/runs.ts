@@ -14,6 +14,8 @@ import { DATASET_NAME_PATTERN, parseDataSpecs } from './data-spec.js'
 import { parseHeadSpec } from './head.js'
 import { RUN_ID_PATTERN } from './protocol/constants.js'
 import { parseDpOptions } from '../privacy/dp-options.js'
+import { checkSecureComposition, parseSecureAggregation } from '../privacy/secagg/options.js'
+import type { SecureRunOptions } from '../privacy/secagg/workflow.js'
 import type { HeadRun, HeadSpec } from './head.js'
 import type { ResolvedDpOptions } from '../privacy/dp-options.js'
 import type { StrategyName } from '../strategies/create-strategy.js'
@@ -54,6 +56,8 @@ export interface RunSpec {
   trustWeighting?: 'cosine' | 'sign'
   /** Client-level differential privacy (DP-FedAvg); only the central form runs over the mesh so far. */
   dp?: ResolvedDpOptions
+  /** Secure aggregation (SecAgg+) of every round: the coordinator learns only the weighted sum. */
+  secureAggregation?: SecureRunOptions
   /**
    * Fine-tune only a new head on this packaged model's frozen base (`head.ts`):
    * a catalog name such as `nsfwjs:mobilenet_v2`, never a path; needs `head`.
@@ -149,8 +153,11 @@ export function parseRunSpec (body: unknown): RunSpec {
     rootData,
     trustWeighting: trustWeighting as RunSpec['trustWeighting'],
     dp: parseDpOptions(b.dp),
+    secureAggregation: parseSecureAggregation(b.secureAggregation),
     ...parseHeadSpec(b.base, b.head)
   }
+  if (spec.secureAggregation !== undefined) checkSecureComposition(strategy, spec.dp)
+  if (spec.secureAggregation !== undefined && spec.base !== undefined) bad('secureAggregation', 'head runs (base and head) do not run with secure aggregation yet')
   if (spec.base !== undefined && model !== undefined) bad('model', 'a head run (base and head) creates its own model; leave model out')
   if (spec.base !== undefined && strategy === 'fltrust') bad('strategy', 'FLTrust\'s root update does not compute features yet: use another strategy for a head run')
   if (b.byzantine !== undefined) bad('byzantine', 'attacks are not part of run specs; start an experiment node with --byzantine <attack> instead')

@@ -46,6 +46,15 @@ export interface RunSummary {
   error?: { name: string, message: string }
   /** Why a completed run ran fewer rounds than asked: its target ε was reached. */
   stopReason?: 'target-epsilon'
+  /**
+   * While a running run waits (for clients before round 1): what it waits for
+   * and how to fix it, e.g. `waiting-for-clients: 0 of 2 clients joined; start nodes with --data …`.
+   */
+  waiting?: string
+  /** Held-out accuracy and loss of the initial model (round 0 of the curve), evaluated before round 1. */
+  initial?: { accuracy: number, loss: number }
+  /** How clients are sampled each round and why (the defaults depend on the clients at the start), set when round 1 starts. */
+  sampling?: string
   /** Differential privacy of the run: its settings and the (ε, δ) spent so far. */
   privacy?: { mode: 'central' | 'local', clipNorm: number, noiseMultiplier: number, delta: number, targetEpsilon?: number, epsilon: number }
   history: RoundSummary[]
@@ -57,6 +66,8 @@ export interface FederatedView {
   run(id: string): RunSummary | undefined
   /** Federated requests refused by this node, by reason (`untrusted_announce`, `epochs`, ...), for /metrics. */
   refusals?(): Record<string, number>
+  /** Secure aggregation requests this node received from trusted coordinators, by stage (setup|neighbours|inbox|unmask), for /metrics. */
+  secAggStages?(): Record<string, number>
 }
 
 /** A round the coordinator aggregated. */

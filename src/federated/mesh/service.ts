@@ -53,6 +53,7 @@ import type { FederatedBounds, Violation } from './bounds.js'
 import type { TrustPolicy } from './trust.js'
 import type { CoordinatorContext } from './coordinator.js'
 import type { MeshGrid } from './mesh-grid.js'
+import { SecAggParticipant } from './secagg-participant.js'
 import type { Participant } from './participant.js'
 import type { Dispatch } from './protocol/handler.js'
 import type { OwnRun } from './run-control.js'
@@ -79,6 +80,7 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
   private readonly grids = new Map<string, MeshGrid>()
   private readonly clientCounts: ClientCounts
   private participant: Participant
+  private readonly secagg: SecAggParticipant
   private readonly bounds: FederatedBounds
   private readonly refused = new Refusals()
   private trust: TrustPolicy = { peers: new Set(), meshMembers: false }
@@ -97,6 +99,7 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
     this.bounds = resolveBounds({ ...init.bounds, ...(init.maxRecordBytes === undefined ? {} : { maxWeightBytes: init.maxRecordBytes }) })
     this.features = new HeadFeatures(components.models, MAX_FEATURE_SETS, this.log.newScope('head'))
     this.participant = this.makeParticipant([])
+    this.secagg = new SecAggParticipant({ participant: () => this.participant, log: this.log.newScope('secagg'), onRefused: (reason) => { this.refused.add(reason) } })
     this.datasets = new LocalDatasets(undefined, this.log, C.MAX_COORDINATOR_DATA_SETS)
     this.clientCounts = new ClientCounts(components.connectionManager, this.log.newScope('hello'))
   }
@@ -160,6 +163,7 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
     this.timer = undefined
     for (const run of this.own.values()) run.controller.abort(new NotStartedError('federated service stopped'))
     this.participant.stop()
+    this.secagg.stop()
     pubsub.removeEventListener('message', this.onMessage)
     events.removeEventListener('peer:disconnect', this.onDisconnect)
     loadView.removeEventListener('load:report', this.onReport)
@@ -180,6 +184,11 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
   /** Refusals by reason, for /metrics. */
   refusals (): Record<string, number> {
     return this.refused.snapshot()
+  }
+
+  /** Secure aggregation requests received, by stage, for /metrics. */
+  secAggStages (): Record<string, number> {
+    return this.secagg.answered()
   }
 
   private refuse (reason: string, err: Error): never {
@@ -342,6 +351,7 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
   private readonly onDisconnect = (evt: CustomEvent<PeerId>): void => {
     const peerId = evt.detail.toString()
     const stopped = this.participant.coordinatorGone(peerId)
+    this.secagg.forget(peerId)
     if (stopped > 0) this.log('coordinator %s disconnected: stopped %d jobs', peerId, stopped)
     this.clientCounts.forget(peerId)
     for (const grid of this.grids.values()) grid.peerGone(peerId)
@@ -370,6 +380,7 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
     trusts: (peerId) => this.trusts(peerId),
     refuse: (reason, err) => this.refuse(reason, err),
     participant: () => this.participant,
+    secagg: () => this.secagg,
     gridOf: (runId) => this.gridOf(runId),
     startLocal: async (spec, options) => this.startLocal(spec, options),
     onCancel: async (runId, from) => this.onCancel(runId, from)
@@ -388,6 +399,7 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
       return
     }
     const stopped = this.participant.cancel(runId, from)
+    this.secagg.forget(from, runId)
     if (stopped > 0) this.log('run %s cancelled by its coordinator: stopped %d jobs', runId, stopped)
   }
 

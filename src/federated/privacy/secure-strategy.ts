@@ -13,6 +13,7 @@
 import { deriveSeed } from '../rng.js'
 import { applyDelta, deltaOf } from './delta.js'
 import { runSecAggRound, secAggConfig, seededClientRandom } from './secagg/round.js'
+import { flatten, unflatten } from './secagg/vector.js'
 import type { SecAggConfigInit } from './secagg/round.js'
 import type { Strategy } from '../strategy.js'
 
@@ -21,18 +22,6 @@ export interface SecureAggregationInit extends SecAggConfigInit {
   seeded?: boolean
   /** Called after each secure round with the protocol's bytes (both directions, masked vectors included). */
   onRound?(stats: { round: number, bytesUp: number, bytesDown: number, survivors: number, dropped: number }): void
-}
-
-function flatten (layers: Float32Array[]): Float32Array {
-  const out = new Float32Array(layers.reduce((n, l) => n + l.length, 0))
-  let at = 0
-  for (const l of layers) { out.set(l, at); at += l.length }
-  return out
-}
-
-function unflatten (flat: Float32Array, lengths: readonly number[]): Float32Array[] {
-  let at = 0
-  return lengths.map((n) => { const l = flat.subarray(at, at + n); at += n; return l })
 }
 
 /** Wrap `inner` so every round is aggregated by secure aggregation (weighted FedAvg of the deltas). */

@@ -12,6 +12,7 @@ import { encodedWeightRecordSize } from '../weights/codec.js'
 import { DEFAULT_MEMORY_GRID_CONCURRENCY, DEFAULT_SEED } from '../constants.js'
 import { createLimiter } from '../limiter.js'
 import { createRng, deriveSeed } from '../rng.js'
+import { DatasetKeys, clientTrainingSeed } from '../data-key.js'
 import type { AttackName, AttackOptions } from './attacks.js'
 import type { ClientInfo, ClientUpdate, Grid, TrainRequest } from '../grid.js'
 import type { AbortOptions, Logger } from '@libp2p/interface'
@@ -75,6 +76,7 @@ export function createMemoryGrid (init: MemoryGridInit): Grid {
   const training = new Set<string>()
   const limiter = createLimiter(init.concurrency ?? DEFAULT_MEMORY_GRID_CONCURRENCY)
   const seed = init.seed ?? DEFAULT_SEED
+  const keys = new DatasetKeys()
 
   const dataOf = (client: VirtualClient): Dataset => {
     if (client.attack !== 'labelflip') return client.data
@@ -88,7 +90,8 @@ export function createMemoryGrid (init: MemoryGridInit): Grid {
 
   const trainOne = async (client: VirtualClient, request: TrainRequest, options: AbortOptions): Promise<ClientUpdate> => {
     options.signal?.throwIfAborted()
-    const result = await init.runtime.train(request.baseModelId, request.weights, dataOf(client), { ...request.config, signal: options.signal })
+    const trainSeed = clientTrainingSeed(request.config.seed, keys.of(client.data))
+    const result = await init.runtime.train(request.baseModelId, request.weights, dataOf(client), { ...request.config, seed: trainSeed, signal: options.signal })
     let weights = result.weights
     if (client.attack !== undefined) {
       const rng = createRng(deriveSeed(seed, request.round, hashId(client.id)))
@@ -105,7 +108,7 @@ export function createMemoryGrid (init: MemoryGridInit): Grid {
 
   return {
     clients (): ClientInfo[] {
-      return init.clients.map((c) => ({ id: c.id, numExamples: c.data.count, load: training.has(c.id) ? 'training' : 'idle' }))
+      return init.clients.map((c) => ({ id: c.id, numExamples: c.data.count, load: training.has(c.id) ? 'training' : 'idle', dataKey: keys.of(c.data) }))
     },
     async train (clientId, request, options) {
       const client = byId.get(clientId)

@@ -27,7 +27,8 @@ const MESSAGES: FedMessage[] = [
   { type: 'start', spec: { rounds: 3, strategy: 'fedavg' } },
   { type: 'started', runId: 'run-abc-1', coordinator: '12D3KooW' },
   { type: 'cancel', runId: 'run-abc-1' },
-  { type: 'error', name: 'LateUpdateError', message: 'round closed' }
+  { type: 'error', name: 'LateUpdateError', message: 'round closed' },
+  { type: 'hello-ok', clients: [100, 2000], keys: [4294967295, 7] }
 ]
 
 const record: WeightRecord = [

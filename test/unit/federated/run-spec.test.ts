@@ -31,4 +31,16 @@ describe('run spec (POST /federated/runs)', () => {
     expect(parseRunSpec({ strategy: 'fltrust', rootData: 'mnist:0/80:seed=1', trustWeighting: 'sign' }))
       .toEqual({ rounds: 5, strategy: 'fltrust', rootData: 'mnist:0/80:seed=1', trustWeighting: 'sign' })
   })
+
+  it('secure aggregation: true or bounded settings, fedavg only, DP only central', () => {
+    expect(parseRunSpec({ secureAggregation: true })).toMatchObject({ secureAggregation: {} })
+    expect(parseRunSpec({ secureAggregation: { threshold: 3, neighbours: 6, stageTimeoutMs: 5000 } }).secureAggregation).toEqual({ threshold: 3, neighbours: 6, stageTimeoutMs: 5000 })
+    expect(parseRunSpec({ secureAggregation: false }).secureAggregation).toBeUndefined()
+    for (const bad of [{ threshold: 0 }, { neighbours: 33 }, { threshold: 5, neighbours: 4 }, { bound: -1 }, { stageTimeoutMs: 10 }, [1], 'yes']) {
+      expect(() => parseRunSpec({ secureAggregation: bad })).toThrow(/secureAggregation/)
+    }
+    expect(() => parseRunSpec({ strategy: 'krum', secureAggregation: {} })).toThrow(expect.objectContaining({ name: 'InvalidConfigError', message: expect.stringMatching(/secureAggregation/) }))
+    expect(parseRunSpec({ secureAggregation: {}, dp: { mode: 'central' } }).dp?.mode).toBe('central')
+    expect(() => parseRunSpec({ secureAggregation: {}, base: 'nsfwjs:mobilenet_v2', head: { classes: 2 } })).toThrow(/secureAggregation/)
+  })
 })

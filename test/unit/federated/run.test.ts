@@ -38,6 +38,27 @@ describe('runFederated', () => {
     expect(roundSampleSize(1, 0.5, 2)).toBe(1)
   })
 
+  it('on a small mesh asks every client and needs every sampled update, saying why (defaults)', async () => {
+    let failed = false
+    const once = (id: string): InjectedFault | undefined => {
+      if (id !== 'c2' || failed) return undefined
+      failed = true
+      return 'fail'
+    }
+    const plans: string[] = []
+    const o = options({ faults: once, rounds: 1, fraction: undefined, minParticipants: undefined, onPlan: (p) => plans.push(p.reason) })
+    const { records } = await runFederated(o)
+    expect(plans).toEqual(['4 of 4 clients per round: fraction 1 (default: every client while at most 10 are available; 4 are), min participants 4 (default with fraction 1: every sampled client)'])
+    // attempt 1 got 3 of the 4 sampled updates: not enough, so the round was tried again
+    expect(records[0]).toMatchObject({ attempts: 2, participants: 4 })
+  })
+
+  it('evaluates the initial model as round 0 when asked', async () => {
+    const initial: number[] = []
+    await runFederated(options({ rounds: 1, onInitial: (e) => initial.push(e.accuracy) }))
+    expect(initial).toEqual([0])
+  })
+
   it('runs rounds, aggregates, registers, evaluates and reports', async () => {
     const seen: number[] = []
     const o = options({ onRound: (r) => seen.push(r.round) })

@@ -40,10 +40,14 @@ describe('MNIST simulation', () => {
     expect(result.reached.find((t) => t.target === 0.85)?.round).not.toBeNull()
     const csv = (await readFile(join(dir, 'rounds.csv'), 'utf8')).trim().split('\n')
     expect(csv[0]).toBe('round,accuracy,loss,participants,failures,wallMs,bytesUp,bytesDown')
-    expect(csv).toHaveLength(6)
+    // header, round 0 (the initial model, evaluated before training), rounds 1..5
+    expect(csv).toHaveLength(7)
+    expect(csv[1]).toMatch(/^0,0\.\d+,[\d.]+,0,0,0,0,0$/)
     const svg = await readFile(join(dir, 'accuracy.svg'), 'utf8')
     expect(svg).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/)
     expect(svg).toContain('<polyline')
+    expect(svg).toContain('E=1, B=10, lr=0.1')
+    expect(await readFile(join(dir, 'loss.svg'), 'utf8')).toContain('held-out loss')
   }, 240_000)
 
   it('gives the same accuracies for the same seed', async () => {
@@ -52,5 +56,13 @@ describe('MNIST simulation', () => {
       return records.map((r) => r.accuracy)
     }
     expect(await run()).toEqual(await run())
+  }, 120_000)
+
+  it('trains clients N at a time with the same results as one at a time (--concurrency)', async () => {
+    const run = async (concurrency: number): Promise<Array<[number, number]>> => {
+      const { records } = await runMnistExperiment({ runtime, clients: 4, rounds: 1, batchSize: 50, seed: 5, concurrency })
+      return records.map((r) => [r.accuracy, r.loss])
+    }
+    expect(await run(4)).toEqual(await run(1))
   }, 120_000)
 })

@@ -21,6 +21,9 @@ type Handler = (stream: Stream, connection: unknown) => Promise<void>
 
 class MeshView extends TypedEventEmitter<LoadGossipEvents> implements LoadView {
   entries: PeerLoad[] = []
+  /** Loads piggybacked on infer replies (the scheduler's `observeLoad`, stubbed with its agreed shape). */
+  observed: Array<{ peerId: string, load: { outstanding: number, capacity: number } }> = []
+  observeLoad (peerId: string, load: { outstanding: number, capacity: number }, atMs: number): void { this.observed.push({ peerId, load }) }
   peers (): PeerLoad[] { return this.entries }
   get (peerId: string): PeerLoad | undefined { return this.entries.find(e => e.peerId === peerId) }
   self (): LoadReport | undefined { return undefined }
@@ -31,6 +34,8 @@ interface MeshNode { id: string, runtime: FakeRuntime, view: MeshView, service: 
 
 const handlers = new Map<string, Map<string, Handler>>()
 const nodes: MeshNode[] = []
+/** Protocols of every stream opened, in order. */
+const opened: string[] = []
 
 async function node (runtime: FakeRuntime): Promise<MeshNode> {
   const peerId: PeerId = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
@@ -49,6 +54,7 @@ async function node (runtime: FakeRuntime): Promise<MeshNode> {
       openStream: async (peer: PeerId, protocol: string) => {
         const handler = handlers.get(peer.toString())?.get(protocol)
         if (handler == null) throw new Error(`${peer.toString()} does not handle ${protocol}`)
+        opened.push(protocol)
         const [outbound, inbound] = await streamPair()
         void handler(inbound, { remotePeer: peerId })
         return outbound
@@ -84,6 +90,7 @@ function gossip (): void {
 afterEach(async () => {
   await Promise.all(nodes.map(async n => { await n.service.stop(); await n.transfer.stop() }))
   nodes.length = 0
+  opened.length = 0
   handlers.clear()
 })
 
@@ -97,6 +104,18 @@ describe('offload between services', () => {
     expect(Array.from(r.outputs[0].data)).toEqual([2, 4, 6, 8])
     expect(a.service.stats()).toMatchObject({ servedRemotely: 1, byPeer: { [b.id]: 1 } })
     expect(b.service.stats().servedForPeers).toBe(1)
+  })
+
+  it('pipelines concurrent requests to a peer over one 1.1.0 stream and feeds its load to the load view', async () => {
+    const a = await node(new FakeRuntime({}))
+    const b = await node(new FakeRuntime({ double: 2 }))
+    gossip()
+    const results = await Promise.all([1, 2, 3, 4, 5, 6].map(async v => await a.service.infer('double', [tensor([[v, v, v, v]])], { prefer: 'remote' })))
+    expect(results.map(r => r.outputs[0].data[0])).toEqual([2, 4, 6, 8, 10, 12])
+    // Infer streams only: spot checks and model transfer may open streams of their own.
+    expect(opened.filter(p => p.startsWith('/edge-mesh/infer/')), JSON.stringify(opened)).toEqual(['/edge-mesh/infer/1.1.0'])
+    expect(a.view.observed.length).toBe(6)
+    expect(a.view.observed.every(o => o.peerId === b.id && o.load.capacity === 4)).toBe(true)
   })
 
   it('a peer without the model fetches it from the requester, then serves', async () => {

@@ -103,7 +103,7 @@ export async function randomPeerId (): Promise<string> {
  * stream pair and hands the other end to `handle`; `served` holds the
  * handlers' promises (they must all resolve) and `opened` the peers asked for.
  */
-export function pairedConnectionManager (handle: (stream: Stream) => Promise<void>): {
+export function pairedConnectionManager (handle: (stream: Stream, protocol: string) => Promise<void>): {
   openStream(peer: { toString(): string }, protocol: string | string[]): Promise<Stream>
   served: Array<Promise<void>>
   opened: string[]
@@ -113,10 +113,10 @@ export function pairedConnectionManager (handle: (stream: Stream) => Promise<voi
   return {
     served,
     opened,
-    async openStream (peer) {
+    async openStream (peer, protocol) {
       opened.push(peer.toString())
       const [outbound, inbound] = await streamPair()
-      served.push(handle(inbound))
+      served.push(handle(inbound, Array.isArray(protocol) ? protocol[0] : protocol))
       return outbound
     }
   }

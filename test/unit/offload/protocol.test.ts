@@ -6,19 +6,21 @@ import { decodeResponse, encodeRequest } from '../../../src/offload/codec.js'
 import { ErrorCode } from '../../../src/wire/error-codes.js'
 import { createInferHandler } from '../../../src/offload/infer-handler.js'
 import { createRemoteInvoker } from '../../../src/offload/remote-invoker.js'
+import { INFER_PIPE_PROTOCOL } from '../../../src/offload/constants.js'
 import { createInferenceEngine } from '../../../src/offload/server.js'
 import { FakeRuntime, pairedConnectionManager, randomPeerId, tensor } from './protocol-fixtures.js'
 import type { InferResponse } from '../../../src/offload/codec.js'
 import type { EngineInit, InferenceEngine } from '../../../src/offload/server.js'
 import type { InferHandler, InferHandlerInit } from '../../../src/offload/infer-handler.js'
-import type { LocalInvoker, RemoteInvoker, ServedResult } from '../../../src/offload/types.js'
+import type { LocalInvoker, ServedResult } from '../../../src/offload/types.js'
+import type { PipelinedInvoker, RemoteInvokerInit } from '../../../src/offload/remote-invoker.js'
 import type { Stream } from '@libp2p/interface'
 
 interface Setup {
   runtime: FakeRuntime
   engine: InferenceEngine
   handler: InferHandler
-  invoke: RemoteInvoker
+  invoke: PipelinedInvoker
   served: Array<Promise<void>>
   deadlines: number[]
   peer: string
@@ -27,7 +29,7 @@ interface Setup {
 const registrar = { handle: async () => {}, unhandle: async () => {} }
 let current: Setup | undefined
 
-async function setup (engineInit: EngineInit = {}, handlerInit: InferHandlerInit = {}): Promise<Setup> {
+async function setup (engineInit: EngineInit = {}, handlerInit: InferHandlerInit = {}, invokerInit: RemoteInvokerInit = {}): Promise<Setup> {
   const runtime = new FakeRuntime()
   const engine = createInferenceEngine({ runtime }, engineInit)
   engine.start()
@@ -37,8 +39,10 @@ async function setup (engineInit: EngineInit = {}, handlerInit: InferHandlerInit
     return engine.invoke(modelId, inputs, options)
   }
   const handler = createInferHandler({ registrar, engine: recording }, handlerInit)
-  const connectionManager = pairedConnectionManager(handler.handle)
-  const invoke = createRemoteInvoker({ connectionManager })
+  const connectionManager = pairedConnectionManager(async (stream, protocol) => {
+    await (protocol === INFER_PIPE_PROTOCOL ? handler.handlePipe(stream) : handler.handle(stream))
+  })
+  const invoke = createRemoteInvoker({ connectionManager }, invokerInit)
   current = { runtime, engine, handler, invoke, served: connectionManager.served, deadlines, peer: await randomPeerId() }
   return current
 }
@@ -61,13 +65,15 @@ const varint = (n: number): number[] => {
 
 afterEach(async () => {
   // Every handler invocation must settle without throwing, whatever it was sent.
+  current?.invoke.close()
   if (current != null) await Promise.all(current.served)
   current = undefined
 })
 
-describe('/edge-mesh/infer/1.0.0 end to end', () => {
+// The same behaviour over one stream per request (1.0.0) and over the pipelined stream (1.1.0, the default).
+describe.each([['1.0.0', { protocol: '1.0.0' }], ['1.1.0', {}]] as Array<[string, RemoteInvokerInit]>)('/edge-mesh/infer/%s end to end', (_, invokerInit) => {
   it('serves a request and reports server times', async () => {
-    const s = await setup()
+    const s = await setup({}, {}, invokerInit)
     const served: ServedResult[] = []
     const invoke = s.engine.invoke
     const recording: LocalInvoker = async (...args) => { const r = await invoke(...args); served.push(r); return r }
@@ -85,14 +91,14 @@ describe('/edge-mesh/infer/1.0.0 end to end', () => {
   })
 
   it('batches concurrent remote requests', async () => {
-    const s = await setup({ capacity: 1, maxBatchSize: 4, maxBatchDelayMs: 60_000 })
+    const s = await setup({ capacity: 1, maxBatchSize: 4, maxBatchDelayMs: 60_000 }, {}, invokerInit)
     const results = await Promise.all([1, 2, 3, 4].map(i => s.invoke(s.peer, 'double', [tensor([[i, i, i, i]])], { deadlineMs: 5000 })))
     expect(results.map(r => r.outputs[0].data[0])).toEqual([2, 4, 6, 8])
     expect(results.every(r => r.batchSize === 4)).toBe(true)
   })
 
   it('rethrows the named errors the server answers', async () => {
-    const s = await setup({ capacity: 1, maxQueue: 0, batching: false })
+    const s = await setup({ capacity: 1, maxQueue: 0, batching: false }, {}, invokerInit)
     await expect(s.invoke(s.peer, 'missing', [tensor([[1, 2, 3, 4]])], { deadlineMs: 5000 })).rejects.toThrow(expect.objectContaining({ name: 'ModelNotFoundError' }))
     await expect(s.invoke(s.peer, 'double', [tensor([[1, 2]])], { deadlineMs: 5000 })).rejects.toThrow(expect.objectContaining({ name: 'InvalidTensorError' }))
     let release = (): void => {}
@@ -105,7 +111,7 @@ describe('/edge-mesh/infer/1.0.0 end to end', () => {
   })
 
   it('honours the caller signal and the deadline', async () => {
-    const s = await setup({ capacity: 1, batching: false })
+    const s = await setup({ capacity: 1, batching: false }, {}, invokerInit)
     s.runtime.gate = new Promise(() => {})
     const controller = new AbortController()
     const aborted = s.invoke(s.peer, 'double', [tensor([[1, 2, 3, 4]])], { deadlineMs: 60_000, signal: controller.signal })
@@ -117,7 +123,7 @@ describe('/edge-mesh/infer/1.0.0 end to end', () => {
   })
 
   it('refuses invalid inputs before opening a stream', async () => {
-    const s = await setup()
+    const s = await setup({}, {}, invokerInit)
     const bad = { dtype: 'float32' as const, shape: [2, 4], data: new Float32Array(3) }
     await expect(s.invoke(s.peer, 'double', [bad], { deadlineMs: 5000 })).rejects.toThrow(expect.objectContaining({ name: 'InvalidTensorError' }))
     expect(s.served).toHaveLength(0)

@@ -113,10 +113,10 @@ describe('secure aggregation round', () => {
     }
   })
 
-  it('fails with ProtocolError when too few clients are left to recover the masks', () => {
+  it('fails with SecAggThresholdError when too few clients are left to recover the masks', () => {
     const xs = inputs(10, 50, 5)
     const config = secAggConfig(xs.map((i) => i.id), 50)
-    expect(errorName(() => runSecAggRound(config, xs, { dropAfterShares: new Set([1, 2, 3, 4, 5, 6]), random: seededClientRandom(5) }))).toBe('ProtocolError')
+    expect(errorName(() => runSecAggRound(config, xs, { dropAfterShares: new Set([1, 2, 3, 4, 5, 6]), random: seededClientRandom(5) }))).toBe('SecAggThresholdError')
   })
 
   it('a client refuses steps out of order and a request that names a client both survivor and dropped', () => {

@@ -13,6 +13,8 @@
  */
 import { InvalidMessageError, MessageTooLargeError, ProtocolError } from '../../../errors.js'
 import { CONTROL_VERSION, MAX_CONTROL_BYTES, RUN_ID_PATTERN } from './constants.js'
+import { SECAGG_SCHEMAS, SecAggMessageType } from './secagg-messages.js'
+import type { SecAggMessage } from './secagg-messages.js'
 
 /** Message type codes (the second byte of a control frame). */
 export const MessageType = {
@@ -27,14 +29,20 @@ export const MessageType = {
   start: 9,
   started: 10,
   cancel: 11,
-  error: 15
+  error: 15,
+  ...SecAggMessageType
 } as const
 
 export type MessageName = keyof typeof MessageType
 
 export interface HelloMessage { type: 'hello' }
 /** Examples held by each of the node's virtual clients, by client index. */
-export interface HelloOkMessage { type: 'hello-ok', clients: number[] }
+export interface HelloOkMessage {
+  type: 'hello-ok'
+  clients: number[]
+  /** The data key of each virtual client (`datasetKey`, u32), by index; optional (appended). */
+  keys?: number[]
+}
 export interface AnnounceMessage {
   type: 'announce'
   runId: string
@@ -89,8 +97,10 @@ export interface ErrorMessage { type: 'error', name: string, message: string }
 export type FedMessage =
   | HelloMessage | HelloOkMessage | AnnounceMessage | AcceptMessage | PullMessage | WeightsMessage
   | PushMessage | AckMessage | StartMessage | StartedMessage | CancelMessage | ErrorMessage
+  | SecAggMessage
 
-type Field =
+/** How one header field is checked. */
+export type Field =
   | { kind: 'string', max: number, pattern?: RegExp }
   | { kind: 'int', min: number, max: number }
   | { kind: 'number', min: number, max: number }
@@ -98,8 +108,13 @@ type Field =
   | { kind: 'metric' }
   | { kind: 'ints', maxItems: number, min: number, max: number }
   | { kind: 'object' }
+  /** Standard base64 (with padding) of exactly `length` bytes; decoded to a Uint8Array. */
+  | { kind: 'bytes', length: number }
+  /** A list of at most `maxItems` objects, each checked against `item`. */
+  | { kind: 'list', maxItems: number, item: Schema }
 
-type Schema = Record<string, Field & { optional?: boolean }>
+/** The fields of one message type. */
+export type Schema = Record<string, Field & { optional?: boolean }>
 
 const U32 = 0xFFFFFFFF
 const MAX_INT = Number.MAX_SAFE_INTEGER
@@ -112,7 +127,7 @@ const weightBytes: Field = { kind: 'int', min: 1, max: MAX_INT }
 
 const SCHEMAS: Record<MessageName, Schema> = {
   hello: {},
-  'hello-ok': { clients: { kind: 'ints', maxItems: 1024, min: 0, max: U32 } },
+  'hello-ok': { clients: { kind: 'ints', maxItems: 1024, min: 0, max: U32 }, keys: { kind: 'ints', maxItems: 1024, min: 0, max: U32, optional: true } },
   announce: {
     runId, round, attempt: round, version, globalModelId: modelId, baseModelId: modelId, clientIndex,
     epochs: { kind: 'int', min: 1, max: 10_000 },
@@ -141,7 +156,14 @@ const SCHEMAS: Record<MessageName, Schema> = {
   start: { spec: { kind: 'object' } },
   started: { runId, coordinator: { kind: 'string', max: 128 } },
   cancel: { runId },
-  error: { name: { kind: 'string', max: 64 }, message: { kind: 'string', max: 2048 } }
+  error: { name: { kind: 'string', max: 64 }, message: { kind: 'string', max: 2048 } },
+  ...SECAGG_SCHEMAS
+}
+
+// SECAGG_SETUP asks for training as ANNOUNCE does: the same required fields (not the global model id nor the head fields)
+SCHEMAS['secagg-setup'] = {
+  ...Object.fromEntries(Object.entries(SCHEMAS.announce).filter(([key, field]) => key !== 'globalModelId' && field.optional !== true)),
+  ...SCHEMAS['secagg-setup']
 }
 
 const NAMES_BY_CODE = new Map<number, MessageName>(Object.entries(MessageType).map(([k, v]) => [v, k as MessageName]))
@@ -174,13 +196,52 @@ function checkField (key: string, field: Field, value: unknown): unknown {
     case 'object':
       if (value === null || typeof value !== 'object' || Array.isArray(value)) bad('must be an object')
       return value
+    case 'bytes':
+      return checkBase64(value, field.length, bad)
+    case 'list':
+      if (!Array.isArray(value) || value.length > field.maxItems) bad(`must be a list of at most ${field.maxItems} objects`)
+      return (value as unknown[]).map((item) => checkObject(item, field.item, (why) => bad(`holds an item that ${why}`)))
   }
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
+
+/** Canonical standard base64 of exactly `length` bytes, decoded. */
+function checkBase64 (value: unknown, length: number, bad: (why: string) => never): Uint8Array {
+  if (typeof value !== 'string' || value.length !== 4 * Math.ceil(length / 3) || !BASE64.test(value)) bad(`must be base64 of ${length} bytes`)
+  const bytes = Buffer.from(value as string, 'base64')
+  if (bytes.length !== length || bytes.toString('base64') !== value) bad(`must be canonical base64 of ${length} bytes`)
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length)
+}
+
+/** Check the known fields of `header` against `schema`; unknown keys are dropped. */
+function checkObject (header: unknown, schema: Schema, bad: (why: string) => never): Record<string, unknown> {
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) bad('is not a JSON object')
+  const out: Record<string, unknown> = {}
+  for (const [key, field] of Object.entries(schema)) {
+    const value = Object.prototype.hasOwnProperty.call(header, key) ? (header as Record<string, unknown>)[key] : undefined
+    if (value === undefined) {
+      if (field.optional === true) continue
+      bad(`lacks "${key}"`)
+    }
+    out[key] = checkField(key, field, value)
+  }
+  return out
+}
+
+/** JSON of a header: non-finite numbers become null, bytes become base64. */
+function headerJson (fields: Record<string, unknown>): string {
+  return JSON.stringify(fields, (_k, v) => {
+    if (typeof v === 'number' && !Number.isFinite(v)) return null
+    if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64')
+    return v
+  })
 }
 
 /** Encode a control frame. Non-finite metrics become null. Throws MessageTooLargeError over 16 KiB. */
 export function encodeMessage (message: FedMessage): Uint8Array {
   const { type, ...fields } = message
-  const json = JSON.stringify(fields, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v))
+  const json = headerJson(fields)
   const body = new TextEncoder().encode(json)
   if (body.length + 2 > MAX_CONTROL_BYTES) throw new MessageTooLargeError(`${type} header of ${body.length} bytes exceeds ${MAX_CONTROL_BYTES - 2}`)
   const out = new Uint8Array(body.length + 2)
@@ -204,15 +265,8 @@ export function decodeMessage (frame: Uint8Array): FedMessage {
     throw new InvalidMessageError(`${type} header is not UTF-8 JSON`)
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header)) throw new InvalidMessageError(`${type} header is not a JSON object`)
-  const out: Record<string, unknown> = { type }
-  for (const [key, field] of Object.entries(SCHEMAS[type])) {
-    const value = Object.prototype.hasOwnProperty.call(header, key) ? (header as Record<string, unknown>)[key] : undefined
-    if (value === undefined) {
-      if (field.optional === true) continue
-      throw new InvalidMessageError(`${type} header lacks "${key}"`)
-    }
-    out[key] = checkField(key, field, value)
-  }
+  const out = checkObject(header, SCHEMAS[type], (why) => { throw new InvalidMessageError(`${type} header ${why}`) })
+  out.type = type
   return out as unknown as FedMessage
 }
 

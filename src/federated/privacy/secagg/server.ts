@@ -5,7 +5,7 @@
  * left by clients that dropped after sharing their keys. What it holds of any
  * one client is that client's masked vector: uniformly random on its own.
  */
-import { ProtocolError } from '../../../errors.js'
+import { ProtocolError, SecAggThresholdError } from '../../../errors.js'
 import { bigintToBytes, combine } from './shamir.js'
 import { expandMask, maskSeed, publicKeyOf } from './crypto.js'
 import { addInto, decodeWeightedMean } from './fixed-point.js'
@@ -81,14 +81,14 @@ export class SecAggServer {
     this.phase = 'unmask'
     this.survivors = [...this.masked.keys()].sort((a, b) => a - b)
     this.dropped = [...this.shares.keys()].filter((id) => !this.masked.has(id)).sort((a, b) => a - b)
-    if (this.survivors.length < this.config.threshold) throw new ProtocolError(`secagg server: ${this.survivors.length} masked inputs, threshold ${this.config.threshold}`)
+    if (this.survivors.length < this.config.threshold) throw new SecAggThresholdError(`secagg server: ${this.survivors.length} masked inputs, threshold ${this.config.threshold}`)
     return { type: 'unmask-request', survivors: this.survivors, dropped: this.dropped }
   }
 
   private recover (of: number, kind: 'selfShares' | 'keyShares'): Uint8Array {
     const shares: Share[] = []
     for (const m of this.unmasks.values()) for (const s of m[kind]) if (s.of === of) shares.push({ x: m.from, y: s.y })
-    if (shares.length < this.config.threshold) throw new ProtocolError(`secagg server: ${shares.length} shares of client ${of}, threshold ${this.config.threshold}`)
+    if (shares.length < this.config.threshold) throw new SecAggThresholdError(`secagg server: ${shares.length} shares of client ${of}, threshold ${this.config.threshold}`)
     return bigintToBytes(combine(shares.slice(0, this.config.threshold)), 32)
   }
 
