@@ -72,10 +72,29 @@ export class PeerBusyError extends EdgeMeshError {
   override name = 'PeerBusyError'
 }
 
-/** The request's deadline passed before it could be answered. */
+/** One attempt of an offload request as the errors and the HTTP error body list it (`AttemptRecord` in src/offload/types.ts). */
+export interface AttemptSummary {
+  peerId: string
+  /** `ok`, `pending`, or the error name. */
+  outcome: string
+  ms: number
+  hedge?: boolean
+}
+
+/**
+ * The request's deadline passed before it could be answered. `attempts`, when
+ * set, lists what the request tried before giving up (the HTTP API's error
+ * body carries it, the CLI prints it).
+ */
 export class DeadlineExceededError extends EdgeMeshError {
   static override readonly name = 'DeadlineExceededError'
   override name = 'DeadlineExceededError'
+  readonly attempts?: AttemptSummary[]
+
+  constructor (message?: string, options?: { attempts?: AttemptSummary[] }) {
+    super(message)
+    if (options?.attempts != null) this.attempts = options.attempts
+  }
 }
 
 /** The operation was aborted by the caller's signal. */
@@ -84,10 +103,16 @@ export class AbortError extends EdgeMeshError {
   override name = 'AbortError'
 }
 
-/** Every candidate peer failed; `errors` holds each attempt's failure. */
+/** Every candidate peer failed; `errors` holds each attempt's failure, `attempts` (when set) where each ran. */
 export class AllPeersFailedError extends AggregateError {
   static override readonly name = 'AllPeersFailedError'
   override name = 'AllPeersFailedError'
+  readonly attempts?: AttemptSummary[]
+
+  constructor (errors: Iterable<unknown>, message?: string, options?: { attempts?: AttemptSummary[] }) {
+    super(errors, message)
+    if (options?.attempts != null) this.attempts = options.attempts
+  }
 }
 
 /** A federated update does not match the global model (names, shapes, dtypes) or holds non-finite values. */

@@ -24,10 +24,12 @@ export function goals (r: { latency?: LatencyResult, scheduling?: SchedulingResu
     out.push({ name: 'pipeline phase: every request served (failed requests)', value: r.pipeline.failed, target: 0, met: r.pipeline.failed === 0 })
   }
   if (r.scheduling != null) {
-    const ratio = round2(r.scheduling.edgeMesh.p99 / r.scheduling.random.p99)
-    out.push({ name: 'edge-mesh scheduler p99 / random p99 <= 0.5', value: ratio, target: 0.5, met: ratio <= 0.5 })
-    const lor = round2(r.scheduling.edgeMesh.p99 / r.scheduling.leastOutstanding.p99)
-    out.push({ name: 'edge-mesh scheduler p99 / least-outstanding p99 <= 1.0', value: lor, target: 1, met: lor <= 1 })
+    // Each round is a run; the goal holds when it holds in every run (3 of 3); the value is the median ratio.
+    const runs = r.scheduling.runs
+    const vsRandom = runs.filter(x => x.vsRandom <= 0.5).length
+    const vsLor = runs.filter(x => x.vsLeastOutstanding <= 1).length
+    out.push({ name: `edge-mesh scheduler p99 / random p99 <= 0.5 in every run (median ratio; held in ${vsRandom} of ${runs.length})`, value: r.scheduling.median.vsRandom, target: 0.5, met: vsRandom === runs.length })
+    out.push({ name: `edge-mesh scheduler p99 / least-outstanding p99 <= 1.0 in every run (median ratio; held in ${vsLor} of ${runs.length})`, value: r.scheduling.median.vsLeastOutstanding, target: 1, met: vsLor === runs.length })
     out.push({ name: 'edge-mesh scheduler success = 100 %', value: r.scheduling.edgeMesh.success, target: 1, met: r.scheduling.edgeMesh.success === 1 })
   }
   if (r.throughput != null) {

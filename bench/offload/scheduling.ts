@@ -15,6 +15,7 @@
 import { DEADLINE_MS, MODEL_ID, SCHEDULING } from './constants.js'
 import { benchInput, startInProcessNode, waitForPeers } from './driver.js'
 import { openLoop, round2, seeded, summary } from './stats.js'
+import { median, round3 } from '../shared/stats.js'
 import type { InProcessNode } from './driver.js'
 import type { Processes } from './processes.js'
 import type { TensorData } from '../../src/model/types.js'
@@ -45,6 +46,13 @@ export interface SchedulingResult {
   roundRobin: PolicyResult
   leastOutstanding: PolicyResult
   edgeMesh: PolicyResult
+  /**
+   * Each round is one run (every policy on the same arrivals, back to back):
+   * the scheduler's p99 over random's and over least-outstanding's in that round.
+   */
+  runs: Array<{ vsRandom: number, vsLeastOutstanding: number }>
+  /** Medians over the runs. */
+  median: { vsRandom: number, vsLeastOutstanding: number }
   settings: typeof SCHEDULING
 }
 
@@ -113,9 +121,16 @@ export async function measureScheduling (processes: Processes, progress: (line: 
         progress(`scheduling: round ${round + 1}/${SCHEDULING.rounds} ${policy}: ${tally.roundP99[round]} ms p99`)
       }
     }
+    const p99Of = (policy: SchedulingPolicy, round: number): number => tallies.get(policy)!.roundP99[round]
+    const runs = Array.from({ length: SCHEDULING.rounds }, (_, round) => ({
+      vsRandom: round3(p99Of('p2c', round) / p99Of('random', round)),
+      vsLeastOutstanding: round3(p99Of('p2c', round) / p99Of('least-outstanding', round))
+    }))
     return {
       capacityRps,
       offeredRps: rate,
+      runs,
+      median: { vsRandom: round3(median(runs.map(r => r.vsRandom))), vsLeastOutstanding: round3(median(runs.map(r => r.vsLeastOutstanding))) },
       random: report(tallies.get('random')!),
       roundRobin: report(tallies.get('round-robin')!),
       leastOutstanding: report(tallies.get('least-outstanding')!),

@@ -1,6 +1,7 @@
 /**
  * The one place where error names become HTTP status codes. Bodies are always
- * `{ "error": { "name", "message" } }`.
+ * `{ "error": { "name", "message" } }`, plus `attempts` (each `{ peerId, outcome, ms }`)
+ * for offload failures that made attempts.
  */
 import type { ServerResponse } from 'node:http'
 
@@ -48,7 +49,10 @@ export function statusFor (err: unknown): number {
 export function sendError (res: ServerResponse, err: unknown): void {
   const name = err instanceof Error ? err.name : 'Error'
   const message = err instanceof Error ? err.message : String(err)
-  sendJson(res, statusFor(err), { error: { name, message } }, HEADERS_BY_NAME[name])
+  // Offload failures (DeadlineExceededError, AllPeersFailedError) list the attempts the request made.
+  const attempts = (err as { attempts?: unknown } | undefined)?.attempts
+  const body = Array.isArray(attempts) ? { name, message, attempts } : { name, message }
+  sendJson(res, statusFor(err), { error: body }, HEADERS_BY_NAME[name])
 }
 
 export function sendJson (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

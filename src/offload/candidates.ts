@@ -27,12 +27,15 @@ export interface CandidateInput {
   canFetch: boolean
   /** Live gossiped reports of the peers. */
   peers: PeerLoad[]
+  /** The clock of the peers' `receivedAt`, to give each candidate the age of its load figure. @default no ages */
+  now?: number
 }
 
 
-function peerCandidate (p: PeerLoad, hasModel: boolean): Candidate {
+function peerCandidate (p: PeerLoad, hasModel: boolean, now?: number): Candidate {
   const r = p.report
-  return { peerId: p.peerId, local: false, hasModel, inFlight: r.inFlight, queued: r.queued, capacity: r.capacity, cpu: r.cpu, training: r.training }
+  const age = now == null ? {} : { ageMs: Math.max(0, now - p.receivedAt) }
+  return { peerId: p.peerId, local: false, hasModel, inFlight: r.inFlight, queued: r.queued, capacity: r.capacity, cpu: r.cpu, training: r.training, ...age }
 }
 
 /** The candidates for one request; empty when no node holds the model. */
@@ -55,7 +58,7 @@ export function buildCandidates (input: CandidateInput): Candidate[] {
   }
   for (const p of peers) {
     const hasModel = p.report.models.includes(input.modelId)
-    if (hasModel || input.localHasModel) out.push(peerCandidate(p, hasModel))
+    if (hasModel || input.localHasModel) out.push(peerCandidate(p, hasModel, input.now))
   }
   return out
 }

@@ -67,6 +67,8 @@ interface Request {
   errors: Error[]
   log: AttemptRecord[]
   hedged: boolean
+  /** Peers the first attempt chooses among (with this node): the pair the caller probed. */
+  among?: ReadonlySet<string>
 }
 
 type LoopEvent = { type: 'settled', attempt: Attempt, outcome: AttemptOutcome } | { type: 'hedge' } | { type: 'wake' } | { type: 'abort' }
@@ -107,21 +109,21 @@ export class OffloadClient {
   }
 
   /** Run one request somewhere in the mesh; see the module documentation for the guarantees. */
-  async infer (modelId: string, inputs: TensorData[], options: InferOptions = {}): Promise<InferResult> {
+  async infer (modelId: string, inputs: TensorData[], options: InferOptions = {}, hint: { among?: ReadonlySet<string> } = {}): Promise<InferResult> {
     if (options.signal?.aborted === true) throw new AbortError('request aborted by the caller')
     const deadlineMs = Math.max(0, options.deadlineMs ?? this.config.defaultDeadlineMs)
     const controller = new AbortController()
-    const timer = setTimeout(() => { controller.abort(new DeadlineExceededError(`no answer within ${deadlineMs} ms`)) }, deadlineMs)
+    const startedAt = this.now()
+    const req: Request = {
+      modelId, inputs, prefer: options.prefer ?? 'auto', startedAt, deadlineAt: startedAt + deadlineMs,
+      signal: controller.signal, tried: new Set(), excluded: new Set(options.exclude ?? []), errors: [], log: [], hedged: false, among: hint.among
+    }
+    const timer = setTimeout(() => { controller.abort(this.deadlineExceeded(req)) }, deadlineMs)
     const onAbort = (): void => { controller.abort(new AbortError('request aborted by the caller')) }
     options.signal?.addEventListener('abort', onAbort, { once: true })
     this.active.add(controller)
-    const startedAt = this.now()
     this.counts.requests++
     this.budget = depositHedge(this.budget, this.config.hedgeBudget)
-    const req: Request = {
-      modelId, inputs, prefer: options.prefer ?? 'auto', startedAt, deadlineAt: startedAt + deadlineMs,
-      signal: controller.signal, tried: new Set(), excluded: new Set(options.exclude ?? []), errors: [], log: [], hedged: false
-    }
     try {
       const { attempt, result } = await this.loop(req)
       return this.succeed(req, attempt, result)
@@ -195,6 +197,11 @@ export class OffloadClient {
         if (!event.attempt.hedge) clearTimeout(hedgeTimer)
         const { attempt, outcome } = event
         if (outcome.ok) {
+          // An answer after the deadline is not a success (a synchronous local run can outlast the timer).
+          if (this.now() > req.deadlineAt) {
+            this.record(attempt, 'late')
+            throw this.deadlineExceeded(req)
+          }
           stopAll(new AbortError('another attempt answered first'))
           return { attempt, result: outcome.result }
         }
@@ -216,6 +223,8 @@ export class OffloadClient {
   /** Nothing is running: start the next attempt, wait for a backoff to expire, or give up. */
   private next (req: Request, start: (c: Choice, hedge: boolean) => void, later: (ms: number, e: LoopEvent) => void,
     wake: (freed?: string) => void, freed?: string, woken = false): void {
+    // Less than a whole millisecond left: no attempt can be given a deadline (the wire counts whole ms).
+    if (req.deadlineAt - this.now() < 1) throw this.deadlineExceeded(req)
     if (req.log.length >= this.config.maxAttempts) throw this.allFailed(req, 'attempt limit reached')
     const pulled = freed != null ? this.pull(req, freed) : undefined
     if (pulled != null) {
@@ -266,7 +275,11 @@ export class OffloadClient {
 
   private candidates (req: Request): Candidate[] {
     const all = this.init.candidates(req.modelId)
-    return req.excluded.size === 0 ? all : all.filter(c => !req.excluded.has(c.peerId))
+    const allowed = req.excluded.size === 0 ? all : all.filter(c => !req.excluded.has(c.peerId))
+    if (req.among == null || req.log.length > 0) return allowed
+    // The first attempt chooses among the probed pair (and this node); retries among everyone.
+    const among = allowed.filter(c => c.local || req.among?.has(c.peerId) === true)
+    return among.some(c => !c.local) ? among : allowed
   }
 
   /** Drop backoff entries and latency estimates too old to matter, so state stays as small as the live mesh. */
@@ -384,6 +397,12 @@ export class OffloadClient {
   }
 
   private allFailed (req: Request, why: string): AllPeersFailedError {
-    return new AllPeersFailedError([...req.errors], `${why}: ${req.errors.length} attempts at ${req.modelId} failed`)
+    return new AllPeersFailedError([...req.errors], `${why}: ${req.errors.length} attempts at ${req.modelId} failed`, { attempts: [...req.log] })
+  }
+
+  /** The request's deadline passed: the error lists the attempts made (the live log, so late entries are filled in). */
+  private deadlineExceeded (req: Request): DeadlineExceededError {
+    const ms = Math.round(req.deadlineAt - req.startedAt)
+    return new DeadlineExceededError(`no answer within ${ms} ms (${req.log.length} attempts)`, { attempts: req.log })
   }
 }

@@ -12,7 +12,7 @@
  *   window (one minute by default) for p50/p95/p99, in bounded memory: a ring of
  *   sub-windows, each a log-bucketed histogram with 5 % relative precision.
  */
-import { DEFAULT_HISTOGRAM_PRECISION, DEFAULT_LATENCY_SLOTS, DEFAULT_LATENCY_WINDOW_MS } from './scheduler-constants.js'
+import { DEFAULT_EWMA_MIN_WEIGHT, DEFAULT_HISTOGRAM_PRECISION, DEFAULT_LATENCY_SLOTS, DEFAULT_LATENCY_WINDOW_MS } from './scheduler-constants.js'
 
 /** Peak-EWMA state of one candidate. */
 export interface PeakEwma {
@@ -22,11 +22,16 @@ export interface PeakEwma {
   readonly updatedAt: number
 }
 
-/** Fold one latency sample into a peak-EWMA estimate (pure). */
-export function observeLatency (state: PeakEwma | undefined, sampleMs: number, now: number, tauMs: number): PeakEwma {
+/**
+ * Fold one latency sample into a peak-EWMA estimate (pure). A lower sample
+ * weighs at least `minWeight`: in a burst, samples arrive milliseconds apart,
+ * and by time alone one slow first answer (a peer compiling its kernels) would
+ * keep the peer looking slow for about `tau` while it answers fast.
+ */
+export function observeLatency (state: PeakEwma | undefined, sampleMs: number, now: number, tauMs: number, minWeight = DEFAULT_EWMA_MIN_WEIGHT): PeakEwma {
   const sample = Math.max(0, sampleMs)
   if (state == null || sample >= state.estimateMs) return { estimateMs: sample, updatedAt: now }
-  const keep = Math.exp(-Math.max(0, now - state.updatedAt) / tauMs)
+  const keep = Math.min(1 - minWeight, Math.exp(-Math.max(0, now - state.updatedAt) / tauMs))
   return { estimateMs: state.estimateMs * keep + sample * (1 - keep), updatedAt: now }
 }
 

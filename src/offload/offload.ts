@@ -15,9 +15,13 @@ import {
   ABUSE_BAN_MS, DEFAULT_OFFLOAD_TO, DEFAULT_SPOT_CHECK_RATE, MODEL_LOOKUP_MAX_PEERS, SPOT_CHECK_BAN_MS, SPOT_CHECK_TOLERANCE
 } from './constants.js'
 import { createInferHandler } from './infer-handler.js'
+import { LoadEstimator } from './load-estimate.js'
+import { LoadProbeHandler, probeLoad } from './load-probe.js'
+import { samplePair } from './scheduler.js'
 import { createRemoteInvoker } from './remote-invoker.js'
 import {
-  DEFAULT_DEADLINE_MS, DEFAULT_HEDGING, DEFAULT_MAX_ATTEMPTS, DEFAULT_PARK_LOAD_PER_SLOT, DEFAULT_SCHEDULING_POLICY
+  DEFAULT_DEADLINE_MS, DEFAULT_HEDGING, DEFAULT_MAX_ATTEMPTS, DEFAULT_PARK_LOAD_PER_SLOT, DEFAULT_PROBE_AFTER_MS, DEFAULT_PROBE_TIMEOUT_MS,
+  DEFAULT_SCHEDULING_POLICY
 } from './scheduler-constants.js'
 import { createInferenceEngine } from './server.js'
 import { SpotChecker } from './verifier.js'
@@ -25,7 +29,8 @@ import type { Candidate } from './scheduler.js'
 import type { InferHandler } from './infer-handler.js'
 import type { OffloadComponents, OffloadInit } from './index.js'
 import type { InferenceEngine } from './server.js'
-import type { InferOptions, InferResult, LocalInvoker, Offload, OffloadEvents, OffloadStats } from './types.js'
+import type { SchedulingPolicy } from './policy.js'
+import type { InferOptions, InferResult, LocalInvoker, Offload, OffloadEvents, OffloadStats, Preference, RemoteInvoker } from './types.js'
 import type { TensorData } from '../model/types.js'
 import type { Logger, Startable } from '@libp2p/interface'
 
@@ -41,6 +46,11 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
   private readonly client: OffloadClient
   private readonly defaultDeadlineMs: number
   private readonly spotChecker: SpotChecker
+  private readonly probeHandler: LoadProbeHandler
+  private readonly policy: SchedulingPolicy
+  private readonly random: () => number
+  /** Peers' load fresher than gossip: loads answered with responses, and this node's own requests (see `load-estimate.ts`). */
+  readonly loadEstimate = new LoadEstimator()
   /** Peers work may be offloaded to; undefined means any peer. */
   private readonly trusted?: ReadonlySet<string>
   private started = false
@@ -66,7 +76,8 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
     this.client = new OffloadClient({
       selfId: this.selfId,
       local: this.engine.invoke,
-      remote: createRemoteInvoker({ connectionManager: components.connectionManager, loadView: components.loadView }, { maxFrameBytes: init.maxFrameBytes }),
+      // The answer's `serverLoad` reaches the load estimate through `tracked`, dated like the request's end.
+      remote: this.tracked(createRemoteInvoker({ connectionManager: components.connectionManager, loadView: components.loadView }, { maxFrameBytes: init.maxFrameBytes })),
       candidates: (modelId) => this.candidates(modelId),
       fetchLocal: async (modelId, options) => components.modelTransfer.ensure(modelId, options),
       // Requests of a model whose batch size is not fixed may batch on the node: let a full batch wait there.
@@ -81,6 +92,9 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
         policy: init.policy ?? DEFAULT_SCHEDULING_POLICY
       }
     })
+    this.policy = init.policy ?? DEFAULT_SCHEDULING_POLICY
+    this.random = init.random ?? Math.random
+    this.probeHandler = new LoadProbeHandler({ registrar: components.registrar, localLoad: components.localLoad, log: this.log.newScope('load-probe') })
     if ((init.offloadTo ?? DEFAULT_OFFLOAD_TO) === 'trusted') this.trusted = new Set(init.trustedPeers ?? [])
     this.spotChecker = new SpotChecker({
       selfId: this.selfId,
@@ -118,6 +132,32 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
     }
   }
 
+  /**
+   * The remote invoker, telling the load estimate when each request to a peer
+   * starts and ends, and the load the peer answered with (`serverLoad`, when its
+   * protocol carries it). Times are `Date.now()`, the clock of the load table's `receivedAt`.
+   */
+  private tracked (remote: RemoteInvoker): RemoteInvoker {
+    return async (peerId, modelId, inputs, options) => {
+      const done = this.loadEstimate.sent(peerId, Date.now())
+      try {
+        const result = await remote(peerId, modelId, inputs, options)
+        const now = Date.now()
+        if (result.serverLoad != null) this.observeLoad(peerId, result.serverLoad, now)
+        done(now)
+        return result
+      } catch (err) {
+        done(Date.now())
+        throw err
+      }
+    }
+  }
+
+  /** A peer's load as it told it at `atMs` (this node's `Date.now()`, the load table's clock); newer than gossip, it overrides it. */
+  observeLoad (peerId: string, load: { outstanding: number, capacity: number }, atMs: number): void {
+    this.loadEstimate.observeLoad(peerId, load, atMs)
+  }
+
   /** A peer that abused a protocol or lied: ban it in the connection gater and hang up on it. */
   private banPeer (peer: string, ms: number, why: string): void {
     this.log('banning %s for %d ms: %s', peer, ms, why)
@@ -141,7 +181,8 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
       localCpu: this.components.loadView.self()?.cpu ?? 0,
       localHasModel: this.components.models.has(modelId),
       canFetch: true,
-      peers: this.components.loadView.peers().filter(p => this.eligible(p.peerId))
+      now: Date.now(),
+      peers: this.loadEstimate.estimate(this.components.loadView.peers().filter(p => this.eligible(p.peerId)), Date.now())
     })
   }
 
@@ -153,6 +194,7 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
     if (this.started) return
     this.engine.start()
     await this.handler.start()
+    await this.probeHandler.start()
     this.started = true
   }
 
@@ -162,6 +204,7 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
     const reason = new NotStartedError('offload service stopped')
     this.client.abortAll(reason)
     await this.handler.stop()
+    await this.probeHandler.stop()
     this.engine.stop()
   }
 
@@ -186,8 +229,14 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
       // When nobody holds it, the client below fails the request with ModelNotFoundError (and counts it).
       await this.lookUp(modelId, { signal: options?.signal, deadlineMs }).catch((err: Error) => { if (err.name !== 'ModelNotFoundError') throw err })
     }
-    const result = await this.client.infer(modelId, inputs, { ...options, deadlineMs: left() })
-    return this.spotChecker.check(modelId, inputs, result, { signal: options?.signal, deadlineMs: left() })
+    const among = await this.probePair(modelId, options?.prefer ?? 'auto', left(), options?.signal)
+    const result = await this.client.infer(modelId, inputs, { ...options, deadlineMs: left() }, { among })
+    const checked = await this.spotChecker.check(modelId, inputs, result, { signal: options?.signal, deadlineMs: left() })
+    // Never a success after the deadline, whatever ran late (a look-up, a spot check, a blocking local run).
+    if (performance.now() - startedAt > deadlineMs) {
+      throw new DeadlineExceededError(`answered after the deadline of ${deadlineMs} ms`, { attempts: checked.attemptLog })
+    }
+    return checked
   }
 
   /**
@@ -211,6 +260,31 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
       if (err?.name === 'AllPeersFailedError') throw new ModelNotFoundError(`no node holds model ${modelId} (asked ${peers.length} connected peers)`)
       throw err
     }
+  }
+
+  /**
+   * The load probe (`load-probe.ts`): when power of two choices would compare
+   * two peers, ask those whose load figure is older than `DEFAULT_PROBE_AFTER_MS`
+   * for their load now (both at once, within `DEFAULT_PROBE_TIMEOUT_MS` and a
+   * quarter of the time left), and return the pair the first attempt chooses
+   * among. A probe that fails leaves the figure as it was.
+   */
+  private async probePair (modelId: string, prefer: Preference, leftMs: number, signal?: AbortSignal): Promise<ReadonlySet<string> | undefined> {
+    if (this.policy !== 'p2c' || prefer === 'local') return undefined
+    const stats = { latencyMs: new Map<string, number>(), outstanding: new Map<string, number>(), backedOff: new Set<string>(), tried: new Set<string>(), prefer }
+    const pair = samplePair(this.candidates(modelId), stats, this.random)
+    if (pair.length === 0) return undefined
+    const timeoutMs = Math.max(1, Math.min(DEFAULT_PROBE_TIMEOUT_MS, Math.floor(leftMs / 4)))
+    const stale = pair.filter(c => (c.ageMs ?? 0) > DEFAULT_PROBE_AFTER_MS)
+    await Promise.all(stale.map(async (c) => {
+      try {
+        const load = await probeLoad(this.components.connectionManager, c.peerId, { timeoutMs, signal })
+        this.observeLoad(c.peerId, load, Date.now())
+      } catch (err: any) {
+        this.log('load probe of %s failed: %s', c.peerId, err?.name)
+      }
+    }))
+    return new Set(pair.map(c => c.peerId))
   }
 
   stats (): OffloadStats {

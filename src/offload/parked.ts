@@ -4,6 +4,7 @@
  * a parked request, and the waiting room itself.
  */
 import { isSaturated } from './scheduler.js'
+import { DEFAULT_REMOTE_PIPELINE_EXTRA } from './scheduler-constants.js'
 import type { Candidate } from './scheduler.js'
 import type { Preference } from './types.js'
 
@@ -20,12 +21,22 @@ export interface LateBindingState {
 }
 
 /**
+ * Requests per slot that saturate `c`: `perSlot`, plus `DEFAULT_REMOTE_PIPELINE_EXTRA`
+ * for a peer, whose next request spends a round trip (and a wait in this node's
+ * event loop, busy with its own inferences) before the peer can start it; without
+ * the extra request the peer idles between answers and a burst stays mostly here.
+ */
+export function depthOf (c: Candidate, perSlot: number): number {
+  return c.local ? perSlot : perSlot + DEFAULT_REMOTE_PIPELINE_EXTRA
+}
+
+/**
  * An `auto` request on its first attempt, with more than one candidate, waits
  * when the chosen node is saturated. Retries and `local`/`remote` requests never wait.
  */
 export function shouldPark (state: LateBindingState, chosen: Candidate): boolean {
   if (state.prefer !== 'auto' || state.attempts > 0 || state.perSlot <= 0 || state.candidates.length < 2) return false
-  return isSaturated(chosen, state.outstanding, state.perSlot)
+  return isSaturated(chosen, state.outstanding, depthOf(chosen, state.perSlot))
 }
 
 /** The candidate `peerId`, which just freed a slot, when a parked request may go there: a holder, not tried, not in backoff, not saturated. */

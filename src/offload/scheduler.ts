@@ -38,7 +38,8 @@
  * preference. `auto`: everyone, as above.
  */
 import {
-  DEFAULT_CPU_WEIGHT, DEFAULT_FETCH_PENALTY_MS, DEFAULT_LOCAL_BIAS, DEFAULT_PRIOR_LATENCY_MS, DEFAULT_TRAINING_FACTOR
+  DEFAULT_CPU_WEIGHT, DEFAULT_FETCH_PENALTY_MS, DEFAULT_FRESH_MS, DEFAULT_FULL_SCAN_MAX, DEFAULT_LOCAL_BIAS, DEFAULT_MIN_FRESH,
+  DEFAULT_PRIOR_LATENCY_MS, DEFAULT_TRAINING_FACTOR
 } from './scheduler-constants.js'
 import type { Preference } from './types.js'
 
@@ -59,6 +60,8 @@ export interface Candidate {
   cpu: number
   /** It is training a federated round. */
   training: boolean
+  /** Age of its load figures (gossip or a newer observation), ms; absent for live figures (this node). */
+  ageMs?: number
 }
 
 export interface SchedulerConfig {
@@ -72,6 +75,12 @@ export interface SchedulerConfig {
   cpuWeight: number
   /** An idle local node is kept up to this multiple of the cheapest peer's cost. @default 1.25 */
   localBias: number
+  /** A load figure at most this old is fresh, ms (see `freshPool`). @default 1000 */
+  freshMs: number
+  /** Sample only among fresh holders when at least this many are eligible; 0 turns the preference off. @default 4 */
+  minFresh: number
+  /** With at most this many holders, compare them all instead of sampling two. @default 8 */
+  fullScanMax: number
 }
 
 export const DEFAULT_SCHEDULER_CONFIG: Readonly<SchedulerConfig> = Object.freeze({
@@ -79,7 +88,10 @@ export const DEFAULT_SCHEDULER_CONFIG: Readonly<SchedulerConfig> = Object.freeze
   fetchPenaltyMs: DEFAULT_FETCH_PENALTY_MS,
   trainingFactor: DEFAULT_TRAINING_FACTOR,
   cpuWeight: DEFAULT_CPU_WEIGHT,
-  localBias: DEFAULT_LOCAL_BIAS
+  localBias: DEFAULT_LOCAL_BIAS,
+  freshMs: DEFAULT_FRESH_MS,
+  minFresh: DEFAULT_MIN_FRESH,
+  fullScanMax: DEFAULT_FULL_SCAN_MAX
 })
 
 /** What this node knows beyond the candidates' own reports. */
@@ -167,6 +179,52 @@ function powerOfTwo (pool: Candidate[], cost: (c: Candidate) => number, random: 
   return cost(pool[j]) < cost(pool[i]) ? pool[j] : pool[i]
 }
 
+/** The cheapest candidate; a random one among ties (list order must not decide: it favours whoever reported first). */
+function cheapest (pool: Candidate[], cost: (c: Candidate) => number, random: Random): Candidate {
+  const costs = pool.map(cost)
+  const least = Math.min(...costs)
+  const ties = pool.filter((_, i) => costs[i] === least)
+  return ties[Math.min(ties.length - 1, Math.floor(random() * ties.length))]
+}
+
+/**
+ * The holders to sample from: those whose load figure is fresh (at most
+ * `freshMs` old: this node itself, peers that answered it lately, peers whose
+ * report just arrived) when at least `minFresh` are, else all. A stale figure
+ * says "idle" about a peer every other client may be filling too; fresh ones
+ * are what the choice can trust.
+ */
+function freshPool (holders: Candidate[], config: SchedulerConfig): Candidate[] {
+  if (config.minFresh <= 0) return holders
+  const fresh = holders.filter(c => (c.ageMs ?? 0) <= config.freshMs)
+  return fresh.length >= config.minFresh ? fresh : holders
+}
+
+/** Few holders: compare them all; many: power of two choices among the fresh ones. */
+function chooseHolder (holders: Candidate[], cost: (c: Candidate) => number, random: Random, config: SchedulerConfig): Candidate {
+  if (holders.length <= config.fullScanMax) return cheapest(holders, cost, random)
+  return powerOfTwo(freshPool(holders, config), cost, random)
+}
+
+/**
+ * The two peers power of two choices would compare, for the load probe; none
+ * when there are at most `fullScanMax` eligible holders (they are all compared,
+ * and this node's own counts and the frequent gossip of a small mesh suffice).
+ * The client probes those with old figures, then chooses with the candidates
+ * restricted to these two and this node.
+ */
+export function samplePair (candidates: Candidate[], stats: SchedulerStats, random: Random): Candidate[] {
+  const config = { ...DEFAULT_SCHEDULER_CONFIG, ...stats.config }
+  const holders = eligibleCandidates(candidates, stats).live.filter(c => c.hasModel && !c.local)
+  if (holders.length <= config.fullScanMax) return []
+  const pool = freshPool(holders, config)
+  if (pool.length <= 2) return pool
+  const i = Math.min(pool.length - 1, Math.floor(random() * pool.length))
+  let j = Math.min(pool.length - 2, Math.floor(random() * (pool.length - 1)))
+  if (j >= i) j++
+  return [pool[i], pool[j]]
+}
+
 /**
  * The candidates an attempt may use, by preference, backoff and the peers this
  * request already tried; `fallback` when only this node is left of a `remote`
@@ -200,7 +258,7 @@ export function chooseCandidate (candidates: Candidate[], stats: SchedulerStats,
   const holders = live.filter(c => c.hasModel)
   const fetchers = live.filter(c => !c.hasModel)
   if (holders.length === 0) return pick(powerOfTwo(fetchers, cost, random), 'fetch')
-  const holder = powerOfTwo(holders, cost, random)
+  const holder = chooseHolder(holders, cost, random, config)
   if (fetchers.length > 0 && !hasFreeSlot(holder, stats.outstanding)) {
     const fetcher = powerOfTwo(fetchers, cost, random)
     if (cost(fetcher) < cost(holder)) return pick(fetcher, 'fetch')

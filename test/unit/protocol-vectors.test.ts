@@ -18,6 +18,7 @@ import { uplinkFromAnnounce } from '../../src/federated/privacy/uplink-wire.js'
 import type { AnnounceMessage, PushMessage } from '../../src/federated/mesh/protocol/messages.js'
 import { canonicaliseArtifacts, contentId } from '../../src/model/canonical.js'
 import { decodeRequest, decodeResponse, encodeError, encodeRequest, encodeResult } from '../../src/offload/codec.js'
+import { decodeProbeAnswer, encodeProbeAnswer } from '../../src/offload/load-probe.js'
 import {
   decodePipeInbound, decodePipeResponse, encodePipeCancel, encodePipeError, encodePipeRequest, encodePipeResult, toWireInputs
 } from '../../src/offload/pipe-codec.js'
@@ -108,6 +109,7 @@ const VECTORS: Record<string, () => string> = {
   'compressed-int8': () => hexLines(encodeCompressed({ scheme: 'int8', layers: [{ scale: 0.5, values: Int8Array.from([127, -64, 0, 1]) }, { scale: 0.25, values: Int8Array.from([-127]) }] })),
   'compressed-topk': () => hexLines(encodeCompressed({ scheme: 'topk', layers: [{ length: 6, indices: Uint32Array.from([1, 4]), values: f32(0.5, -2) }] })),
   'fedavg-push-compressed': () => hexLines(encodeMessage(PUSH_COMPRESSED)),
+  'load-probe-answer': () => hexLines(encodeProbeAnswer({ outstanding: 3, capacity: 2 })),
   'fedavg-secagg-keys': () => hexLines(encodeMessage(SECAGG_KEYS)),
   'fedavg-secagg-unmask': () => hexLines(encodeMessage(SECAGG_UNMASK)),
   'model-found-named': () => hexLines(encodeFoundHeader(123, 12, 'vector')),
@@ -163,6 +165,7 @@ describe('docs/protocols.md test vectors', () => {
     expect(Array.from(decodeCompressed(bytesOf(inSpec.get('compressed-topk') ?? ''), [6])[0])).toEqual([0, 0.5, 0, 0, -2, 0])
     expect(decodeMessage(bytesOf(inSpec.get('fedavg-push-compressed') ?? ''))).toEqual(PUSH_COMPRESSED)
     expect(uplinkFromAnnounce(ANNOUNCE_UPLINK)).toEqual({ compression: { scheme: 'topk', density: 0.01, momentum: 0.9, clipNorm: 0 }, localDp: { clipNorm: 1, noiseMultiplier: 0.5 } })
+    expect(decodeProbeAnswer(bytesOf(inSpec.get('load-probe-answer') ?? ''))).toEqual({ outstanding: 3, capacity: 2 })
     expect(decodeMessage(bytesOf(inSpec.get('fedavg-secagg-keys') ?? ''))).toEqual(SECAGG_KEYS)
     expect(decodeMessage(bytesOf(inSpec.get('fedavg-secagg-unmask') ?? ''))).toEqual(SECAGG_UNMASK)
     expect(decodeModelHeader(bytesOf(inSpec.get('model-found-named') ?? ''))).toEqual({ type: 'found', modelJsonBytes: 123, weightsBytes: 12, name: 'vector' })

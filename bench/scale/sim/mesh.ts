@@ -12,7 +12,11 @@
  * (`capacity` slots and a FIFO queue each, with a fixed service time; a
  * `slowFraction` of them `slowdown` times slower: the skew).
  *
- * `knowledge: 'gossip'` gives the scheduler the load table that gossip built;
+ * `knowledge: 'gossip'` gives the scheduler what a node knows: the load table
+ * that gossip built, the loads its peers answered with (`serverLoad`), its own
+ * requests (the node's `LoadEstimator`), and, before power of two choices, a
+ * load probe of the two sampled peers whose figures are old (as the node's
+ * `/edge-mesh/load-probe/1.0.0`; `probe: false` leaves it out, a design study);
  * `knowledge: 'full'` gives it every peer's true load at the instant of the
  * choice (and sends no gossip): the reference the gossip's p99 is compared with.
  * Requesters send Poisson arrivals with `prefer: 'remote'`.
@@ -22,25 +26,26 @@ import { applyReport, emptyLoadTable, expireEntries, liveEntries } from '../../.
 import { mulberry32 } from '../../../src/model/random.js'
 import { buildCandidates } from '../../../src/offload/candidates.js'
 import { currentLatency, observeLatency } from '../../../src/offload/latency.js'
+import { LoadEstimator } from '../../../src/offload/load-estimate.js'
 import { chooseByPolicy, INITIAL_POLICY_STATE } from '../../../src/offload/policy.js'
-import { DEFAULT_EWMA_TAU_MS, DEFAULT_PRIOR_LATENCY_MS } from '../../../src/offload/scheduler-constants.js'
+import { samplePair } from '../../../src/offload/scheduler.js'
+import { DEFAULT_EWMA_TAU_MS, DEFAULT_PRIOR_LATENCY_MS, DEFAULT_PROBE_AFTER_MS } from '../../../src/offload/scheduler-constants.js'
 import { EventQueue } from './events.js'
 import type { CadenceSettings } from '../../../src/gossip/cadence.js'
 import type { LoadTable } from '../../../src/gossip/load-table.js'
 import type { LoadReport, LocalWork, PeerLoad } from '../../../src/gossip/types.js'
 import type { PeakEwma } from '../../../src/offload/latency.js'
 import type { PolicyState, SchedulingPolicy } from '../../../src/offload/policy.js'
+import type { Candidate, SchedulerConfig, SchedulerStats } from '../../../src/offload/scheduler.js'
 
 export interface MeshSimInit {
   nodes: number
   /**
    * What the scheduler knows of its peers' load: `gossip`, the load table that
    * gossip built; `full`, every peer's true load at the instant of the choice
-   * (the reference; no gossip sent); `probe`, a design study not implemented in
-   * the node: two peers sampled from the load table are asked for their load
-   * (one round trip) and the scheduler chooses between them on that answer.
+   * (the reference; no gossip sent).
    */
-  knowledge: 'gossip' | 'full' | 'probe'
+  knowledge: 'gossip' | 'full'
   /** Who chooses. @default 'p2c' */
   policy?: SchedulingPolicy
   /**
@@ -61,12 +66,22 @@ export interface MeshSimInit {
   cadence: CadenceSettings
   expiryIntervals: number
   seed: number
+  /** Answers carry the server's load (`serverLoad`) and the client observes it. @default true */
+  piggyback?: boolean
+  /** With gossip, the client probes the sampled peers whose figures are old, as the node does. @default true */
+  probe?: boolean
+  /** Figures older than this are probed, ms. @default DEFAULT_PROBE_AFTER_MS */
+  probeAfterMs?: number
+  /** The load estimate's fade time constant, ms. @default DEFAULT_LOAD_FADE_MS */
+  fadeMs?: number
+  /** Scheduler settings over the defaults (design studies). */
+  scheduler?: Partial<SchedulerConfig>
 }
 
 export interface MeshSimResult {
   /** Reports delivered per node per simulated second after the warm-up (0 with full knowledge). */
   messagesPerNodePerSecond: number
-  /** Probe requests and answers received per node per simulated second (`probe` only). */
+  /** Load probe questions and answers received per node per simulated second. */
   probesPerNodePerSecond: number
   p50: number
   p99: number
@@ -84,7 +99,7 @@ interface SimNode {
   serviceMs: number
   slow: boolean
   running: number
-  queue: Array<() => void>
+  queue: Array<(load: number) => void>
   table: LoadTable
   seq: number
   lastPublishAt: number
@@ -96,6 +111,8 @@ interface SimNode {
   latency: Map<string, PeakEwma>
   probes: number
   policyState: PolicyState
+  /** The requester's load view beyond gossip: answered loads and its own requests (the node's `LoadEstimator`). */
+  estimate: LoadEstimator
 }
 
 function workOf (node: SimNode, capacity: number): LocalWork {
@@ -127,7 +144,8 @@ export function simulateMesh (init: MeshSimInit): MeshSimResult {
     outstanding: new Map(),
     latency: new Map(),
     probes: 0,
-    policyState: INITIAL_POLICY_STATE
+    policyState: INITIAL_POLICY_STATE,
+    estimate: new LoadEstimator({ fadeMs: init.fadeMs })
   }))
   const byId = new Map(nodes.map(n => [n.id, n]))
   const ttl = (entry: PeerLoad): number => entryTtlMs(entry, init.cadence, init.expiryIntervals)
@@ -174,11 +192,12 @@ export function simulateMesh (init: MeshSimInit): MeshSimResult {
     q.after(init.cadence.intervalMs, () => { tick(node) })
   }
 
-  const start = (server: SimNode, done: () => void): void => {
+  const start = (server: SimNode, done: (load: number) => void): void => {
     server.running++
     q.after(server.serviceMs, () => {
       server.running--
-      done()
+      // The load the answer carries: the server's work as it replies, this request no longer counted.
+      done(server.running + server.queue.length)
       const next = server.queue.shift()
       if (next != null) start(server, next)
       workChanged(server)
@@ -188,9 +207,13 @@ export function simulateMesh (init: MeshSimInit): MeshSimResult {
   const send = (client: SimNode, server: SimNode): void => {
     const sentAt = q.now
     client.outstanding.set(server.id, (client.outstanding.get(server.id) ?? 0) + 1)
+    const answered = client.estimate.sent(server.id, q.now)
     q.after(init.networkMs, () => {
-      const done = (): void => {
+      const done = (load: number): void => {
         q.after(init.networkMs, () => {
+          // As the node's tracked remote invoker does: the answer's server load, then the request's end.
+          if (init.piggyback !== false) client.estimate.observeLoad(server.id, { outstanding: load, capacity: init.capacity }, q.now)
+          answered(q.now)
           const n = (client.outstanding.get(server.id) ?? 1) - 1
           if (n <= 0) client.outstanding.delete(server.id)
           else client.outstanding.set(server.id, n)
@@ -210,41 +233,72 @@ export function simulateMesh (init: MeshSimInit): MeshSimResult {
   const trueLoad = (n: SimNode): PeerLoad => ({ peerId: n.id, receivedAt: q.now, report: reportOf(n, workOf(n, init.capacity), q.now, init.cadence.intervalMs) })
   const truePeers = (client: SimNode): PeerLoad[] => nodes.filter(n => n !== client).map(trueLoad)
 
-  /** Two distinct peers of the client's load table, at random. */
-  const sampleTwo = (client: SimNode): SimNode[] => {
-    const known = [...client.table.entries.keys()]
-    if (known.length <= 2) return known.map(id => byId.get(id)!)
-    const i = Math.floor(random() * known.length)
-    let j = Math.floor(random() * (known.length - 1))
-    if (j >= i) j++
-    return [byId.get(known[i])!, byId.get(known[j])!]
-  }
-
-  /** `probe`: ask two sampled peers for their load (a round trip), then choose between them. */
+  /**
+   * As the node's client does: the two peers the scheduler would compare
+   * (`samplePair`); those whose figure is older than `probeAfterMs` are asked
+   * for their load (one round trip; the answer is observed like a piggybacked
+   * load), then the choice is made among the two.
+   */
   const probeAndChoose = (client: SimNode): void => {
-    const asked = sampleTwo(client)
-    for (const peer of asked) if (q.now >= init.warmupMs) peer.probes++
+    const peers = client.estimate.estimate(liveEntries(client.table, q.now, ttl), q.now)
+    const candidates = buildCandidates({ modelId: MODEL, selfId: client.id, local: workOf(client, init.capacity), localHasModel: true, canFetch: false, peers, now: q.now })
+    const sampled = samplePair(candidates, statsOf(client, candidates), random)
+    if (sampled.length === 0) { choose(client, peers); return }
+    const among = new Set(sampled.map(c => c.peerId))
+    // The pair as estimated before the probe; a probed peer's figure is then replaced by its answer (0 ms old, so unfaded).
+    const pairBefore = peers.filter(p => among.has(p.peerId))
+    const restricted = (): PeerLoad[] => pairBefore.map(p => {
+      const entry = client.table.entries.get(p.peerId)
+      return entry != null && client.estimate.observation(p.peerId)?.atMs === q.now ? client.estimate.estimate([entry])[0] : p
+    })
+    const stale = sampled.filter(c => (c.ageMs ?? 0) > (init.probeAfterMs ?? DEFAULT_PROBE_AFTER_MS)).map(c => byId.get(c.peerId)!)
+    if (stale.length === 0) { choose(client, restricted()); return }
+    for (const peer of stale) if (q.now >= init.warmupMs) peer.probes++
     q.after(init.networkMs, () => {
-      const answers = asked.map(trueLoad)
+      const answers = stale.map(peer => ({ id: peer.id, outstanding: peer.running + peer.queue.length }))
       q.after(init.networkMs, () => {
         if (q.now >= init.warmupMs) client.probes += answers.length
-        choose(client, answers)
+        for (const a of answers) client.estimate.observeLoad(a.id, { outstanding: a.outstanding, capacity: init.capacity }, q.now)
+        choose(client, restricted())
       })
     })
   }
 
+  const statsOf = (client: SimNode, candidates: Candidate[]): SchedulerStats => {
+    const latencyMs = new Map(candidates.map(c => [c.peerId, currentLatency(client.latency.get(c.peerId), q.now, DEFAULT_EWMA_TAU_MS, DEFAULT_PRIOR_LATENCY_MS)]))
+    return { latencyMs, outstanding: client.outstanding, backedOff: new Set<string>(), tried: new Set<string>(), prefer: 'remote' as const, config: init.scheduler }
+  }
+
   const arrive = (client: SimNode): void => {
-    if (init.knowledge === 'probe') { probeAndChoose(client); return }
-    choose(client, gossip ? liveEntries(client.table, q.now, ttl) : truePeers(client))
+    if (gossip && init.probe !== false && (init.policy ?? 'p2c') === 'p2c') { probeAndChoose(client); return }
+    // Full knowledge goes through the same estimate: a true figure taken now, minus this client's share of it.
+    choose(client, client.estimate.estimate(gossip ? liveEntries(client.table, q.now, ttl) : truePeers(client), q.now))
   }
 
   const choose = (client: SimNode, peers: PeerLoad[]): void => {
-    const candidates = buildCandidates({ modelId: MODEL, selfId: client.id, local: workOf(client, init.capacity), localHasModel: true, canFetch: false, peers })
-    const latencyMs = new Map(candidates.map(c => [c.peerId, currentLatency(client.latency.get(c.peerId), q.now, DEFAULT_EWMA_TAU_MS, DEFAULT_PRIOR_LATENCY_MS)]))
-    const stats = { latencyMs, outstanding: client.outstanding, backedOff: new Set<string>(), tried: new Set<string>(), prefer: 'remote' as const }
-    const { choice, state } = chooseByPolicy(init.policy ?? 'p2c', candidates, stats, random, client.policyState)
+    const candidates = buildCandidates({ modelId: MODEL, selfId: client.id, local: workOf(client, init.capacity), localHasModel: true, canFetch: false, peers, now: q.now })
+    const { choice, state } = chooseByPolicy(init.policy ?? 'p2c', candidates, statsOf(client, candidates), random, client.policyState)
     client.policyState = state
     if (choice != null && !choice.candidate.local) send(client, byId.get(choice.candidate.peerId)!)
+  }
+
+  /**
+   * Start as a mesh that has been running: every node sent its last heartbeat
+   * at a random time within one heartbeat interval of this mesh size, and every
+   * other node holds that report. (Started empty, the first reports announce
+   * the interval of a one-node mesh and expire long before the next heartbeat
+   * of a large mesh, so a run of seconds would measure that start-up.)
+   */
+  const steadyState = (): void => {
+    const interval = heartbeatIntervalMs(init.cadence, init.nodes)
+    for (const node of nodes) {
+      const at = -random() * interval
+      const report = { ...reportOf(node, workOf(node, init.capacity), at, interval), timestamp: at }
+      node.lastPublishAt = at
+      node.lastReport = report
+      node.lastPublishedWork = workOf(node, init.capacity)
+      for (const other of nodes) if (other !== node) other.table = applyReport(other.table, node.id, report, at, MAX_SKEW_MS).table
+    }
   }
 
   const dedicated = init.dedicatedRequesters ?? 0
@@ -258,6 +312,7 @@ export function simulateMesh (init: MeshSimInit): MeshSimResult {
       nextArrival(client)
     })
   }
+  if (gossip) steadyState()
   for (const node of nodes) {
     if (gossip) q.after(random() * init.cadence.intervalMs, () => { tick(node) })
   }

@@ -5,6 +5,7 @@ import { TypedEventEmitter } from 'main-event'
 import { describe, expect, it } from 'vitest'
 import { LocalLoadRegister } from '../../../src/gossip/local-load.js'
 import { INFER_PIPE_PROTOCOL, INFER_PROTOCOL } from '../../../src/offload/constants.js'
+import { LOAD_PROBE_PROTOCOL } from '../../../src/offload/scheduler-constants.js'
 import { OffloadService } from '../../../src/offload/offload.js'
 import type { LoadGossipEvents, LoadReport, LoadView, PeerLoad } from '../../../src/gossip/types.js'
 import type { ModelRuntime, TensorData } from '../../../src/model/types.js'
@@ -60,10 +61,10 @@ describe('OffloadService', () => {
     const { service, handled, unhandled } = await setup()
     await service.start()
     await service.start()
-    expect(handled).toEqual([INFER_PROTOCOL, INFER_PIPE_PROTOCOL])
+    expect(handled).toEqual([INFER_PROTOCOL, INFER_PIPE_PROTOCOL, LOAD_PROBE_PROTOCOL])
     await service.stop()
     await service.stop()
-    expect(unhandled).toEqual([INFER_PROTOCOL, INFER_PIPE_PROTOCOL])
+    expect(unhandled).toEqual([INFER_PROTOCOL, INFER_PIPE_PROTOCOL, LOAD_PROBE_PROTOCOL])
   })
 
   it('refuses requests while stopped', async () => {

@@ -150,7 +150,10 @@ describe('OffloadClient attempt loop', () => {
     let t = 0.25
     const { client } = harness([cand('a')], { a: async (_n, o) => { seen = o.deadlineMs; return result(1) } }, {}, { now: () => (t += 0.3) })
     await client.infer('m', input, { deadlineMs: 750 })
-    expect(seen).toBe(749)
+    // The clock moves 0.3 ms per read, so the attempt sees 750 minus a few reads, rounded down.
+    expect(Number.isInteger(seen)).toBe(true)
+    expect(seen).toBeGreaterThanOrEqual(747)
+    expect(seen).toBeLessThan(750)
   })
 
   it('ends with AbortError when the caller aborts', async () => {
@@ -187,10 +190,10 @@ describe('OffloadClient attempt loop', () => {
 describe('OffloadClient late binding', () => {
   it('parks a burst in the client and places each request on the node that frees a slot', async () => {
     const running: Record<string, number> = { self: 0, a: 0 }
-    let most = 0
+    const most: Record<string, number> = { self: 0, a: 0 }
     const serve = (peer: string, ms: number): Behaviour => async () => {
       running[peer]++
-      most = Math.max(most, running[peer])
+      most[peer] = Math.max(most[peer], running[peer])
       try { return await after(ms, result(1)) } finally { running[peer]-- }
     }
     // Live counters stay at zero here: only the client's own outstanding attempts show the load.
@@ -199,7 +202,9 @@ describe('OffloadClient late binding', () => {
     await vi.runAllTimersAsync()
     const results = await burst
     expect(results).toHaveLength(12)
-    expect(most).toBeLessThanOrEqual(2)
+    // Two per slot here, one more at the peer (its next request is on the wire).
+    expect(most.self).toBeLessThanOrEqual(2)
+    expect(most.a).toBeLessThanOrEqual(3)
     expect(calls.filter(c => c === 'a').length).toBeGreaterThanOrEqual(4)
     expect(calls.filter(c => c === 'self').length).toBeGreaterThanOrEqual(4)
   })
@@ -282,9 +287,11 @@ describe('late binding decisions', () => {
   })
 
   it('parks only first attempts of auto requests with a choice, when the chosen node is saturated', () => {
-    const full = cand('a', { inFlight: 1, queued: 1 })
+    // A peer is saturated at perSlot + 1 (one request on the wire), this node at perSlot.
+    const full = cand('a', { inFlight: 1, queued: 2 })
     expect(shouldPark(state(), full)).toBe(true)
-    expect(shouldPark(state(), cand('a', { inFlight: 1 }))).toBe(false)
+    expect(shouldPark(state(), cand('a', { inFlight: 1, queued: 1 }))).toBe(false)
+    expect(shouldPark(state(), cand('self', { local: true, inFlight: 1, queued: 1 }))).toBe(true)
     expect(shouldPark(state({ prefer: 'remote' }), full)).toBe(false)
     expect(shouldPark(state({ attempts: 1 }), full)).toBe(false)
     expect(shouldPark(state({ perSlot: 0 }), full)).toBe(false)
@@ -296,7 +303,7 @@ describe('late binding decisions', () => {
     expect(pullCandidate(s, 'a', new Set(), new Set())?.peerId).toBe('a')
     expect(pullCandidate(s, 'a', new Set(['a']), new Set())).toBeUndefined()
     expect(pullCandidate(s, 'a', new Set(), new Set(['a']))).toBeUndefined()
-    expect(pullCandidate(state({ outstanding: new Map([['a', 2]]) }), 'a', new Set(), new Set())).toBeUndefined()
+    expect(pullCandidate(state({ outstanding: new Map([['a', 3]]) }), 'a', new Set(), new Set())).toBeUndefined()
     expect(pullCandidate(state({ candidates: [cand('a', { hasModel: false })] }), 'a', new Set(), new Set())).toBeUndefined()
     expect(pullCandidate(s, 'gone', new Set(), new Set())).toBeUndefined()
   })

@@ -16,7 +16,10 @@ describe('peak EWMA', () => {
   it('decays toward lower samples with time constant tau', () => {
     const s = observeLatency(undefined, 100, 0, tau)
     expect(observeLatency(s, 0, tau, tau).estimateMs).toBeCloseTo(100 * Math.exp(-1), 6)
-    expect(observeLatency(s, 0, 0, tau).estimateMs).toBe(100)
+    expect(observeLatency(s, 0, 100 * tau, tau).estimateMs).toBeCloseTo(0, 6)
+    // Samples at the same instant still weigh the floor (0.25), and nothing with a floor of 0.
+    expect(observeLatency(s, 0, 0, tau).estimateMs).toBeCloseTo(75, 6)
+    expect(observeLatency(s, 0, 0, tau, 0).estimateMs).toBe(100)
     expect(observeLatency(s, 0, 100 * tau, tau).estimateMs).toBeCloseTo(0, 6)
   })
 
