@@ -20,7 +20,7 @@ import { measureAggregation } from './aggregation.js'
 import { goals } from './goals.js'
 import { measureMemory } from './memory.js'
 import { Processes } from './processes.js'
-import { startBenchRun } from '../shared/run.js'
+import { phaseTimer, startBenchRun } from '../shared/run.js'
 import { measureRounds } from './rounds.js'
 import { round2 } from './stats.js'
 import { measureTransfer } from './transfer.js'
@@ -30,13 +30,14 @@ function progress (line: string): void {
 }
 
 const errors: Record<string, string> = {}
+const timer = phaseTimer()
 
 /** Run one phase if selected; a failure is recorded, reported and does not stop the others. */
 async function phase<T> (name: string, run: () => Promise<T>, processes: Processes): Promise<T | undefined> {
   const only = process.env.BENCH_PHASES?.split(',')
   if (only != null && !only.includes(name)) return undefined
   try {
-    return await run()
+    return await timer.time(name, run)
   } catch (err: any) {
     errors[name] = `${String(err?.name ?? 'Error')}: ${String(err?.message ?? err)}`
     progress(`${name} failed: ${String(err?.stack ?? err)}`)
@@ -68,6 +69,7 @@ async function main (): Promise<void> {
     memory,
     goals: goals({ aggregation, transfer, roundOverhead, memory }),
     errors: Object.keys(errors).length > 0 ? errors : undefined,
+    phaseS: timer.phaseS,
     durationS: Math.round(run.elapsedS())
   }
   const json = JSON.stringify(result, null, 2)

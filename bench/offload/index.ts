@@ -27,7 +27,7 @@ import { measureScheduling } from './scheduling.js'
 import { measureThroughput } from './throughput.js'
 import { Processes } from './processes.js'
 import { machineInfo, writeReport } from '../shared/report.js'
-import { startBenchRun } from '../shared/run.js'
+import { phaseTimer, startBenchRun } from '../shared/run.js'
 
 function progress (line: string): void {
   process.stderr.write(`[bench:offload ${new Date().toISOString().slice(11, 19)}] ${line}\n`)
@@ -66,12 +66,14 @@ async function main (): Promise<void> {
   try {
     const only = process.env.BENCH_PHASES?.split(',')
     const want = (phase: string): boolean => only == null || only.includes(phase)
-    const latency = want('latency') ? await phase(processes, 'latency', async () => await measureLatency(processes, progress)) : undefined
-    const scheduling = want('scheduling') ? await phase(processes, 'scheduling', async () => await measureScheduling(processes, progress)) : undefined
-    const throughput = want('throughput') ? await phase(processes, 'throughput', async () => await measureThroughput(processes, progress)) : undefined
-    const memory = want('memory') ? await phase(processes, 'memory', async () => await measureMemory(processes, progress)) : undefined
-    const codec = want('codec') ? measureCodecCost(progress) : undefined
-    const pipeline = want('pipeline') ? await phase(processes, 'pipeline', async () => await measurePipeline(processes, progress)) : undefined
+    const timer = phaseTimer()
+    const timed = async <T>(name: string, run: () => Promise<T>): Promise<T> => await timer.time(name, async () => await phase(processes, name, run))
+    const latency = want('latency') ? await timed('latency', async () => await measureLatency(processes, progress)) : undefined
+    const scheduling = want('scheduling') ? await timed('scheduling', async () => await measureScheduling(processes, progress)) : undefined
+    const throughput = want('throughput') ? await timed('throughput', async () => await measureThroughput(processes, progress)) : undefined
+    const memory = want('memory') ? await timed('memory', async () => await measureMemory(processes, progress)) : undefined
+    const codec = want('codec') ? await timer.time('codec', () => measureCodecCost(progress)) : undefined
+    const pipeline = want('pipeline') ? await timed('pipeline', async () => await measurePipeline(processes, progress)) : undefined
     const result = {
       machine: machineInfo(run),
       latency,
@@ -81,6 +83,7 @@ async function main (): Promise<void> {
       pipeline,
       codec,
       goals: goals({ latency, scheduling, throughput, memory, pipeline }),
+      phaseS: timer.phaseS,
       durationS: Math.round(run.elapsedS())
     }
     await writeReport('offload', result, run, progress)

@@ -88,20 +88,23 @@ function report (t: Tally): PolicyResult {
 
 export async function measureScheduling (processes: Processes, progress: (line: string) => void): Promise<SchedulingResult> {
   const input = await benchInput()
-  const peers: Array<Awaited<ReturnType<Processes['serving']>>> = []
   const serviceMsOf = (i: number): number => SCHEDULING.serviceMs * (i === SCHEDULING.peers - 1 ? SCHEDULING.slowdown : 1)
-  for (let i = 0; i < SCHEDULING.peers; i++) {
+  // Start-up is not measured: the peers and the requesters start side by side.
+  const peers = await Promise.all(Array.from({ length: SCHEDULING.peers }, async (_, i) => {
     const slow = i === SCHEDULING.peers - 1
-    peers.push(await processes.serving(slow ? 'skew-slow' : `skew-${i}`, {
+    return await processes.serving(slow ? 'skew-slow' : `skew-${i}`, {
       capacity: SCHEDULING.capacity, maxQueue: SCHEDULING.maxQueue, batching: false, serviceMs: serviceMsOf(i)
-    }))
-  }
+    })
+  }))
   const slowPeer = peers[peers.length - 1].node.peerId
   const addresses = peers.map(p => p.address)
   const requesters = new Map<SchedulingPolicy, InProcessNode>()
   try {
-    for (const policy of POLICIES) requesters.set(policy, await startInProcessNode({ policy, peers: addresses }))
-    for (const node of requesters.values()) await waitForPeers(node, peers.map(p => p.node.peerId))
+    await Promise.all(POLICIES.map(async policy => {
+      const node = await startInProcessNode({ policy, peers: addresses })
+      requesters.set(policy, node)
+      await waitForPeers(node, peers.map(p => p.node.peerId))
+    }))
 
     const capacityRps = peers.reduce((sum, _, i) => sum + SCHEDULING.capacity * 1000 / serviceMsOf(i), 0)
     const rate = Math.round(capacityRps * SCHEDULING.loadFraction)

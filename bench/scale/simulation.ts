@@ -2,14 +2,17 @@
  * Phase 1, the gossip and scheduling simulation (see `sim/mesh.ts`): for each
  * mesh size, `repetitions` seeds, each run with what a node knows (gossiped
  * load, loads answered with responses, its own requests, load probes of the two
- * sampled peers), with full knowledge of every peer's load, and without the
- * probes (a design study; same seed, so the same arrivals); the median of the
- * runs is reported. Cadence settings are the `lan` preset's.
+ * sampled peers) and with full knowledge of every peer's load (same seed, so the
+ * same arrivals); the median of the runs is reported. With `designStudy`
+ * (`BENCH_DESIGN_STUDY=1`) the first seed of each size also runs without the
+ * probes (a design study, left out of the default run for time). Cadence
+ * settings are the `lan` preset's. The runs are deterministic and go through
+ * the worker pool (`sim/pool.ts`), `SIMULATION.workers` at a time.
  */
 import { PRESETS } from '../../src/node/presets.js'
 import { median, round2, round3 } from '../shared/stats.js'
 import { SIMULATION } from './constants.js'
-import { simulateMesh } from './sim/mesh.js'
+import { runPooled } from './sim/pool.js'
 import type { MeshSimInit, MeshSimResult } from './sim/mesh.js'
 
 export interface SizeResult {
@@ -26,9 +29,9 @@ export interface SizeResult {
   /** Share of requests served by the slow nodes (median), gossip and full knowledge. */
   slowShareGossip: number
   slowShareFull: number
-  /** Design study, first seed only: p99 without the load probes (gossip, answered loads and own requests only), ms; over that seed's full-knowledge p99. */
-  p99NoProbe: number
-  p99NoProbeRatio: number
+  /** Design study (`BENCH_DESIGN_STUDY=1` only), first seed: p99 without the load probes (gossip, answered loads and own requests only), ms; over that seed's full-knowledge p99. */
+  p99NoProbe?: number
+  p99NoProbeRatio?: number
   /**
    * Load probe questions and answers received per node per second (a cost per
    * request, like the request itself, not per peer: it does not grow with N).
@@ -36,8 +39,8 @@ export interface SizeResult {
   probesPerNodePerSecond: number
   /** Every run's figures. */
   runs: Run[]
-  /** Wall time of this size's runs, s. */
-  wallS: number
+  /** Wall time of each of this size's runs (in the worker pool, side by side with other runs), s. */
+  runWallS: number[]
 }
 
 interface Run { gossip: MeshSimResult, full: MeshSimResult, noProbe?: MeshSimResult }
@@ -48,21 +51,32 @@ export interface SimulationResult {
   settings: typeof SIMULATION
 }
 
-export function measureSimulation (progress: (line: string) => void): SimulationResult {
+export async function measureSimulation (progress: (line: string) => void, designStudy: boolean): Promise<SimulationResult> {
   const timings = PRESETS.lan
   const cadence = { intervalMs: SIMULATION.reportIntervalMs, heartbeatBudget: timings.heartbeatBudget, changeBudget: timings.changeBudget, maxIntervalMs: timings.maxHeartbeatMs }
+  const { workers, ...settings } = SIMULATION
+  // Largest meshes first: they take longest, so the pool ends with short runs.
+  const jobs: Array<{ nodes: number, r: number, kind: keyof Run, init: MeshSimInit }> = []
+  for (const nodes of [...SIMULATION.sizes].sort((a, b) => b - a)) {
+    for (let r = 0; r < SIMULATION.repetitions; r++) {
+      const base: Omit<MeshSimInit, 'knowledge'> = { ...settings, nodes, cadence, expiryIntervals: timings.expiryIntervals, seed: SIMULATION.seed + r }
+      jobs.push({ nodes, r, kind: 'gossip', init: { ...base, knowledge: 'gossip' } })
+      jobs.push({ nodes, r, kind: 'full', init: { ...base, knowledge: 'full' } })
+      if (designStudy && r === 0) jobs.push({ nodes, r, kind: 'noProbe', init: { ...base, knowledge: 'gossip', probe: false } })
+    }
+  }
+  const done = await runPooled(jobs.map(j => j.init), workers, (i, run) => {
+    const j = jobs[i]
+    progress(`simulation: ${j.nodes} nodes, seed ${j.init.seed}, ${j.kind}: ${round2(run.result.messagesPerNodePerSecond)} msg/node/s, ${round2(run.result.probesPerNodePerSecond)} probes/node/s, p99 ${round2(run.result.p99)} ms (${round2(run.wallS)} s)`)
+  })
   const sizes: SizeResult[] = []
   for (const nodes of SIMULATION.sizes) {
-    const startedAt = performance.now()
-    const runs: SizeResult['runs'] = []
+    const runs: Run[] = []
+    const runWallS: number[] = []
     for (let r = 0; r < SIMULATION.repetitions; r++) {
-      const base: Omit<MeshSimInit, 'knowledge'> = { ...SIMULATION, nodes, cadence, expiryIntervals: timings.expiryIntervals, seed: SIMULATION.seed + r }
-      // The design study runs with the first seed only, to keep `npm run bench` within its time budget.
-      const noProbe = r === 0 ? simulateMesh({ ...base, knowledge: 'gossip', probe: false }) : undefined
-      runs.push({ gossip: simulateMesh({ ...base, knowledge: 'gossip' }), full: simulateMesh({ ...base, knowledge: 'full' }), noProbe })
-      const last = runs[runs.length - 1]
-      const study = last.noProbe == null ? '' : `, without probes ${round2(last.noProbe.p99)} ms`
-      progress(`simulation: ${nodes} nodes, run ${r + 1}/${SIMULATION.repetitions}: ${round2(last.gossip.messagesPerNodePerSecond)} msg/node/s, ${round2(last.gossip.probesPerNodePerSecond)} probes/node/s, p99 ${round2(last.gossip.p99)} ms (full knowledge ${round2(last.full.p99)} ms${study})`)
+      const of = (kind: keyof Run): MeshSimResult | undefined => done[jobs.findIndex(j => j.nodes === nodes && j.r === r && j.kind === kind)]?.result
+      runs.push({ gossip: of('gossip')!, full: of('full')!, noProbe: of('noProbe') })
+      jobs.forEach((j, i) => { if (j.nodes === nodes && j.r === r) runWallS.push(round2(done[i].wallS)) })
     }
     const med = (f: (x: Run) => number): number => median(runs.map(f))
     const p99Gossip = round2(med(x => x.gossip.p99))
@@ -77,11 +91,11 @@ export function measureSimulation (progress: (line: string) => void): Simulation
       p50Full: round2(med(x => x.full.p50)),
       slowShareGossip: round3(med(x => x.gossip.slowShare)),
       slowShareFull: round3(med(x => x.full.slowShare)),
-      p99NoProbe: round2(runs[0].noProbe?.p99 ?? NaN),
-      p99NoProbeRatio: round3((runs[0].noProbe?.p99 ?? NaN) / round2(runs[0].full.p99)),
+      p99NoProbe: runs[0].noProbe == null ? undefined : round2(runs[0].noProbe.p99),
+      p99NoProbeRatio: runs[0].noProbe == null ? undefined : round3(runs[0].noProbe.p99 / round2(runs[0].full.p99)),
       probesPerNodePerSecond: round2(med(x => x.gossip.probesPerNodePerSecond)),
       runs,
-      wallS: round2((performance.now() - startedAt) / 1000)
+      runWallS
     })
   }
   return { sizes, cadence: timings, settings: SIMULATION }

@@ -10,7 +10,8 @@
 import { PRESETS } from '../../src/node/presets.js'
 import { round2, round3 } from '../shared/stats.js'
 import { SKEW } from './constants.js'
-import { simulateMesh } from './sim/mesh.js'
+import { SIMULATION } from './constants.js'
+import { runPooled } from './sim/pool.js'
 import type { SchedulingPolicy } from '../../src/offload/policy.js'
 
 const POLICIES: SchedulingPolicy[] = ['random', 'round-robin', 'least-outstanding', 'p2c']
@@ -29,14 +30,14 @@ export interface SkewResult {
   settings: typeof SKEW
 }
 
-export function measureSkew (progress: (line: string) => void): SkewResult {
+export async function measureSkew (progress: (line: string) => void): Promise<SkewResult> {
   const t = PRESETS['local-test']
   const cadence = { intervalMs: t.reportIntervalMs, heartbeatBudget: t.heartbeatBudget, changeBudget: t.changeBudget, maxIntervalMs: t.maxHeartbeatMs }
+  const jobs = SKEW.seeds.flatMap(seed => POLICIES.map(policy => ({ seed, policy, init: { ...SKEW, knowledge: 'gossip' as const, policy, cadence, expiryIntervals: t.expiryIntervals, seed } })))
+  const done = await runPooled(jobs.map(j => j.init), SIMULATION.workers)
   const runs = SKEW.seeds.map(seed => {
     const p99: Record<string, number> = {}
-    for (const policy of POLICIES) {
-      p99[policy] = round2(simulateMesh({ ...SKEW, knowledge: 'gossip', policy, cadence, expiryIntervals: t.expiryIntervals, seed }).p99)
-    }
+    jobs.forEach((j, i) => { if (j.seed === seed) p99[j.policy] = round2(done[i].result.p99) })
     const run = { seed, p99, vsRandom: round3(p99.p2c / p99.random), vsLeastOutstanding: round3(p99.p2c / p99['least-outstanding']) }
     progress(`skew: seed ${seed}: p99 ${POLICIES.map(p => `${p} ${p99[p]} ms`).join(', ')}`)
     return run

@@ -33,3 +33,25 @@ export function startBenchRun (stopAll: () => Promise<void>): BenchRun {
     loadAverage: () => ({ start, end: loadavg().map(round2) })
   }
 }
+
+/** Wall time of each phase of a benchmark, s, in the order they started (the report's `phaseS`). */
+export interface PhaseTimer {
+  readonly phaseS: Record<string, number>
+  /** Run `fn` as phase `name` and record its wall time (also when it throws). */
+  time: <T>(name: string, fn: () => Promise<T> | T) => Promise<T>
+}
+
+export function phaseTimer (): PhaseTimer {
+  const phaseS: Record<string, number> = {}
+  return {
+    phaseS,
+    async time (name, fn) {
+      const startedAt = performance.now()
+      try {
+        return await fn()
+      } finally {
+        phaseS[name] = round2((performance.now() - startedAt) / 1000)
+      }
+    }
+  }
+}
