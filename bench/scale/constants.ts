@@ -44,7 +44,12 @@ export const SIMULATION = {
    * time, never its figures; nothing timed runs beside it (the idle phase runs
    * after it, alone).
    */
-  workers: 2
+  workers: 2,
+  /**
+   * Young generation of each worker thread, MiB (figures unchanged; about
+   * 10 % less wall time than V8's default on this machine, 300 nodes).
+   */
+  youngGenerationMb: 64
 } as const
 
 /**

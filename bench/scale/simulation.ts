@@ -54,7 +54,7 @@ export interface SimulationResult {
 export async function measureSimulation (progress: (line: string) => void, designStudy: boolean): Promise<SimulationResult> {
   const timings = PRESETS.lan
   const cadence = { intervalMs: SIMULATION.reportIntervalMs, heartbeatBudget: timings.heartbeatBudget, changeBudget: timings.changeBudget, maxIntervalMs: timings.maxHeartbeatMs }
-  const { workers, ...settings } = SIMULATION
+  const { workers, youngGenerationMb, ...settings } = SIMULATION
   // Largest meshes first: they take longest, so the pool ends with short runs.
   const jobs: Array<{ nodes: number, r: number, kind: keyof Run, init: MeshSimInit }> = []
   for (const nodes of [...SIMULATION.sizes].sort((a, b) => b - a)) {
@@ -65,7 +65,7 @@ export async function measureSimulation (progress: (line: string) => void, desig
       if (designStudy && r === 0) jobs.push({ nodes, r, kind: 'noProbe', init: { ...base, knowledge: 'gossip', probe: false } })
     }
   }
-  const done = await runPooled(jobs.map(j => j.init), workers, (i, run) => {
+  const done = await runPooled(jobs.map(j => j.init), workers, youngGenerationMb, (i, run) => {
     const j = jobs[i]
     progress(`simulation: ${j.nodes} nodes, seed ${j.init.seed}, ${j.kind}: ${round2(run.result.messagesPerNodePerSecond)} msg/node/s, ${round2(run.result.probesPerNodePerSecond)} probes/node/s, p99 ${round2(run.result.p99)} ms (${round2(run.wallS)} s)`)
   })

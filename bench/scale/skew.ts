@@ -34,7 +34,7 @@ export async function measureSkew (progress: (line: string) => void): Promise<Sk
   const t = PRESETS['local-test']
   const cadence = { intervalMs: t.reportIntervalMs, heartbeatBudget: t.heartbeatBudget, changeBudget: t.changeBudget, maxIntervalMs: t.maxHeartbeatMs }
   const jobs = SKEW.seeds.flatMap(seed => POLICIES.map(policy => ({ seed, policy, init: { ...SKEW, knowledge: 'gossip' as const, policy, cadence, expiryIntervals: t.expiryIntervals, seed } })))
-  const done = await runPooled(jobs.map(j => j.init), SIMULATION.workers)
+  const done = await runPooled(jobs.map(j => j.init), SIMULATION.workers, SIMULATION.youngGenerationMb)
   const runs = SKEW.seeds.map(seed => {
     const p99: Record<string, number> = {}
     jobs.forEach((j, i) => { if (j.seed === seed) p99[j.policy] = round2(done[i].result.p99) })

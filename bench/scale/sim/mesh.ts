@@ -291,14 +291,18 @@ export function simulateMesh (init: MeshSimInit): MeshSimResult {
    */
   const steadyState = (): void => {
     const interval = heartbeatIntervalMs(init.cadence, init.nodes)
+    const held: PeerLoad[] = []
     for (const node of nodes) {
       const at = -random() * interval
       const report = { ...reportOf(node, workOf(node, init.capacity), at, interval), timestamp: at }
       node.lastPublishAt = at
       node.lastReport = report
       node.lastPublishedWork = workOf(node, init.capacity)
-      for (const other of nodes) if (other !== node) other.table = applyReport(other.table, node.id, report, at, MAX_SKEW_MS).table
+      held.push({ peerId: node.id, report, receivedAt: at })
     }
+    // What `applyReport` of each report into each empty table gives (every one accepted: one report per peer,
+    // none from the future), built once per table rather than copying the table N times: O(N²), not O(N³).
+    for (const other of nodes) other.table = { entries: new Map(held.filter(e => e.peerId !== other.id).map(e => [e.peerId, e])) }
   }
 
   const dedicated = init.dedicatedRequesters ?? 0

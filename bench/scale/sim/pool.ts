@@ -9,14 +9,19 @@ import type { MeshSimInit, MeshSimResult } from './mesh.js'
 
 export interface PooledRun { result: MeshSimResult, wallS: number }
 
-/** Run every job on `workers` threads; `onDone` is called as each finishes. */
-export async function runPooled (jobs: MeshSimInit[], workers: number, onDone?: (index: number, run: PooledRun) => void): Promise<PooledRun[]> {
+/**
+ * Run every job on `workers` threads with a young generation of
+ * `youngGenerationMb` (the simulation allocates many short-lived objects; a
+ * larger young generation spends less time collecting them); `onDone` is
+ * called as each finishes.
+ */
+export async function runPooled (jobs: MeshSimInit[], workers: number, youngGenerationMb: number, onDone?: (index: number, run: PooledRun) => void): Promise<PooledRun[]> {
   const out: PooledRun[] = new Array(jobs.length)
   let next = 0
   const script = new URL('./worker.js', import.meta.url)
   const lane = async (): Promise<void> => {
     if (next >= jobs.length) return
-    const worker = new Worker(script)
+    const worker = new Worker(script, { resourceLimits: { maxYoungGenerationSizeMb: youngGenerationMb } })
     try {
       while (next < jobs.length) {
         const id = next++
