@@ -84,7 +84,7 @@ function commandNamed (name: string): Command {
 
 export async function main (argv: string[]): Promise<void> {
   const [name, ...rest] = argv
-  if (name === 'help' && rest[0] != null) {
+  if (name === 'help' && rest[0] != null && rest[0] !== '--help' && rest[0] !== '-h') {
     process.stdout.write((await commandNamed(rest[0]).load()).help + '\n')
     return
   }

@@ -230,7 +230,11 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
       await this.lookUp(modelId, { signal: options?.signal, deadlineMs }).catch((err: Error) => { if (err.name !== 'ModelNotFoundError') throw err })
     }
     const among = await this.probePair(modelId, options?.prefer ?? 'auto', left(), options?.signal)
-    const result = await this.client.infer(modelId, inputs, { ...options, deadlineMs: left() }, { among })
+    const result = await this.client.infer(modelId, inputs, { ...options, deadlineMs: left() }, { among }).catch((err: Error) => {
+      // The client only knows the time that was left; say the deadline the caller gave.
+      if (err.name === 'DeadlineExceededError') throw new DeadlineExceededError(`no answer within the deadline of ${deadlineMs} ms (${err.message})`, { attempts: (err as DeadlineExceededError).attempts })
+      throw err
+    })
     const checked = await this.spotChecker.check(modelId, inputs, result, { signal: options?.signal, deadlineMs: left() })
     // Never a success after the deadline, whatever ran late (a look-up, a spot check, a blocking local run).
     if (performance.now() - startedAt > deadlineMs) {

@@ -73,6 +73,9 @@ describe('edge-mesh CLI', () => {
       expect(r.stdout).toContain(`Usage: edge-mesh ${command}`)
     }
     await expectFailure(['help', 'strat'], 2, 'did you mean "start"?')
+    const helpOfHelp = await run(['help', '--help'])
+    expect(helpOfHelp.code).toBe(0)
+    expect(helpOfHelp.stdout).toContain('Usage: edge-mesh <command>')
   })
 
   it('documents --mdns for seeds and EDGE_MESH_BACKEND where the backend matters', async () => {

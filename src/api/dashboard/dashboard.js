@@ -208,11 +208,14 @@ function renderRunTabs (runs, current) {
   }))
 }
 
-/** A loss tick that fits the chart's 36 px right margin: 0, 0.42, 3.1, 120, 1e-4 (never toPrecision's "5.0e-10"). */
+/**
+ * A loss tick, two significant digits, that fits the chart's 44 px right margin:
+ * 0, 0.42, 3.1, 120, 1e-4, 6.5e-10, 1.5e+3 (never toPrecision's "5.0e-10", nor "2e+3" marking 1500).
+ */
 function formatLossTick (v) {
   if (v === 0) return '0'
-  if (v >= 1000 || v < 0.01) return v.toExponential(0)
-  return String(Number(v.toPrecision(2)))
+  const rounded = Number(v.toPrecision(2))
+  return v >= 1000 || v < 0.01 ? rounded.toExponential() : String(rounded)
 }
 
 function renderFedChart (history) {
@@ -220,7 +223,7 @@ function renderFedChart (history) {
   const key = JSON.stringify(history.map(h => [h.round, h.accuracy, h.loss, h.failures]))
   if (root.dataset.key === key) return
   root.dataset.key = key
-  const W = 480; const H = 180; const L = 34; const R = 36; const T = 10; const B = 22
+  const W = 480; const H = 180; const L = 34; const R = 44; const T = 10; const B = 22
   const losses = history.map(h => h.loss).filter(Number.isFinite)
   // No finite loss yet: no loss labels (a 1e-9 placeholder printed "1.0e-9" and a clipped "5.0e-1(").
   const maxLoss = losses.length === 0 ? 1 : Math.max(...losses) || 1
@@ -232,11 +235,11 @@ function renderFedChart (history) {
   const parts = [svg('line', { class: 'axis', x1: L, y1: H - B, x2: W - R, y2: H - B })]
   for (const a of [0, 0.5, 1]) {
     parts.push(svg('line', { class: 'axis', x1: L, y1: yAcc(a), x2: W - R, y2: yAcc(a) }))
-    parts.push(svg('text', { x: L - 4, y: yAcc(a) + 3, 'text-anchor': 'end' }, `${a * 100}%`))
-    if (losses.length > 0) parts.push(svg('text', { x: W - R + 4, y: yAcc(a) + 3 }, formatLossTick(maxLoss * a)))
+    parts.push(svg('text', { x: L - 4, y: yAcc(a) + 3, 'text-anchor': 'end', 'data-axis': 'accuracy' }, `${a * 100}%`))
+    if (losses.length > 0) parts.push(svg('text', { x: W - R + 4, y: yAcc(a) + 3, 'data-axis': 'loss' }, formatLossTick(maxLoss * a)))
   }
   const ticks = new Set([first, last, ...rounds.filter((_, i) => rounds.length <= 12 || i % Math.ceil(rounds.length / 10) === 0)])
-  for (const t of ticks) if (Number.isFinite(t)) parts.push(svg('text', { x: x(t), y: H - 6, 'text-anchor': 'middle' }, `${t}`))
+  for (const t of ticks) if (Number.isFinite(t)) parts.push(svg('text', { x: x(t), y: H - 6, 'text-anchor': 'middle', 'data-axis': 'round' }, `${t}`))
   if (history.length > 0) {
     parts.push(svg('polyline', { class: 'acc', points: history.map(h => `${x(h.round)},${yAcc(h.accuracy)}`).join(' ') }))
     parts.push(svg('polyline', { class: 'loss', points: history.map(h => `${x(h.round)},${yLoss(h.loss)}`).join(' ') }))

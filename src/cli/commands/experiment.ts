@@ -44,14 +44,15 @@ MNIST federated averaging (McMahan et al.): K clients on digits 0..7999, evaluat
   --dp <mode>                DP-FedAvg: central | local (off)
   --dp-clip <S> --dp-noise <z> --dp-delta <d> --dp-target-epsilon <e>
                              DP clip norm (1), noise multiplier (1), delta (1e-5), target epsilon (none)
-  --compression <c>          none | int8 | topk:<ratio> (none)
+  --compress <c>             participants compress their updates: none | int8 | topk:<ratio> (none);
+                             --compression is the same flag
   --secagg                   secure aggregation of every round (simulate only, fedavg, no DP)
   --seed <s>                 seed (0)
   --out <dir>                where rounds.csv, accuracy.svg and loss.svg go (out/mnist)
 rounds.csv gets each round as it completes (round 0 is the initial model); Ctrl-C keeps them.
 Exits 1 when a run fails, is aborted or cancelled.`
 
-interface Options extends MeshExperiment {
+export interface Options extends MeshExperiment {
   mode: 'simulate' | 'mesh'
   concurrency: number
   bucketSize: number
@@ -72,12 +73,21 @@ function trustWeightingFlag (value: string | undefined): 'cosine' | 'sign' {
   throw new UsageError(`--trust-weighting must be cosine or sign, got "${value}"`)
 }
 
-function parse (argv: string[]): Options | undefined {
+/** `--compress` as train spells it, or `--compression` (this command's older spelling); both at once must agree. */
+function compressionFlag (compress: string | undefined, compression: string | undefined): string | undefined {
+  if (compress !== undefined && compression !== undefined && compress !== compression) {
+    throw new UsageError(`--compress ${compress} and --compression ${compression} disagree; give one`)
+  }
+  return compress ?? compression
+}
+
+/** The experiment's options from its arguments, or undefined after printing --help. */
+export function parseExperimentArgs (argv: string[]): Options | undefined {
   const s = { type: 'string' } as const
   const { values, positionals } = parseFlags(argv, {
     mode: s, clients: s, nodes: s, fraction: s, epochs: s, batch: s, rounds: s, lr: s, partition: s, strategy: s,
     'min-participants': s, deadline: s, byzantine: s, attack: s, seed: s, out: s, 'bucket-size': s, 'root-examples': s, 'trust-weighting': s, help: { type: 'boolean', short: 'h' },
-    dp: s, 'dp-clip': s, 'dp-noise': s, 'dp-delta': s, 'dp-target-epsilon': s, compression: s, secagg: { type: 'boolean' },
+    dp: s, 'dp-clip': s, 'dp-noise': s, 'dp-delta': s, 'dp-target-epsilon': s, compress: s, compression: s, secagg: { type: 'boolean' },
     concurrency: s, 'coordinator-only': { type: 'boolean' }
   }, true)
   if (values.help === true) { process.stdout.write(EXPERIMENT_HELP + '\n'); return undefined }
@@ -112,7 +122,7 @@ function parse (argv: string[]): Options | undefined {
     seed: intFlag('seed', values.seed, 0, 0xFFFFFFFF) ?? 0,
     out: values.out ?? 'out/mnist',
     dp: dpFrom(values),
-    compression: values.compression,
+    compression: compressionFlag(values.compress, values.compression),
     secagg: values.secagg === true
   }
 }
@@ -164,7 +174,7 @@ async function simulate (o: Options, outputs: ExperimentOutputs): Promise<void> 
 }
 
 export async function runExperiment (argv: string[]): Promise<void> {
-  const o = parse(argv)
+  const o = parseExperimentArgs(argv)
   if (o === undefined) return
   const outputs = outputsFor(o)
   if (o.mode === 'simulate') {

@@ -63,7 +63,12 @@ function apiOf (values: Record<string, any>): string {
 
 /** One plain progress line for a round (ε and bytes up as `src/federated/privacy/format.ts` writes them). */
 export function roundLine (r: RoundSummary, rounds: number): string {
-  return `round ${r.round}/${rounds}  participants ${r.participants}  failures ${r.failures}  accuracy ${r.accuracy.toFixed(3)}  loss ${r.loss.toFixed(2)}${formatRoundPrivacy(r)}${formatRoundBytes(r)}  global ${printable(String(r.globalModelId).slice(0, 15))}…`
+  return `round ${r.round}/${rounds}  participants ${r.participants}  failures ${r.failures}  accuracy ${r.accuracy.toFixed(3)}  loss ${r.loss.toFixed(2)}${formatRoundPrivacy(r)}${formatRoundBytes(r)}${formatRoundTime(r)}  global ${printable(String(r.globalModelId).slice(0, 15))}…`
+}
+
+/** The round's wall time, as docs/cli.md promises beside its bytes (nothing when a peer sent no finite time). */
+function formatRoundTime (r: { wallMs?: number }): string {
+  return typeof r.wallMs === 'number' && Number.isFinite(r.wallMs) && r.wallMs >= 0 ? `  ${(r.wallMs / 1000).toFixed(2)} s` : ''
 }
 
 function bar (done: number, total: number, width = 20): string {

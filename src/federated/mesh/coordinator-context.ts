@@ -11,7 +11,7 @@ import { exchange } from './protocol/wire.js'
 import * as C from './protocol/constants.js'
 import { waitForClients } from './service-helpers.js'
 import { uplinkPolicyOf } from '../privacy/uplink-wire.js'
-import { infoLogger } from './round-log.js'
+import { infoLogger, participantLogLine } from './round-log.js'
 import type { FederatedBounds } from './bounds.js'
 import type { HeadFeatures } from './head.js'
 import type { ClientCounts } from './client-counts.js'
@@ -44,6 +44,8 @@ export interface CoordinatorContextInput {
 
 export function createCoordinatorContext (input: CoordinatorContextInput): CoordinatorContext {
   const { components, init, selfId, files, log, bounds, clientCounts, grids } = input
+  // This node's own clients train inside the grid, not through the participant: their lines go where the participant's do.
+  const localParticipantInfo = infoLogger(log.newScope('participant'))
   return {
     models: components.models,
     files,
@@ -66,7 +68,8 @@ export function createCoordinatorContext (input: CoordinatorContextInput): Coord
         maxExamples: bounds.maxExamples,
         head: record.head,
         onRefused: (reason) => { input.onRefused(reason) },
-        uplink: uplinkPolicyOf(record.spec, (reason) => { input.onRefused(reason) })
+        uplink: uplinkPolicyOf(record.spec, (reason) => { input.onRefused(reason) }),
+        onLocalUpdate: (round) => { localParticipantInfo('%s (this node\'s own client)', participantLogLine(round)) }
       })
       grids.set(record.id, grid)
       return grid

@@ -35,6 +35,7 @@ import { encodedWeightRecordSize } from '../weights/codec.js'
 import type { UplinkPolicy } from '../privacy/uplink-wire.js'
 import type { ClientInfo, ClientLoad, ClientUpdate, Grid, TrainRequest } from '../grid.js'
 import type { FeatureBase } from './head.js'
+import type { ParticipantRound } from './round-log.js'
 import type { AcceptMessage, AnnounceMessage, PushMessage } from './protocol/messages.js'
 import type { LoadView, PeerLoad } from '../../gossip/types.js'
 import type { TrainResult, WeightRecord } from '../../model/types.js'
@@ -70,6 +71,8 @@ export interface MeshGridInit {
   uplink?: UplinkPolicy
   /** A head run's frozen base: named in every ANNOUNCE, used by local clients. */
   head?: FeatureBase
+  /** Called after each update of this node's own clients (they skip the wire, so the participant does not log them). */
+  onLocalUpdate?(round: ParticipantRound): void
 }
 
 /** What follows a PUSH: a weight record, or a compressed update (`encoding: "compressed"`). */
@@ -204,6 +207,10 @@ export class MeshGrid implements Grid {
     const bytes = { down: encodedWeightRecordSize(request.weights), up }
     this.bytesDown += bytes.down
     this.bytesUp += bytes.up
+    this.init.onLocalUpdate?.({
+      runId: this.init.runId, round: request.round, clientIndex: index, numExamples: result.numExamples, loss: result.loss,
+      bytesUp: bytes.up, bytesDown: bytes.down, trainMs: result.trainMs
+    })
     return {
       clientId,
       weights,

@@ -14,4 +14,10 @@ describe('train progress lines', () => {
     expect(line).not.toContain('\u001b')
     expect(line).toContain('sha256-\\x1b[2Ja')
   })
+
+  it('print the round\'s participants, failures, accuracy, loss, bytes and time', () => {
+    const line = roundLine(roundSummary({ ...record, globalModelId: 'sha256-ab', wallMs: 4617, bytesUp: 3_187_952 }), 2)
+    expect(line).toMatch(/^round 1\/2 {2}participants 3 {2}failures 0 {2}accuracy 0\.900 {2}loss 0\.30 {2}up 3\.19 MB {2}4\.62 s {2}global sha256-ab…$/)
+    expect(roundLine(roundSummary({ ...record, wallMs: Number.NaN }), 2)).not.toMatch(/ s {2}global/)
+  })
 })

@@ -138,6 +138,27 @@ describe('the mesh grid over the fedavg wire', () => {
     expect(() => hang.weightsFor(5)).toThrow(expect.objectContaining({ name: 'StaleVersionError' }))
   })
 
+  it('reports each update of the node\'s own clients, which skip the wire, so the node logs them as participants do', async () => {
+    const seen: Array<Record<string, unknown>> = []
+    const trained = constant(2)
+    const own = createMeshGrid({
+      runId: 'run-own',
+      selfId: 'me',
+      local: { counts: () => [4], isTraining: () => false, train: async () => ({ weights: trained, numExamples: 4, loss: 0.5, accuracy: 0.9, trainMs: 12 }) },
+      loadView: { peers: () => [] },
+      clientCounts: () => undefined,
+      announce: async () => { throw new Error('own clients are never announced') },
+      deadlineMs: 60_000,
+      onLocalUpdate: (round) => { seen.push({ ...round }) }
+    })
+    const update = await own.train('me#0', { round: 3, modelVersion: 2, baseModelId: 'b', weights: constant(0), config: { epochs: 1, batchSize: 1, learningRate: 0.1, proximalMu: 0, seed: 0 } }, {})
+    expect(update.numExamples).toBe(4)
+    expect(seen).toEqual([{
+      runId: 'run-own', round: 3, clientIndex: 0, numExamples: 4, loss: 0.5,
+      bytesUp: encodedWeightRecordSize(trained), bytesDown: encodedWeightRecordSize(constant(0)), trainMs: 12
+    }])
+  })
+
   it('answers ANNOUNCE with NoTrainingDataError for a missing client and PeerBusyError for a client busy with another run', async () => {
     const { participants } = await mesh([[dataset(1)]])
     const a = { type: 'announce', runId: 'run-test', round: 1, attempt: 1, version: 0, globalModelId: '', baseModelId: 'b', clientIndex: 3, epochs: 1, batchSize: 1, learningRate: 0.1, proximalMu: 0, seed: 0, deadlineMs: 50 } as const
