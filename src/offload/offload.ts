@@ -77,7 +77,7 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
       selfId: this.selfId,
       local: this.engine.invoke,
       // The answer's `serverLoad` reaches the load estimate through `tracked`, dated like the request's end.
-      remote: this.tracked(createRemoteInvoker({ connectionManager: components.connectionManager, loadView: components.loadView }, { maxFrameBytes: init.maxFrameBytes })),
+      remote: this.tracked(createRemoteInvoker({ connectionManager: components.connectionManager }, { maxFrameBytes: init.maxFrameBytes })),
       candidates: (modelId) => this.candidates(modelId),
       fetchLocal: async (modelId, options) => components.modelTransfer.ensure(modelId, options),
       // Requests of a model whose batch size is not fixed may batch on the node: let a full batch wait there.

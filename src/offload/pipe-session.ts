@@ -22,7 +22,7 @@ import { decodePipeResponse, encodePipeCancel, encodePipeRequest, requestFrameBy
 import { PipeWriter } from './pipe-writer.js'
 import type { PipeEntry, WireInput } from './pipe-codec.js'
 import type { Frame } from './pipe-writer.js'
-import type { ServedResult, ServerLoad } from './types.js'
+import type { ServedResult } from './types.js'
 import type { AbortOptions, Stream } from '@libp2p/interface'
 
 export interface PipeSessionInit {
@@ -31,8 +31,6 @@ export interface PipeSessionInit {
   coalesce: boolean
   maxCoalesceRequests: number
   idleTimeoutMs: number
-  /** Called with the server's load from every reply. */
-  onLoad?(load: ServerLoad): void
   /** Called once when the session ends. */
   onEnd?(): void
 }
@@ -192,7 +190,6 @@ export class PipeSession {
     try {
       for await (const list of readFrames(this.stream, { maxFrameBytes: this.init.maxFrameBytes })) {
         const response = decodePipeResponse(list.subarray(), { maxFrameBytes: this.init.maxFrameBytes })
-        this.init.onLoad?.(response.load)
         if (response.type === 'error') {
           this.give(response.id, errorFromCode(response.code, response.message), false)
         } else {

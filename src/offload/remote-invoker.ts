@@ -11,8 +11,8 @@
  * an error reply is rethrown as the named error the peer sent (`PeerBusyError`,
  * `ModelNotFoundError`, ...); the caller's signal and the deadline surface as
  * AbortError and DeadlineExceededError. Every 1.1.0 reply carries the
- * server's load: it is on the result (`serverLoad`) and is passed to the
- * load view's `observeLoad` when the view has one.
+ * server's load: it is on the result (`serverLoad`), where the offload
+ * service's load estimate reads it.
  */
 import { AbortError, DeadlineExceededError, MessageTooLargeError, ProtocolError } from '../errors.js'
 import { FrameReader, writeFrame } from '../wire/framing.js'
@@ -27,7 +27,7 @@ import { errorFromCode } from '../wire/error-codes.js'
 import { requestFrameBytes, toWireInputs, wireKey } from './pipe-codec.js'
 import { PipeSession } from './pipe-session.js'
 import type { PipeCall } from './pipe-session.js'
-import type { RemoteInvoker, ServedResult, ServerLoad } from './types.js'
+import type { RemoteInvoker, ServedResult } from './types.js'
 import type { TensorData } from '../model/types.js'
 import type { AbortOptions, Stream } from '@libp2p/interface'
 import type { ConnectionManager } from '@libp2p/interface-internal'
@@ -49,18 +49,8 @@ export interface RemoteInvokerInit {
   idleTimeoutMs?: number
 }
 
-/** The scheduler's view of peer load, fed with the load piggybacked on 1.1.0 replies (optional method). */
-export interface LoadObserver {
-  observeLoad?(peerId: string, load: ServerLoad, atMs: number): void
-}
-
 export interface RemoteInvokerComponents {
   connectionManager: Pick<ConnectionManager, 'openStream'>
-  /**
-   * The load view; each 1.1.0 reply's server load goes to its `observeLoad`
-   * when it has one (the scheduler's half of the interface in PLAN.md). @default none
-   */
-  loadView?: object
 }
 
 /** A remote invoker that keeps streams: `close()` ends them (tests, benchmarks, shutdown). */
@@ -120,7 +110,6 @@ export function createRemoteInvoker (components: RemoteInvokerComponents, init: 
   /** Peers that refused 1.1.0, until when (ms since epoch). */
   const legacy = new Map<string, number>()
   const opener = components.connectionManager
-  const observer = components.loadView as LoadObserver | undefined
 
   const open = async (peerId: string, deadlineMs: number): Promise<PipeSession | undefined> => {
     // The first caller's deadline bounds the dial for everyone waiting on it.
@@ -133,7 +122,6 @@ export function createRemoteInvoker (components: RemoteInvokerComponents, init: 
         coalesce: init.coalesce ?? DEFAULT_COALESCE,
         maxCoalesceRequests: init.maxCoalesceRequests ?? DEFAULT_MAX_COALESCE_REQUESTS,
         idleTimeoutMs: init.idleTimeoutMs ?? DEFAULT_PIPE_IDLE_TIMEOUT_MS,
-        onLoad: (load) => { observer?.observeLoad?.(peerId, load, Date.now()) },
         onEnd: () => { if (sessions.get(peerId) === session) sessions.delete(peerId) }
       })
       sessions.set(peerId, session)

@@ -21,9 +21,6 @@ type Handler = (stream: Stream, connection: unknown) => Promise<void>
 
 class MeshView extends TypedEventEmitter<LoadGossipEvents> implements LoadView {
   entries: PeerLoad[] = []
-  /** Loads piggybacked on infer replies (the scheduler's `observeLoad`, stubbed with its agreed shape). */
-  observed: Array<{ peerId: string, load: { outstanding: number, capacity: number } }> = []
-  observeLoad (peerId: string, load: { outstanding: number, capacity: number }, atMs: number): void { this.observed.push({ peerId, load }) }
   peers (): PeerLoad[] { return this.entries }
   get (peerId: string): PeerLoad | undefined { return this.entries.find(e => e.peerId === peerId) }
   self (): LoadReport | undefined { return undefined }
@@ -114,8 +111,8 @@ describe('offload between services', () => {
     expect(results.map(r => r.outputs[0].data[0])).toEqual([2, 4, 6, 8, 10, 12])
     // Infer streams only: spot checks and model transfer may open streams of their own.
     expect(opened.filter(p => p.startsWith('/edge-mesh/infer/')), JSON.stringify(opened)).toEqual(['/edge-mesh/infer/1.1.0'])
-    expect(a.view.observed.length).toBe(6)
-    expect(a.view.observed.every(o => o.peerId === b.id && o.load.capacity === 4)).toBe(true)
+    // The load piggybacked on b's answers reached a's load estimate.
+    expect(a.service.loadEstimate.observation(b.id)).toMatchObject({ capacity: 4 })
   })
 
   it('a peer without the model fetches it from the requester, then serves', async () => {
