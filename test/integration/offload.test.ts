@@ -82,9 +82,10 @@ describe('inference offload', () => {
     await connectedTo(a, [victim])
     const input = await mnistDigit(7)
     const requests = Array.from({ length: 200 }, async () => await inferVia(a, { model: MNIST_MODEL_ID, inputs: [input], prefer: 'remote', deadlineMs: 60_000 }))
-    await waitFor('the victim is busy', async () => {
+    // Kill it mid-flight, once it has answered some requests (so both it and the fallback serve) and still holds others.
+    await waitFor('the victim is busy and has served a peer', async () => {
       const s = await status(victim)
-      return (s.load?.inFlight ?? 0) + (s.load?.queued ?? 0) > 0
+      return (s.load?.traffic?.servedForPeers ?? 0) > 0 && (s.load?.inFlight ?? 0) + (s.load?.queued ?? 0) > 0
     }, 60_000, 20)
     await victim.kill()
     const results = await Promise.all(requests)
