@@ -22,6 +22,7 @@ import { InvalidConfigError, InvalidUpdateError } from '../../errors.js'
 import { castLayer } from '../strategy.js'
 import type { Compression } from './compression.js'
 import type { RoundContext, Strategy } from '../strategy.js'
+import { aggregateByFolding } from '../streaming.js'
 import type { StreamingStrategy, UpdateFolder } from '../streaming.js'
 import type { WeightRecord } from '../../model/types.js'
 
@@ -77,11 +78,7 @@ export function withSenderAveraging (inner: Strategy): StreamingStrategy {
     name: inner.name,
     configureRound: (ctx) => inner.configureRound(ctx),
     fold,
-    aggregate (ctx, results) {
-      const folder = fold(ctx)
-      for (const r of results) folder.add(r)
-      return folder.result()
-    }
+    aggregate: aggregateByFolding(fold)
   }
 }
 
