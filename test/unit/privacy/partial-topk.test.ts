@@ -10,6 +10,7 @@ import { withDp } from '../../../src/federated/privacy/dp-strategy.js'
 import { uplinkAnnounceFields, uplinkFromAnnounce } from '../../../src/federated/privacy/uplink-wire.js'
 import { roundCompression } from '../../../src/federated/privacy/uplink.js'
 import { fedAvg } from '../../../src/federated/strategies/fedavg.js'
+import { parseRunSpec } from '../../../src/federated/mesh/runs.js'
 import { createStrategy } from '../../../src/federated/strategies/create-strategy.js'
 import { weightedSumFolder } from '../../../src/federated/streaming.js'
 import { createRng } from '../../../src/federated/rng.js'
@@ -111,5 +112,16 @@ describe('options and wire', () => {
     expect(fields).toEqual({ compression: 'topk', topkDensity: 0.01, topkStaleness: 1 })
     expect(uplinkFromAnnounce({ ...fields, round: 7 })).toEqual({ compression: partial })
     expect(uplinkAnnounceFields({ compression: roundCompression(parseCompression('topk:0.01'), 7) }).topkStaleness).toBeUndefined()
+  })
+})
+
+describe('run spec', () => {
+  const partial = { scheme: 'topk', ratio: 0.01, momentum: 0, warmupRounds: 0, staleness: 1, average: 'senders' }
+
+  it('takes averaging over senders with plain FedAvg, and refuses it with DP or another strategy (InvalidConfigError)', () => {
+    expect(parseRunSpec({ compression: partial }).compression).toMatchObject({ staleness: 1, average: 'senders' })
+    expect(name(() => parseRunSpec({ compression: partial, dp: { mode: 'central' } }))).toBe('InvalidConfigError')
+    expect(name(() => parseRunSpec({ compression: partial, strategy: 'trimmed-mean' }))).toBe('InvalidConfigError')
+    expect(parseRunSpec({ compression: { ...partial, average: 'all' }, dp: { mode: 'local' } }).compression).toMatchObject({ average: 'all' })
   })
 })
