@@ -12,6 +12,13 @@
  * coordinates each client chose to send. With dense updates (every
  * coordinate sent by everyone) it is FedAvg.
  *
+ * It is biased, and meant for partial participation: a coordinate sent by
+ * one client of m is applied at that client's full value, so with error
+ * feedback a residual can land up to m times more strongly than under
+ * FedAvg. At C = 0.1 (with the stale-residual discount) that is the step 1 %
+ * updates lack; with every client in every round it overshoots
+ * (docs/privacy.md, "Top-k with partial participation"). Off by default.
+ *
  * A coordinate counts as sent when the decoded weight differs from the
  * global one: the folder sees weight records (the codec has already applied
  * the sparse delta), and a value too small to change the float32 weight
