@@ -31,7 +31,9 @@ export const DGC_TOPK = parseCompression('topk:0.01', { momentum: 0.9, warmupRou
  * Top-k 1 % with plain error feedback (no momentum, no warm-up: every round
  * at 1 %), averaged per coordinate over senders, residuals discounted by
  * `1/(1 + τ)` after τ missed rounds (a = 1, the staleness-aware step of
- * Zhang et al. 2016; a = 0.5 gave a 0.45-point median drop, a = 1 −0.5).
+ * Zhang et al. 2016; on seeds 0, 1, 2 a = 0.5 gave a median drop of 0.45
+ * point, a = 1 0.10). For partial participation only: at C = 1 it overshoots
+ * (docs/privacy.md).
  */
 export const PARTIAL_TOPK = parseCompression('topk:0.01', { momentum: 0, warmupRounds: 0, average: 'senders', staleness: 1 })
 
