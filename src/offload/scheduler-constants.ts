@@ -130,6 +130,20 @@ export const DEFAULT_PARK_LOAD_PER_SLOT = 2
  */
 export const DEFAULT_REMOTE_PIPELINE_EXTRA = 1
 
+/**
+ * Most extra requests late binding keeps at a peer (see `pipelineExtra` in
+ * `parked.ts`): the extra grows with the measured round trip over the peer's
+ * service time, up to this many, so a fast model behind a slow link is not
+ * queued deep at one peer.
+ */
+export const MAX_REMOTE_PIPELINE_EXTRA = 3
+
+/**
+ * Weight of a new sample in the client's per-peer averages of service time and
+ * round trip (what `pipelineExtra` reads).
+ */
+export const PIPELINE_SAMPLE_WEIGHT = 0.2
+
 /** A waiting (`parked`) request looks again after this long even if no attempt of this node ended, ms (peers' load changes arrive by gossip). */
 export const PARK_RECHECK_MS = 50
 
