@@ -48,7 +48,11 @@ export const GOALS = {
 export const REAL_SCHEDULING = {
   /** Half a core: the slow peer runs about this many times slower. */
   slowdown: 2,
+  /** Offered load as a fraction of the pair's measured capacity (see `calibrate`). */
   loadFraction: 0.7,
+  /** Closed-loop requests that measure the pair's capacity before the rounds, and how many in flight. */
+  calibrationRequests: 120,
+  calibrationConcurrency: 6,
   rounds: 3,
   segmentMs: 10_000,
   warmupMs: 2000,

@@ -13,7 +13,7 @@
 import { median, round3 } from '../shared/stats.js'
 import { startInProcessNode, waitForPeers } from '../offload/driver.js'
 import { emptyTally, report, segment } from '../offload/scheduling.js'
-import { summary } from '../offload/stats.js'
+import { closedLoop, summary } from '../offload/stats.js'
 import { MODEL, REAL_SCHEDULING } from './constants.js'
 import type { InProcessNode } from '../offload/driver.js'
 import type { Processes } from '../offload/processes.js'
@@ -28,8 +28,11 @@ export interface RealSchedulingResult {
   slowness: Slowness
   /** The model's compute time per request used for the nominal capacity (A's p50 in the burst runs), ms. */
   computeMs: number
-  /** Nominal capacity: 1000 / computeMs for the fast peer, half that for the slow one, req/s. */
+  /** Nominal capacity: 1000 / computeMs for the fast peer, 1 / slowdown of that for the slow one, req/s. */
   capacityRps: number
+  /** Capacity measured just before the rounds (closed loop, least-outstanding, see `calibrate`), req/s. */
+  measuredRps: number
+  /** Poisson rate offered: `loadFraction` of the measured capacity, req/s. */
   offeredRps: number
   random: PolicyResult
   leastOutstanding: PolicyResult
@@ -56,6 +59,19 @@ async function startPeers (processes: Processes, slowness: Slowness): Promise<{ 
   return { fast: fast.node.peerId, slow: slow.node.peerId, addresses: [fast.address, slow.address], peerIds: [fast.node.peerId, slow.node.peerId] }
 }
 
+/**
+ * The pair's throughput now, req/s: `calibrationRequests` requests in a closed
+ * loop, `calibrationConcurrency` in flight (enough to keep both peers busy),
+ * with least-outstanding. On a shared machine the nominal capacity (from the
+ * model's compute time) overstates what the peers can serve, and an offered
+ * rate above their capacity would only measure a growing queue.
+ */
+async function calibrate (node: InProcessNode, modelId: string, inputs: TensorData[]): Promise<number> {
+  const { calibrationRequests: n, calibrationConcurrency: c, deadlineMs } = REAL_SCHEDULING
+  const wallMs = await closedLoop(n, c, async () => { await node.offload.infer(modelId, inputs, { prefer: 'remote', deadlineMs }) })
+  return Math.round(10 * n / (wallMs / 1000)) / 10
+}
+
 /** One variant: the peers, one requester per policy, warm-up, then `rounds` rounds of one segment per policy. */
 export async function measureRealScheduling (processes: Processes, modelId: string, inputs: TensorData[], computeMs: number,
   slowness: Slowness, progress: (line: string) => void): Promise<RealSchedulingResult> {
@@ -69,7 +85,8 @@ export async function measureRealScheduling (processes: Processes, modelId: stri
       await waitForPeers(node, peers.peerIds, 60_000, modelId)
     }))
     const capacityRps = Math.round(10 * (1000 / computeMs) * (1 + 1 / settings.slowdown)) / 10
-    const rate = Math.round(capacityRps * settings.loadFraction)
+    const measuredRps = await calibrate(requesters.get('least-outstanding')!, modelId, inputs)
+    const rate = Math.round(measuredRps * settings.loadFraction)
     for (const policy of POLICIES) {
       progress(`real scheduling (${slowness}): warm-up ${policy} at ${rate} req/s`)
       await segment(requesters.get(policy)!, inputs, rate, settings.warmupMs, settings.seed - 1, peers.slow, undefined, modelId, settings.deadlineMs)
@@ -94,6 +111,7 @@ export async function measureRealScheduling (processes: Processes, modelId: stri
       slowness,
       computeMs,
       capacityRps,
+      measuredRps,
       offeredRps: rate,
       random: report(tallies.get('random')!),
       leastOutstanding: report(tallies.get('least-outstanding')!),
