@@ -17,29 +17,20 @@ import { closedLoop, summary } from '../offload/stats.js'
 import { MODEL, REAL_SCHEDULING, WARMUP } from './constants.js'
 import type { InProcessNode } from '../offload/driver.js'
 import type { Processes } from '../offload/processes.js'
-import type { PolicyResult, Tally } from '../offload/scheduling.js'
+import type { SchedulingResult, Tally } from '../offload/scheduling.js'
 import type { TensorData } from '../../src/model/types.js'
 import type { SchedulingPolicy } from '../../src/offload/index.js'
 
 /** How the slow peer is slow: a CPU burner on its core, or the emulation. */
 export type Slowness = 'cpu-starved' | 'emulated'
 
-export interface RealSchedulingResult {
+/** The offload phase's figures for the three policies (see `bench/offload/scheduling.ts`), and how the slow peer was slow. */
+export interface RealSchedulingResult extends Pick<SchedulingResult, 'capacityRps' | 'offeredRps' | 'random' | 'leastOutstanding' | 'edgeMesh' | 'runs' | 'median'> {
   slowness: Slowness
-  /** The model's compute time per request used for the nominal capacity (A's p50 in the burst runs), ms. */
+  /** The model's compute time per request behind `capacityRps` (A's p50 in the burst runs), ms. */
   computeMs: number
-  /** Nominal capacity: 1000 / computeMs for the fast peer, 1 / slowdown of that for the slow one, req/s. */
-  capacityRps: number
-  /** Capacity measured just before the rounds (closed loop, least-outstanding, see `calibrate`), req/s. */
+  /** Capacity measured just before the rounds (closed loop, least-outstanding, see `calibrate`), req/s; `offeredRps` is `loadFraction` of it. */
   measuredRps: number
-  /** Poisson rate offered: `loadFraction` of the measured capacity, req/s. */
-  offeredRps: number
-  random: PolicyResult
-  leastOutstanding: PolicyResult
-  edgeMesh: PolicyResult
-  /** Per round: p2c's p99 over random's and over least-outstanding's. */
-  runs: Array<{ vsRandom: number, vsLeastOutstanding: number }>
-  median: { vsRandom: number, vsLeastOutstanding: number }
 }
 
 const POLICIES: SchedulingPolicy[] = ['random', 'least-outstanding', 'p2c']
