@@ -54,7 +54,7 @@ export const REAL_SCHEDULING = {
   calibrationRequests: 120,
   calibrationConcurrency: 6,
   rounds: 3,
-  segmentMs: 10_000,
+  segmentMs: 8000,
   warmupMs: 2000,
   /** Queue per peer (every request of a segment fits, so a policy's overload shows as latency, not refusals). */
   maxQueue: 256,
