@@ -16,7 +16,8 @@
  * backoff the loop waits for the earliest to expire, if that is before the deadline.
  *
  * Late binding: a `prefer: auto` request whose best node is saturated (see
- * `DEFAULT_PARK_LOAD_PER_SLOT`) waits here, parked; when one of this node's
+ * `DEFAULT_PARK_LOAD_PER_SLOT`) goes to another holder with room, or, when every
+ * node is full, waits here, parked; when one of this node's
  * attempts ends, the oldest parked request goes to the node that attempt
  * ran on (it has just freed a slot), so a burst flows to whichever node
  * frees a slot first, the way workers pull from a shared queue.
