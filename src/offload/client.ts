@@ -16,7 +16,8 @@
  * backoff the loop waits for the earliest to expire, if that is before the deadline.
  *
  * Late binding: a `prefer: auto` request whose best node is saturated (see
- * `DEFAULT_PARK_LOAD_PER_SLOT`) waits here, parked; when one of this node's
+ * `DEFAULT_PARK_LOAD_PER_SLOT`) goes to another holder with room, or, when every
+ * node is full, waits here, parked; when one of this node's
  * attempts ends, the oldest parked request goes to the node that attempt
  * ran on (it has just freed a slot), so a burst flows to whichever node
  * frees a slot first, the way workers pull from a shared queue.
@@ -33,7 +34,7 @@
 import { logger } from '@libp2p/logger'
 import { AbortError, AllPeersFailedError, DeadlineExceededError, ModelNotFoundError } from '../errors.js'
 import { EventQueue, runAttempt, toError } from './attempt.js'
-import { ParkedQueue, pullCandidate, shouldPark } from './parked.js'
+import { ParkedQueue, PipelineDepths, pullCandidate, shouldPark, withRoom } from './parked.js'
 import type { LateBindingState } from './parked.js'
 import type { Attempt, AttemptOutcome } from './attempt.js'
 import { backedOffPeers, emptyBackoff, pruneBackoff, recordBusy, recordFailure, recordSuccess } from './backoff.js'
@@ -93,6 +94,8 @@ export class OffloadClient {
   private readonly active = new Set<AbortController>()
   /** Parked requests, oldest first (see `ParkedQueue`). */
   private readonly parked = new ParkedQueue(PARK_RECHECK_MS)
+  /** How deep each peer's pipeline should be (late binding), from its answers. */
+  private readonly depths = new PipelineDepths()
   private readonly records = new WeakMap<Attempt, AttemptRecord>()
   private backoff: BackoffState = emptyBackoff()
   private budget: HedgeBudget = emptyHedgeBudget()
@@ -233,6 +236,10 @@ export class OffloadClient {
     }
     const choice = this.choose(req, req.tried)
     if (choice != null && this.shouldPark(req, choice)) {
+      // Another holder with room takes it; only when every node is full does it wait.
+      const room = withRoom(this.lateBinding(req))
+      const elsewhere = room.length > 0 ? this.choose(req, req.tried, room) : undefined
+      if (elsewhere != null) { start(elsewhere, false); return }
       // A request woken without being placed keeps its turn at the front.
       this.parked.park(wake, woken)
       return
@@ -261,10 +268,11 @@ export class OffloadClient {
     start(choice, true)
   }
 
-  private choose (req: Request, tried: ReadonlySet<string>): Choice | undefined {
+  /** The policy's choice for `req` among its candidates (or among `only`, a subset of them). */
+  private choose (req: Request, tried: ReadonlySet<string>, only?: Candidate[]): Choice | undefined {
     const now = this.now()
     this.forget(now)
-    const candidates = this.candidates(req)
+    const candidates = only ?? this.candidates(req)
     const latencyMs = new Map(candidates.map(c => [c.peerId, currentLatency(this.latency.get(c.peerId), now, this.config.ewmaTauMs, this.config.scheduler.priorLatencyMs)]))
     const { choice, state } = chooseByPolicy(this.config.policy, candidates, {
       latencyMs, outstanding: this.outstanding, backedOff: backedOffPeers(this.backoff, now), tried, prefer: req.prefer, config: this.config.scheduler
@@ -286,7 +294,7 @@ export class OffloadClient {
   private forget (now: number): void {
     this.backoff = pruneBackoff(this.backoff, now, this.config.backoff)
     for (const [peerId, e] of this.latency) {
-      if (now - e.updatedAt > LATENCY_FORGET_TAUS * this.config.ewmaTauMs) this.latency.delete(peerId)
+      if (now - e.updatedAt > LATENCY_FORGET_TAUS * this.config.ewmaTauMs) { this.latency.delete(peerId); this.depths.forget(peerId) }
     }
   }
 
@@ -335,7 +343,7 @@ export class OffloadClient {
 
   private lateBinding (req: Request): LateBindingState {
     const perSlot = this.config.parkLoadPerSlot <= 0 ? 0 : (this.init.parkLoadPerSlot?.(req.modelId) ?? this.config.parkLoadPerSlot)
-    return { prefer: req.prefer, attempts: req.log.length, candidates: this.init.candidates(req.modelId), perSlot, outstanding: this.outstanding }
+    return { prefer: req.prefer, attempts: req.log.length, candidates: this.candidates(req), perSlot, outstanding: this.outstanding, extra: this.depths.extras() }
   }
 
   /** Fill in the attempt's entry of the attempt log with its outcome and duration. */
@@ -374,6 +382,7 @@ export class OffloadClient {
     const ms = this.record(attempt, 'ok')
     const serviceMs = Math.max(0, ms - result.queueMs)
     this.latency.set(peerId, observeLatency(this.latency.get(peerId), serviceMs, now, this.config.ewmaTauMs))
+    if (!local) this.depths.observe(peerId, ms, result.queueMs, result.computeMs)
     this.backoff = recordSuccess(this.backoff, peerId)
     const totalMs = Math.max(0, now - req.startedAt)
     this.window.record(totalMs, now)
