@@ -176,8 +176,10 @@ export class OffloadClient {
       clearTimeout(hedgeTimer)
       hedgeTimer = setTimeout(() => { events.push({ type: 'hedge' }) }, p95)
     }
-    const stopAll = (reason: Error): void => {
-      for (const a of running) this.abandon(a, reason)
+    const stopAll = (reason: Error | (() => Error)): void => {
+      if (running.size === 0) return
+      const error = typeof reason === 'function' ? reason() : reason
+      for (const a of running) this.abandon(a, error)
       running.clear()
     }
     try {
@@ -202,7 +204,8 @@ export class OffloadClient {
             this.record(attempt, 'late')
             throw this.deadlineExceeded(req)
           }
-          stopAll(new AbortError('another attempt answered first'))
+          // The error is made only when another attempt runs (its stack costs more than the rest of a success).
+          stopAll(() => new AbortError('another attempt answered first'))
           return { attempt, result: outcome.result }
         }
         if (req.signal.aborted) throw toError(req.signal.reason)

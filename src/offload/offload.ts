@@ -53,6 +53,8 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
   readonly loadEstimate = new LoadEstimator()
   /** Peers work may be offloaded to; undefined means any peer. */
   private readonly trusted?: ReadonlySet<string>
+  /** The optional trust component, read once at start: reading an absent one throws, too dear per request. */
+  private trust?: OffloadComponents['trust']
   private started = false
 
   constructor (components: OffloadComponents, init: OffloadInit = {}) {
@@ -66,7 +68,7 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
       registrar: components.registrar,
       engine: this.serving,
       onAbuse: (peer) => { this.banPeer(peer, ABUSE_BAN_MS, 'too many malformed infer frames') },
-      load: () => { const e = this.engine.stats(); return { outstanding: e.inFlightRequests + e.queued, capacity: e.capacity } },
+      load: () => this.engine.load(),
       log: this.log.newScope('infer-handler')
     }, {
       maxFrameBytes: init.maxFrameBytes,
@@ -170,7 +172,7 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
   /** Peers this node may offload to: not banned, and trusted when `offloadTo` is `trusted`. */
   private eligible (peerId: string): boolean {
     if (this.trusted != null && !this.trusted.has(peerId)) return false
-    return optionalComponent<OffloadComponents['trust']>(this.components, 'trust')?.isBanned(peerId) !== true
+    return this.trust?.isBanned(peerId) !== true
   }
 
   private candidates (modelId: string): Candidate[] {
@@ -192,6 +194,7 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
 
   async start (): Promise<void> {
     if (this.started) return
+    this.trust = optionalComponent<OffloadComponents['trust']>(this.components, 'trust')
     this.engine.start()
     await this.handler.start()
     await this.probeHandler.start()
