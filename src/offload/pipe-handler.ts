@@ -223,7 +223,11 @@ class ServedPipe {
     }
     if ('cancel' in frame) {
       guard.release(this.peer, budget)
-      this.inFlight.get(frame.cancel)?.abort(new AbortError('cancelled by the caller'))
+      const cancelled = this.inFlight.get(frame.cancel)
+      if (cancelled != null && !cancelled.signal.aborted) {
+        guard.counters.cancelled++
+        cancelled.abort(new AbortError('cancelled by the caller'))
+      }
       return
     }
     if (overBudget) {

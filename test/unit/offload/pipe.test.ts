@@ -117,6 +117,8 @@ describe('/edge-mesh/infer/1.1.0 pipelining', () => {
     await expect.poll(() => held.length).toBe(2)
     held[1].release()
     expect((await second).outputs[0].data[0]).toBe(4)
+    // Counted for GET /metrics (edge_mesh_infer_inbound_cancelled_total).
+    expect(s.handler.stats().cancelled).toBe(1)
     await expect(s.invoke(s.peer, 'm', row(3), { deadlineMs: 30 })).rejects.toThrow(expect.objectContaining({ name: 'DeadlineExceededError' }))
   })
 
