@@ -31,6 +31,8 @@ export interface ServingOptions {
   batching?: boolean
   /** Model folder or packaged model name to serve. @default the example MNIST model */
   model?: string
+  /** Extra environment of the process (the memory phase's forced-GC probe). @default none */
+  env?: Record<string, string>
 }
 
 /** Resident set size of a process from /proc/<pid>/status (Linux), MiB. */
@@ -69,7 +71,7 @@ export class Processes {
       ...(options.batching === false ? ['--no-batching'] : [])
     ]
     let signal = 'no signal'
-    const node = await startNodeProcess({ args, onEvent: event => { if (event.event === 'stopping') signal = String(event.signal) } })
+    const node = await startNodeProcess({ args, env: options.env, onEvent: event => { if (event.event === 'stopping') signal = String(event.signal) } })
     this.nodes.push(node)
     void node.exited.then(code => {
       if (!this.nodes.includes(node)) return
