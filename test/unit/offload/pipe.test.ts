@@ -122,6 +122,21 @@ describe('/edge-mesh/infer/1.1.0 pipelining', () => {
     await expect(s.invoke(s.peer, 'm', row(3), { deadlineMs: 30 })).rejects.toThrow(expect.objectContaining({ name: 'DeadlineExceededError' }))
   })
 
+  it('the server closes a stream once it has been idle since its last answer', async () => {
+    const { engine, held } = heldEngine()
+    const handler = createInferHandler({ registrar, engine, load: () => LOAD }, { pipeIdleTimeoutMs: 40 })
+    const cm = pairedConnectionManager(async (stream) => { await handler.handlePipe(stream) })
+    const invoke = createRemoteInvoker({ connectionManager: cm }, { idleTimeoutMs: 60_000 })
+    cleanup.push(async () => { invoke.close(); await Promise.all(cm.served) })
+    const peer = await randomPeerId()
+    const answer = invoke(peer, 'm', row(1), { deadlineMs: 5000 })
+    await expect.poll(() => held.length).toBe(1)
+    held[0].release()
+    expect((await answer).outputs[0].data[0]).toBe(2)
+    // Idle from the answer on: the server closes its side and the caller's session ends.
+    await expect.poll(() => invoke.sessions(), { timeout: 2000 }).toBe(0)
+  })
+
   it('closes an idle stream and opens a new one for the next request', async () => {
     const { engine, held } = heldEngine()
     const s = await setup(engine, { idleTimeoutMs: 20 })
