@@ -33,6 +33,8 @@ export interface ServingOptions {
   model?: string
   /** Run the node through this prefix, e.g. `['taskset', '-c', '1']` to pin it to a core. @default none */
   prefix?: string[]
+  /** Extra environment of the process (the memory phase's forced-GC probe). @default none */
+  env?: Record<string, string>
 }
 
 /** Resident set size of a process from /proc/<pid>/status (Linux), MiB. */
@@ -71,7 +73,7 @@ export class Processes {
       ...(options.batching === false ? ['--no-batching'] : [])
     ]
     let signal = 'no signal'
-    const node = await startNodeProcess({ args, prefix: options.prefix, onEvent: event => { if (event.event === 'stopping') signal = String(event.signal) } })
+    const node = await startNodeProcess({ args, prefix: options.prefix, env: options.env, onEvent: event => { if (event.event === 'stopping') signal = String(event.signal) } })
     this.nodes.push(node)
     void node.exited.then(code => {
       if (!this.nodes.includes(node)) return

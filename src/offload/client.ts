@@ -32,11 +32,11 @@
  * node holds the model, or with AllPeersFailedError holding every attempt's error.
  */
 import { logger } from '@libp2p/logger'
-import { AbortError, AllPeersFailedError, DeadlineExceededError, ModelNotFoundError } from '../errors.js'
+import { AbortError, ModelNotFoundError } from '../errors.js'
 import { EventQueue, runAttempt, toError } from './attempt.js'
 import { ParkedQueue, PipelineDepths, pullCandidate, shouldPark, withRoom } from './parked.js'
 import type { LateBindingState } from './parked.js'
-import type { Attempt, AttemptOutcome } from './attempt.js'
+import type { Attempt } from './attempt.js'
 import { backedOffPeers, emptyBackoff, pruneBackoff, recordBusy, recordFailure, recordSuccess } from './backoff.js'
 import type { BackoffState } from './backoff.js'
 import { clientConfig } from './client-config.js'
@@ -50,37 +50,12 @@ import type { PolicyState } from './policy.js'
 import { candidateCost } from './scheduler.js'
 import type { Candidate, Choice } from './scheduler.js'
 import { PARK_RECHECK_MS } from './scheduler-constants.js'
-import type { AttemptRecord, InferOptions, InferResult, Preference, ServedResult } from './types.js'
+import type { AttemptRecord, InferOptions, InferResult, ServedResult } from './types.js'
 import type { TensorData } from '../model/types.js'
 import type { Logger } from '@libp2p/interface'
+import { allFailedError, attemptWork, deadlineExceededError, inferResult, isTerminal, LATENCY_FORGET_TAUS, newRequest } from './client-request.js'
+import type { ClientRequest as Request, LoopEvent } from './client-request.js'
 export type { ClientConfig, ClientCounters, ClientInit } from './client-config.js'
-
-interface Request {
-  modelId: string
-  inputs: TensorData[]
-  prefer: Preference
-  startedAt: number
-  deadlineAt: number
-  signal: AbortSignal
-  tried: Set<string>
-  /** Peers never asked for this request. */
-  excluded: ReadonlySet<string>
-  errors: Error[]
-  log: AttemptRecord[]
-  hedged: boolean
-  /** Peers the first attempt chooses among (with this node): the pair the caller probed. */
-  among?: ReadonlySet<string>
-}
-
-type LoopEvent = { type: 'settled', attempt: Attempt, outcome: AttemptOutcome } | { type: 'hedge' } | { type: 'wake' } | { type: 'abort' }
-
-/** A latency estimate this many time constants old weighs e^-10 of the prior: it is dropped. */
-const LATENCY_FORGET_TAUS = 10
-
-/** A request outcome that may not be retried elsewhere. */
-function isTerminal (err: Error): boolean {
-  return err.name === 'InvalidTensorError'
-}
 
 export class OffloadClient {
   private readonly init: ClientInit
@@ -117,11 +92,8 @@ export class OffloadClient {
     const deadlineMs = Math.max(0, options.deadlineMs ?? this.config.defaultDeadlineMs)
     const controller = new AbortController()
     const startedAt = this.now()
-    const req: Request = {
-      modelId, inputs, prefer: options.prefer ?? 'auto', startedAt, deadlineAt: startedAt + deadlineMs,
-      signal: controller.signal, tried: new Set(), excluded: new Set(options.exclude ?? []), errors: [], log: [], hedged: false, among: hint.among
-    }
-    const timer = setTimeout(() => { controller.abort(this.deadlineExceeded(req)) }, deadlineMs)
+    const req = newRequest(modelId, inputs, options, startedAt, deadlineMs, controller.signal, hint.among)
+    const timer = setTimeout(() => { controller.abort(deadlineExceededError(req)) }, deadlineMs)
     const onAbort = (): void => { controller.abort(new AbortError('request aborted by the caller')) }
     options.signal?.addEventListener('abort', onAbort, { once: true })
     this.active.add(controller)
@@ -179,8 +151,10 @@ export class OffloadClient {
       clearTimeout(hedgeTimer)
       hedgeTimer = setTimeout(() => { events.push({ type: 'hedge' }) }, p95)
     }
-    const stopAll = (reason: Error): void => {
-      for (const a of running) this.abandon(a, reason)
+    const stopAll = (reason: Error | (() => Error)): void => {
+      if (running.size === 0) return
+      const error = typeof reason === 'function' ? reason() : reason
+      for (const a of running) this.abandon(a, error)
       running.clear()
     }
     try {
@@ -203,9 +177,10 @@ export class OffloadClient {
           // An answer after the deadline is not a success (a synchronous local run can outlast the timer).
           if (this.now() > req.deadlineAt) {
             this.record(attempt, 'late')
-            throw this.deadlineExceeded(req)
+            throw deadlineExceededError(req)
           }
-          stopAll(new AbortError('another attempt answered first'))
+          // The error is made only when another attempt runs (its stack costs more than the rest of a success).
+          stopAll(() => new AbortError('another attempt answered first'))
           return { attempt, result: outcome.result }
         }
         if (req.signal.aborted) throw toError(req.signal.reason)
@@ -227,8 +202,8 @@ export class OffloadClient {
   private next (req: Request, start: (c: Choice, hedge: boolean) => void, later: (ms: number, e: LoopEvent) => void,
     wake: (freed?: string) => void, freed?: string, woken = false): void {
     // Less than a whole millisecond left: no attempt can be given a deadline (the wire counts whole ms).
-    if (req.deadlineAt - this.now() < 1) throw this.deadlineExceeded(req)
-    if (req.log.length >= this.config.maxAttempts) throw this.allFailed(req, 'attempt limit reached')
+    if (req.deadlineAt - this.now() < 1) throw deadlineExceededError(req)
+    if (req.log.length >= this.config.maxAttempts) throw allFailedError(req, 'attempt limit reached')
     const pulled = freed != null ? this.pull(req, freed) : undefined
     if (pulled != null) {
       start(pulled, false)
@@ -249,7 +224,7 @@ export class OffloadClient {
     const candidates = new Set(this.candidates(req).map(c => c.peerId))
     const expiries = [...this.backoff.entries].filter(([p, e]) => candidates.has(p) && e.until > now).map(([, e]) => e.until)
     const wakeAt = Math.min(...expiries)
-    if (!Number.isFinite(wakeAt) || wakeAt >= req.deadlineAt) throw this.allFailed(req, 'no eligible candidate left')
+    if (!Number.isFinite(wakeAt) || wakeAt >= req.deadlineAt) throw allFailedError(req, 'no eligible candidate left')
     later(wakeAt - now, { type: 'wake' })
   }
 
@@ -299,21 +274,13 @@ export class OffloadClient {
   }
 
   private start (req: Request, choice: Choice, hedge: boolean): Attempt {
-    const { peerId, local, hasModel } = choice.candidate
+    const { peerId } = choice.candidate
     req.tried.add(peerId)
     this.outstanding.set(peerId, (this.outstanding.get(peerId) ?? 0) + 1)
     this.log('%s attempt %d of %s on %s (%s, cost %d)', hedge ? 'hedge' : 'start', req.log.length + 1, req.modelId, peerId, choice.reason, Math.round(choice.cost))
     // Whole milliseconds, rounded down so the attempt never outlives the request.
     const remaining = (): number => Math.max(0, Math.floor(req.deadlineAt - this.now()))
-    const work = async (signal: AbortSignal): Promise<ServedResult> => {
-      if (!local) return this.init.remote(peerId, req.modelId, req.inputs, { signal, deadlineMs: remaining() })
-      if (!hasModel) {
-        if (this.init.fetchLocal == null) throw new ModelNotFoundError(`model ${req.modelId} is not loaded here`)
-        await this.init.fetchLocal(req.modelId, { signal })
-      }
-      return this.init.local(req.modelId, req.inputs, { signal, deadlineMs: remaining() })
-    }
-    const attempt = runAttempt(choice, hedge, this.now(), req.signal, work)
+    const attempt = runAttempt(choice, hedge, this.now(), req.signal, attemptWork(this.init, req, choice, remaining))
     const record: AttemptRecord = { peerId, outcome: 'pending', ms: 0, ...(hedge ? { hedge: true } : {}) }
     req.log.push(record)
     this.records.set(attempt, record)
@@ -389,13 +356,7 @@ export class OffloadClient {
     if (local) this.counts.servedLocally++
     else this.counts.servedRemotely++
     this.counts.byPeer[peerId] = (this.counts.byPeer[peerId] ?? 0) + 1
-    return {
-      outputs: result.outputs,
-      servedBy: peerId,
-      attempts: req.log.length,
-      attemptLog: req.log,
-      latencyMs: { totalMs, queueMs: result.queueMs, computeMs: result.computeMs, overheadMs: Math.max(0, totalMs - result.queueMs - result.computeMs) }
-    }
+    return inferResult(req, peerId, result, totalMs)
   }
 
   private hedgeDelay (): number | undefined {
@@ -403,15 +364,5 @@ export class OffloadClient {
     const now = this.now()
     if (this.window.count(now) < this.config.hedgeMinSamples) return undefined
     return this.window.percentile(0.95, now)
-  }
-
-  private allFailed (req: Request, why: string): AllPeersFailedError {
-    return new AllPeersFailedError([...req.errors], `${why}: ${req.errors.length} attempts at ${req.modelId} failed`, { attempts: [...req.log] })
-  }
-
-  /** The request's deadline passed: the error lists the attempts made (the live log, so late entries are filled in). */
-  private deadlineExceeded (req: Request): DeadlineExceededError {
-    const ms = Math.round(req.deadlineAt - req.startedAt)
-    return new DeadlineExceededError(`no answer within ${ms} ms (${req.log.length} attempts)`, { attempts: req.log })
   }
 }
