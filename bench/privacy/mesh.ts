@@ -6,7 +6,8 @@
  * all over TCP + Noise on loopback. One-round runs of each variant are
  * started with `POST /federated/runs` and interleaved (the order rotates
  * every cycle, so neither variant always follows the other); each cycle
- * gives one paired sample. Round time is the coordinator's wall time of the
+ * gives one paired sample, after one plain warm-up run not counted (every
+ * participant fetches the base model in the first run). Round time is the coordinator's wall time of the
  * round (model offer, training, every protocol stage, aggregation,
  * evaluation); bytes are the run grid's counters (global weights pulled,
  * updates pushed or every secagg message, both directions).
@@ -20,7 +21,9 @@ import type { RunSummary } from '../../src/federated/mesh/service-types.js'
 /** What each variant adds to the run spec. */
 export const MESH_VARIANTS: Record<string, Record<string, unknown>> = {
   plain: {},
-  secure: { secureAggregation: {} }
+  secure: { secureAggregation: {} },
+  // int8 inside the mask ring (privacy/secagg/ring.ts): 8 + ceil(log2 10) = 12 bits per value up
+  'secure int8': { secureAggregation: {}, compression: 'int8' }
 }
 
 export const MESH_SETTINGS = {
@@ -33,7 +36,7 @@ export const MESH_SETTINGS = {
   pollMs: 200
 } as const
 
-export interface MeshSample { variant: string, cycle: number, roundMs: number, bytes: number, participants: number, accuracy: number }
+export interface MeshSample { variant: string, cycle: number, roundMs: number, bytes: number, bytesUp: number, bytesDown: number, participants: number, accuracy: number }
 
 export interface MeshResult {
   participants: number
@@ -42,10 +45,14 @@ export interface MeshResult {
   /** Medians over cycles, per variant. */
   roundMs: Record<string, number>
   bytes: Record<string, number>
+  /** Median uplink bytes (updates, or every secagg message to the coordinator), per variant. */
+  bytesUp: Record<string, number>
   /** Median over cycles of the paired ratio variant / plain (`secure`, and others when run). */
   timeRatio: Record<string, number>
   bytesRatio: Record<string, number>
-  /** Node start-up, not part of any round, s. */
+  /** Median over cycles of secure float32 / secure int8 uplink bytes (when both ran). */
+  int8UplinkRatio?: number
+  /** Node start-up and the warm-up run, not part of any sample, s. */
   startupS: number
 }
 
@@ -92,6 +99,7 @@ export async function measureMeshSecAgg (processes: Processes, variants: Record<
   // one at a time: 10 TF.js start-ups at once on 2 cores time out
   for (let k = 0; k < participants; k++) await processes.node('start', `sa-p${k}`, ['--data', `mnist:${k}/10`, '--bootstrap', bootstrap])
   await idle(seed.node.apiUrl, participants)
+  await oneRun(seed.node.apiUrl, participants, {})
   const startupS = round2((performance.now() - t0) / 1000)
   const names = Object.keys(variants)
   const samples: MeshSample[] = []
@@ -100,8 +108,8 @@ export async function measureMeshSecAgg (processes: Processes, variants: Record<
       const variant = names[(cycle + j) % names.length]
       await idle(seed.node.apiUrl, participants)
       const round = (await oneRun(seed.node.apiUrl, participants, variants[variant])).history[0]
-      const sample = { variant, cycle, roundMs: round2(round.wallMs), bytes: round.bytesUp + round.bytesDown, participants: round.participants, accuracy: round3(round.accuracy) }
-      progress(`secagg mesh cycle ${cycle + 1}/${MESH_SETTINGS.cycles} ${variant}: ${sample.roundMs.toFixed(0)} ms, ${sample.bytes} bytes, ${sample.participants} participants, accuracy ${sample.accuracy}`)
+      const sample = { variant, cycle, roundMs: round2(round.wallMs), bytes: round.bytesUp + round.bytesDown, bytesUp: round.bytesUp, bytesDown: round.bytesDown, participants: round.participants, accuracy: round3(round.accuracy) }
+      progress(`secagg mesh cycle ${cycle + 1}/${MESH_SETTINGS.cycles} ${variant}: ${sample.roundMs.toFixed(0)} ms, ${sample.bytes} bytes (${sample.bytesUp} up), ${sample.participants} participants, accuracy ${sample.accuracy}`)
       samples.push(sample)
     }
   }
@@ -115,6 +123,8 @@ export async function measureMeshSecAgg (processes: Processes, variants: Record<
     samples,
     roundMs: per((v) => round2(median(of(v).map((s) => s.roundMs)))),
     bytes: per((v) => median(of(v).map((s) => s.bytes))),
+    bytesUp: per((v) => median(of(v).map((s) => s.bytesUp))),
+    ...(variants['secure int8'] === undefined ? {} : { int8UplinkRatio: round3(median(of('secure').map((s) => s.bytesUp / of('secure int8')[s.cycle].bytesUp))) }),
     timeRatio: per((v) => ratio(v, 'roundMs'), others),
     bytesRatio: per((v) => ratio(v, 'bytes'), others),
     startupS
