@@ -52,6 +52,8 @@ export interface MeshResult {
   bytesRatio: Record<string, number>
   /** Median over cycles of secure float32 / secure int8 uplink bytes (when both ran). */
   int8UplinkRatio?: number
+  /** Runs that failed (each retried once; a second failure ends the benchmark): which, and why. */
+  failedRuns: Array<{ variant: string, cycle: number, error: string }>
   /** Node start-up and the warm-up run, not part of any sample, s. */
   startupS: number
 }
@@ -89,6 +91,16 @@ async function oneRun (api: string, participants: number, extra: Record<string, 
   return run
 }
 
+/** `run`, and once more when it fails (a round can fail on a machine this loaded: connections time out); the first failure is reported. */
+async function retriedOnce<T> (run: () => Promise<T>, failed: (error: string) => void): Promise<T> {
+  try {
+    return await run()
+  } catch (err: any) {
+    failed(String(err?.message ?? err).slice(0, 500))
+    return await run()
+  }
+}
+
 /** Start the mesh, run `cycles` interleaved cycles of every variant, stop nothing (the caller's `Processes` does). */
 export async function measureMeshSecAgg (processes: Processes, variants: Record<string, Record<string, unknown>>, progress: (line: string) => void): Promise<MeshResult> {
   const participants = Number(process.env.BENCH_SECAGG_MESH_PARTICIPANTS ?? MESH_SETTINGS.participants)
@@ -103,11 +115,17 @@ export async function measureMeshSecAgg (processes: Processes, variants: Record<
   const startupS = round2((performance.now() - t0) / 1000)
   const names = Object.keys(variants)
   const samples: MeshSample[] = []
+  const failedRuns: MeshResult['failedRuns'] = []
   for (let cycle = 0; cycle < MESH_SETTINGS.cycles; cycle++) {
     for (let j = 0; j < names.length; j++) {
       const variant = names[(cycle + j) % names.length]
-      await idle(seed.node.apiUrl, participants)
-      const round = (await oneRun(seed.node.apiUrl, participants, variants[variant])).history[0]
+      const round = (await retriedOnce(async () => {
+        await idle(seed.node.apiUrl, participants)
+        return await oneRun(seed.node.apiUrl, participants, variants[variant])
+      }, (error) => {
+        failedRuns.push({ variant, cycle, error })
+        progress(`secagg mesh cycle ${cycle + 1} ${variant} failed, once more: ${error}`)
+      })).history[0]
       const sample = { variant, cycle, roundMs: round2(round.wallMs), bytes: round.bytesUp + round.bytesDown, bytesUp: round.bytesUp, bytesDown: round.bytesDown, participants: round.participants, accuracy: round3(round.accuracy) }
       progress(`secagg mesh cycle ${cycle + 1}/${MESH_SETTINGS.cycles} ${variant}: ${sample.roundMs.toFixed(0)} ms, ${sample.bytes} bytes (${sample.bytesUp} up), ${sample.participants} participants, accuracy ${sample.accuracy}`)
       samples.push(sample)
@@ -127,6 +145,7 @@ export async function measureMeshSecAgg (processes: Processes, variants: Record<
     ...(variants['secure int8'] === undefined ? {} : { int8UplinkRatio: round3(median(of('secure').map((s) => s.bytesUp / of('secure int8')[s.cycle].bytesUp))) }),
     timeRatio: per((v) => ratio(v, 'roundMs'), others),
     bytesRatio: per((v) => ratio(v, 'bytes'), others),
+    failedRuns,
     startupS
   }
 }
