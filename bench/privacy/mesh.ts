@@ -61,8 +61,9 @@ export interface MeshResult {
 async function followRun (api: string, id: string): Promise<RunSummary> {
   const deadline = Date.now() + MESH_SETTINGS.runTimeoutMs
   for (;;) {
+    // not listed yet, or a poll reset on a loaded machine (the node is still there: the next poll tells)
     const run: RunSummary | undefined = await callApi(api, `/federated/runs/${encodeURIComponent(id)}`).catch((err) => {
-      if (err?.name === 'RunNotFoundError') return undefined
+      if (err?.name === 'RunNotFoundError' || err?.name === 'ApiUnreachableError') return undefined
       throw err
     })
     if (run !== undefined && run.state !== 'running') return run
@@ -75,7 +76,10 @@ async function followRun (api: string, id: string): Promise<RunSummary> {
 async function idle (api: string, participants: number): Promise<void> {
   const deadline = Date.now() + 120_000
   for (;;) {
-    const s = await callApi(api, '/status')
+    const s = await callApi(api, '/status').catch((err) => {
+      if (err?.name === 'ApiUnreachableError') return { peers: [] }
+      throw err
+    })
     const ready = (s.peers as Array<{ load?: { canTrain?: boolean, training?: boolean } }>).filter((p) => p.load?.canTrain === true && p.load?.training === false).length
     if (ready >= participants) return
     if (Date.now() > deadline) throw new Error(`only ${ready} of ${participants} participants idle and trainable`)
