@@ -37,3 +37,30 @@ export const GOALS = {
   /** remote p50 - local p50 at most this fraction of the model's own p50 inference time. */
   maxRemoteOverheadFraction: 0.1
 }
+
+/**
+ * The real-model scheduling phase (`scheduling.ts`): two serving processes
+ * with the model, each pinned to one of the two cores; the slow one shares its
+ * core with a CPU burner (`cpu-starved`), or is emulated `slowdown` times
+ * slower (`emulated`). Poisson arrivals at `loadFraction` of the pair's nominal
+ * capacity, `rounds` rounds of one `segmentMs` segment per policy.
+ */
+export const REAL_SCHEDULING = {
+  /** Half a core: the slow peer runs about this many times slower. */
+  slowdown: 2,
+  /** Offered load as a fraction of the pair's measured capacity (see `calibrate`). */
+  loadFraction: 0.7,
+  /** Closed-loop requests that measure the pair's capacity before the rounds, and how many in flight. */
+  calibrationRequests: 120,
+  calibrationConcurrency: 6,
+  rounds: 3,
+  segmentMs: 8000,
+  warmupMs: 2000,
+  /** Queue per peer (every request of a segment fits, so a policy's overload shows as latency, not refusals). */
+  maxQueue: 256,
+  deadlineMs: 60_000,
+  seed: 20251130
+} as const
+
+/** Goals of the scheduling phase, as the offload issue (#12) states them: p2c's p99 against random's and least-outstanding's. */
+export const SCHEDULING_GOALS = { maxVsRandom: 0.5, maxVsLeastOutstanding: 1.0 }

@@ -4,20 +4,45 @@
  * from the `@vladmandic/human` package; `BENCH_MODEL` picks another packaged
  * model) to one node alone, then with one idle peer in its own process, and
  * the latency price of running remotely (see `run.ts`). Three runs; the goals
- * are checked on the medians. Prints JSON on stdout (progress on stderr) and
- * writes it to `bench-results/models.json`.
+ * are checked on the medians. Then the offload issue's scheduling benchmark
+ * with the same model and a slow peer that really gets half a core, beside the
+ * same with the slowness emulated (see `scheduling.ts`; `BENCH_MODELS_SCHEDULING=0`
+ * skips it). Prints JSON on stdout (progress on stderr) and writes it to
+ * `bench-results/models.json`.
  */
 import { Processes } from '../offload/processes.js'
 import { machineInfo, writeReport } from '../shared/report.js'
 import { startBenchRun } from '../shared/run.js'
 import { median, round3 } from '../shared/stats.js'
-import { BURST, CAPACITY, GOALS, LATENCY_SAMPLES, MODEL, RUNS } from './constants.js'
+import { BURST, CAPACITY, GOALS, LATENCY_SAMPLES, MODEL, RUNS, SCHEDULING_GOALS } from './constants.js'
+import { benchInputs } from './inputs.js'
 import { runOnce } from './run.js'
+import { measureRealScheduling } from './scheduling.js'
+import type { RealSchedulingResult } from './scheduling.js'
 import type { Goal } from '../shared/run.js'
 import type { RunResult } from './run.js'
 
 function progress (line: string): void {
   process.stderr.write(`[bench:models ${new Date().toISOString().slice(11, 19)}] ${line}\n`)
+}
+
+/** The offload issue's scheduling goals on one variant's medians, and in how many rounds each held. */
+function schedulingGoals (r: RealSchedulingResult): Goal[] {
+  const held = (key: 'vsRandom' | 'vsLeastOutstanding', max: number): string => `${r.runs.filter(x => x[key] <= max).length} of ${r.runs.length} rounds`
+  return [
+    {
+      name: `scheduling with a real model, ${r.slowness} slow peer: p2c p99 <= ${SCHEDULING_GOALS.maxVsRandom} x random (median of ${r.runs.length} rounds; held in ${held('vsRandom', SCHEDULING_GOALS.maxVsRandom)})`,
+      value: r.median.vsRandom,
+      target: SCHEDULING_GOALS.maxVsRandom,
+      met: r.median.vsRandom <= SCHEDULING_GOALS.maxVsRandom
+    },
+    {
+      name: `scheduling with a real model, ${r.slowness} slow peer: p2c p99 <= ${SCHEDULING_GOALS.maxVsLeastOutstanding} x least-outstanding (median of ${r.runs.length} rounds; held in ${held('vsLeastOutstanding', SCHEDULING_GOALS.maxVsLeastOutstanding)})`,
+      value: r.median.vsLeastOutstanding,
+      target: SCHEDULING_GOALS.maxVsLeastOutstanding,
+      met: r.median.vsLeastOutstanding <= SCHEDULING_GOALS.maxVsLeastOutstanding
+    }
+  ]
 }
 
 function goals (speedup: number, overheadFraction: number, failed: number): Goal[] {
@@ -50,13 +75,22 @@ async function main (): Promise<void> {
     const speedup = round3(median(runs.map(r => r.speedup)))
     const overheadFraction = round3(median(runs.map(r => r.latency.overheadFraction)))
     const failed = runs.reduce((n, r) => n + r.alone.failed + r.withPeer.failed, 0)
+    const scheduling: RealSchedulingResult[] = []
+    if (model != null && process.env.BENCH_MODELS_SCHEDULING !== '0') {
+      const computeMs = median(runs.map(r => r.latency.computeP50))
+      for (const slowness of ['cpu-starved', 'emulated'] as const) {
+        progress(`real-model scheduling, ${slowness} slow peer`)
+        scheduling.push(await measureRealScheduling(processes, model.id, benchInputs(model), computeMs, slowness, progress))
+      }
+    }
     const result = {
       machine: machineInfo(run),
       model: model == null ? MODEL : { name: model.name, id: model.id, format: model.format, inputs: model.inputs, fixedBatch: model.fixedBatch, parameters: model.parameters },
       settings: { burst: BURST, runs: RUNS, capacityPerNode: CAPACITY, latencySamples: LATENCY_SAMPLES, hedging: false },
       runs,
       median: { speedup, overheadFraction, overheadP50Ms: median(runs.map(r => r.latency.overheadP50)), computeP50Ms: median(runs.map(r => r.latency.computeP50)) },
-      goals: goals(speedup, overheadFraction, failed),
+      scheduling,
+      goals: [...goals(speedup, overheadFraction, failed), ...scheduling.flatMap(schedulingGoals)],
       durationS: Math.round(run.elapsedS())
     }
     await writeReport('models', result, run, progress)

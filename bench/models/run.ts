@@ -15,10 +15,14 @@
  * back to A, and in a burst a hedge would run the same request twice.
  */
 import { multiaddr } from '@multiformats/multiaddr'
+import { readFile } from 'node:fs/promises'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { startInProcessNode, waitForPeers } from '../offload/driver.js'
 import { percentile, round2, round3 } from '../shared/stats.js'
 import { BURST, CAPACITY, DEADLINE_MS, LATENCY_SAMPLES, MAX_QUEUE, MODEL, WARMUP } from './constants.js'
 import { benchInputs } from './inputs.js'
+import { summariseTimeline } from './timeline.js'
+import type { TimelineEntry, TimelineSummary } from './timeline.js'
 import type { InProcessNode } from '../offload/driver.js'
 import type { Processes } from '../offload/processes.js'
 import type { ModelInfo, ModelRuntime, TensorData } from '../../src/model/types.js'
@@ -34,6 +38,13 @@ export interface BurstResult {
   failed: number
   /** Attempts by node (`self`, `peer`) and outcome (`ok` or an error name), hedges included. */
   attempts: Record<string, number>
+  /** Where the time went (see `timeline.ts`), and the p99 delay of A's event loop during the burst. */
+  timeline: TimelineSummary & { loopDelayP99Ms: number }
+  /**
+   * CPU time of A's process and of B's during the burst / its wall time: near 1 each means both
+   * cores were busy (2 cores), and only less CPU per request can make the burst faster.
+   */
+  cpuShare: { self: number, peer: number }
 }
 
 export interface LatencySummary { p50: number, p90: number, n: number }
@@ -67,12 +78,19 @@ function summarise (samples: number[]): LatencySummary {
   return { p50: round2(percentile(samples, 0.5)), p90: round2(percentile(samples, 0.9)), n: samples.length }
 }
 
-interface Answer { ms: number, computeMs: number, servedBy: string, attempts: AttemptRecord[] }
+interface Answer { ms: number, computeMs: number, queueMs: number, servedBy: string, attempts: AttemptRecord[] }
 
 async function infer (a: InProcessNode, modelId: string, inputs: TensorData[], prefer: Preference): Promise<Answer> {
   const started = performance.now()
   const result = await a.offload.infer(modelId, inputs, { prefer, deadlineMs: DEADLINE_MS })
-  return { ms: performance.now() - started, computeMs: result.latencyMs.computeMs, servedBy: result.servedBy, attempts: result.attemptLog }
+  const { computeMs, queueMs } = result.latencyMs
+  return { ms: performance.now() - started, computeMs, queueMs, servedBy: result.servedBy, attempts: result.attemptLog }
+}
+
+/** The answer as a timeline entry: its answering attempt started `ms` of that attempt before the answer was seen. */
+function timelineEntry (a: InProcessNode, answer: Answer, seenAt: number): TimelineEntry {
+  const ok = answer.attempts.findLast(r => r.outcome === 'ok')
+  return { remote: answer.servedBy !== a.peerId, sentAt: seenAt - (ok?.ms ?? answer.ms), seenAt, queueMs: answer.queueMs, computeMs: answer.computeMs }
 }
 
 function tallyAttempts (a: InProcessNode, answers: Answer[]): Record<string, number> {
@@ -84,10 +102,33 @@ function tallyAttempts (a: InProcessNode, answers: Answer[]): Record<string, num
   return out
 }
 
-async function burst (a: InProcessNode, modelId: string, inputs: TensorData[]): Promise<BurstResult> {
+/** CPU time of process `pid` so far (user + system, from /proc; Linux clock ticks of 10 ms), ms. */
+async function processCpuMs (pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
+
+/** CPU time of this process so far, ms. */
+function ownCpuMs (): number {
+  const { user, system } = process.cpuUsage()
+  return (user + system) / 1000
+}
+
+async function burst (a: InProcessNode, modelId: string, inputs: TensorData[], peerPid?: number): Promise<BurstResult> {
+  const cpuBefore = { a: ownCpuMs(), b: peerPid == null ? 0 : await processCpuMs(peerPid) }
   const started = performance.now()
-  const outcomes = await Promise.allSettled(Array.from({ length: BURST }, async () => await infer(a, modelId, inputs, 'auto')))
+  const entries: TimelineEntry[] = []
+  const lag = monitorEventLoopDelay({ resolution: 5 })
+  lag.enable()
+  const outcomes = await Promise.allSettled(Array.from({ length: BURST }, async () => {
+    const answer = await infer(a, modelId, inputs, 'auto')
+    entries.push(timelineEntry(a, answer, performance.now() - started))
+    return answer
+  }))
   const wallMs = performance.now() - started
+  lag.disable()
+  const cpu = { a: ownCpuMs() - cpuBefore.a, b: peerPid == null ? 0 : await processCpuMs(peerPid) - cpuBefore.b }
   const answers = outcomes.flatMap(o => o.status === 'fulfilled' ? [o.value] : [])
   const servedBySelf = answers.filter(r => r.servedBy === a.peerId).length
   return {
@@ -96,7 +137,9 @@ async function burst (a: InProcessNode, modelId: string, inputs: TensorData[]): 
     servedBySelf,
     servedByPeer: answers.length - servedBySelf,
     failed: BURST - answers.length,
-    attempts: tallyAttempts(a, answers)
+    attempts: tallyAttempts(a, answers),
+    timeline: { ...summariseTimeline(entries), loopDelayP99Ms: round2(lag.percentile(99) / 1e6) },
+    cpuShare: { self: round2(cpu.a / wallMs), peer: round2(cpu.b / wallMs) }
   }
 }
 
@@ -149,8 +192,8 @@ export async function runOnce (processes: Processes, progress: (line: string) =>
     await waitForPeers(a, [b.node.peerId], 60_000, model.id)
     for (let i = 0; i < WARMUP; i++) await infer(a, model.id, inputs, 'remote')
     progress(`burst of ${BURST} on A with the idle peer B`)
-    const withPeer = await burst(a, model.id, inputs)
-    progress(`with peer: ${withPeer.wallMs} ms, attempts ${JSON.stringify(withPeer.attempts)}`)
+    const withPeer = await burst(a, model.id, inputs, b.node.child.pid)
+    progress(`with peer: ${withPeer.wallMs} ms, attempts ${JSON.stringify(withPeer.attempts)}, timeline ${JSON.stringify(withPeer.timeline)}, CPU share ${JSON.stringify(withPeer.cpuShare)}`)
     progress(`latency: ${LATENCY_SAMPLES} local and ${LATENCY_SAMPLES} remote requests, interleaved`)
     const lat = await latency(a, b.node.peerId, model.id, inputs)
     return { model: runtime.get(model.id) ?? model, alone, withPeer, speedup: round3(alone.wallMs / withPeer.wallMs), latency: lat }

@@ -38,6 +38,8 @@ export function goals (r: { latency?: LatencyResult, scheduling?: SchedulingResu
   }
   if (r.memory != null) {
     out.push({ name: 'serving RSS growth over 20,000 requests after warm-up < 10 %', value: r.memory.growth, target: 0.1, met: r.memory.growth < 0.1 })
+    const retained = r.memory.afterGc.retainedGrowth
+    out.push({ name: 'serving memory retained after a forced GC (V8 heap + external) growth over the same requests < 10 %', value: retained, target: 0.1, met: retained < 0.1 })
   }
   return out
 }

@@ -17,7 +17,8 @@
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { FrameReader, writeFrame } from '../../src/wire/framing.js'
+import * as lp from 'it-length-prefixed'
+import { FrameReader, sendWithBackpressure, writeFrame } from '../../src/wire/framing.js'
 import { encodeRequest } from '../../src/offload/codec.js'
 import { encodePipeRequest, encodePipeResult, toWireInputs } from '../../src/offload/pipe-codec.js'
 import { DEADLINE_MS, ECHO_PROTOCOL, LATENCY_ROUNDS, LATENCY_RUNS, LATENCY_WARMUP, MODEL_DIR, MODEL_ID, SIZED_ECHO_PROTOCOL } from './constants.js'
@@ -58,7 +59,8 @@ async function openEcho (libp2p: Libp2p, peer: PeerId, requestBytes: number, rep
   return {
     exchange: async () => {
       const startedAt = performance.now()
-      await writeFrame(stream, payload)
+      // One send() of the prefixed frame, as the 1.1.0 writer does: the floor, not a slower writer.
+      await sendWithBackpressure(stream, lp.encode.single(payload))
       const reply = await reader.expect('the sized echo')
       if (reply.byteLength !== replyBytes) throw new Error('sized echo returned another size')
       return performance.now() - startedAt

@@ -31,6 +31,10 @@ export interface ServingOptions {
   batching?: boolean
   /** Model folder or packaged model name to serve. @default the example MNIST model */
   model?: string
+  /** Run the node through this prefix, e.g. `['taskset', '-c', '1']` to pin it to a core. @default none */
+  prefix?: string[]
+  /** Extra environment of the process (the memory phase's forced-GC probe). @default none */
+  env?: Record<string, string>
 }
 
 /** Resident set size of a process from /proc/<pid>/status (Linux), MiB. */
@@ -69,7 +73,7 @@ export class Processes {
       ...(options.batching === false ? ['--no-batching'] : [])
     ]
     let signal = 'no signal'
-    const node = await startNodeProcess({ args, onEvent: event => { if (event.event === 'stopping') signal = String(event.signal) } })
+    const node = await startNodeProcess({ args, prefix: options.prefix, env: options.env, onEvent: event => { if (event.event === 'stopping') signal = String(event.signal) } })
     this.nodes.push(node)
     void node.exited.then(code => {
       if (!this.nodes.includes(node)) return
@@ -97,6 +101,18 @@ export class Processes {
       })
     })
     return { child, address: ready.addresses.find(a => a.includes(`/ip4/${host}/`)) ?? ready.addresses[0] }
+  }
+
+  /**
+   * A process that only burns CPU (a busy loop), run through `prefix` (e.g.
+   * `['taskset', '-c', '1']`): beside a node pinned to the same core it takes
+   * about half of that core. Stopped by `stopAll()` or by killing the returned child.
+   */
+  burner (prefix: string[]): ChildProcess {
+    const argv = [...prefix, process.execPath, '-e', 'for (;;) {}']
+    const child = spawn(argv[0], argv.slice(1), { stdio: 'ignore' })
+    this.children.push(child)
+    return child
   }
 
   /** Stop one serving node (SIGTERM, then SIGKILL). */

@@ -58,19 +58,21 @@ export interface SchedulingResult {
 
 const POLICIES: SchedulingPolicy[] = ['random', 'round-robin', 'least-outstanding', 'p2c']
 
-interface Tally { latencies: number[], queueMs: number[], roundP99: number[], sent: number, ok: number, slow: number, retried: number }
+/** What a policy's segments collected. */
+export interface Tally { latencies: number[], queueMs: number[], roundP99: number[], sent: number, ok: number, slow: number, retried: number }
 
-function emptyTally (): Tally {
+export function emptyTally (): Tally {
   return { latencies: [], queueMs: [], roundP99: [], sent: 0, ok: 0, slow: 0, retried: 0 }
 }
 
-/** One open-loop segment of `policy` at `rate`; adds to `tally` when given. */
-async function segment (node: InProcessNode, input: TensorData, rate: number, ms: number, seed: number, slowPeer: string, tally?: Tally): Promise<void> {
+/** One open-loop segment of `prefer: 'remote'` requests for `modelId` at `rate`; adds to `tally` when given. */
+export async function segment (node: InProcessNode, inputs: TensorData[], rate: number, ms: number, seed: number, slowPeer: string, tally?: Tally,
+  modelId = MODEL_ID, deadlineMs = DEADLINE_MS): Promise<void> {
   await openLoop(rate, ms, seeded(seed), async () => {
     const startedAt = performance.now()
     if (tally != null) tally.sent++
     try {
-      const result = await node.offload.infer(MODEL_ID, [input], { prefer: 'remote', deadlineMs: DEADLINE_MS })
+      const result = await node.offload.infer(modelId, inputs, { prefer: 'remote', deadlineMs })
       if (tally == null) return
       tally.latencies.push(performance.now() - startedAt)
       tally.queueMs.push(result.latencyMs.queueMs)
@@ -81,7 +83,7 @@ async function segment (node: InProcessNode, input: TensorData, rate: number, ms
   })
 }
 
-function report (t: Tally): PolicyResult {
+export function report (t: Tally): PolicyResult {
   const { p50, p99 } = summary(t.latencies)
   return { p50, p99, success: Math.round(t.ok / t.sent * 10_000) / 10_000, requests: t.sent, slowShare: round2(t.slow / Math.max(1, t.ok)), retried: round2(t.retried / t.sent), queueP99: summary(t.queueMs).p99, roundP99: t.roundP99 }
 }
@@ -110,7 +112,7 @@ export async function measureScheduling (processes: Processes, progress: (line: 
     const rate = Math.round(capacityRps * SCHEDULING.loadFraction)
     for (const policy of POLICIES) {
       progress(`scheduling: warm-up ${policy} at ${rate} req/s`)
-      await segment(requesters.get(policy)!, input, rate, SCHEDULING.warmupMs, SCHEDULING.seed - 1, slowPeer)
+      await segment(requesters.get(policy)!, [input], rate, SCHEDULING.warmupMs, SCHEDULING.seed - 1, slowPeer)
     }
     const tallies = new Map(POLICIES.map(p => [p, emptyTally()]))
     for (let round = 0; round < SCHEDULING.rounds; round++) {
@@ -119,7 +121,7 @@ export async function measureScheduling (processes: Processes, progress: (line: 
       for (const policy of order) {
         const tally = tallies.get(policy)!
         const before = tally.latencies.length
-        await segment(requesters.get(policy)!, input, rate, SCHEDULING.segmentMs, SCHEDULING.seed + round, slowPeer, tally)
+        await segment(requesters.get(policy)!, [input], rate, SCHEDULING.segmentMs, SCHEDULING.seed + round, slowPeer, tally)
         tally.roundP99.push(summary(tally.latencies.slice(before)).p99)
         progress(`scheduling: round ${round + 1}/${SCHEDULING.rounds} ${policy}: ${tally.roundP99[round]} ms p99`)
       }

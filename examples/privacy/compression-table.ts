@@ -1,6 +1,7 @@
 /**
  * Update compression on IID MNIST: float32 vs int8 vs top-k 1 % with error
- * feedback (plain and DGC) at equal rounds, 100 clients in simulate mode, the
+ * feedback (plain, DGC, and for partial participation: averaging over senders
+ * and the stale-residual discount) at equal rounds, 100 clients in simulate mode, the
  * median over seeds (`--seed 0,1,2`).
  *
  *   npx tsc -p . && npx node dist/examples/privacy/compression-table.js [--rounds 20] [--seed 0,1,2]

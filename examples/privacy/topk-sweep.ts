@@ -6,7 +6,8 @@
  *     --variant '{"ratio":0.01}' --variant '{"ratio":0.01,"momentum":0.9,"warmupRounds":3,"warmupDensity":0.1}'
  *
  * A variant is a Compression: `{ "scheme": "none" }`, `{ "scheme": "int8" }`, or top-k
- * options (`ratio`, `momentum`, `clipNorm`, `warmupRounds`, `warmupDensity`).
+ * options (`ratio`, `momentum`, `clipNorm`, `warmupRounds`, `warmupDensity`, `staleness`,
+ * `average`: e.g. `'{"ratio":0.01,"momentum":0,"warmupRounds":0,"staleness":1,"average":"senders"}'`).
  */
 import { parseArgs } from 'node:util'
 import { runMnistExperiment } from '../../src/experiments/mnist.js'

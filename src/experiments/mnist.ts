@@ -28,6 +28,7 @@ import { parseDpOptions } from '../federated/privacy/dp-options.js'
 import { withDp } from '../federated/privacy/dp-strategy.js'
 import { withClientPipeline } from '../federated/privacy/client-pipeline.js'
 import { parseCompression } from '../federated/privacy/compression.js'
+import { withUplinkAggregation } from '../federated/privacy/sender-average.js'
 import type { Compression } from '../federated/privacy/compression.js'
 import { withSecureAggregation } from '../federated/privacy/secure-strategy.js'
 import type { DpOptions } from '../federated/privacy/dp-options.js'
@@ -175,7 +176,7 @@ export async function runMnistExperiment (o: MnistExperimentOptions = {}): Promi
   const log = o.log ?? logger('edge-mesh:experiment')
   if (o.secureAggregation !== undefined && (dp !== undefined || strategyName !== 'fedavg')) throw new InvalidConfigError('secure aggregation runs with plain fedavg and without DP so far')
   if (dp !== undefined && strategyName !== 'fedavg' && strategyName !== 'fedsgd') throw new InvalidConfigError(`DP-FedAvg averages the clipped updates itself: use strategy fedavg or fedsgd, not ${strategyName}`)
-  const strategy = o.secureAggregation !== undefined ? withSecureAggregation(inner, o.secureAggregation) : dp === undefined ? inner : withDp(inner, dp)
+  const strategy = withUplinkAggregation(o.secureAggregation !== undefined ? withSecureAggregation(inner, o.secureAggregation) : dp === undefined ? inner : withDp(inner, dp), compression)
   log('MNIST %s: %d clients, strategy %s, model %s', simulate ? 'simulation' : 'mesh run', grid.clients().length, strategy.name, base.id)
   const title = `MNIST ${strategy.name}${simulate ? ' (simulated clients)' : ''}`
   let outputs: ExperimentOutputs | undefined

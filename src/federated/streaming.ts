@@ -34,6 +34,15 @@ export function isStreaming (strategy: Strategy): strategy is StreamingStrategy 
   return typeof (strategy as Partial<StreamingStrategy>).fold === 'function'
 }
 
+/** An `aggregate` made of a `fold`: fold every buffered result, then take the folder's result. */
+export function aggregateByFolding (fold: (ctx: RoundContext) => UpdateFolder): Strategy['aggregate'] {
+  return (ctx, results) => {
+    const folder = fold(ctx)
+    for (const r of results) folder.add(r)
+    return folder.result()
+  }
+}
+
 /**
  * The example-weighted average of the updates (FedAvg's aggregate), folded:
  * `sum_i n_i x_i / sum_i n_i` with float64 sums, one buffer per layer of the

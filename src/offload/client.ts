@@ -16,7 +16,8 @@
  * backoff the loop waits for the earliest to expire, if that is before the deadline.
  *
  * Late binding: a `prefer: auto` request whose best node is saturated (see
- * `DEFAULT_PARK_LOAD_PER_SLOT`) waits here, parked; when one of this node's
+ * `DEFAULT_PARK_LOAD_PER_SLOT`) goes to another holder with room, or, when every
+ * node is full, waits here, parked; when one of this node's
  * attempts ends, the oldest parked request goes to the node that attempt
  * ran on (it has just freed a slot), so a burst flows to whichever node
  * frees a slot first, the way workers pull from a shared queue.
@@ -31,11 +32,11 @@
  * node holds the model, or with AllPeersFailedError holding every attempt's error.
  */
 import { logger } from '@libp2p/logger'
-import { AbortError, AllPeersFailedError, DeadlineExceededError, ModelNotFoundError } from '../errors.js'
+import { AbortError, ModelNotFoundError } from '../errors.js'
 import { EventQueue, runAttempt, toError } from './attempt.js'
-import { ParkedQueue, pullCandidate, shouldPark } from './parked.js'
+import { ParkedQueue, PipelineDepths, pullCandidate, shouldPark, withRoom } from './parked.js'
 import type { LateBindingState } from './parked.js'
-import type { Attempt, AttemptOutcome } from './attempt.js'
+import type { Attempt } from './attempt.js'
 import { backedOffPeers, emptyBackoff, pruneBackoff, recordBusy, recordFailure, recordSuccess } from './backoff.js'
 import type { BackoffState } from './backoff.js'
 import { clientConfig } from './client-config.js'
@@ -49,37 +50,12 @@ import type { PolicyState } from './policy.js'
 import { candidateCost } from './scheduler.js'
 import type { Candidate, Choice } from './scheduler.js'
 import { PARK_RECHECK_MS } from './scheduler-constants.js'
-import type { AttemptRecord, InferOptions, InferResult, Preference, ServedResult } from './types.js'
+import type { AttemptRecord, InferOptions, InferResult, ServedResult } from './types.js'
 import type { TensorData } from '../model/types.js'
 import type { Logger } from '@libp2p/interface'
+import { allFailedError, attemptWork, deadlineExceededError, inferResult, isTerminal, LATENCY_FORGET_TAUS, newRequest } from './client-request.js'
+import type { ClientRequest as Request, LoopEvent } from './client-request.js'
 export type { ClientConfig, ClientCounters, ClientInit } from './client-config.js'
-
-interface Request {
-  modelId: string
-  inputs: TensorData[]
-  prefer: Preference
-  startedAt: number
-  deadlineAt: number
-  signal: AbortSignal
-  tried: Set<string>
-  /** Peers never asked for this request. */
-  excluded: ReadonlySet<string>
-  errors: Error[]
-  log: AttemptRecord[]
-  hedged: boolean
-  /** Peers the first attempt chooses among (with this node): the pair the caller probed. */
-  among?: ReadonlySet<string>
-}
-
-type LoopEvent = { type: 'settled', attempt: Attempt, outcome: AttemptOutcome } | { type: 'hedge' } | { type: 'wake' } | { type: 'abort' }
-
-/** A latency estimate this many time constants old weighs e^-10 of the prior: it is dropped. */
-const LATENCY_FORGET_TAUS = 10
-
-/** A request outcome that may not be retried elsewhere. */
-function isTerminal (err: Error): boolean {
-  return err.name === 'InvalidTensorError'
-}
 
 export class OffloadClient {
   private readonly init: ClientInit
@@ -93,6 +69,8 @@ export class OffloadClient {
   private readonly active = new Set<AbortController>()
   /** Parked requests, oldest first (see `ParkedQueue`). */
   private readonly parked = new ParkedQueue(PARK_RECHECK_MS)
+  /** How deep each peer's pipeline should be (late binding), from its answers. */
+  private readonly depths = new PipelineDepths()
   private readonly records = new WeakMap<Attempt, AttemptRecord>()
   private backoff: BackoffState = emptyBackoff()
   private budget: HedgeBudget = emptyHedgeBudget()
@@ -114,11 +92,8 @@ export class OffloadClient {
     const deadlineMs = Math.max(0, options.deadlineMs ?? this.config.defaultDeadlineMs)
     const controller = new AbortController()
     const startedAt = this.now()
-    const req: Request = {
-      modelId, inputs, prefer: options.prefer ?? 'auto', startedAt, deadlineAt: startedAt + deadlineMs,
-      signal: controller.signal, tried: new Set(), excluded: new Set(options.exclude ?? []), errors: [], log: [], hedged: false, among: hint.among
-    }
-    const timer = setTimeout(() => { controller.abort(this.deadlineExceeded(req)) }, deadlineMs)
+    const req = newRequest(modelId, inputs, options, startedAt, deadlineMs, controller.signal, hint.among)
+    const timer = setTimeout(() => { controller.abort(deadlineExceededError(req)) }, deadlineMs)
     const onAbort = (): void => { controller.abort(new AbortError('request aborted by the caller')) }
     options.signal?.addEventListener('abort', onAbort, { once: true })
     this.active.add(controller)
@@ -176,8 +151,10 @@ export class OffloadClient {
       clearTimeout(hedgeTimer)
       hedgeTimer = setTimeout(() => { events.push({ type: 'hedge' }) }, p95)
     }
-    const stopAll = (reason: Error): void => {
-      for (const a of running) this.abandon(a, reason)
+    const stopAll = (reason: Error | (() => Error)): void => {
+      if (running.size === 0) return
+      const error = typeof reason === 'function' ? reason() : reason
+      for (const a of running) this.abandon(a, error)
       running.clear()
     }
     try {
@@ -200,9 +177,10 @@ export class OffloadClient {
           // An answer after the deadline is not a success (a synchronous local run can outlast the timer).
           if (this.now() > req.deadlineAt) {
             this.record(attempt, 'late')
-            throw this.deadlineExceeded(req)
+            throw deadlineExceededError(req)
           }
-          stopAll(new AbortError('another attempt answered first'))
+          // The error is made only when another attempt runs (its stack costs more than the rest of a success).
+          stopAll(() => new AbortError('another attempt answered first'))
           return { attempt, result: outcome.result }
         }
         if (req.signal.aborted) throw toError(req.signal.reason)
@@ -224,8 +202,8 @@ export class OffloadClient {
   private next (req: Request, start: (c: Choice, hedge: boolean) => void, later: (ms: number, e: LoopEvent) => void,
     wake: (freed?: string) => void, freed?: string, woken = false): void {
     // Less than a whole millisecond left: no attempt can be given a deadline (the wire counts whole ms).
-    if (req.deadlineAt - this.now() < 1) throw this.deadlineExceeded(req)
-    if (req.log.length >= this.config.maxAttempts) throw this.allFailed(req, 'attempt limit reached')
+    if (req.deadlineAt - this.now() < 1) throw deadlineExceededError(req)
+    if (req.log.length >= this.config.maxAttempts) throw allFailedError(req, 'attempt limit reached')
     const pulled = freed != null ? this.pull(req, freed) : undefined
     if (pulled != null) {
       start(pulled, false)
@@ -233,6 +211,10 @@ export class OffloadClient {
     }
     const choice = this.choose(req, req.tried)
     if (choice != null && this.shouldPark(req, choice)) {
+      // Another holder with room takes it; only when every node is full does it wait.
+      const room = withRoom(this.lateBinding(req))
+      const elsewhere = room.length > 0 ? this.choose(req, req.tried, room) : undefined
+      if (elsewhere != null) { start(elsewhere, false); return }
       // A request woken without being placed keeps its turn at the front.
       this.parked.park(wake, woken)
       return
@@ -242,7 +224,7 @@ export class OffloadClient {
     const candidates = new Set(this.candidates(req).map(c => c.peerId))
     const expiries = [...this.backoff.entries].filter(([p, e]) => candidates.has(p) && e.until > now).map(([, e]) => e.until)
     const wakeAt = Math.min(...expiries)
-    if (!Number.isFinite(wakeAt) || wakeAt >= req.deadlineAt) throw this.allFailed(req, 'no eligible candidate left')
+    if (!Number.isFinite(wakeAt) || wakeAt >= req.deadlineAt) throw allFailedError(req, 'no eligible candidate left')
     later(wakeAt - now, { type: 'wake' })
   }
 
@@ -261,10 +243,11 @@ export class OffloadClient {
     start(choice, true)
   }
 
-  private choose (req: Request, tried: ReadonlySet<string>): Choice | undefined {
+  /** The policy's choice for `req` among its candidates (or among `only`, a subset of them). */
+  private choose (req: Request, tried: ReadonlySet<string>, only?: Candidate[]): Choice | undefined {
     const now = this.now()
     this.forget(now)
-    const candidates = this.candidates(req)
+    const candidates = only ?? this.candidates(req)
     const latencyMs = new Map(candidates.map(c => [c.peerId, currentLatency(this.latency.get(c.peerId), now, this.config.ewmaTauMs, this.config.scheduler.priorLatencyMs)]))
     const { choice, state } = chooseByPolicy(this.config.policy, candidates, {
       latencyMs, outstanding: this.outstanding, backedOff: backedOffPeers(this.backoff, now), tried, prefer: req.prefer, config: this.config.scheduler
@@ -286,26 +269,18 @@ export class OffloadClient {
   private forget (now: number): void {
     this.backoff = pruneBackoff(this.backoff, now, this.config.backoff)
     for (const [peerId, e] of this.latency) {
-      if (now - e.updatedAt > LATENCY_FORGET_TAUS * this.config.ewmaTauMs) this.latency.delete(peerId)
+      if (now - e.updatedAt > LATENCY_FORGET_TAUS * this.config.ewmaTauMs) { this.latency.delete(peerId); this.depths.forget(peerId) }
     }
   }
 
   private start (req: Request, choice: Choice, hedge: boolean): Attempt {
-    const { peerId, local, hasModel } = choice.candidate
+    const { peerId } = choice.candidate
     req.tried.add(peerId)
     this.outstanding.set(peerId, (this.outstanding.get(peerId) ?? 0) + 1)
     this.log('%s attempt %d of %s on %s (%s, cost %d)', hedge ? 'hedge' : 'start', req.log.length + 1, req.modelId, peerId, choice.reason, Math.round(choice.cost))
     // Whole milliseconds, rounded down so the attempt never outlives the request.
     const remaining = (): number => Math.max(0, Math.floor(req.deadlineAt - this.now()))
-    const work = async (signal: AbortSignal): Promise<ServedResult> => {
-      if (!local) return this.init.remote(peerId, req.modelId, req.inputs, { signal, deadlineMs: remaining() })
-      if (!hasModel) {
-        if (this.init.fetchLocal == null) throw new ModelNotFoundError(`model ${req.modelId} is not loaded here`)
-        await this.init.fetchLocal(req.modelId, { signal })
-      }
-      return this.init.local(req.modelId, req.inputs, { signal, deadlineMs: remaining() })
-    }
-    const attempt = runAttempt(choice, hedge, this.now(), req.signal, work)
+    const attempt = runAttempt(choice, hedge, this.now(), req.signal, attemptWork(this.init, req, choice, remaining))
     const record: AttemptRecord = { peerId, outcome: 'pending', ms: 0, ...(hedge ? { hedge: true } : {}) }
     req.log.push(record)
     this.records.set(attempt, record)
@@ -335,7 +310,7 @@ export class OffloadClient {
 
   private lateBinding (req: Request): LateBindingState {
     const perSlot = this.config.parkLoadPerSlot <= 0 ? 0 : (this.init.parkLoadPerSlot?.(req.modelId) ?? this.config.parkLoadPerSlot)
-    return { prefer: req.prefer, attempts: req.log.length, candidates: this.init.candidates(req.modelId), perSlot, outstanding: this.outstanding }
+    return { prefer: req.prefer, attempts: req.log.length, candidates: this.candidates(req), perSlot, outstanding: this.outstanding, extra: this.depths.extras() }
   }
 
   /** Fill in the attempt's entry of the attempt log with its outcome and duration. */
@@ -374,19 +349,14 @@ export class OffloadClient {
     const ms = this.record(attempt, 'ok')
     const serviceMs = Math.max(0, ms - result.queueMs)
     this.latency.set(peerId, observeLatency(this.latency.get(peerId), serviceMs, now, this.config.ewmaTauMs))
+    if (!local) this.depths.observe(peerId, ms, result.queueMs, result.computeMs)
     this.backoff = recordSuccess(this.backoff, peerId)
     const totalMs = Math.max(0, now - req.startedAt)
     this.window.record(totalMs, now)
     if (local) this.counts.servedLocally++
     else this.counts.servedRemotely++
     this.counts.byPeer[peerId] = (this.counts.byPeer[peerId] ?? 0) + 1
-    return {
-      outputs: result.outputs,
-      servedBy: peerId,
-      attempts: req.log.length,
-      attemptLog: req.log,
-      latencyMs: { totalMs, queueMs: result.queueMs, computeMs: result.computeMs, overheadMs: Math.max(0, totalMs - result.queueMs - result.computeMs) }
-    }
+    return inferResult(req, peerId, result, totalMs)
   }
 
   private hedgeDelay (): number | undefined {
@@ -394,15 +364,5 @@ export class OffloadClient {
     const now = this.now()
     if (this.window.count(now) < this.config.hedgeMinSamples) return undefined
     return this.window.percentile(0.95, now)
-  }
-
-  private allFailed (req: Request, why: string): AllPeersFailedError {
-    return new AllPeersFailedError([...req.errors], `${why}: ${req.errors.length} attempts at ${req.modelId} failed`, { attempts: [...req.log] })
-  }
-
-  /** The request's deadline passed: the error lists the attempts made (the live log, so late entries are filled in). */
-  private deadlineExceeded (req: Request): DeadlineExceededError {
-    const ms = Math.round(req.deadlineAt - req.startedAt)
-    return new DeadlineExceededError(`no answer within ${ms} ms (${req.log.length} attempts)`, { attempts: req.log })
   }
 }

@@ -28,6 +28,7 @@ import { SpotChecker } from './verifier.js'
 import type { Candidate } from './scheduler.js'
 import type { InferHandler } from './infer-handler.js'
 import type { OffloadComponents, OffloadInit } from './index.js'
+import type { PipelinedInvoker } from './remote-invoker.js'
 import type { InferenceEngine } from './server.js'
 import type { SchedulingPolicy } from './policy.js'
 import type { InferOptions, InferResult, LocalInvoker, Offload, OffloadEvents, OffloadStats, Preference, RemoteInvoker } from './types.js'
@@ -44,6 +45,8 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
   private readonly engine: InferenceEngine
   private readonly handler: InferHandler
   private readonly client: OffloadClient
+  /** The invoker's long-lived 1.1.0 streams are closed when the service stops. */
+  private readonly remote: PipelinedInvoker
   private readonly defaultDeadlineMs: number
   private readonly spotChecker: SpotChecker
   private readonly probeHandler: LoadProbeHandler
@@ -53,6 +56,8 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
   readonly loadEstimate = new LoadEstimator()
   /** Peers work may be offloaded to; undefined means any peer. */
   private readonly trusted?: ReadonlySet<string>
+  /** The optional trust component, read once at start: reading an absent one throws, too dear per request. */
+  private trust?: OffloadComponents['trust']
   private started = false
 
   constructor (components: OffloadComponents, init: OffloadInit = {}) {
@@ -66,18 +71,19 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
       registrar: components.registrar,
       engine: this.serving,
       onAbuse: (peer) => { this.banPeer(peer, ABUSE_BAN_MS, 'too many malformed infer frames') },
-      load: () => { const e = this.engine.stats(); return { outstanding: e.inFlightRequests + e.queued, capacity: e.capacity } },
+      load: () => this.engine.load(),
       log: this.log.newScope('infer-handler')
     }, {
       maxFrameBytes: init.maxFrameBytes,
       timeoutMs: init.streamTimeoutMs,
       maxInboundStreams: init.maxInboundStreams
     })
+    this.remote = createRemoteInvoker({ connectionManager: components.connectionManager }, { maxFrameBytes: init.maxFrameBytes })
     this.client = new OffloadClient({
       selfId: this.selfId,
       local: this.engine.invoke,
       // The answer's `serverLoad` reaches the load estimate through `tracked`, dated like the request's end.
-      remote: this.tracked(createRemoteInvoker({ connectionManager: components.connectionManager }, { maxFrameBytes: init.maxFrameBytes })),
+      remote: this.tracked(this.remote),
       candidates: (modelId) => this.candidates(modelId),
       fetchLocal: async (modelId, options) => components.modelTransfer.ensure(modelId, options),
       // Requests of a model whose batch size is not fixed may batch on the node: let a full batch wait there.
@@ -170,7 +176,7 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
   /** Peers this node may offload to: not banned, and trusted when `offloadTo` is `trusted`. */
   private eligible (peerId: string): boolean {
     if (this.trusted != null && !this.trusted.has(peerId)) return false
-    return optionalComponent<OffloadComponents['trust']>(this.components, 'trust')?.isBanned(peerId) !== true
+    return this.trust?.isBanned(peerId) !== true
   }
 
   private candidates (modelId: string): Candidate[] {
@@ -192,6 +198,7 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
 
   async start (): Promise<void> {
     if (this.started) return
+    this.trust = optionalComponent<OffloadComponents['trust']>(this.components, 'trust')
     this.engine.start()
     await this.handler.start()
     await this.probeHandler.start()
@@ -203,6 +210,7 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
     this.started = false
     const reason = new NotStartedError('offload service stopped')
     this.client.abortAll(reason)
+    this.remote.close()
     await this.handler.stop()
     await this.probeHandler.stop()
     this.engine.stop()
@@ -294,10 +302,11 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
   stats (): OffloadStats {
     const c = this.client.counters()
     const e = this.engine.stats()
+    const h = this.handler.stats()
     return {
       servedLocally: c.servedLocally,
       servedRemotely: c.servedRemotely,
-      servedForPeers: this.handler.stats().served,
+      servedForPeers: h.served,
       failed: c.failed,
       byPeer: c.byPeer,
       p50Ms: this.client.percentile(0.5),
@@ -305,7 +314,8 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
       queueDepth: e.queued,
       inFlight: e.inFlightRequests,
       capacity: e.capacity,
-      spotChecks: this.spotChecker.stats()
+      spotChecks: this.spotChecker.stats(),
+      inbound: { errorReplies: h.errorReplies, malformed: h.malformed, abusers: h.abusers, cancelled: h.cancelled, aborted: h.aborted }
     }
   }
 }

@@ -4,7 +4,7 @@
  * a parked request, and the waiting room itself.
  */
 import { isSaturated } from './scheduler.js'
-import { DEFAULT_REMOTE_PIPELINE_EXTRA } from './scheduler-constants.js'
+import { DEFAULT_REMOTE_PIPELINE_EXTRA, MAX_REMOTE_PIPELINE_EXTRA, PIPELINE_SAMPLE_WEIGHT } from './scheduler-constants.js'
 import type { Candidate } from './scheduler.js'
 import type { Preference } from './types.js'
 
@@ -18,16 +18,48 @@ export interface LateBindingState {
   perSlot: number
   /** This node's requests outstanding per peer id. */
   outstanding: ReadonlyMap<string, number>
+  /** Extra requests per peer on the wire (see `pipelineExtra`); a peer not in it gets `DEFAULT_REMOTE_PIPELINE_EXTRA`. */
+  extra?: ReadonlyMap<string, number>
 }
 
 /**
- * Requests per slot that saturate `c`: `perSlot`, plus `DEFAULT_REMOTE_PIPELINE_EXTRA`
- * for a peer, whose next request spends a round trip (and a wait in this node's
- * event loop, busy with its own inferences) before the peer can start it; without
- * the extra request the peer idles between answers and a burst stays mostly here.
+ * Requests per slot that saturate `c`: `perSlot`, plus `extra` for a peer,
+ * whose next request spends a round trip (and a wait in this node's event loop,
+ * busy with its own inferences) before the peer can start it; without the extra
+ * requests the peer idles between answers and a burst stays mostly here.
  */
-export function depthOf (c: Candidate, perSlot: number): number {
-  return c.local ? perSlot : perSlot + DEFAULT_REMOTE_PIPELINE_EXTRA
+export function depthOf (c: Candidate, perSlot: number, extra = DEFAULT_REMOTE_PIPELINE_EXTRA): number {
+  return c.local ? perSlot : perSlot + extra
+}
+
+/**
+ * How many requests beyond `perSlot` a peer should hold so it never waits for
+ * its next one: the time from its answer to the arrival of the request that
+ * replaces it (`gapMs`: the round trip and this node's delays, measured as an
+ * attempt's time minus the peer's queue and compute) over the peer's service
+ * time per request (`serviceMs`), rounded up, between
+ * `DEFAULT_REMOTE_PIPELINE_EXTRA` and `MAX_REMOTE_PIPELINE_EXTRA`. A slow peer
+ * (long service) gets the least; a fast model behind a long round trip the most.
+ */
+export function pipelineExtra (serviceMs: number, gapMs: number): number {
+  if (!(serviceMs > 0) || !(gapMs >= 0)) return DEFAULT_REMOTE_PIPELINE_EXTRA
+  const wanted = Math.ceil(gapMs / serviceMs)
+  return Math.min(MAX_REMOTE_PIPELINE_EXTRA, Math.max(DEFAULT_REMOTE_PIPELINE_EXTRA, wanted))
+}
+
+/** True when `c` holds its full depth of requests (see `depthOf`). */
+function full (state: LateBindingState, c: Candidate): boolean {
+  return isSaturated(c, state.outstanding, depthOf(c, state.perSlot, state.extra?.get(c.peerId)))
+}
+
+/**
+ * The holders that still have room (not at their depth), for a request whose
+ * chosen node is saturated: rather than wait parked while another node could
+ * start it, it goes to one of these (the scheduler chooses among them). Work
+ * thus goes wherever there is room, and waits only when every node is full.
+ */
+export function withRoom (state: LateBindingState): Candidate[] {
+  return state.candidates.filter(c => c.hasModel && !full(state, c))
 }
 
 /**
@@ -36,7 +68,7 @@ export function depthOf (c: Candidate, perSlot: number): number {
  */
 export function shouldPark (state: LateBindingState, chosen: Candidate): boolean {
   if (state.prefer !== 'auto' || state.attempts > 0 || state.perSlot <= 0 || state.candidates.length < 2) return false
-  return isSaturated(chosen, state.outstanding, depthOf(chosen, state.perSlot))
+  return full(state, chosen)
 }
 
 /** The candidate `peerId`, which just freed a slot, when a parked request may go there: a holder, not tried, not in backoff, not saturated. */
@@ -85,5 +117,35 @@ export class ParkedQueue {
       this.wakeOldest()
       if (this.queue.length > 0) this.arm()
     }, this.recheckMs)
+  }
+}
+
+/**
+ * Per peer, running averages of its service time and of the gap around it (an
+ * attempt's time minus the peer's queue and compute), from this node's answered
+ * requests; `extras()` gives each peer's `pipelineExtra`. Bounded by the peers
+ * answering this node; `forget` drops a peer.
+ */
+export class PipelineDepths {
+  private readonly peers = new Map<string, { serviceMs: number, gapMs: number }>()
+
+  constructor (private readonly weight = PIPELINE_SAMPLE_WEIGHT) {}
+
+  /** A peer answered an attempt of `attemptMs` after `queueMs` in its queue and `computeMs` of compute. */
+  observe (peerId: string, attemptMs: number, queueMs: number, computeMs: number): void {
+    const gapMs = Math.max(0, attemptMs - queueMs - computeMs)
+    if (!Number.isFinite(gapMs) || !(computeMs > 0)) return
+    const current = this.peers.get(peerId)
+    if (current == null) { this.peers.set(peerId, { serviceMs: computeMs, gapMs }); return }
+    const w = this.weight
+    this.peers.set(peerId, { serviceMs: (1 - w) * current.serviceMs + w * computeMs, gapMs: (1 - w) * current.gapMs + w * gapMs })
+  }
+
+  forget (peerId: string): void {
+    this.peers.delete(peerId)
+  }
+
+  extras (): Map<string, number> {
+    return new Map([...this.peers].map(([peerId, p]) => [peerId, pipelineExtra(p.serviceMs, p.gapMs)]))
   }
 }

@@ -19,7 +19,7 @@ import { Uint8ArrayList } from '../wire/framing.js'
 import { errorToCode } from '../wire/error-codes.js'
 import { checkSize, clampU32 as u32, decodeUtf8 as utf8, modelIdBytes, openFrame as openVersioned, truncatedUtf8 } from './codec.js'
 import { MAX_ERROR_MESSAGE_BYTES, MAX_MODEL_ID_BYTES, MAX_PIPE_REQUESTS_PER_FRAME, PIPE_WIRE_VERSION } from './constants.js'
-import { checkTensors, decodeTensors, DTYPE_CODES, encodeTensor, FrameCursor, padTo4, tensorHeader, tensorWireBytes, WIRE_UINT8 } from './tensor-wire.js'
+import { checkTensors, decodeTensors, DTYPE_CODES, encodeTensor, FrameCursor, littleEndianBytes, padTo4, tensorHeader, tensorWireBytes, WIRE_UINT8 } from './tensor-wire.js'
 import type { TensorData } from '../model/types.js'
 import type { ServedResult, ServerLoad } from './types.js'
 
@@ -59,6 +59,11 @@ export interface PipeCodecOptions {
   maxFrameBytes?: number
 }
 
+export interface PipeRequestOptions extends PipeCodecOptions {
+  /** The frame's size when the caller already has it (`requestFrameBytes`), bytes. @default computed */
+  frameBytes?: number
+}
+
 const VERSION = PIPE_WIRE_VERSION
 const ENTRY_BYTES = 12
 const RESULT_FIXED_BYTES = 25
@@ -90,8 +95,7 @@ export function toWireInputs (inputs: TensorData[], narrow: boolean): WireInput[
   return inputs.map(t => {
     const small = narrow && t.dtype === 'int32' ? narrowed(t.data as Int32Array) : undefined
     if (small != null) return { code: WIRE_UINT8, shape: t.shape, bytes: small }
-    const [, bytes] = encodeTensor(t, 0)
-    return { code: DTYPE_CODES[t.dtype], shape: t.shape, bytes }
+    return { code: DTYPE_CODES[t.dtype], shape: t.shape, bytes: littleEndianBytes(t.data as Float32Array | Int32Array) }
   })
 }
 
@@ -114,10 +118,10 @@ export function requestFrameBytes (modelId: string, requests: WireInput[][]): nu
  * Encode a request frame of `entries.length` requests; `requests[i]` are the
  * wire inputs of entry i (same key, see `wireKey`). Tensor data is not copied.
  */
-export function encodePipeRequest (modelId: string, entries: PipeEntry[], requests: WireInput[][], options: PipeCodecOptions = {}): Uint8ArrayList {
+export function encodePipeRequest (modelId: string, entries: PipeEntry[], requests: WireInput[][], options: PipeRequestOptions = {}): Uint8ArrayList {
   const id = modelIdBytes(modelId)
   if (entries.length < 1 || entries.length > MAX_PIPE_REQUESTS_PER_FRAME || entries.length !== requests.length) throw new InvalidMessageError('1 to 64 requests per frame')
-  checkSize(requestFrameBytes(modelId, requests), options)
+  checkSize(options.frameBytes ?? requestFrameBytes(modelId, requests), options)
   const head = new Uint8Array(5 + ENTRY_BYTES * entries.length + id.length)
   const view = new DataView(head.buffer)
   view.setUint8(0, VERSION)

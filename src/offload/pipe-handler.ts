@@ -108,6 +108,8 @@ class ServedPipe {
   private readonly out: Frame[] = []
   private readonly writer: PipeWriter
   private idleTimer?: ReturnType<typeof setTimeout>
+  /** Last frame received or request ended, ms (`performance.now()`). */
+  private lastActivity = 0
   private drained?: () => void
 
   constructor (
@@ -135,9 +137,8 @@ class ServedPipe {
         }
       })
       for await (const list of frames) {
-        clearTimeout(this.idleTimer)
         this.onFrame(list.subarray(), budget, overBudget)
-        if (this.inFlight.size === 0) this.armIdle()
+        this.armIdle()
         // A caller that does not read its replies is not read either: replies waiting
         // to be sent stay within the in-flight limit, and the transport pushes back.
         while (this.out.length >= this.limits.maxInFlight && this.writer.busy) await this.writer.idle()
@@ -159,13 +160,27 @@ class ServedPipe {
     }
   }
 
+  /**
+   * Something happened (a frame, a request ended): the stream is idle once nothing is in
+   * flight for `idleTimeoutMs` after the last such event. One timer per idle period, set
+   * again for what is left when it fires early, not one per frame.
+   */
   private armIdle (): void {
-    clearTimeout(this.idleTimer)
+    this.lastActivity = performance.now()
+    if (this.idleTimer == null) this.idleAfter(this.limits.idleTimeoutMs)
+  }
+
+  private idleAfter (ms: number): void {
     this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined
+      // Busy: the last request to end arms the timer again.
+      if (this.inFlight.size > 0 || this.stream.status !== 'open') return
+      const left = this.lastActivity + this.limits.idleTimeoutMs - performance.now()
+      if (left > 0) { this.idleAfter(left); return }
       // Replies stuck behind a caller that stopped reading: no graceful close is possible.
       if (this.writer.busy) this.stream.abort(new AbortError('infer stream idle with unread replies'))
       else void this.stream.close().catch(() => { this.stream.abort(new AbortError('idle')) })
-    }, this.limits.idleTimeoutMs)
+    }, ms)
     this.idleTimer.unref?.()
   }
 
@@ -208,7 +223,11 @@ class ServedPipe {
     }
     if ('cancel' in frame) {
       guard.release(this.peer, budget)
-      this.inFlight.get(frame.cancel)?.abort(new AbortError('cancelled by the caller'))
+      const cancelled = this.inFlight.get(frame.cancel)
+      if (cancelled != null && !cancelled.signal.aborted) {
+        guard.counters.cancelled++
+        cancelled.abort(new AbortError('cancelled by the caller'))
+      }
       return
     }
     if (overBudget) {

@@ -41,6 +41,8 @@ export interface PipeCall {
   key: string
   inputs: WireInput[]
   rows: number
+  /** Size of the request's frame when sent alone (`requestFrameBytes`), bytes. */
+  frameBytes?: number
 }
 
 interface Pending extends PipeCall {
@@ -61,6 +63,8 @@ export class PipeSession {
   private nextId = 1
   private ended = false
   private idleTimer?: ReturnType<typeof setTimeout>
+  /** When the last request in flight ended, ms (`performance.now()`). */
+  private idleSince = 0
 
   constructor (private readonly stream: Stream, private readonly init: PipeSessionInit) {
     this.writer = new PipeWriter(stream, () => this.collect(), (err) => { this.end(err) }, init.maxFrameBytes)
@@ -83,7 +87,6 @@ export class PipeSession {
     const deadlineAt = performance.now() + options.deadlineMs
     while (this.pending.size >= this.init.maxInFlight && !this.ended) await this.slot(options.signal, deadlineAt)
     if (this.ended) throw new ProtocolError('infer stream closed')
-    clearTimeout(this.idleTimer)
     const id = this.allocateId()
     return await new Promise<ServedResult>((resolve, reject) => {
       const onAbort = (): void => { this.give(id, new AbortError('infer aborted'), true) }
@@ -159,7 +162,8 @@ export class PipeSession {
     for (const group of this.groups(queued)) {
       const entries: PipeEntry[] = group.map(p => ({ id: p.id, rows: p.rows, deadlineMs: Math.max(1, Math.floor(p.deadlineAt - now)) }))
       try {
-        frames.push(encodePipeRequest(group[0].modelId, entries, group.map(p => p.inputs), { maxFrameBytes: this.init.maxFrameBytes }))
+        const frameBytes = group.length === 1 ? group[0].frameBytes : undefined
+        frames.push(encodePipeRequest(group[0].modelId, entries, group.map(p => p.inputs), { maxFrameBytes: this.init.maxFrameBytes, frameBytes }))
         for (const p of group) p.sent = true
       } catch (err: any) {
         for (const p of group) this.give(p.id, err, false)
@@ -170,7 +174,7 @@ export class PipeSession {
 
   /** Split queued requests into frames: same key, at most `maxCoalesceRequests`, within the frame size. */
   private groups (queued: Pending[]): Pending[][] {
-    if (!this.init.coalesce) return queued.map(p => [p])
+    if (!this.init.coalesce || queued.length === 1) return queued.map(p => [p])
     const byKey = new Map<string, Pending[][]>()
     for (const p of queued) {
       const groups = byKey.get(p.key) ?? []
@@ -204,9 +208,25 @@ export class PipeSession {
     this.end(reason, graceful)
   }
 
+  /**
+   * Nothing in flight from now on. One timer per idle period, not one per
+   * request: when it fires early (the session was busy meanwhile) it is set
+   * again for what is left of the idle time since the last request ended.
+   */
   private armIdle (): void {
-    clearTimeout(this.idleTimer)
-    this.idleTimer = setTimeout(() => { if (this.pending.size === 0) this.end(new ProtocolError('infer stream idle'), true) }, this.init.idleTimeoutMs)
+    this.idleSince = performance.now()
+    if (this.idleTimer == null) this.idleAfter(this.init.idleTimeoutMs)
+  }
+
+  private idleAfter (ms: number): void {
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined
+      // Busy: the last request to end arms the timer again.
+      if (this.ended || this.pending.size > 0) return
+      const left = this.idleSince + this.init.idleTimeoutMs - performance.now()
+      if (left > 0) this.idleAfter(left)
+      else this.end(new ProtocolError('infer stream idle'), true)
+    }, ms)
     // Housekeeping only: an idle stream must not keep the process alive.
     this.idleTimer.unref?.()
   }

@@ -157,6 +157,10 @@ export function createRemoteInvoker (components: RemoteInvokerComponents, init: 
     const wire = toWireInputs(inputs, narrow)
     const size = requestFrameBytes(modelId, [wire])
     if (size > maxFrameBytes) throw new MessageTooLargeError(`frame of ${size} bytes exceeds ${maxFrameBytes}`)
+    const call: PipeCall = { modelId, key: wireKey(modelId, wire), inputs: wire, rows: inputs[0]?.shape[0] ?? 1, frameBytes: size }
+    // The common case, a session already open: no waiting, so no race with the signal and no time spent.
+    const current = sessions.get(peerId)
+    if (current?.open === true) return await current.call(call, { signal: options.signal, deadlineMs: options.deadlineMs })
     const startedAt = performance.now()
     let session: PipeSession | undefined
     try {
@@ -168,7 +172,6 @@ export function createRemoteInvoker (components: RemoteInvokerComponents, init: 
     const left = Math.floor(options.deadlineMs - (performance.now() - startedAt))
     if (left <= 0) throw new DeadlineExceededError(`no answer to infer from ${peerId} within ${options.deadlineMs} ms`)
     if (session == null) return await invokeLegacy(opener, maxFrameBytes, peerId, modelId, inputs, { ...options, deadlineMs: left })
-    const call: PipeCall = { modelId, key: wireKey(modelId, wire), inputs: wire, rows: inputs[0]?.shape[0] ?? 1 }
     return await session.call(call, { signal: options.signal, deadlineMs: left })
   }
 

@@ -112,8 +112,9 @@ export const DEFAULT_HISTOGRAM_PRECISION = 0.05
 /**
  * Late binding of `prefer: auto` requests: when the node the scheduler would
  * choose already has this many requests per execution slot (running, queued
- * there, or sent by this node and not answered), the request waits in this
- * node's client instead, and is placed when an attempt of this node ends (or
+ * there, or sent by this node and not answered), the request goes to another
+ * holder that has room, or, when all are full, waits in this node's client,
+ * and is placed when an attempt of this node ends (or
  * after `PARK_RECHECK_MS`). A burst then flows to whichever node frees a slot
  * first, instead of being split up front, which would queue half of it on a
  * peer (past that peer's stream and byte limits for large inputs) while this
@@ -122,13 +123,28 @@ export const DEFAULT_HISTOGRAM_PRECISION = 0.05
 export const DEFAULT_PARK_LOAD_PER_SLOT = 2
 
 /**
- * Late binding keeps this many more requests per slot outstanding at a peer
- * than at this node: the peer's next request is on the wire (and waits for this
+ * Late binding keeps at least this many more requests per slot outstanding at
+ * a peer than at this node (more when the peer's round trip is long beside its
+ * service time, see `MAX_REMOTE_PIPELINE_EXTRA`): the peer's next request is on the wire (and waits for this
  * node's event loop) while the peer works, so the peer does not idle between
  * answers. With one idle peer, a burst then drains on both nodes at the rate
  * each serves it.
  */
 export const DEFAULT_REMOTE_PIPELINE_EXTRA = 1
+
+/**
+ * Most extra requests late binding keeps at a peer (see `pipelineExtra` in
+ * `parked.ts`): the extra grows with the measured round trip over the peer's
+ * service time, up to this many, so a fast model behind a slow link is not
+ * queued deep at one peer.
+ */
+export const MAX_REMOTE_PIPELINE_EXTRA = 3
+
+/**
+ * Weight of a new sample in the client's per-peer averages of service time and
+ * round trip (what `pipelineExtra` reads).
+ */
+export const PIPELINE_SAMPLE_WEIGHT = 0.2
 
 /** A waiting (`parked`) request looks again after this long even if no attempt of this node ended, ms (peers' load changes arrive by gossip). */
 export const PARK_RECHECK_MS = 50

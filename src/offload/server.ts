@@ -167,6 +167,11 @@ export class InferenceEngine implements Startable {
     }
   }
 
+  /** Requests admitted and not answered (running or queued), and the slots: the load sent with every 1.1.0 reply. */
+  load (): { outstanding: number, capacity: number } {
+    return { outstanding: this.runningRequests + this.queue.size, capacity: this.settings.capacity }
+  }
+
   /** Admit a request or refuse it at once (NotStarted, Abort, DeadlineExceeded, ModelNotFound, InvalidTensor, PeerBusy). */
   async submit (modelId: string, inputs: TensorData[], options: AbortOptions & { deadlineMs: number }): Promise<ServedResult> {
     if (!this.started) throw new NotStartedError('engine not started')

@@ -23,6 +23,8 @@ export interface InferHandlerStats {
   aborted: number
   /** Peers reported for sending too many malformed frames. */
   abusers: number
+  /** 1.1.0 requests the caller cancelled while they were in flight here. */
+  cancelled: number
 }
 
 /** A reservation of request bytes against a peer's budget; `release` is idempotent. */
@@ -31,7 +33,7 @@ export interface Reservation {
 }
 
 export class ServingGuard {
-  readonly counters: InferHandlerStats = { streams: 0, served: 0, errorReplies: 0, malformed: 0, aborted: 0, abusers: 0 }
+  readonly counters: InferHandlerStats = { streams: 0, served: 0, errorReplies: 0, malformed: 0, aborted: 0, abusers: 0, cancelled: 0 }
   /** Announced request bytes in flight, per peer. */
   private readonly inflight = new Map<string, number>()
   /** Malformed frames per peer in the current window. */

@@ -56,7 +56,7 @@ export function tensorWireBytes (tensor: TensorData, offset: number): number {
 }
 
 /** The element bytes of a tensor in little-endian order: a view on little-endian hosts. */
-function littleEndianBytes (data: Float32Array | Int32Array): Uint8Array {
+export function littleEndianBytes (data: Float32Array | Int32Array): Uint8Array {
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
   if (HOST_IS_LITTLE_ENDIAN) return bytes
   const out = new Uint8Array(bytes.length)

@@ -129,4 +129,20 @@ export interface OffloadStats {
   capacity: number
   /** What spot checks of remote results found (see docs/security.md "Inference"). */
   spotChecks?: SpotCheckCounts
+  /** What the inbound infer handlers (1.0.0 and 1.1.0) refused or dropped. */
+  inbound?: InboundInferCounts
+}
+
+/** Refusals and drops of the inbound infer handlers, both protocols together. */
+export interface InboundInferCounts {
+  /** Requests answered with an error frame (busy, unknown model, malformed, ...). */
+  errorReplies: number
+  /** Frames whose bytes did not decode (or whose sender was over its byte budget). */
+  malformed: number
+  /** Peers reported (and banned) for too many malformed frames. */
+  abusers: number
+  /** 1.1.0 requests cancelled by their caller while in flight. */
+  cancelled: number
+  /** Streams aborted (timeout, reset, broken framing, write failure). */
+  aborted: number
 }

@@ -3,7 +3,9 @@
  * two edges (each with its own MNIST shard). The same seeded run with float32
  * and with int8 updates: int8 moves about a quarter of the uplink bytes and
  * ends close to the float32 model; a local-DP run (participants clip and
- * noise their own updates) reports ε after every round.
+ * noise their own updates) reports ε after every round; a top-k run for
+ * partial participation (stale-residual discount on the participants,
+ * averaging over senders on the coordinator) completes with 1 % updates.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { epsilonAfter } from '../../src/federated/privacy/accountant.js'
@@ -63,5 +65,17 @@ describe('compressed updates and local DP across the mesh', () => {
     // two top-k updates per round of the 2NN, warming up (10 %, then 4.6 % of the values): far below two float32 records (2 x 797 kB)
     expect(run.history[0].bytesUp).toBeLessThan(2 * 200_000)
     expect(run.history[1].bytesUp).toBeLessThan(run.history[0].bytesUp)
+  })
+
+  it('top-k 1 % with the stale-residual discount and averaging over senders completes, sending 1 % of the values every round', async () => {
+    const run = await finished({ compression: { scheme: 'topk', ratio: 0.01, momentum: 0, warmupRounds: 0, staleness: 1, average: 'senders' } })
+    expect(run.state).toBe('completed')
+    expect(run.history.map(r => r.participants)).toEqual([2, 2])
+    // each update of the 2NN at 1 %: 12 + 6 x 8 + 8 x 1,993 values = 16,004 bytes, plus the PUSH header
+    for (const r of run.history) {
+      expect(r.bytesUp).toBeGreaterThan(2 * 16_004)
+      expect(r.bytesUp).toBeLessThan(2 * 17_000)
+    }
+    expect(run.history[1].accuracy).toBeGreaterThan(0.2)
   })
 })

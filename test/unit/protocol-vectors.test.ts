@@ -169,7 +169,7 @@ describe('docs/protocols.md test vectors', () => {
     expect(Array.from(int8[1])).toEqual([-0.25])
     expect(Array.from(decodeCompressed(bytesOf(inSpec.get('compressed-topk') ?? ''), [6])[0])).toEqual([0, 0.5, 0, 0, -2, 0])
     expect(decodeMessage(bytesOf(inSpec.get('fedavg-push-compressed') ?? ''))).toEqual(PUSH_COMPRESSED)
-    expect(uplinkFromAnnounce(ANNOUNCE_UPLINK)).toEqual({ compression: { scheme: 'topk', density: 0.01, momentum: 0.9, clipNorm: 0 }, localDp: { clipNorm: 1, noiseMultiplier: 0.5 } })
+    expect(uplinkFromAnnounce({ ...ANNOUNCE_UPLINK, round: 1 })).toEqual({ compression: { scheme: 'topk', density: 0.01, momentum: 0.9, clipNorm: 0, staleness: 0, round: 1 }, localDp: { clipNorm: 1, noiseMultiplier: 0.5 } })
     expect(decodeProbeAnswer(bytesOf(inSpec.get('load-probe-answer') ?? ''))).toEqual({ outstanding: 3, capacity: 2 })
     expect(decodeMessage(bytesOf(inSpec.get('fedavg-secagg-keys') ?? ''))).toEqual(SECAGG_KEYS)
     expect(decodeMessage(bytesOf(inSpec.get('fedavg-secagg-unmask') ?? ''))).toEqual(SECAGG_UNMASK)

@@ -34,7 +34,25 @@ export function offloadMetrics (stats: OffloadStats): MetricFamily[] {
     { name: 'edge_mesh_infer_queue_depth', help: 'Inference requests waiting in this node\'s queue.', type: 'gauge', samples: [{ value: stats.queueDepth }] },
     { name: 'edge_mesh_infer_in_flight', help: 'Inference requests executing on this node now.', type: 'gauge', samples: [{ value: stats.inFlight }] },
     { name: 'edge_mesh_infer_capacity', help: 'Concurrent inference jobs this node accepts.', type: 'gauge', samples: [{ value: stats.capacity }] },
-    ...spotCheckMetrics(stats)
+    ...spotCheckMetrics(stats),
+    ...inboundMetrics(stats)
+  ]
+}
+
+/** What this node's infer handlers refused or dropped of the requests peers sent it. */
+function inboundMetrics (stats: OffloadStats): MetricFamily[] {
+  const s = stats.inbound
+  if (s == null) return []
+  return [
+    {
+      name: 'edge_mesh_infer_inbound_refused_total',
+      help: 'Requests from peers answered with an error frame (busy, unknown model, malformed, ...), and frames whose bytes did not decode (malformed).',
+      type: 'counter',
+      samples: [{ labels: { reason: 'error_reply' }, value: s.errorReplies }, { labels: { reason: 'malformed' }, value: s.malformed }]
+    },
+    { name: 'edge_mesh_infer_abusive_peers_total', help: 'Peers reported and banned for sending too many malformed infer frames.', type: 'counter', samples: [{ value: s.abusers }] },
+    { name: 'edge_mesh_infer_inbound_cancelled_total', help: 'Requests from peers cancelled by their caller while in flight here (infer 1.1.0).', type: 'counter', samples: [{ value: s.cancelled }] },
+    { name: 'edge_mesh_infer_inbound_streams_aborted_total', help: 'Inbound infer streams aborted (timeout, reset, broken framing, write failure).', type: 'counter', samples: [{ value: s.aborted }] }
   ]
 }
 

@@ -16,6 +16,7 @@ import { rootEpochs } from '../strategies/fltrust.js'
 import { deriveSeed } from '../rng.js'
 import { runFederated } from '../run.js'
 import { withDp } from '../privacy/dp-strategy.js'
+import { withUplinkAggregation } from '../privacy/sender-average.js'
 import { secureCollect } from '../privacy/secagg/workflow.js'
 import { withDistributedDp } from '../privacy/secagg/distributed-dp.js'
 import type { SecAggTransport } from '../privacy/secagg/workflow.js'
@@ -115,7 +116,7 @@ export async function coordinate (ctx: CoordinatorContext, record: RunRecordFile
     // compression int8 under secure aggregation quantizes inside the mask ring (privacy/secagg/ring.ts)
     const secure = spec.secureAggregation === undefined ? undefined : { ...spec.secureAggregation, ...(spec.dp === undefined ? {} : { dp: spec.dp }), ...(spec.compression?.scheme === 'int8' ? { int8: true } : {}) }
     // under secure aggregation central DP's noise is added by the clients (distributed), the strategy only accounts it
-    const strategy = spec.dp === undefined ? inner : secure !== undefined ? withDistributedDp(inner, spec.dp) : withDp(inner, spec.dp)
+    const strategy = withUplinkAggregation(spec.dp === undefined ? inner : secure !== undefined ? withDistributedDp(inner, spec.dp) : withDp(inner, spec.dp), spec.compression)
     const result = await runFederated({
       grid,
       strategy,

@@ -199,7 +199,7 @@ export class MeshGrid implements Grid {
     let up = encodedWeightRecordSize(result.weights)
     const uplink = this.init.uplink
     if (uplink !== undefined && !uplink.plain) {
-      const fields = { runId: this.init.runId, clientIndex: index, ...uplinkAnnounceFields(uplink.round(request.round)) }
+      const fields = { runId: this.init.runId, clientIndex: index, round: request.round, ...uplinkAnnounceFields(uplink.round(request.round)) }
       const encoded = this.localUplinks.encode(this.init.selfId, fields, request.weights, weights)
       if (encoded.kind === 'compressed') up = encoded.bytes.byteLength
       weights = uplink.decode(request.weights, request.round, encoded.kind === 'compressed' ? { compressed: encoded.bytes } : { record: encoded.weights })

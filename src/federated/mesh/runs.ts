@@ -167,6 +167,7 @@ export function parseRunSpec (body: unknown): RunSpec {
   if (spec.base !== undefined && model !== undefined) bad('model', 'a head run (base and head) creates its own model; leave model out')
   if (spec.base !== undefined && strategy === 'fltrust') bad('strategy', 'FLTrust\'s root update does not compute features yet: use another strategy for a head run')
   if (b.byzantine !== undefined) bad('byzantine', 'attacks are not part of run specs; start an experiment node with --byzantine <attack> instead')
+  if (spec.compression?.scheme === 'topk' && spec.compression.average === 'senders' && (spec.dp !== undefined || strategy !== 'fedavg')) bad('compression', 'average "senders" averages plain FedAvg updates: use strategy fedavg without dp')
   if (spec.dp !== undefined && strategy !== 'fedavg' && strategy !== 'fedsgd') bad('dp', `DP-FedAvg averages the clipped updates itself: use strategy fedavg or fedsgd, not ${strategy}`)
   for (const key of Object.keys(spec) as Array<keyof RunSpec>) if (spec[key] === undefined) delete spec[key]
   return spec

@@ -9,9 +9,9 @@
  */
 import { InvalidConfigError } from '../../errors.js'
 import {
-  DEFAULT_TOPK_CLIP_NORM, DEFAULT_TOPK_MOMENTUM, DEFAULT_TOPK_WARMUP_DENSITY, DEFAULT_TOPK_WARMUP_ROUNDS
+  DEFAULT_TOPK_AVERAGE, DEFAULT_TOPK_CLIP_NORM, DEFAULT_TOPK_MOMENTUM, DEFAULT_TOPK_STALENESS, DEFAULT_TOPK_WARMUP_DENSITY, DEFAULT_TOPK_WARMUP_ROUNDS
 } from './constants.js'
-import type { TopKOptions } from './dgc.js'
+import type { TopKAverage, TopKOptions } from './dgc.js'
 
 /** How updates travel: dense float32, int8 with a per-layer scale, or the top fraction of values (DGC options in `dgc.ts`). */
 export type Compression = { scheme: 'none' } | { scheme: 'int8' } | ({ scheme: 'topk' } & TopKOptions)
@@ -26,7 +26,9 @@ export function topKOptions (ratio: number, options: Partial<Omit<TopKOptions, '
     momentum: options.momentum ?? DEFAULT_TOPK_MOMENTUM,
     clipNorm: options.clipNorm ?? DEFAULT_TOPK_CLIP_NORM,
     warmupRounds: options.warmupRounds ?? DEFAULT_TOPK_WARMUP_ROUNDS,
-    warmupDensity: Math.max(ratio, options.warmupDensity ?? DEFAULT_TOPK_WARMUP_DENSITY)
+    warmupDensity: Math.max(ratio, options.warmupDensity ?? DEFAULT_TOPK_WARMUP_DENSITY),
+    staleness: options.staleness ?? DEFAULT_TOPK_STALENESS,
+    average: options.average ?? DEFAULT_TOPK_AVERAGE
   }
   const bad = (field: string, v: number, range: string): never => { throw new InvalidConfigError(`compression.${field}: expected ${range}, got ${v}`) }
   if (!(o.ratio > 0 && o.ratio <= 1)) bad('ratio', o.ratio, 'a number in (0, 1]')
@@ -34,6 +36,8 @@ export function topKOptions (ratio: number, options: Partial<Omit<TopKOptions, '
   if (!(o.clipNorm >= 0 && Number.isFinite(o.clipNorm))) bad('clipNorm', o.clipNorm, 'a number >= 0')
   if (!(Number.isInteger(o.warmupRounds) && o.warmupRounds >= 0 && o.warmupRounds <= 1000)) bad('warmupRounds', o.warmupRounds, 'an integer in 0..1000')
   if (!(o.warmupDensity > 0 && o.warmupDensity <= 1)) bad('warmupDensity', o.warmupDensity, 'a number in (0, 1]')
+  if (!(o.staleness >= 0 && o.staleness <= 16)) bad('staleness', o.staleness, 'a number in [0, 16]')
+  if (o.average !== 'all' && o.average !== 'senders') throw new InvalidConfigError(`compression.average: expected "all" or "senders", got ${JSON.stringify(o.average)}`)
   return o
 }
 
@@ -120,13 +124,13 @@ export function densify (layer: SparseLayer): Float32Array {
 
 /**
  * The `compression` field of a run spec: a name (`none`, `int8`, `topk:<ratio>`)
- * or an object `{ scheme, ratio?, momentum?, clipNorm?, warmupRounds?, warmupDensity? }`;
+ * or an object `{ scheme, ratio?, momentum?, clipNorm?, warmupRounds?, warmupDensity?, staleness?, average? }`;
  * undefined and `none` give undefined. Throws InvalidConfigError naming the field.
  */
 export function parseCompressionSpec (v: unknown): Compression | undefined {
   if (v === undefined || v === null || v === 'none') return undefined
   if (typeof v === 'string') return parseCompression(v)
-  if (typeof v !== 'object' || Array.isArray(v)) throw new InvalidConfigError('compression: expected "int8", "topk:<ratio>" or an object { scheme, ratio, momentum, clipNorm, warmupRounds, warmupDensity }')
+  if (typeof v !== 'object' || Array.isArray(v)) throw new InvalidConfigError('compression: expected "int8", "topk:<ratio>" or an object { scheme, ratio, momentum, clipNorm, warmupRounds, warmupDensity, staleness, average }')
   const o = v as Record<string, unknown>
   if (o.scheme === 'none') return undefined
   if (o.scheme === 'int8') return { scheme: 'int8' }
@@ -137,5 +141,9 @@ export function parseCompressionSpec (v: unknown): Compression | undefined {
     if (typeof x !== 'number' || !Number.isFinite(x)) throw new InvalidConfigError(`compression.${field}: expected a number, got ${JSON.stringify(x)}`)
     return x
   }
-  return { scheme: 'topk', ...topKOptions(num('ratio') ?? Number.NaN, { momentum: num('momentum'), clipNorm: num('clipNorm'), warmupRounds: num('warmupRounds'), warmupDensity: num('warmupDensity') }) }
+  const average = o.average === undefined || o.average === null ? undefined : o.average as TopKAverage
+  return {
+    scheme: 'topk',
+    ...topKOptions(num('ratio') ?? Number.NaN, { momentum: num('momentum'), clipNorm: num('clipNorm'), warmupRounds: num('warmupRounds'), warmupDensity: num('warmupDensity'), staleness: num('staleness'), average })
+  }
 }

@@ -49,5 +49,22 @@ export const DEFAULT_TOPK_WARMUP_ROUNDS = 3
 /** Top-k (DGC) warm-up: density of round 1 (DGC's 25 % cost too many bytes: 16.8x fewer over 20 rounds). */
 export const DEFAULT_TOPK_WARMUP_DENSITY = 0.1
 
+/**
+ * Top-k: exponent a of the discount `(1 + τ)^−a` a returning client applies
+ * to its residual and velocity after missing τ rounds (FedAsync's polynomial
+ * staleness function); 0 = keep them whole, as DGC does. See docs/privacy.md.
+ */
+export const DEFAULT_TOPK_STALENESS = 0
+
+/**
+ * Top-k: how the coordinator averages sparse updates, `all` (FedAvg: divide
+ * by the round's total weight) or `senders` (divide each coordinate by the
+ * weight of the clients that sent it). `senders` is for partial
+ * participation (C = 0.1: within 0.15 point of float32 with the stale
+ * discount); with every client in every round it overshoots, hence `all`.
+ * See docs/privacy.md.
+ */
+export const DEFAULT_TOPK_AVERAGE = 'all' as const
+
 /** Top-k uplink states (residual and velocity of one virtual client in one run) a participant keeps; the least recently used is dropped. */
 export const DEFAULT_MAX_UPLINK_STATES = 64

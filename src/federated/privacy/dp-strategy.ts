@@ -23,6 +23,7 @@ import { addGaussianInPlace, applyDelta, clipInPlace, deltaOf } from './delta.js
 import type { ResolvedDpOptions } from './dp-options.js'
 import type { RoundPrivacy } from '../run-types.js'
 import type { PrivacyLedger, RoundContext, Strategy } from '../strategy.js'
+import { aggregateByFolding } from '../streaming.js'
 import type { StreamingStrategy, UpdateFolder } from '../streaming.js'
 import type { Rng } from '../rng.js'
 import type { WeightRecord } from '../../model/types.js'
@@ -65,11 +66,7 @@ export function withDp (inner: Strategy, dp: ResolvedDpOptions): StreamingStrate
     privacy: book,
     configureRound: (ctx) => inner.configureRound(ctx),
     fold,
-    aggregate (ctx, results) {
-      const folder = fold(ctx)
-      for (const r of results) folder.add(r)
-      return folder.result()
-    }
+    aggregate: aggregateByFolding(fold)
   }
 }
 

@@ -41,7 +41,7 @@ export class ParticipantUplinks {
   constructor (private readonly maxStates = DEFAULT_MAX_UPLINK_STATES) {}
 
   /** Encode the update `a` asked for (InvalidMessageError when its uplink fields contradict each other). */
-  encode (coordinator: string, a: Pick<AnnounceMessage, 'runId' | 'clientIndex'> & AnnounceUplinkFields, global: WeightRecord, weights: WeightRecord): EncodedUpdate {
+  encode (coordinator: string, a: Pick<AnnounceMessage, 'runId' | 'clientIndex' | 'round'> & AnnounceUplinkFields, global: WeightRecord, weights: WeightRecord): EncodedUpdate {
     const uplink = uplinkFromAnnounce(a)
     if (uplink.compression.scheme !== 'topk') return new ClientUplink().encode(global, weights, uplink, this.random)
     return this.stateOf(`${coordinator}/${a.runId}/${a.clientIndex}`).encode(global, weights, uplink, this.random)

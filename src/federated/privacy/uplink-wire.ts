@@ -4,7 +4,9 @@
  *
  * - the coordinator writes the round's settings into optional ANNOUNCE fields
  *   (`compression`, `topkDensity`, `topkMomentum`, `topkClipNorm`,
- *   `localDpClipNorm`, `localDpNoise`), the participant reads them back;
+ *   `topkStaleness`, `localDpClipNorm`, `localDpNoise`), the participant
+ *   reads them back (with the ANNOUNCE's `round`, for the stale-residual
+ *   discount);
  * - a participant's PUSH says `encoding: "compressed"` when its data frames
  *   are a compressed update;
  * - the coordinator (`UplinkPolicy`) bounds the size of a compressed PUSH
@@ -21,7 +23,7 @@ import type { AnnounceMessage, PushMessage } from '../mesh/protocol/messages.js'
 import type { WeightRecord } from '../../model/types.js'
 
 /** The optional ANNOUNCE fields of a round's uplink. */
-export type AnnounceUplinkFields = Pick<AnnounceMessage, 'compression' | 'topkDensity' | 'topkMomentum' | 'topkClipNorm' | 'localDpClipNorm' | 'localDpNoise'>
+export type AnnounceUplinkFields = Pick<AnnounceMessage, 'compression' | 'topkDensity' | 'topkMomentum' | 'topkClipNorm' | 'topkStaleness' | 'localDpClipNorm' | 'localDpNoise'>
 
 /** Refusal reasons of compressed updates, as counted in `edge_mesh_federated_refusals_total{reason}`. */
 export type UplinkRefusal = 'compressed_oversized' | 'compressed_malformed' | 'compression_mismatch'
@@ -36,6 +38,7 @@ export function uplinkAnnounceFields (uplink: RoundUplink): AnnounceUplinkFields
     out.topkDensity = c.density
     if (c.momentum > 0) out.topkMomentum = c.momentum
     if (c.clipNorm > 0) out.topkClipNorm = c.clipNorm
+    if (c.staleness > 0) out.topkStaleness = c.staleness
   }
   if (uplink.localDp !== undefined) {
     out.localDpClipNorm = uplink.localDp.clipNorm
@@ -44,8 +47,8 @@ export function uplinkAnnounceFields (uplink: RoundUplink): AnnounceUplinkFields
   return out
 }
 
-/** A participant's reading of the ANNOUNCE fields; InvalidMessageError when they contradict each other. */
-export function uplinkFromAnnounce (a: AnnounceUplinkFields): RoundUplink {
+/** A participant's reading of the ANNOUNCE fields of round `a.round`; InvalidMessageError when they contradict each other. */
+export function uplinkFromAnnounce (a: AnnounceUplinkFields & { round: number }): RoundUplink {
   const hasDp = a.localDpClipNorm !== undefined || a.localDpNoise !== undefined
   if (hasDp && (a.localDpClipNorm === undefined || a.localDpNoise === undefined)) throw new InvalidMessageError('announce: localDpClipNorm and localDpNoise go together')
   const localDp: LocalDp | undefined = hasDp ? { clipNorm: a.localDpClipNorm as number, noiseMultiplier: a.localDpNoise as number } : undefined
@@ -56,7 +59,7 @@ export function uplinkFromAnnounce (a: AnnounceUplinkFields): RoundUplink {
   }
   if (a.compression === 'int8') return withDp({ compression: { scheme: 'int8' } })
   if (a.topkDensity === undefined) throw new InvalidMessageError('announce: compression "topk" needs topkDensity')
-  return withDp({ compression: { scheme: 'topk', density: a.topkDensity, momentum: a.topkMomentum ?? 0, clipNorm: a.topkClipNorm ?? 0 } })
+  return withDp({ compression: { scheme: 'topk', density: a.topkDensity, momentum: a.topkMomentum ?? 0, clipNorm: a.topkClipNorm ?? 0, staleness: a.topkStaleness ?? 0, round: a.round } })
 }
 
 /** A run's uplink on its coordinator: what each round's ANNOUNCE asks, and how PUSHes are bounded and decoded. */

@@ -18,7 +18,7 @@ import { encodeCompressed } from './compression-codec.js'
 import { TopKState, densityAt, topKBytesBound } from './dgc.js'
 import { addGaussianInPlace, applyDelta, clipInPlace, deltaOf } from './delta.js'
 import type { Compression } from './compression.js'
-import type { TopKOptions } from './dgc.js'
+import type { SparsifyOptions } from './dgc.js'
 import type { WeightRecord } from '../../model/types.js'
 
 /** Local DP parameters a client applies. */
@@ -27,8 +27,8 @@ export interface LocalDp {
   noiseMultiplier: number
 }
 
-/** How one round's update is compressed: top-k carries the round's density (warm-up applied). */
-export type RoundCompression = { scheme: 'none' } | { scheme: 'int8' } | { scheme: 'topk', density: number, momentum: number, clipNorm: number }
+/** How one round's update is compressed: top-k carries the round's density (warm-up applied), and the round for the stale-residual discount. */
+export type RoundCompression = { scheme: 'none' } | { scheme: 'int8' } | { scheme: 'topk', density: number, momentum: number, clipNorm: number, staleness: number, round: number }
 
 /** Everything a client applies to one round's update (what ANNOUNCE tells a mesh participant). */
 export interface RoundUplink {
@@ -48,7 +48,7 @@ export type EncodedUpdate = { kind: 'record', weights: WeightRecord } | { kind: 
 /** The run's compression for `round` (top-k density after warm-up). */
 export function roundCompression (c: Compression, round: number): RoundCompression {
   if (c.scheme !== 'topk') return c
-  return { scheme: 'topk', density: densityAt(round, c), momentum: c.momentum, clipNorm: c.clipNorm }
+  return { scheme: 'topk', density: densityAt(round, c), momentum: c.momentum, clipNorm: c.clipNorm, staleness: c.staleness, round }
 }
 
 /** Largest compressed update of `c` for layers of these lengths; undefined without compression. */
@@ -73,7 +73,7 @@ export class ClientUplink {
     }
     if (c.scheme === 'none') return { kind: 'record', weights: applyDelta(global, delta) }
     if (c.scheme === 'int8') return { kind: 'compressed', bytes: encodeCompressed({ scheme: 'int8', layers: delta.map((d) => quantizeInt8(d, random.next)) }) }
-    const options: Pick<TopKOptions, 'momentum' | 'clipNorm'> = { momentum: c.momentum, clipNorm: c.clipNorm }
+    const options: SparsifyOptions = { momentum: c.momentum, clipNorm: c.clipNorm, staleness: c.staleness, round: c.round }
     return { kind: 'compressed', bytes: encodeCompressed({ scheme: 'topk', layers: this.topk.sparsify(delta, c.density, options) }) }
   }
 }

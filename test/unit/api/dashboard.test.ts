@@ -28,6 +28,19 @@ describe('capability metrics', () => {
     expect(families.find(f => f.name === 'edge_mesh_infer_latency_ms')?.samples.map(s => s.labels?.quantile)).toEqual(['0.5', '0.99'])
   })
 
+  it('offload families count what the inbound infer handlers refused, cancelled and aborted', () => {
+    const stats = { servedLocally: 0, servedRemotely: 0, servedForPeers: 0, failed: 0, byPeer: {}, p50Ms: 0, p99Ms: 0, queueDepth: 0, inFlight: 0, capacity: 1 }
+    expect(offloadMetrics(stats).some(f => f.name.startsWith('edge_mesh_infer_inbound'))).toBe(false)
+    const families = offloadMetrics({ ...stats, inbound: { errorReplies: 5, malformed: 3, abusers: 1, cancelled: 2, aborted: 4 } })
+    const value = (name: string): number | undefined => families.find(f => f.name === name)?.samples[0]?.value
+    expect(families.find(f => f.name === 'edge_mesh_infer_inbound_refused_total')?.samples).toEqual([
+      { labels: { reason: 'error_reply' }, value: 5 }, { labels: { reason: 'malformed' }, value: 3 }
+    ])
+    expect(value('edge_mesh_infer_abusive_peers_total')).toBe(1)
+    expect(value('edge_mesh_infer_inbound_cancelled_total')).toBe(2)
+    expect(value('edge_mesh_infer_inbound_streams_aborted_total')).toBe(4)
+  })
+
   it('federated gauges describe the latest run; runs are counted by state', () => {
     const families = federatedMetrics([run('old', 1, 5), run('new', 2, 2, 'running')])
     const value = (name: string): number | undefined => families.find(f => f.name === name)?.samples[0]?.value

@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest'
 import { LocalLoadRegister } from '../../../src/gossip/local-load.js'
 import { INFER_PIPE_PROTOCOL, INFER_PROTOCOL } from '../../../src/offload/constants.js'
 import { LOAD_PROBE_PROTOCOL } from '../../../src/offload/scheduler-constants.js'
+import { createInferHandler } from '../../../src/offload/infer-handler.js'
 import { OffloadService } from '../../../src/offload/offload.js'
+import { pairedConnectionManager } from './protocol-fixtures.js'
 import type { LoadGossipEvents, LoadReport, LoadView, PeerLoad } from '../../../src/gossip/types.js'
 import type { ModelRuntime, TensorData } from '../../../src/model/types.js'
 import type { OffloadComponents } from '../../../src/offload/index.js'
@@ -28,7 +30,7 @@ class FakeLoadView extends TypedEventEmitter<LoadGossipEvents> implements LoadVi
   stats (): { sent: number, received: number, rejected: number } { return { sent: 0, received: 0, rejected: 0 } }
 }
 
-async function setup (peers: PeerLoad[] = []): Promise<{ service: OffloadService, handled: string[], unhandled: string[], opened: string[] }> {
+async function setup (peers: PeerLoad[] = [], connectionManager?: OffloadComponents['connectionManager']): Promise<{ service: OffloadService, handled: string[], unhandled: string[], opened: string[] }> {
   const handled: string[] = []
   const unhandled: string[] = []
   const opened: string[] = []
@@ -44,7 +46,7 @@ async function setup (peers: PeerLoad[] = []): Promise<{ service: OffloadService
       handle: async (protocol: string) => { handled.push(protocol) },
       unhandle: async (protocol: string) => { unhandled.push(protocol) }
     },
-    connectionManager: {
+    connectionManager: connectionManager ?? {
       openStream: async (peer: any) => { opened.push(peer.toString()); throw new Error('connection refused') }
     } as unknown as OffloadComponents['connectionManager'],
     logger: defaultLogger(),
@@ -91,6 +93,20 @@ describe('OffloadService', () => {
     expect(r.attemptLog.map(a => a.outcome)).toEqual(['Error', 'ok'])
     expect(r.servedBy).not.toBe(peer)
     await service.stop()
+  })
+
+  it('closes its pipelined infer streams when it stops', async () => {
+    const peer = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
+    const served = createInferHandler({ registrar: { handle: async () => {}, unhandle: async () => {} }, engine: async (_m, inputs) => ({ outputs: inputs, queueMs: 0, computeMs: 0, batchSize: 1 }) })
+    let ended = false
+    const cm = pairedConnectionManager(async (stream) => { await served.handlePipe(stream); ended = true })
+    const { service } = await setup([{ peerId: peer, report: report(['m']), receivedAt: Date.now() }], cm as unknown as OffloadComponents['connectionManager'])
+    await service.start()
+    expect((await service.infer('m', input, { prefer: 'remote' })).servedBy).toBe(peer)
+    expect(ended).toBe(false)
+    await service.stop()
+    await Promise.all(cm.served)
+    expect(ended).toBe(true)
   })
 
   it('fails with ModelNotFoundError when no node holds the model', async () => {

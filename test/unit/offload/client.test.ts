@@ -1,9 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { ModelNotFoundError, PeerBusyError, InvalidTensorError } from '../../../src/errors.js'
 import { OffloadClient } from '../../../src/offload/client.js'
-import { pullCandidate, shouldPark } from '../../../src/offload/parked.js'
+import { pipelineExtra, PipelineDepths, pullCandidate, shouldPark, withRoom } from '../../../src/offload/parked.js'
 import type { LateBindingState } from '../../../src/offload/parked.js'
 import type { ClientConfig } from '../../../src/offload/client.js'
+import { DEFAULT_SCHEDULER_CONFIG } from '../../../src/offload/scheduler.js'
 import type { Candidate } from '../../../src/offload/scheduler.js'
 import type { ServedResult } from '../../../src/offload/types.js'
 import type { TensorData } from '../../../src/model/types.js'
@@ -209,6 +210,23 @@ describe('OffloadClient late binding', () => {
     expect(calls.filter(c => c === 'self').length).toBeGreaterThanOrEqual(4)
   })
 
+  it('fills every node to its depth at once: a request whose chosen node is full goes to one with room', async () => {
+    const slow: Behaviour = async () => await after(10, result(1))
+    // This node answered fast once and the peer has only the (high) prior: this node stays the cheapest choice.
+    const { client, calls } = harness([cand('self', { local: true }), cand('a')], { self: slow, a: slow }, { scheduler: { ...DEFAULT_SCHEDULER_CONFIG, priorLatencyMs: 1000 } })
+    const warm = client.infer('m', input, { prefer: 'local' })
+    await vi.advanceTimersByTimeAsync(10)
+    await warm
+    calls.length = 0
+    const burst = Promise.all(Array.from({ length: 12 }, async () => await client.infer('m', input, { deadlineMs: 10_000 })))
+    await vi.advanceTimersByTimeAsync(0)
+    // Two here, three at the peer, before anything has answered; the rest wait parked.
+    expect(calls.filter(c => c === 'self')).toHaveLength(2)
+    expect(calls.filter(c => c === 'a')).toHaveLength(3)
+    await vi.runAllTimersAsync()
+    expect(await burst).toHaveLength(12)
+  })
+
   it('does not park when turned off or with a single candidate', async () => {
     const slow: Behaviour = async () => await after(10, result(1))
     const off = harness([cand('self', { local: true }), cand('a')], { self: slow, a: slow }, { parkLoadPerSlot: 0 })
@@ -296,6 +314,26 @@ describe('late binding decisions', () => {
     expect(shouldPark(state({ attempts: 1 }), full)).toBe(false)
     expect(shouldPark(state({ perSlot: 0 }), full)).toBe(false)
     expect(shouldPark(state({ candidates: [full] }), full)).toBe(false)
+  })
+
+  it('a peer gets as many extra requests as its round trip covers of its service time, within bounds', () => {
+    expect(pipelineExtra(28, 5)).toBe(1)
+    expect(pipelineExtra(28, 40)).toBe(2)
+    expect(pipelineExtra(0.06, 0.7)).toBe(3)
+    expect(pipelineExtra(0, 10)).toBe(1)
+    const depths = new PipelineDepths(1)
+    depths.observe('a', 100, 10, 30)
+    expect(depths.extras().get('a')).toBe(2)
+    expect(shouldPark(state({ extra: depths.extras() }), cand('a', { inFlight: 1, queued: 2 }))).toBe(false)
+    expect(shouldPark(state({ extra: depths.extras() }), cand('a', { inFlight: 1, queued: 3 }))).toBe(true)
+    depths.forget('a')
+    expect(depths.extras().size).toBe(0)
+  })
+
+  it('finds the holders with room when the chosen node is full', () => {
+    const s = state({ candidates: [cand('self', { local: true, inFlight: 1, queued: 1 }), cand('a', { inFlight: 1 }), cand('b', { hasModel: false })] })
+    expect(withRoom(s).map(c => c.peerId)).toEqual(['a'])
+    expect(withRoom(state({ candidates: [cand('self', { local: true, inFlight: 2 }), cand('a', { inFlight: 1, queued: 2 })] }))).toEqual([])
   })
 
   it('a freed slot pulls a parked request only to a usable holder with room', () => {

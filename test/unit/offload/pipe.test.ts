@@ -117,7 +117,24 @@ describe('/edge-mesh/infer/1.1.0 pipelining', () => {
     await expect.poll(() => held.length).toBe(2)
     held[1].release()
     expect((await second).outputs[0].data[0]).toBe(4)
+    // Counted for GET /metrics (edge_mesh_infer_inbound_cancelled_total).
+    expect(s.handler.stats().cancelled).toBe(1)
     await expect(s.invoke(s.peer, 'm', row(3), { deadlineMs: 30 })).rejects.toThrow(expect.objectContaining({ name: 'DeadlineExceededError' }))
+  })
+
+  it('the server closes a stream once it has been idle since its last answer', async () => {
+    const { engine, held } = heldEngine()
+    const handler = createInferHandler({ registrar, engine, load: () => LOAD }, { pipeIdleTimeoutMs: 40 })
+    const cm = pairedConnectionManager(async (stream) => { await handler.handlePipe(stream) })
+    const invoke = createRemoteInvoker({ connectionManager: cm }, { idleTimeoutMs: 60_000 })
+    cleanup.push(async () => { invoke.close(); await Promise.all(cm.served) })
+    const peer = await randomPeerId()
+    const answer = invoke(peer, 'm', row(1), { deadlineMs: 5000 })
+    await expect.poll(() => held.length).toBe(1)
+    held[0].release()
+    expect((await answer).outputs[0].data[0]).toBe(2)
+    // Idle from the answer on: the server closes its side and the caller's session ends.
+    await expect.poll(() => invoke.sessions(), { timeout: 2000 }).toBe(0)
   })
 
   it('closes an idle stream and opens a new one for the next request', async () => {

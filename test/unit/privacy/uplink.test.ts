@@ -39,16 +39,16 @@ describe('uplink settings on the wire', () => {
   it('round-trips through the ANNOUNCE fields, and a plain run adds none', () => {
     const topk = parseCompression('topk:0.01', { momentum: 0.9, clipNorm: 2, warmupRounds: 2, warmupDensity: 0.1 })
     const round1 = { compression: roundCompression(topk, 1), localDp: { clipNorm: 1, noiseMultiplier: 0.7 } }
-    expect(uplinkFromAnnounce(uplinkAnnounceFields(round1))).toEqual(round1)
+    expect(uplinkFromAnnounce({ ...uplinkAnnounceFields(round1), round: 1 })).toEqual(round1)
     expect(uplinkAnnounceFields(round1).topkDensity).toBeCloseTo(0.1, 10)
     expect(uplinkAnnounceFields({ compression: { scheme: 'none' } })).toEqual({})
-    expect(uplinkFromAnnounce({ compression: 'int8' })).toEqual({ compression: { scheme: 'int8' } })
+    expect(uplinkFromAnnounce({ compression: 'int8', round: 1 })).toEqual({ compression: { scheme: 'int8' } })
   })
 
   it('refuses contradicting fields with InvalidMessageError', () => {
-    expect(name(() => uplinkFromAnnounce({ compression: 'topk' }))).toBe('InvalidMessageError')
-    expect(name(() => uplinkFromAnnounce({ topkDensity: 0.1 }))).toBe('InvalidMessageError')
-    expect(name(() => uplinkFromAnnounce({ localDpNoise: 1 }))).toBe('InvalidMessageError')
+    expect(name(() => uplinkFromAnnounce({ compression: 'topk', round: 1 }))).toBe('InvalidMessageError')
+    expect(name(() => uplinkFromAnnounce({ topkDensity: 0.1, round: 1 }))).toBe('InvalidMessageError')
+    expect(name(() => uplinkFromAnnounce({ localDpNoise: 1, round: 1 }))).toBe('InvalidMessageError')
   })
 
   it('parses the run spec field as a name or an object', () => {
@@ -98,10 +98,10 @@ describe('the coordinator bounds and decodes compressed pushes', () => {
 describe('participant uplinks', () => {
   it('keeps one top-k state per coordinator, run and client, at most maxStates', () => {
     const uplinks = new ParticipantUplinks(2)
-    const a = { runId: 'run-a', clientIndex: 0, compression: 'topk', topkDensity: 0.5 } as const
+    const a = { runId: 'run-a', round: 1, clientIndex: 0, compression: 'topk', topkDensity: 0.5 } as const
     for (const clientIndex of [0, 1, 2]) uplinks.encode('coord', { ...a, clientIndex }, constant(0), constant(1))
     expect(uplinks.size).toBe(2)
-    uplinks.encode('coord', { runId: 'run-a', clientIndex: 0, compression: 'int8' }, constant(0), constant(1))
+    uplinks.encode('coord', { runId: 'run-a', round: 1, clientIndex: 0, compression: 'int8' }, constant(0), constant(1))
     expect(uplinks.size).toBe(2)
   })
 

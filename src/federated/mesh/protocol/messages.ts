@@ -69,6 +69,8 @@ export interface AnnounceMessage {
   topkMomentum?: number
   /** Top-k: L2 clip of the round's delta before accumulation (absent = 0, off). */
   topkClipNorm?: number
+  /** Top-k: exponent a of the stale-residual discount `(1 + τ)^−a` (absent = 0, none). */
+  topkStaleness?: number
   /** Local DP: L2 bound of the update; present with `localDpNoise` when the run uses local DP. */
   localDpClipNorm?: number
   /** Local DP: noise multiplier z (noise std z · localDpClipNorm, added by the participant). */
@@ -154,6 +156,7 @@ const SCHEMAS: Record<MessageName, Schema> = {
     topkDensity: { kind: 'number', min: Number.MIN_VALUE, max: 1, optional: true },
     topkMomentum: { kind: 'number', min: 0, max: 0.999999, optional: true },
     topkClipNorm: { kind: 'number', min: 0, max: 1e6, optional: true },
+    topkStaleness: { kind: 'number', min: 0, max: 16, optional: true },
     localDpClipNorm: { kind: 'number', min: Number.MIN_VALUE, max: 1e6, optional: true },
     localDpNoise: { kind: 'number', min: 0, max: 1e6, optional: true },
     featureBase: { kind: 'string', max: 64, pattern: /^[a-z][a-z0-9-]*:[a-z0-9_-]+$/, optional: true },
