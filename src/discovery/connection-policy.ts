@@ -4,11 +4,14 @@
  * duplicates).
  *
  * **Bounded dialling.** Peers heard of through gossip are dialled only while
- * this node has fewer than `targetPeers` distinct peers connected; beyond
+ * this node has fewer than `targetPeers` distinct peers connected or being
+ * dialled, and a dropped peer is redialled only then (bootstrap peers always); beyond
  * that, requests to other peers dial on demand (their addresses are in the
  * peer store) and libp2p's connection manager prunes above `maxConnections`.
- * gossipsub needs only its mesh degree (about 6) of connected peers to deliver
- * every report, so a bounded set of connections does not lose load reports.
+ * gossipsub needs only its mesh degree (`PUBSUB_MESH`, 2 to 4) of connected
+ * peers to deliver every report, so a bounded set of connections does not lose
+ * load reports. Peers dialled by others still connect (inbound), so a node
+ * may hold more than the target: the bound is on what it asks for.
  *
  * **Who dials.** When two nodes learn of each other at the same moment (mDNS,
  * or each other's load report), both would dial and two connections would
@@ -38,9 +41,14 @@ export function dialsFirst (selfId: string, remoteId: string): boolean {
   return selfId < remoteId
 }
 
-/** True when another peer may be dialled because of gossip: fewer than `targetPeers` peers are connected. */
-export function wantsMorePeers (connectedPeers: number, targetPeers: number): boolean {
-  return connectedPeers < targetPeers
+/**
+ * True when another peer may be dialled because of gossip: fewer than
+ * `targetPeers` peers are connected or being dialled. Dials under way count:
+ * a node that joins through a seed hears of every peer within a second and
+ * would otherwise start a dial to each before the first one completes.
+ */
+export function wantsMorePeers (connectedPeers: number, targetPeers: number, dialling = 0): boolean {
+  return connectedPeers + dialling < targetPeers
 }
 
 function keepOrder (a: ConnectionInfo, b: ConnectionInfo): number {

@@ -19,10 +19,14 @@ export const MAX_FAILURES_BEFORE_FORGET = 10
 /** Longest wait between redials of a bootstrap peer (a seed that is down), ms. */
 export const MAX_BOOTSTRAP_REDIAL_MS = 10_000
 /**
- * Distinct peers the mesh dialer connects to because of gossip (more are
- * reached on demand). gossipsub needs about its mesh degree (6); a few more
- * keep it robust to churn. Bootstrap and mDNS peers count towards it.
+ * Distinct peers the mesh dialer connects to because of gossip or mDNS (more
+ * are reached on demand, through the addresses in the peer store). gossipsub
+ * keeps 2 to 4 of them in its mesh (`PUBSUB_MESH`); two more keep it robust to
+ * churn and give the IHAVE gossip peers outside the mesh. Bootstrap and mDNS
+ * peers count towards it. It was 12 (gossipsub's default `Dhi`) before the
+ * mesh degree was lowered; every connection costs a ping every 10 s each way
+ * and gossipsub's per-peer upkeep, so an 11-node mesh was fully connected.
  */
-export const DEFAULT_TARGET_PEERS = 12
+export const DEFAULT_TARGET_PEERS = 6
 /** Wait before checking a peer's connections for duplicates after it connected, ms (lets streams settle on the keeper). */
 export const DUPLICATE_CHECK_DELAY_MS = 2000

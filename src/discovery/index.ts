@@ -59,7 +59,7 @@ export interface MeshDialerInit {
   dataDir: string
   /** Stop dialling new peers above this many connections. @default 128 */
   maxConnections?: number
-  /** Dial peers heard of through gossip only while fewer than this many are connected (others are reached on demand). @default 12 */
+  /** Dial peers heard of through gossip or mDNS only while fewer than this many are connected or being dialled (others are reached on demand). @default 6 */
   targetPeers?: number
   /** First redial wait after a failure or drop, ms; doubles up to 60 s. @default 5000 */
   redialMs?: number

@@ -90,7 +90,7 @@ export class MeshDialer implements Startable {
         continue
       }
       if (dials >= DIALS_PER_MAINTENANCE || this.isConnected(peer.peerId) || !canDial(state, Date.now())) continue
-      if (!this.pinned.has(peer.peerId) && !wantsMorePeers(this.connectedPeers(), this.init.targetPeers)) continue
+      if (!this.pinned.has(peer.peerId) && !this.wantsMorePeers()) continue
       dials++
       void this.dial(peer.peerId, peer.addrs)
     }
@@ -125,8 +125,10 @@ export class MeshDialer implements Startable {
     return [...this.known.values()]
   }
 
-  private connectedPeers (): number {
-    return new Set(this.components.connectionManager.getConnections().map(c => c.remotePeer.toString())).size
+  /** Below `targetPeers`, counting peers connected and dials under way (see `connection-policy.ts`). */
+  private wantsMorePeers (): boolean {
+    const connected = new Set(this.components.connectionManager.getConnections().map(c => c.remotePeer.toString())).size
+    return wantsMorePeers(connected, this.init.targetPeers, this.dialing.size)
   }
 
   /** Close duplicate connections that carry no stream, keeping the same one as the other end does. */
@@ -213,11 +215,16 @@ export class MeshDialer implements Startable {
     if (this.writeAgain) { this.writeAgain = false; await this.persistSoon() }
   }
 
-  /** A discovered peer: the smaller peer id dials at once, the other on its next maintenance pass if still unconnected. */
+  /**
+   * A discovered peer (mDNS, bootstrap): a bootstrap peer is dialled at once;
+   * another by the smaller peer id at once and by the other on its next
+   * maintenance pass if still unconnected, both only below `targetPeers`.
+   */
   private readonly onDiscovery = (evt: CustomEvent<PeerInfo>): void => {
     const peerId = evt.detail.id.toString()
     const addrs = evt.detail.multiaddrs.map(a => a.toString())
-    if (dialsFirst(this.components.peerId.toString(), peerId) || this.pinned.has(peerId)) void this.dial(peerId, addrs)
+    const dialNow = this.pinned.has(peerId) || (dialsFirst(this.components.peerId.toString(), peerId) && this.wantsMorePeers())
+    if (dialNow) void this.dial(peerId, addrs)
     else this.known = rememberPeer(this.known, peerId, addrs, this.known.get(peerId)?.lastSeen ?? Date.now())
   }
 
@@ -231,7 +238,7 @@ export class MeshDialer implements Startable {
     if (this.isConnected(peerId)) return
     const addrs = report.addrs.filter(a => this.init.dialFilter.allows(a))
     if (addrs.length === 0) return
-    if (!wantsMorePeers(this.connectedPeers(), this.init.targetPeers)) { void this.storeAddrs(peerId, addrs); return }
+    if (!this.wantsMorePeers()) { void this.storeAddrs(peerId, addrs); return }
     if (dialsFirst(this.components.peerId.toString(), peerId)) void this.dial(peerId, addrs)
     else this.known = rememberPeer(this.known, peerId, addrs, this.known.get(peerId)?.lastSeen ?? Date.now())
   }
@@ -275,11 +282,15 @@ export class MeshDialer implements Startable {
     this.remember(evt.detail.peerId.toString(), addrs)
   }
 
-  /** A dropped known peer is redialled after a backoff, so the mesh heals by itself. */
+  /**
+   * A dropped known peer is redialled after a backoff, so the mesh heals by
+   * itself: a bootstrap peer always, another while this node is below its target.
+   */
   private readonly onDisconnect = (evt: CustomEvent<PeerId>): void => {
     const peerId = evt.detail.toString()
     const peer = this.known.get(peerId)
     if (!this.started || peer == null) return
+    if (!this.pinned.has(peerId) && !this.wantsMorePeers()) return
     const state = dialFailed(this.dialState.get(peerId), Date.now(), this.init.redialMs, MAX_REDIAL_MS)
     this.dialState.set(peerId, state)
     const timer = setTimeout(() => {

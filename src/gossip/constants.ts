@@ -84,3 +84,23 @@ export const MIN_EARLY_REPORT_GAP_MS = 100
 
 /** Most reports accepted from one peer per interval (a rate limit against floods). */
 export const MAX_REPORTS_PER_INTERVAL = 10
+
+/**
+ * gossipsub's mesh degrees for edge-mesh's topics (issue #12, idle cost):
+ * `D` peers per topic mesh, kept between `Dlo` and `Dhi`, gossip (IHAVE) to
+ * `Dlazy` peers outside the mesh at every gossipsub heartbeat, `Dout` of the
+ * mesh dialled by this node, `Dscore` kept by score when pruning.
+ *
+ * A node receives each message about once from every peer of its mesh, so its
+ * cost per report is its mesh degree; gossipsub's defaults (6, 4-12) let
+ * that degree grow to 12 and made an idle edge of an 11-node mesh receive 6.6
+ * copies of every report (2.9 in a 4-node mesh). The topics carry a few small
+ * messages a second (load reports, run status), so a small degree is enough:
+ * memberlist gossips to 3 nodes in its LAN config, and the IHAVE gossip
+ * repairs what a thin mesh misses. A mesh of up to `D + 1` nodes is still fully
+ * meshed (every report one hop away).
+ */
+export const PUBSUB_MESH = { D: 3, Dlo: 2, Dhi: 4, Dlazy: 3, Dscore: 1, Dout: 1 } as const
+
+/** gossipsub mesh degrees (see `PUBSUB_MESH`). */
+export interface PubsubMesh { D: number, Dlo: number, Dhi: number, Dlazy: number, Dscore: number, Dout: number }

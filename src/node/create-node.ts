@@ -67,6 +67,8 @@ export async function buildLibp2p (config: EdgeMeshConfig, overrides: Libp2pInit
       pubsub: gossipsub({
         allowPublishToZeroTopicPeers: true,
         heartbeatInterval: timings.heartbeatMs,
+        ...timings.pubsubMesh,
+        floodPublish: timings.floodPublish,
         doPX: isSeed,
         scoreParams: timings.ipColocationPenalty ? {} : { IPColocationFactorWeight: 0 }
       }),

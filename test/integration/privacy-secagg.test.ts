@@ -2,7 +2,8 @@
  * Secure aggregation across real node processes (TCP + Noise): a seed
  * coordinates four edges, each with 200 MNIST digits. A secure round gives
  * the same global model as a plain FedAvg round with the same seed, within
- * the fixed-point bound; central DP runs with distributed noise; and when an edge is killed after key sharing (while
+ * the fixed-point bound, and with int8 inside the mask ring within one
+ * quantization level; central DP runs with distributed noise; and when an edge is killed after key sharing (while
  * it trains, waiting for its inbox) the round still completes with the two
  * three survivors' sum (each survivor's neighbourhood keeps 2 of its 3
  * share holders, the threshold).
@@ -12,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FileCheckpointStore } from '../../src/federated/checkpoint.js'
 import { epsilonAfter } from '../../src/federated/privacy/accountant.js'
 import { meanErrorBound } from '../../src/federated/privacy/secagg/fixed-point.js'
+import { int8Step } from '../../src/federated/privacy/secagg/ring.js'
 import { TestCluster, addressOn, loopbackAddress, metric, status, tempDir, waitFor } from '../fixtures/index.js'
 import type { NodeProcess } from '../fixtures/index.js'
 import type { RunSummary } from '../../src/federated/mesh/service-types.js'
@@ -24,6 +26,7 @@ describe('secure aggregation across the mesh', () => {
   let seed: NodeProcess
   let seedDir: string
   const edges: NodeProcess[] = []
+  let plainRun: RunSummary | undefined
 
   async function run (spec: Record<string, unknown>): Promise<RunSummary> {
     const res = await fetch(`${seed.apiUrl}/federated/runs`, {
@@ -63,6 +66,7 @@ describe('secure aggregation across the mesh', () => {
   it('gives plain FedAvg\'s model within the fixed-point bound', async () => {
     const plain = await run({ ...ROUND, epochs: 1 })
     expect(plain.state).toBe('completed')
+    plainRun = plain
     await idle()
     const secure = await run({ ...ROUND, epochs: 1, secureAggregation: {} })
     expect(secure.error).toBeUndefined()
@@ -81,6 +85,25 @@ describe('secure aggregation across the mesh', () => {
     // the cost over the mesh at these settings (noisy: the machine is shared); docs/privacy.md quotes it
     const cost = (r: RunSummary): string => `${Math.round(r.history[0].wallMs)} ms, ${r.history[0].bytesUp + r.history[0].bytesDown} bytes`
     console.log(`secagg over the mesh, 4 clients: plain ${cost(plain)}; secure ${cost(secure)}`)
+  })
+
+  it('with compression int8, quantizes inside the mask ring: plain FedAvg\'s model within one level, far fewer bytes up', async () => {
+    await idle()
+    const plain = plainRun ?? await run({ ...ROUND, epochs: 1 })
+    await idle()
+    const secure = await run({ ...ROUND, epochs: 1, secureAggregation: {}, compression: 'int8' })
+    expect(secure.error).toBeUndefined()
+    expect(secure.history[0]).toMatchObject({ participants: 4, failures: 0 })
+    expect(secure.history[0].participantIds).toEqual(plain.history[0].participantIds)
+    const a = await weightsOf(plain.id)
+    const b = await weightsOf(secure.id)
+    // equal shards (200 digits each), so equal weights are FedAvg's; each client's level is within bound/127 of its value
+    let worst = 0
+    a.forEach((t, l) => { for (let i = 0; i < t.data.length; i++) worst = Math.max(worst, Math.abs(t.data[i] - b[l].data[i])) })
+    expect(worst).toBeLessThan(int8Step(1) + 1e-6)
+    // 10-bit ring at 4 clients: the masked inputs are 10/32 of float32 updates, plus the fixed protocol messages
+    expect(secure.history[0].bytesUp).toBeLessThan(0.4 * plain.history[0].bytesUp)
+    console.log(`secagg int8 in the ring over the mesh, 4 clients: bytes up ${plain.history[0].bytesUp} plain, ${secure.history[0].bytesUp} secure int8; worst weight difference ${worst}`)
   })
 
   it('runs central DP with distributed noise and reports epsilon', async () => {

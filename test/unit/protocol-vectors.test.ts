@@ -11,6 +11,8 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { PeerBusyError } from '../../src/errors.js'
 import { encodeWeightRecordToBytes } from '../../src/federated/weights/codec.js'
+import { decodeWeightRecord } from '../../src/federated/weights/codec-decoder.js'
+import { maskedRecord, maskedVector } from '../../src/federated/privacy/secagg/vector.js'
 import { decodeMessage, encodeMessage } from '../../src/federated/mesh/protocol/messages.js'
 import { decodeLoadReport, encodeLoadReport } from '../../src/gossip/codec.js'
 import { decodeCompressed, encodeCompressed } from '../../src/federated/privacy/compression-codec.js'
@@ -85,6 +87,8 @@ function asVersion2 (v3: Uint8Array): Uint8Array {
 
 /** Secure aggregation: a stage-0 reply (keys 0x00..0x1F and 0x20..0x3F) and a stage-3 request. */
 const SECAGG_KEYS: FedMessage = { type: 'secagg-keys', numExamples: 200, cPk: Uint8Array.from({ length: 32 }, (_, i) => i), sPk: Uint8Array.from({ length: 32 }, (_, i) => 32 + i) }
+/** Four 12-bit values of a masked vector packed in the ring of 10 clients. */
+const PACKED_VALUES = Uint32Array.from([1, 0xABC, 0xFFF, 5])
 const SECAGG_UNMASK: FedMessage = { type: 'secagg-unmask', runId: 'r1', round: 1, attempt: 1, clientIndex: 0, survivors: [1, 2, 3], dropped: [4] }
 
 /** Every vector: the block the spec must hold. */
@@ -112,6 +116,7 @@ const VECTORS: Record<string, () => string> = {
   'load-probe-answer': () => hexLines(encodeProbeAnswer({ outstanding: 3, capacity: 2 })),
   'fedavg-secagg-keys': () => hexLines(encodeMessage(SECAGG_KEYS)),
   'fedavg-secagg-unmask': () => hexLines(encodeMessage(SECAGG_UNMASK)),
+  'fedavg-secagg-masked-packed': () => hexLines(encodeWeightRecordToBytes(maskedRecord(PACKED_VALUES, 12))),
   'model-found-named': () => hexLines(encodeFoundHeader(123, 12, 'vector')),
   'model-list': () => hexLines(encodeList([{ id: MODEL_ID, name: 'vector' }]))
 }
@@ -168,6 +173,7 @@ describe('docs/protocols.md test vectors', () => {
     expect(decodeProbeAnswer(bytesOf(inSpec.get('load-probe-answer') ?? ''))).toEqual({ outstanding: 3, capacity: 2 })
     expect(decodeMessage(bytesOf(inSpec.get('fedavg-secagg-keys') ?? ''))).toEqual(SECAGG_KEYS)
     expect(decodeMessage(bytesOf(inSpec.get('fedavg-secagg-unmask') ?? ''))).toEqual(SECAGG_UNMASK)
+    expect(Array.from(maskedVector(decodeWeightRecord(bytesOf(inSpec.get('fedavg-secagg-masked-packed') ?? '')), 4, 12))).toEqual(Array.from(PACKED_VALUES))
     expect(decodeModelHeader(bytesOf(inSpec.get('model-found-named') ?? ''))).toEqual({ type: 'found', modelJsonBytes: 123, weightsBytes: 12, name: 'vector' })
     expect(decodeList(bytesOf(inSpec.get('model-list') ?? ''))).toEqual([{ id: MODEL_ID, name: 'vector' }])
   })

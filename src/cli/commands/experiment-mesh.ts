@@ -41,6 +41,8 @@ export interface MeshExperiment {
   dp?: Record<string, unknown>
   /** Update compression of the run (`int8`, `topk:<ratio>`). */
   compression?: string
+  /** The run's `secureAggregation` field (`--secagg*`); mesh mode then keeps node 0 free of clients. */
+  secureAggregation?: Record<string, unknown>
 }
 
 export function asRecord (r: RoundSummary): RoundRecord {
@@ -76,14 +78,16 @@ async function startMesh (o: MeshExperiment, dir: string, nodes: NodeProcess[], 
   }
 }
 
-function runSpec (o: MeshExperiment, strategy: string): Record<string, unknown> {
+/** The `POST /federated/runs` body of one strategy's run. */
+export function runSpec (o: MeshExperiment, strategy: string): Record<string, unknown> {
   return {
     rounds: o.rounds, epochs: o.epochs, batchSize: o.batchSize, learningRate: o.learningRate, fraction: o.fraction,
     minParticipants: o.minParticipants, roundDeadlineMs: o.deadlineMs, strategy, seed: o.seed,
     waitForClients: o.clients, trustWeighting: o.trustWeighting,
     ...(strategy === 'fltrust' ? { rootData: `mnist:0/${Math.max(1, Math.round(8000 / o.rootExamples))}:seed=${o.seed + 1}` } : {}),
     ...(o.dp === undefined ? {} : { dp: o.dp }),
-    ...(o.compression === undefined ? {} : { compression: o.compression })
+    ...(o.compression === undefined ? {} : { compression: o.compression }),
+    ...(o.secureAggregation === undefined ? {} : { secureAggregation: o.secureAggregation })
   }
 }
 

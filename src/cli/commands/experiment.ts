@@ -12,7 +12,7 @@ import { roundsToTargets } from '../../experiments/csv.js'
 import { settingsLine } from '../../experiments/plot.js'
 import { intFlag, numberFlag, parseFlags } from '../args.js'
 import { UsageError } from '../errors.js'
-import { dpFrom, progressPrinter, runFailed } from './train.js'
+import { dpFrom, progressPrinter, runFailed, secAggFrom } from './train.js'
 import { runMeshExperiment } from './experiment-mesh.js'
 import type { RoundRecord } from '../../federated/run-types.js'
 import type { RunSummary } from '../../federated/mesh/service-types.js'
@@ -46,7 +46,11 @@ MNIST federated averaging (McMahan et al.): K clients on digits 0..7999, evaluat
                              DP clip norm (1), noise multiplier (1), delta (1e-5), target epsilon (none)
   --compress <c>             participants compress their updates: none | int8 | topk:<ratio> (none);
                              --compression is the same flag
-  --secagg                   secure aggregation of every round (simulate only, fedavg, no DP)
+  --secagg                   secure aggregation (SecAgg+) of every round (fedavg; with --dp central in mesh mode only);
+                             in mesh mode node 0 then only coordinates (as with --coordinator-only):
+                             its own clients' updates would reach it in the clear
+  --secagg-threshold <t>     secagg: shares that recover a secret, per neighbourhood (floor(neighbours/2) + 1)
+  --secagg-neighbours <k>    secagg: neighbours per client (2 * ceil(log2 n), at most n - 1; up to 32)
   --seed <s>                 seed (0)
   --out <dir>                where rounds.csv, accuracy.svg and loss.svg go (out/mnist)
 rounds.csv gets each round as it completes (round 0 is the initial model); Ctrl-C keeps them.
@@ -87,23 +91,25 @@ export function parseExperimentArgs (argv: string[]): Options | undefined {
   const { values, positionals } = parseFlags(argv, {
     mode: s, clients: s, nodes: s, fraction: s, epochs: s, batch: s, rounds: s, lr: s, partition: s, strategy: s,
     'min-participants': s, deadline: s, byzantine: s, attack: s, seed: s, out: s, 'bucket-size': s, 'root-examples': s, 'trust-weighting': s, help: { type: 'boolean', short: 'h' },
-    dp: s, 'dp-clip': s, 'dp-noise': s, 'dp-delta': s, 'dp-target-epsilon': s, compress: s, compression: s, secagg: { type: 'boolean' },
+    dp: s, 'dp-clip': s, 'dp-noise': s, 'dp-delta': s, 'dp-target-epsilon': s, compress: s, compression: s, secagg: { type: 'boolean' }, 'secagg-threshold': s, 'secagg-neighbours': s,
     concurrency: s, 'coordinator-only': { type: 'boolean' }
   }, true)
   if (values.help === true) { process.stdout.write(EXPERIMENT_HELP + '\n'); return undefined }
   if (positionals[0] !== 'mnist' || positionals.length > 1) throw new UsageError('usage: edge-mesh experiment mnist [options]')
   const mode = values.mode ?? 'simulate'
   if (mode !== 'simulate' && mode !== 'mesh') throw new UsageError('--mode must be simulate or mesh')
-  if (mode === 'mesh' && values.secagg === true) throw new UsageError('--secagg runs in simulate mode only so far')
+  if (values.secagg !== true && (values['secagg-threshold'] !== undefined || values['secagg-neighbours'] !== undefined)) throw new UsageError('--secagg-threshold and --secagg-neighbours need --secagg')
   if (mode === 'simulate' && values['coordinator-only'] === true) throw new UsageError('--coordinator-only is for --mode mesh (simulated clients have no coordinator node)')
   if (mode === 'mesh' && values.concurrency !== undefined) throw new UsageError('--concurrency is for --mode simulate (in mesh mode each node trains its own clients)')
   const nodes = intFlag('nodes', values.nodes, 1, 64) ?? 4
-  if (values['coordinator-only'] === true && nodes < 2) throw new UsageError('--coordinator-only needs --nodes 2 or more')
+  // a secure mesh run trains no client on the coordinator (its own clients' updates would reach it in the clear)
+  const coordinatorOnly = values['coordinator-only'] === true || (mode === 'mesh' && values.secagg === true)
+  if (coordinatorOnly && nodes < 2) throw new UsageError(`${values.secagg === true ? '--secagg' : '--coordinator-only'} in mesh mode needs --nodes 2 or more`)
   return {
     mode,
     clients: intFlag('clients', values.clients, 1, 8000) ?? 100,
     nodes,
-    coordinatorOnly: values['coordinator-only'] === true,
+    coordinatorOnly,
     concurrency: intFlag('concurrency', values.concurrency, 1, 64) ?? 1,
     fraction: numberFlag('fraction', values.fraction, 1e-9, 1),
     epochs: intFlag('epochs', values.epochs, 1, 1000) ?? 1,
@@ -123,7 +129,8 @@ export function parseExperimentArgs (argv: string[]): Options | undefined {
     out: values.out ?? 'out/mnist',
     dp: dpFrom(values),
     compression: compressionFlag(values.compress, values.compression),
-    secagg: values.secagg === true
+    secagg: values.secagg === true,
+    secureAggregation: secAggFrom(values)
   }
 }
 
@@ -148,6 +155,12 @@ function outputsFor (o: Options): ExperimentOutputs {
   })
 }
 
+/** The simulation's secure aggregation from the run spec field (`neighbours` is the SecAgg+ degree). */
+function simulatedSecAgg (spec: Record<string, unknown> | undefined): { threshold?: number, degree?: number } | undefined {
+  if (spec === undefined) return undefined
+  return { threshold: spec.threshold as number | undefined, degree: spec.neighbours as number | undefined }
+}
+
 async function simulate (o: Options, outputs: ExperimentOutputs): Promise<void> {
   for (const strategy of o.strategies) {
     const progress = progressPrinter(process.stdout.isTTY === true)
@@ -159,7 +172,7 @@ async function simulate (o: Options, outputs: ExperimentOutputs): Promise<void> 
       learningRate: o.learningRate, partition: o.partition, strategy: strategy as any, seed: o.seed, minParticipants: o.minParticipants,
       byzantineFraction: o.byzantine, attack: o.attack, strategyOptions: { bucketSize: o.bucketSize, seed: o.seed, trustWeighting: o.trustWeighting },
       rootExamples: o.rootExamples, concurrency: o.concurrency,
-      dp: o.dp as any, compression: o.compression, secureAggregation: o.secagg ? {} : undefined,
+      dp: o.dp as any, compression: o.compression, secureAggregation: simulatedSecAgg(o.secureAggregation),
       onPlan: (plan) => { progress.note(`${strategy}: sampling ${plan.reason}`) },
       onInitial: (r) => { outputs.add(strategy, r) },
       onRound: (r) => {

@@ -148,8 +148,8 @@ export function dpFrom (values: Record<string, any>): Record<string, unknown> | 
   }
 }
 
-/** The `secureAggregation` run spec field from the `--secagg*` flags. */
-function secAggFrom (values: Record<string, any>): Record<string, unknown> | undefined {
+/** The `secureAggregation` run spec field from the `--secagg*` flags (train and experiment share them). */
+export function secAggFrom (values: Record<string, any>): Record<string, unknown> | undefined {
   if (values.secagg !== true) return undefined
   const out: Record<string, unknown> = {
     threshold: intFlag('secagg-threshold', values['secagg-threshold'], 1, 32),

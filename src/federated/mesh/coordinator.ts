@@ -113,7 +113,8 @@ export async function coordinate (ctx: CoordinatorContext, record: RunRecordFile
       beta: spec.beta, f: spec.byzantineF, m: spec.krumM, trustWeighting: spec.trustWeighting,
       ...(spec.rootData === undefined ? {} : { rootUpdate: rootTrainer(ctx.models, record.baseModelId, await ctx.data(spec.rootData), spec.seed ?? 0) })
     })
-    const secure = spec.secureAggregation === undefined ? undefined : { ...spec.secureAggregation, ...(spec.dp === undefined ? {} : { dp: spec.dp }) }
+    // compression int8 under secure aggregation quantizes inside the mask ring (privacy/secagg/ring.ts)
+    const secure = spec.secureAggregation === undefined ? undefined : { ...spec.secureAggregation, ...(spec.dp === undefined ? {} : { dp: spec.dp }), ...(spec.compression?.scheme === 'int8' ? { int8: true } : {}) }
     // under secure aggregation central DP's noise is added by the clients (distributed), the strategy only accounts it
     const strategy = withUplinkAggregation(spec.dp === undefined ? inner : secure !== undefined ? withDistributedDp(inner, spec.dp) : withDp(inner, spec.dp), spec.compression)
     const result = await runFederated({

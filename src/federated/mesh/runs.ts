@@ -163,7 +163,7 @@ export function parseRunSpec (body: unknown): RunSpec {
   }
   if (spec.secureAggregation !== undefined) checkSecureComposition(strategy, spec.dp)
   if (spec.secureAggregation !== undefined && spec.base !== undefined) bad('secureAggregation', 'head runs (base and head) do not run with secure aggregation yet')
-  if (spec.secureAggregation !== undefined && spec.compression !== undefined) bad('compression', 'compressed updates do not compose with secure aggregation (masked vectors are dense and uniformly random)')
+  if (spec.secureAggregation !== undefined && spec.compression?.scheme === 'topk') bad('compression', 'top-k does not compose with secure aggregation: each client keeps different coordinates, and masks only cancel over a common support (use int8: it quantizes inside the mask ring)')
   if (spec.base !== undefined && model !== undefined) bad('model', 'a head run (base and head) creates its own model; leave model out')
   if (spec.base !== undefined && strategy === 'fltrust') bad('strategy', 'FLTrust\'s root update does not compute features yet: use another strategy for a head run')
   if (b.byzantine !== undefined) bad('byzantine', 'attacks are not part of run specs; start an experiment node with --byzantine <attack> instead')

@@ -22,6 +22,7 @@ import { MAX_SECAGG_SESSIONS } from '../privacy/secagg/constants.js'
 import { SecAggClient } from '../privacy/secagg/client.js'
 import { bigintToBytes, SHARE_BYTES } from '../privacy/secagg/shamir.js'
 import { flatten, maskedRecord } from '../privacy/secagg/vector.js'
+import { int8RingBits } from '../privacy/secagg/ring.js'
 import { deltaOf } from '../privacy/delta.js'
 import { privatizeInPlace } from '../privacy/secagg/distributed-dp.js'
 import type { ClientNoise } from '../privacy/secagg/distributed-dp.js'
@@ -64,8 +65,11 @@ export function setupConfig (m: SecAggSetupMessage): SecAggConfig {
   if (m.id > m.clients) throw new ProtocolError(`secagg client id ${m.id} is outside 1..${m.clients}`)
   if (m.degree > m.clients - 1) throw new ProtocolError(`secagg degree ${m.degree} exceeds ${m.clients - 1} other clients`)
   if (m.threshold > m.degree) throw new ProtocolError(`secagg threshold ${m.threshold} exceeds the degree ${m.degree}`)
+  // a ring too small for the round's sum would wrap silently: only the ring int8RingBits gives is accepted
+  if (m.ringBits !== undefined && m.ringBits !== int8RingBits(m.clients)) throw new ProtocolError(`secagg ring of ${m.ringBits} bits for ${m.clients} clients; int8 needs ${int8RingBits(m.clients)}`)
   const ids = Array.from({ length: m.clients }, (_, i) => i + 1)
-  return { ids, degree: m.degree, threshold: m.threshold, graphSeed: m.graphSeed, vectorLength: m.vectorLength, bound: m.bound, maxTotalWeight: m.maxTotalWeight }
+  const ring = m.ringBits === undefined ? {} : { ringBits: m.ringBits }
+  return { ids, degree: m.degree, threshold: m.threshold, graphSeed: m.graphSeed, vectorLength: m.vectorLength, bound: m.bound, maxTotalWeight: m.maxTotalWeight, ...ring }
 }
 
 /** The distributed-DP noise a SETUP asks for: both fields or neither. */
@@ -119,7 +123,8 @@ export class SecAggParticipant {
           try {
             const delta = flatten(deltaOf(global, result.weights))
             if (noise !== undefined) privatizeInPlace(delta, noise)
-            resolve({ delta, weight: noise === undefined ? Math.min(result.numExamples, declared) : 1, result })
+            // distributed DP and int8 in the ring mask weight 1
+            resolve({ delta, weight: noise === undefined && config.ringBits === undefined ? Math.min(result.numExamples, declared) : 1, result })
           } catch (err) {
             reject(err)
           }
@@ -179,7 +184,7 @@ export class SecAggParticipant {
     }
     const masked = this.step(key, () => s.client.maskInput({ type: 'inbox', to: s.client.id, shares: m.shares }, trained.delta, trained.weight))
     const r = trained.result
-    const record = maskedRecord(masked.vector)
+    const record = maskedRecord(masked.vector, s.client.ringBits)
     return { message: { type: 'secagg-masked', loss: r.loss, accuracy: r.accuracy, trainMs: r.trainMs, weightBytes: encodedWeightRecordSize(record) }, record }
   }
 

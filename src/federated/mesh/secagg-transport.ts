@@ -53,7 +53,8 @@ export function meshSecAggTransport (init: MeshSecAggTransportInit): SecAggTrans
         type: 'secagg-setup', ...ref(m, clientIndex), version: m.modelVersion, baseModelId: m.baseModelId, ...m.train,
         deadlineMs: m.deadlineMs, id: m.id, clients: c.ids.length, degree: c.degree, threshold: c.threshold, graphSeed: c.graphSeed,
         vectorLength: c.vectorLength, bound: c.bound, maxTotalWeight: c.maxTotalWeight, stageTimeoutMs: m.stageTimeoutMs,
-        ...(m.noise === undefined ? {} : { dpClipNorm: m.noise.clipNorm, dpNoiseStd: m.noise.noiseStd })
+        ...(m.noise === undefined ? {} : { dpClipNorm: m.noise.clipNorm, dpNoiseStd: m.noise.noiseStd }),
+        ...(c.ringBits === undefined ? {} : { ringBits: c.ringBits })
       }), 'secagg-keys', init.setupTimeoutMs ?? C.DEFAULT_ANNOUNCE_TIMEOUT_MS, options)
       return { numExamples: message.numExamples, cPk: message.cPk, sPk: message.sPk }
     },
@@ -61,10 +62,10 @@ export function meshSecAggTransport (init: MeshSecAggTransportInit): SecAggTrans
       const { message } = await send(clientId, (i) => ({ type: 'secagg-neighbours', ...ref(r, i), keys }), 'secagg-shares', C.DEFAULT_ANNOUNCE_TIMEOUT_MS, options)
       return message.shares
     },
-    async inbox (clientId, r, shares, vectorLength, options) {
+    async inbox (clientId, r, shares, vectorLength, options, ringBits) {
       const { message, record } = await send(clientId, (i) => ({ type: 'secagg-inbox', ...ref(r, i), shares }), 'secagg-masked', C.DEFAULT_TRANSFER_TIMEOUT_MS, options)
       if (record === undefined) throw new ProtocolError('secagg-masked reply without its record')
-      return { vector: maskedVector(record, vectorLength), metrics: { loss: message.loss, accuracy: message.accuracy, trainMs: message.trainMs } }
+      return { vector: maskedVector(record, vectorLength, ringBits), metrics: { loss: message.loss, accuracy: message.accuracy, trainMs: message.trainMs } }
     },
     async unmask (clientId, r, survivors, dropped, options) {
       const { message } = await send(clientId, (i) => ({ type: 'secagg-unmask', ...ref(r, i), survivors, dropped }), 'secagg-reveal', C.DEFAULT_ANNOUNCE_TIMEOUT_MS, options)

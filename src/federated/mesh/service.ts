@@ -31,7 +31,6 @@ import { LimitExceededError, NotStartedError, RunNotFoundError, UntrustedPeerErr
 import { MAX_FEATURE_SETS } from '../constants.js'
 import { checkCoordinatedRuns, checkRunSpec, resolveBounds } from './bounds.js'
 import { ClientCounts } from './client-counts.js'
-import { coordinate } from './coordinator.js'
 import { createCoordinatorContext } from './coordinator-context.js'
 import { createDispatch } from './dispatch.js'
 import { LocalDatasets } from './local-datasets.js'
@@ -41,22 +40,20 @@ import { serveStream } from './protocol/handler.js'
 import { exchange } from './protocol/wire.js'
 import * as C from './protocol/constants.js'
 import { Refusals } from './refusals.js'
-import { resumeRuns } from './resume-runs.js'
 import { RunEventAnnouncer } from './run-events.js'
-import { cancelOwnRun, forwardToSeed, trustedSeed } from './run-control.js'
+import { forwardToSeed, trustedSeed } from './run-control.js'
 import { KnownRuns } from './run-gossip.js'
-import { publishRunSummary, receiveRunMessage, validateRunMessage } from './run-gossip-pubsub.js'
+import { receiveRunMessage, validateRunMessage } from './run-gossip-pubsub.js'
+import { OwnRuns } from './own-runs.js'
 import { newRunId } from './run-id.js'
 import { RunFiles, freshSummary, parseRunSpec } from './runs.js'
 import { isTrusted, readTrustFile, trustPolicy } from './trust.js'
 import type { FederatedBounds, Violation } from './bounds.js'
 import type { TrustPolicy } from './trust.js'
-import type { CoordinatorContext } from './coordinator.js'
 import type { MeshGrid } from './mesh-grid.js'
 import { SecAggParticipant } from './secagg-participant.js'
 import type { Participant } from './participant.js'
 import type { Dispatch } from './protocol/handler.js'
-import type { OwnRun } from './run-control.js'
 import type { RunRecordFile, RunSpec } from './runs.js'
 import type { Federated, FederatedComponents, FederatedInit, StartedRun } from './service-api.js'
 export type { Federated, FederatedComponents, FederatedInit, RunPubSub, StartedRun } from './service-api.js'
@@ -75,7 +72,7 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
   private readonly log: Logger
   private readonly selfId: string
   private readonly files: RunFiles
-  private readonly own = new Map<string, OwnRun>()
+  private readonly own: OwnRuns
   private readonly known = new KnownRuns()
   private readonly grids = new Map<string, MeshGrid>()
   private readonly clientCounts: ClientCounts
@@ -86,7 +83,6 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
   private trust: TrustPolicy = { peers: new Set(), meshMembers: false }
   private datasets: LocalDatasets
   private readonly features: HeadFeatures
-  private seq = 0
   private timer?: ReturnType<typeof setInterval>
   private started = false
   private readonly runEvents = new RunEventAnnouncer(this)
@@ -102,6 +98,16 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
     this.secagg = new SecAggParticipant({ participant: () => this.participant, log: this.log.newScope('secagg'), onRefused: (reason) => { this.refused.add(reason) } })
     this.datasets = new LocalDatasets(undefined, this.log, C.MAX_COORDINATOR_DATA_SETS)
     this.clientCounts = new ClientCounts(components.connectionManager, this.log.newScope('hello'))
+    this.own = new OwnRuns({
+      components, files: this.files, selfId: this.selfId, log: this.log, grids: this.grids, features: this.features, events: this.runEvents,
+      context: (changed) => createCoordinatorContext({
+        components, init, selfId: this.selfId, files: this.files, log: this.log, bounds: this.bounds, clientCounts: this.clientCounts,
+        grids: this.grids, participant: () => this.participant, datasets: () => this.datasets, features: this.features,
+        onRefused: (reason) => { this.refused.add(reason) }, changed
+      }),
+      ensureModel: async (modelId) => this.ensureModel(modelId, [], {}),
+      started: () => this.started
+    })
   }
 
   private makeParticipant (clients: Dataset[]): Participant {
@@ -137,7 +143,6 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
       maxInboundStreams: this.init.maxInboundStreams ?? C.DEFAULT_MAX_INBOUND_STREAMS,
       maxOutboundStreams: C.DEFAULT_MAX_OUTBOUND_STREAMS
     })
-    this.seq = Date.now()
     this.started = true
   }
 
@@ -150,9 +155,9 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
     pubsub.addEventListener('message', this.onMessage)
     events.addEventListener('peer:disconnect', this.onDisconnect)
     loadView.addEventListener('load:report', this.onReport)
-    this.timer = setInterval(this.republish, this.init.runGossipIntervalMs ?? C.DEFAULT_RUN_GOSSIP_INTERVAL_MS)
+    this.timer = setInterval(this.own.republish, this.init.runGossipIntervalMs ?? C.DEFAULT_RUN_GOSSIP_INTERVAL_MS)
     this.timer.unref?.()
-    void this.resumeRuns().catch((err) => { this.log.error('resuming runs failed: %e', err) })
+    void this.own.resume().catch((err) => { this.log.error('resuming runs failed: %e', err) })
   }
 
   async stop (): Promise<void> {
@@ -161,7 +166,7 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
     const { pubsub, events, loadView, registrar } = this.components
     clearInterval(this.timer)
     this.timer = undefined
-    for (const run of this.own.values()) run.controller.abort(new NotStartedError('federated service stopped'))
+    const stopped = this.own.stopAll(new NotStartedError('federated service stopped'))
     this.participant.stop()
     this.secagg.stop()
     pubsub.removeEventListener('message', this.onMessage)
@@ -170,8 +175,7 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
     pubsub.topicValidators.delete(C.FEDRUNS_TOPIC)
     try { pubsub.unsubscribe(C.FEDRUNS_TOPIC) } catch {}
     await registrar.unhandle(C.FEDAVG_PROTOCOL)
-    await Promise.all([...this.own.values()].map(async (r) => r.saving))
-    this.own.clear()
+    await stopped
     this.datasets.clear()
     this.features.clear()
   }
@@ -197,7 +201,7 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
   }
 
   runs (): RunSummary[] {
-    const mine = [...this.own.values()].map((r) => r.summary)
+    const mine = this.own.all().map((r) => r.summary)
     const ids = new Set(mine.map((r) => r.id))
     return [...mine, ...this.known.list().filter((r) => !ids.has(r.id))].sort((a, b) => b.startedAt - a.startedAt)
   }
@@ -220,8 +224,7 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
 
   /** Refuse a spec beyond this node's bounds or naming a dataset it does not hold. */
   private checkSpec (spec: RunSpec): void {
-    const running = [...this.own.values()].filter((r) => r.summary.state === 'running').length
-    const violation: Violation | undefined = checkRunSpec(this.bounds, spec) ?? checkCoordinatedRuns(this.bounds, running)
+    const violation: Violation | undefined = checkRunSpec(this.bounds, spec) ?? checkCoordinatedRuns(this.bounds, this.own.running())
     if (violation !== undefined) this.refuse(violation.bound, new LimitExceededError(violation.message))
     for (const [field, ref] of [['evalData', spec.evalData], ['rootData', spec.rootData]] as const) {
       if (ref !== undefined) this.datasets.specOf(ref, field)
@@ -244,29 +247,15 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
     }
     const record: RunRecordFile = { version: 1, id: newRunId(this.selfId), spec, coordinator: this.selfId, startedAt: Date.now(), baseModelId, mlp, head }
     await this.files.create(record)
-    this.launch(record, freshSummary(record))
+    this.own.launch(record, freshSummary(record))
     return { id: record.id, coordinator: this.selfId }
-  }
-
-  private launch (record: RunRecordFile, summary: RunSummary): void {
-    const controller = new AbortController()
-    const run: OwnRun = { record, summary, controller, saving: Promise.resolve(), done: Promise.resolve() }
-    this.own.set(record.id, run)
-    this.changed(summary)
-    run.done = coordinate(this.coordinatorContext(), record, summary, controller.signal)
-      .catch((err) => { this.log('run %s stopped: %s', record.id, err?.message) })
-  }
-
-  /** A finished (or unreadable) run listed from disk. */
-  private list (summary: RunSummary, record?: RunRecordFile): void {
-    this.own.set(summary.id, { record, summary, controller: new AbortController(), saving: Promise.resolve(), done: Promise.resolve() })
   }
 
   async cancelRun (id: string, options: AbortOptions = {}): Promise<RunSummary> {
     if (!this.started) throw new NotStartedError('federated service is not started')
     const own = this.own.get(id)
     if (own !== undefined) {
-      await this.cancelOwn(own)
+      await this.own.cancel(own)
       return own.summary
     }
     const known = this.known.get(id)
@@ -275,68 +264,6 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
       timeoutMs: C.DEFAULT_CONTROL_TIMEOUT_MS, signal: options.signal
     })
     return known
-  }
-
-  /** Stop a run this node coordinates, tell the peers it asked to train, and wait until it is saved `cancelled`. */
-  private async cancelOwn (run: OwnRun): Promise<void> {
-    await cancelOwnRun(run, {
-      connectionManager: this.components.connectionManager,
-      grid: this.grids.get(run.summary.id),
-      log: this.log,
-      changed: (summary) => { this.changed(summary) }
-    })
-  }
-
-  private coordinatorContext (): CoordinatorContext {
-    return createCoordinatorContext({
-      components: this.components,
-      init: this.init,
-      selfId: this.selfId,
-      files: this.files,
-      log: this.log,
-      bounds: this.bounds,
-      clientCounts: this.clientCounts,
-      grids: this.grids,
-      participant: () => this.participant,
-      datasets: () => this.datasets,
-      features: this.features,
-      onRefused: (reason) => { this.refused.add(reason) },
-      changed: (summary) => { this.changed(summary) }
-    })
-  }
-
-  /** Save and publish a run's summary. */
-  private changed (summary: RunSummary): void {
-    const run = this.own.get(summary.id)
-    if (run === undefined) return
-    const copy = structuredClone(summary)
-    this.runEvents.announce(copy)
-    run.saving = run.saving.then(async () => this.files.saveSummary(copy)).catch((err) => { this.log.error('saving run %s failed: %e', summary.id, err) })
-    this.publish(copy)
-  }
-
-  private publish (summary: RunSummary): void {
-    if (!this.started) return
-    publishRunSummary(this.components.pubsub, this.log, ++this.seq, summary)
-  }
-
-  private readonly republish = (): void => {
-    for (const run of this.own.values()) if (run.summary.state === 'running') this.publish(structuredClone(run.summary))
-  }
-
-  /** Resume the unfinished runs this node coordinated; list the finished, cancelled and unreadable ones. */
-  private async resumeRuns (): Promise<void> {
-    await resumeRuns({
-      files: this.files,
-      selfId: this.selfId,
-      log: this.log,
-      models: this.components.models,
-      isOwn: (runId) => this.own.has(runId),
-      ensureModel: async (modelId) => this.ensureModel(modelId, [], {}),
-      ensureFeatureBase: async (head) => this.features.ensureBase(head),
-      launch: (record, summary) => { this.launch(record, summary) },
-      list: (summary, record) => { this.list(summary, record) }
-    })
   }
 
   /** Make a model available: loaded already, or fetched from `from` and the peers announcing it. */
@@ -396,7 +323,7 @@ export class FederatedService extends TypedEventEmitter<FederatedEvents> impleme
     const own = this.own.get(runId)
     if (own !== undefined) {
       if (!this.trusts(from)) this.refuse('untrusted_cancel', new UntrustedPeerError('only peers this coordinator trusts may cancel its runs'))
-      await this.cancelOwn(own)
+      await this.own.cancel(own)
       return
     }
     const stopped = this.participant.cancel(runId, from)

@@ -14,3 +14,23 @@ describe('experiment arguments', () => {
     expect(() => parseExperimentArgs(['mnist', '--compress', 'int8', '--compression', 'topk:0.01'])).toThrow(/disagree/)
   })
 })
+
+describe('experiment --secagg', () => {
+  it('takes --secagg-threshold and --secagg-neighbours as train does, into the run spec', async () => {
+    const { runSpec } = await import('../../../src/cli/commands/experiment-mesh.js')
+    const o = parseExperimentArgs(['mnist', '--mode', 'mesh', '--nodes', '3', '--secagg', '--secagg-threshold', '2', '--secagg-neighbours', '3'])
+    expect(o?.secureAggregation).toEqual({ threshold: 2, neighbours: 3 })
+    expect(runSpec(o as NonNullable<typeof o>, 'fedavg').secureAggregation).toEqual({ threshold: 2, neighbours: 3 })
+    expect(parseExperimentArgs(['mnist', '--secagg'])?.secureAggregation).toEqual({})
+  })
+
+  it('keeps the coordinator free of clients in mesh mode (they would be aggregated in the clear)', () => {
+    expect(parseExperimentArgs(['mnist', '--mode', 'mesh', '--secagg'])?.coordinatorOnly).toBe(true)
+    expect(parseExperimentArgs(['mnist', '--mode', 'mesh'])?.coordinatorOnly).toBe(false)
+    expect(() => parseExperimentArgs(['mnist', '--mode', 'mesh', '--nodes', '1', '--secagg'])).toThrow(/--nodes 2/)
+  })
+
+  it('refuses the secagg settings without --secagg', () => {
+    expect(() => parseExperimentArgs(['mnist', '--secagg-threshold', '2'])).toThrow(/need --secagg/)
+  })
+})

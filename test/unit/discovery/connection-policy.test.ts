@@ -15,6 +15,12 @@ describe('connection policy', () => {
     expect(wantsMorePeers(12, 12)).toBe(false)
   })
 
+  it('counts dials under way towards the target (a burst of reports does not overshoot it)', () => {
+    expect(wantsMorePeers(1, 6, 4)).toBe(true)
+    expect(wantsMorePeers(1, 6, 5)).toBe(false)
+    expect(wantsMorePeers(0, 6)).toBe(true)
+  })
+
   it('keeps one connection per peer and closes only stream-less duplicates', () => {
     expect(duplicatesToClose([conn('1')])).toEqual([])
     expect(duplicatesToClose([conn('1', { dialer: 'B' }), conn('2', { dialer: 'A' })])).toEqual(['1'])

@@ -51,6 +51,21 @@ describe('SecAggParticipant', () => {
     expect(a.p.open()).toBe(0)
   })
 
+  it('accepts only the int8 ring that fits its round (a smaller one could wrap), and packs the masked input in it', async () => {
+    const { p } = node()
+    await expect(p.handle({ ...setup(1), ringBits: 12 }, 'coord', {})).rejects.toMatchObject({ name: 'ProtocolError' })
+    // 2 clients: 8 + ceil(log2 2) = 9 bits
+    const [a, b] = [node(), node()]
+    const keysA = (await a.p.handle({ ...setup(1), ringBits: 9 }, 'coord', {})).message as any
+    const keysB = (await b.p.handle({ ...setup(2), ringBits: 9 }, 'coord', {})).message as any
+    await a.p.handle({ type: 'secagg-neighbours', ...REF, keys: [{ id: 2, cPk: keysB.cPk, sPk: keysB.sPk }] }, 'coord', {})
+    const sharesB = (await b.p.handle({ type: 'secagg-neighbours', ...REF, keys: [{ id: 1, cPk: keysA.cPk, sPk: keysA.sPk }] }, 'coord', {})).message as any
+    a.sinks[0].deliver(trained([0.5, 1, 2]), GLOBAL, 50)
+    const masked = await a.p.handle({ type: 'secagg-inbox', ...REF, shares: [{ from: 2, ciphertext: sharesB.shares[0].ciphertext }] }, 'coord', {})
+    expect(masked.record?.[0]).toMatchObject({ name: 'secagg/masked-packed', shape: [2] })
+    expect(Math.max(...maskedVector(masked.record, 4, 9))).toBeLessThan(2 ** 9)
+  })
+
   it('refuses out of order, twice, from another coordinator, and beyond its sessions', async () => {
     const { p } = node()
     await expect(p.handle({ type: 'secagg-unmask', ...REF, survivors: [1, 2], dropped: [] }, 'coord', {})).rejects.toMatchObject({ name: 'ProtocolError' })

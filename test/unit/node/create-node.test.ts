@@ -3,6 +3,7 @@ import { rm } from 'node:fs/promises'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createEdgeMeshNode } from '../../../src/index.js'
 import { DEFAULT_CAPACITY, DEFAULT_MAX_QUEUE } from '../../../src/offload/constants.js'
+import { PRESETS } from '../../../src/node/presets.js'
 import { tempDir } from '../../fixtures/index.js'
 import type { EdgeMeshNode } from '../../../src/index.js'
 
@@ -33,6 +34,15 @@ describe('createEdgeMeshNode', () => {
     await idle.start()
     await idle.start()
     expect(idle.libp2p.status).toBe('started')
+  })
+
+  it('gives gossipsub the preset\'s mesh degree, heartbeat and publishing (a bounded cost per report)', async () => {
+    for (const preset of ['lan', 'local-test'] as const) {
+      const n = await node({ preset, start: false })
+      const opts = (n.libp2p.services as Record<string, any>).pubsub.opts
+      expect(opts).toMatchObject({ ...PRESETS[preset].pubsubMesh, heartbeatInterval: PRESETS[preset].heartbeatMs, floodPublish: false })
+      expect(opts.Dhi).toBeLessThan(6)
+    }
   })
 
   it('adds extra libp2p services next to its own', async () => {

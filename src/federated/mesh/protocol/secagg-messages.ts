@@ -6,7 +6,8 @@
  * bounded by the SecAgg+ degree (`MAX_SECAGG_NEIGHBOURS`) or the round's size
  * (`MAX_SECAGG_CLIENTS`), so every message fits a 16 KiB control frame.
  * The masked input (SECAGG_MASKED) is followed by a weight record holding
- * one int32 tensor, the masked vector.
+ * one int32 tensor, the masked vector (its b-bit values packed when the
+ * setup named `ringBits`).
  *
  * Every request names its round by `runId`, `round`, `attempt` and
  * `clientIndex`: a participant keeps one session per (coordinator, those).
@@ -55,6 +56,8 @@ export interface SecAggSetupMessage extends Omit<AnnounceMessage, 'type' | 'glob
   /** Distributed DP (both or neither): clip the delta to this L2 norm, add N(0, dpNoiseStd^2) per value, mask with weight 1. */
   dpClipNorm?: number
   dpNoiseStd?: number
+  /** Int8 in the mask ring (`privacy/secagg/ring.ts`): quantize to levels of bound/127, mask weight 1 in Z_{2^ringBits}, pack ringBits bits per value. */
+  ringBits?: number
 }
 /** Stage 0 reply: the client's two X25519 public keys and the examples it declares (its masked weight may be no more). */
 export interface SecAggKeysMessage { type: 'secagg-keys', numExamples: number, cPk: Uint8Array, sPk: Uint8Array }
@@ -107,7 +110,8 @@ export const SECAGG_SCHEMAS: Record<keyof typeof SecAggMessageType, Schema> = {
     maxTotalWeight: { kind: 'int', min: 1, max: MAX_SECAGG_TOTAL_WEIGHT },
     stageTimeoutMs: { kind: 'int', min: 1, max: 600_000 },
     dpClipNorm: { kind: 'number', min: Number.MIN_VALUE, max: 1e6, optional: true },
-    dpNoiseStd: { kind: 'number', min: 0, max: 1e6, optional: true }
+    dpNoiseStd: { kind: 'number', min: 0, max: 1e6, optional: true },
+    ringBits: { kind: 'int', min: 9, max: 31, optional: true }
   },
   'secagg-keys': { numExamples: { kind: 'int', min: 0, max: U32 }, cPk: key, sPk: key },
   'secagg-neighbours': { ...ref, keys: neighbourList({ id: clientId, cPk: key, sPk: key }) },

@@ -9,6 +9,7 @@ import { bigintToBytes, bytesToBigint, SHARE_BYTES, split } from './shamir.js'
 import { expandMask, keyPair, maskSeed, openShare, sealShare, shareKey } from './crypto.js'
 import { addInto, encodeWeighted } from './fixed-point.js'
 import { neighbourhoods } from './graph.js'
+import { quantizeInt8, reduceInto } from './ring.js'
 import type { KeyPair, RandomSource } from './crypto.js'
 import type { AdvertiseMessage, InboxMessage, KeysMessage, MaskedMessage, SecAggConfig, SharesMessage, UnmaskMessage, UnmaskRequestMessage } from './messages.js'
 
@@ -32,6 +33,11 @@ export class SecAggClient {
     this.s = keyPair(random)
     this.selfSeed = random(32)
     this.neighbours = new Set(neighbourhoods(config.ids, config.degree, config.graphSeed).get(id) ?? [])
+  }
+
+  /** Bits per value of the masked vector (32 unless int8 in the ring). */
+  get ringBits (): number {
+    return this.config.ringBits ?? 32
   }
 
   private step (from: Phase, to: Phase): void {
@@ -80,17 +86,21 @@ export class SecAggClient {
   /**
    * Round 2: encode `weight * x` and `weight`, add the self mask and, for each
    * neighbour v in U2, +PRG(s_uv) when v > u and -PRG(s_uv) when v < u.
+   * With `ringBits` (int8 in the ring) the encoding is `x`'s stochastic int8
+   * levels and weight 1, and the result is reduced mod 2^ringBits.
    */
   maskInput (m: InboxMessage, x: ArrayLike<number>, weight: number): MaskedMessage {
     this.step('shared', 'masked')
     if (x.length !== this.config.vectorLength) throw new ProtocolError(`secagg client ${this.id}: update has ${x.length} values, the round ${this.config.vectorLength}`)
     this.openInbox(m)
-    const y = encodeWeighted(x, weight, this.config)
+    if (this.config.ringBits !== undefined && weight !== 1) throw new ProtocolError(`secagg client ${this.id}: int8 in the ring masks weight 1, got ${weight}`)
+    const y = this.config.ringBits === undefined ? encodeWeighted(x, weight, this.config) : quantizeInt8(x, this.config.bound, this.random)
     addInto(y, expandMask(this.selfSeed, y.length))
     for (const v of this.held.keys()) {
       const seed = maskSeed(this.s.secretKey, (this.peerKeys.get(v) as { sPk: Uint8Array }).sPk)
       addInto(y, expandMask(seed, y.length), v > this.id ? 1 : -1)
     }
+    if (this.config.ringBits !== undefined) reduceInto(y, this.config.ringBits)
     return { type: 'masked', from: this.id, vector: y }
   }
 

@@ -27,6 +27,11 @@ export interface SecAggConfig {
   /** Fixed-point encoding. */
   bound: number
   maxTotalWeight: number
+  /**
+   * Int8 in the mask ring (`ring.ts`): quantize to levels of bound/127, mask
+   * with weight 1 in Z_{2^ringBits}. Absent: fixed point in Z_{2^32}.
+   */
+  ringBits?: number
 }
 
 export interface AdvertiseMessage { type: 'advertise', from: number, cPk: Uint8Array, sPk: Uint8Array }
@@ -37,14 +42,14 @@ export interface MaskedMessage { type: 'masked', from: number, vector: Uint32Arr
 export interface UnmaskRequestMessage { type: 'unmask-request', survivors: number[], dropped: number[] }
 export interface UnmaskMessage { type: 'unmask', from: number, selfShares: Array<{ of: number, y: bigint }>, keyShares: Array<{ of: number, y: bigint }> }
 
-/** Bytes of a message as it would travel (keys 32 B, ciphertexts as they are, vectors 4 B per value, shares 66 B, ids 4 B). */
-export function messageBytes (m: AdvertiseMessage | KeysMessage | SharesMessage | InboxMessage | MaskedMessage | UnmaskRequestMessage | UnmaskMessage): number {
+/** Bytes of a message as it would travel (keys 32 B, ciphertexts as they are, vectors `ringBits` (32) bits per value packed, shares 66 B, ids 4 B). */
+export function messageBytes (m: AdvertiseMessage | KeysMessage | SharesMessage | InboxMessage | MaskedMessage | UnmaskRequestMessage | UnmaskMessage, ringBits = 32): number {
   switch (m.type) {
     case 'advertise': return 4 + 64
     case 'keys': return 4 + m.keys.length * (4 + 64)
     case 'shares': return 4 + m.shares.reduce((n, s) => n + 4 + s.ciphertext.length, 0)
     case 'inbox': return 4 + m.shares.reduce((n, s) => n + 4 + s.ciphertext.length, 0)
-    case 'masked': return 4 + 4 * m.vector.length
+    case 'masked': return 4 + 4 * Math.ceil(m.vector.length * ringBits / 32)
     case 'unmask-request': return 4 * (m.survivors.length + m.dropped.length) + 8
     case 'unmask': return 4 + (m.selfShares.length + m.keyShares.length) * (4 + 66)
   }

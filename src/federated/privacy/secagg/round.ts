@@ -10,6 +10,7 @@ import { randomBytes } from '@noble/hashes/utils.js'
 import { seededRandom } from './crypto.js'
 import { defaultDegree, defaultThreshold } from './graph.js'
 import { messageBytes } from './messages.js'
+import { int8RingBits } from './ring.js'
 import { SecAggClient } from './client.js'
 import { SecAggServer } from './server.js'
 import type { RandomSource } from './crypto.js'
@@ -45,6 +46,8 @@ export interface SecAggConfigInit {
   bound?: number
   /** Largest sum of weights. @default DEFAULT_SECAGG_MAX_TOTAL_WEIGHT */
   maxTotalWeight?: number
+  /** Int8 in the mask ring (`ring.ts`): every client masks weight 1. @default false */
+  int8?: boolean
 }
 
 
@@ -54,7 +57,8 @@ export function secAggConfig (ids: number[], vectorLength: number, init: SecAggC
   const degree = Math.min(ids.length - 1, init.degree ?? defaultDegree(ids.length))
   const threshold = init.threshold ?? defaultThreshold(degree)
   if (threshold < 1 || threshold > degree) throw new InvalidConfigError(`threshold must be in [1, ${degree}], got ${threshold}`)
-  return { ids, degree, threshold, graphSeed: init.graphSeed ?? 0, vectorLength, bound: init.bound ?? DEFAULT_SECAGG_BOUND, maxTotalWeight: init.maxTotalWeight ?? DEFAULT_SECAGG_MAX_TOTAL_WEIGHT }
+  const base = { ids, degree, threshold, graphSeed: init.graphSeed ?? 0, vectorLength, bound: init.bound ?? DEFAULT_SECAGG_BOUND, maxTotalWeight: init.maxTotalWeight ?? DEFAULT_SECAGG_MAX_TOTAL_WEIGHT }
+  return init.int8 === true ? { ...base, maxTotalWeight: ids.length, ringBits: int8RingBits(ids.length) } : base
 }
 
 /** A deterministic random source per client, for tests and simulations. */
@@ -68,8 +72,8 @@ export function runSecAggRound (config: SecAggConfig, inputs: readonly SecAggInp
   const clients = new Map(inputs.map((i) => [i.id, new SecAggClient(i.id, config, o.random?.(i.id) ?? randomBytes)]))
   let bytesUp = 0
   let bytesDown = 0
-  const up = <M extends Parameters<typeof messageBytes>[0]>(m: M): M => { bytesUp += messageBytes(m); return m }
-  const down = <M extends Parameters<typeof messageBytes>[0]>(m: M): M => { bytesDown += messageBytes(m); return m }
+  const up = <M extends Parameters<typeof messageBytes>[0]>(m: M): M => { bytesUp += messageBytes(m, config.ringBits); return m }
+  const down = <M extends Parameters<typeof messageBytes>[0]>(m: M): M => { bytesDown += messageBytes(m, config.ringBits); return m }
   for (const c of clients.values()) server.receive(up(c.advertise()))
   for (const m of server.keyMessages()) server.receive(up((clients.get(m.to) as SecAggClient).shareKeys(down(m))))
   for (const m of server.inboxMessages()) {

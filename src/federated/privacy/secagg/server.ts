@@ -10,6 +10,7 @@ import { bigintToBytes, combine } from './shamir.js'
 import { expandMask, maskSeed, publicKeyOf } from './crypto.js'
 import { addInto, decodeWeightedMean } from './fixed-point.js'
 import { neighbourhoods } from './graph.js'
+import { decodeInt8Mean, reduceInto } from './ring.js'
 import type { AdvertiseMessage, InboxMessage, KeysMessage, MaskedMessage, SecAggConfig, SharesMessage, UnmaskMessage, UnmaskRequestMessage } from './messages.js'
 import type { Share } from './shamir.js'
 
@@ -55,6 +56,8 @@ export class SecAggServer {
     else if (m.type === 'shares') this.shares.set(m.from, m)
     else if (m.type === 'masked') {
       if (m.vector.length !== this.config.vectorLength + 1) throw new ProtocolError(`secagg server: masked input of ${m.vector.length} values`)
+      const bits = this.config.ringBits
+      if (bits !== undefined && bits < 32 && m.vector.some((w) => w >= 2 ** bits)) throw new ProtocolError(`secagg server: masked input of client ${m.from} has values beyond ${bits} bits`)
       this.masked.set(m.from, m.vector)
     } else this.unmasks.set(m.from, m)
   }
@@ -110,6 +113,9 @@ export class SecAggServer {
         addInto(sum, expandMask(maskSeed(sk, (this.keys.get(v) as { sPk: Uint8Array }).sPk), sum.length), u > v ? -1 : 1)
       }
     }
-    return { ...decodeWeightedMean(sum, this.config), survivors: this.survivors, dropped: this.dropped }
+    const bits = this.config.ringBits
+    if (bits !== undefined) reduceInto(sum, bits)
+    const decoded = bits === undefined ? decodeWeightedMean(sum, this.config) : decodeInt8Mean(sum, bits, this.config.bound)
+    return { ...decoded, survivors: this.survivors, dropped: this.dropped }
   }
 }

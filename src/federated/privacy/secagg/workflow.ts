@@ -64,7 +64,8 @@ export interface SecAggRef { round: number, attempt: number }
 export interface SecAggTransport {
   setup(clientId: string, m: SecAggSetup, options: AbortOptions): Promise<{ numExamples: number, cPk: Uint8Array, sPk: Uint8Array }>
   neighbours(clientId: string, ref: SecAggRef, keys: Array<{ id: number, cPk: Uint8Array, sPk: Uint8Array }>, options: AbortOptions): Promise<SharesMessage['shares']>
-  inbox(clientId: string, ref: SecAggRef, shares: Array<{ from: number, ciphertext: Uint8Array }>, vectorLength: number, options: AbortOptions): Promise<{ vector: Uint32Array, metrics: ClientMetrics }>
+  /** `ringBits`: bits per value of the masked vector (32, or fewer with int8 in the ring). */
+  inbox(clientId: string, ref: SecAggRef, shares: Array<{ from: number, ciphertext: Uint8Array }>, vectorLength: number, options: AbortOptions, ringBits: number): Promise<{ vector: Uint32Array, metrics: ClientMetrics }>
   unmask(clientId: string, ref: SecAggRef, survivors: number[], dropped: number[], options: AbortOptions): Promise<Omit<UnmaskMessage, 'type' | 'from'>>
   /** Bytes moved so far in both directions (including the global weights pulled). */
   bytes(): { up: number, down: number }
@@ -78,6 +79,8 @@ export interface SecureRunOptions extends Pick<SecAggConfigInit, 'threshold' | '
   stageTimeoutMs?: number
   /** Central DP-FedAvg by distributed noise (from the run's `dp`; not part of the `secureAggregation` field). */
   dp?: Pick<ResolvedDpOptions, 'clipNorm' | 'noiseMultiplier'>
+  /** Int8 in the mask ring (from the run's `compression: int8`; `ring.ts`): equal weights, b bits per value. */
+  int8?: boolean
 }
 
 function describe (err: any): string {
@@ -121,7 +124,7 @@ async function runStages (input: AttemptInput, ref: SecAggRef, transport: SecAgg
   }
   const inboxes = new Map(server.inboxMessages().map((m) => [m.to, m.shares]))
   const left = input.deadlineMs - (performance.now() - started)
-  const masked = await stage([...shares.keys()], left, signal, failed, async (id, options) => transport.inbox(clientOf(id), ref, inboxes.get(id) ?? [], config.vectorLength + 1, options))
+  const masked = await stage([...shares.keys()], left, signal, failed, async (id, options) => transport.inbox(clientOf(id), ref, inboxes.get(id) ?? [], config.vectorLength + 1, options, config.ringBits ?? 32))
   for (const [id, m] of masked) server.receive({ type: 'masked', from: id, vector: m.vector })
   const request3 = server.unmaskRequest()
   const reveals = await stage(request3.survivors, stageMs, signal, failed, async (id, options) => transport.unmask(clientOf(id), ref, request3.survivors, request3.dropped, options))
@@ -145,7 +148,7 @@ function attemptConfig (input: AttemptInput, attempt: number, o: SecureRunOption
   // under distributed DP every weight is 1 and values are clipped and noised
   const dp = o.dp === undefined ? {} : { bound: o.bound ?? noisyBound(clientNoise(o.dp, ids.length)), maxTotalWeight: ids.length }
   return secAggConfig(ids, recordLength(input.request.weights), {
-    degree: o.neighbours, threshold: o.threshold, bound: o.bound, maxTotalWeight: o.maxTotalWeight, ...dp,
+    degree: o.neighbours, threshold: o.threshold, bound: o.bound, maxTotalWeight: o.maxTotalWeight, ...dp, int8: o.int8,
     graphSeed: deriveSeed(seed, 0x5EC, input.request.round, attempt)
   })
 }
@@ -171,7 +174,8 @@ export function secureCollect (transport: SecAggTransport, o: SecureRunOptions, 
     }
     const { result, declared, metrics } = stages
     const survivors = result.survivors.map((id) => instructions[id - 1].clientId)
-    const allowed = o.dp !== undefined ? result.survivors.length : result.survivors.reduce((n, id) => n + (declared.get(id) ?? 0), 0)
+    // under DP and int8 in the ring every client masks weight 1
+    const allowed = o.dp !== undefined || o.int8 === true ? result.survivors.length : result.survivors.reduce((n, id) => n + (declared.get(id) ?? 0), 0)
     if (result.totalWeight < 1 || result.totalWeight > allowed) throw new InvalidUpdateError(`secure round ${request.round}: total weight ${result.totalWeight} is not in 1..${allowed} (what the survivors declared)`)
     // DP-FedAvg's fixed denominator m: the sum over s survivors, divided by the m clients asked
     if (o.dp !== undefined) for (let i = 0; i < result.mean.length; i++) result.mean[i] *= result.totalWeight / instructions.length
