@@ -8,7 +8,7 @@
 import { AllPeersFailedError, DeadlineExceededError, ModelNotFoundError } from '../errors.js'
 import type { Attempt, AttemptOutcome } from './attempt.js'
 import type { ClientInit } from './client-config.js'
-import type { Choice } from './scheduler.js'
+import type { Candidate, Choice } from './scheduler.js'
 import type { AttemptRecord, InferOptions, InferResult, Preference, ServedResult } from './types.js'
 import type { TensorData } from '../model/types.js'
 
@@ -27,6 +27,10 @@ export interface ClientRequest {
   hedged: boolean
   /** Peers the first attempt chooses among (with this node): the pair the caller probed. */
   among?: ReadonlySet<string>
+  /** Counts the loop's wake-ups: candidates computed in one turn are reused in that turn (nothing they read changes within it). */
+  turn: number
+  /** The candidates computed in turn `turn` (see `OffloadClient.candidates`). */
+  cached?: { turn: number, list: Candidate[] }
 }
 
 /** What the attempt loop of one request waits for. */
@@ -45,7 +49,7 @@ export function newRequest (modelId: string, inputs: TensorData[], options: Infe
   signal: AbortSignal, among?: ReadonlySet<string>): ClientRequest {
   return {
     modelId, inputs, prefer: options.prefer ?? 'auto', startedAt, deadlineAt: startedAt + deadlineMs,
-    signal, tried: new Set(), excluded: new Set(options.exclude ?? []), errors: [], log: [], hedged: false, among
+    signal, tried: new Set(), excluded: new Set(options.exclude ?? []), errors: [], log: [], hedged: false, among, turn: 0
   }
 }
 

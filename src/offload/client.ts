@@ -34,7 +34,7 @@
 import { logger } from '@libp2p/logger'
 import { AbortError, ModelNotFoundError } from '../errors.js'
 import { EventQueue, runAttempt, toError } from './attempt.js'
-import { ParkedQueue, PipelineDepths, pullCandidate, shouldPark, withRoom } from './parked.js'
+import { mayPark, ParkedQueue, PipelineDepths, pullCandidate, shouldPark, withRoom } from './parked.js'
 import type { LateBindingState } from './parked.js'
 import type { Attempt } from './attempt.js'
 import { backedOffPeers, emptyBackoff, pruneBackoff, recordBusy, recordFailure, recordSuccess } from './backoff.js'
@@ -167,6 +167,7 @@ export class OffloadClient {
           woken = false
         }
         const event = await events.next()
+        req.turn++
         if (event.type === 'abort') throw toError(req.signal.reason)
         if (event.type === 'hedge' && running.size === 1 && !req.hedged) this.hedge(req, running, start)
         if (event.type !== 'settled' || !running.has(event.attempt)) continue
@@ -256,7 +257,18 @@ export class OffloadClient {
     return choice
   }
 
+  /**
+   * The request's candidates, computed once per turn of its loop: within a turn the
+   * first check, the choice and the late-binding test all read the same list, and
+   * the load they are built from (gossip, answers, this node's engine) only changes
+   * between turns.
+   */
   private candidates (req: Request): Candidate[] {
+    if (req.cached?.turn !== req.turn) req.cached = { turn: req.turn, list: this.eligibleCandidates(req) }
+    return req.cached.list
+  }
+
+  private eligibleCandidates (req: Request): Candidate[] {
     const all = this.init.candidates(req.modelId)
     const allowed = req.excluded.size === 0 ? all : all.filter(c => !req.excluded.has(c.peerId))
     if (req.among == null || req.log.length > 0) return allowed
@@ -305,7 +317,8 @@ export class OffloadClient {
   }
 
   private shouldPark (req: Request, choice: Choice): boolean {
-    return shouldPark(this.lateBinding(req), choice.candidate)
+    // Most requests cannot park (`remote`, `local`, retries): skip building the late-binding state for them.
+    return mayPark(req.prefer, req.log.length) && shouldPark(this.lateBinding(req), choice.candidate)
   }
 
   private lateBinding (req: Request): LateBindingState {

@@ -233,11 +233,14 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
     const startedAt = performance.now()
     const deadlineMs = options?.deadlineMs ?? this.defaultDeadlineMs
     const left = (): number => Math.max(0, Math.floor(deadlineMs - (performance.now() - startedAt)))
-    if (this.candidates(modelId).length === 0) {
+    const candidates = this.candidates(modelId)
+    if (candidates.length === 0) {
       // When nobody holds it, the client below fails the request with ModelNotFoundError (and counts it).
       await this.lookUp(modelId, { signal: options?.signal, deadlineMs }).catch((err: Error) => { if (err.name !== 'ModelNotFoundError') throw err })
     }
-    const among = await this.probePair(modelId, options?.prefer ?? 'auto', left(), options?.signal)
+    // After a look-up the model's holders changed: the list is built again.
+    const probed = candidates.length === 0 ? this.candidates(modelId) : candidates
+    const among = await this.probePair(probed, options?.prefer ?? 'auto', left(), options?.signal)
     const result = await this.client.infer(modelId, inputs, { ...options, deadlineMs: left() }, { among }).catch((err: Error) => {
       // The client only knows the time that was left; say the deadline the caller gave.
       if (err.name === 'DeadlineExceededError') throw new DeadlineExceededError(`no answer within the deadline of ${deadlineMs} ms (${err.message})`, { attempts: (err as DeadlineExceededError).attempts })
@@ -281,10 +284,10 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
    * quarter of the time left), and return the pair the first attempt chooses
    * among. A probe that fails leaves the figure as it was.
    */
-  private async probePair (modelId: string, prefer: Preference, leftMs: number, signal?: AbortSignal): Promise<ReadonlySet<string> | undefined> {
+  private async probePair (candidates: Candidate[], prefer: Preference, leftMs: number, signal?: AbortSignal): Promise<ReadonlySet<string> | undefined> {
     if (this.policy !== 'p2c' || prefer === 'local') return undefined
     const stats = { latencyMs: new Map<string, number>(), outstanding: new Map<string, number>(), backedOff: new Set<string>(), tried: new Set<string>(), prefer }
-    const pair = samplePair(this.candidates(modelId), stats, this.random)
+    const pair = samplePair(candidates, stats, this.random)
     if (pair.length === 0) return undefined
     const timeoutMs = Math.max(1, Math.min(DEFAULT_PROBE_TIMEOUT_MS, Math.floor(leftMs / 4)))
     const stale = pair.filter(c => (c.ageMs ?? 0) > DEFAULT_PROBE_AFTER_MS)

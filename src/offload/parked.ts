@@ -62,12 +62,17 @@ export function withRoom (state: LateBindingState): Candidate[] {
   return state.candidates.filter(c => c.hasModel && !full(state, c))
 }
 
+/** Only an `auto` request on its first attempt may wait: the test that needs no load state, so callers can skip building it. */
+export function mayPark (prefer: LateBindingState['prefer'], attempts: number): boolean {
+  return prefer === 'auto' && attempts === 0
+}
+
 /**
  * An `auto` request on its first attempt, with more than one candidate, waits
  * when the chosen node is saturated. Retries and `local`/`remote` requests never wait.
  */
 export function shouldPark (state: LateBindingState, chosen: Candidate): boolean {
-  if (state.prefer !== 'auto' || state.attempts > 0 || state.perSlot <= 0 || state.candidates.length < 2) return false
+  if (!mayPark(state.prefer, state.attempts) || state.perSlot <= 0 || state.candidates.length < 2) return false
   return full(state, chosen)
 }
 
