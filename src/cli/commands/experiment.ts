@@ -44,8 +44,9 @@ MNIST federated averaging (McMahan et al.): K clients on digits 0..7999, evaluat
   --dp <mode>                DP-FedAvg: central | local (off)
   --dp-clip <S> --dp-noise <z> --dp-delta <d> --dp-target-epsilon <e>
                              DP clip norm (1), noise multiplier (1), delta (1e-5), target epsilon (none)
-  --compress <c>             participants compress their updates: none | int8 | topk:<ratio> (none);
-                             --compression is the same flag
+  --compress <c>             participants compress their updates: none | int8 | topk:<ratio>[,key=value…] (none);
+                             e.g. topk:0.01,momentum=0,warmup=0,staleness=1,average=senders for rare
+                             participation (docs/privacy.md); --compression is the same flag
   --secagg                   secure aggregation (SecAgg+) of every round (fedavg; with --dp central in mesh mode only);
                              in mesh mode node 0 then only coordinates (as with --coordinator-only):
                              its own clients' updates would reach it in the clear

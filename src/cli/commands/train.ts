@@ -43,7 +43,8 @@ participants; a cancelled run is never resumed.
   --dp-noise <z>             DP: noise multiplier (1)
   --dp-delta <d>             DP: delta of the reported (epsilon, delta) (1e-5)
   --dp-target-epsilon <e>    DP: stop before a round would pass this epsilon (no limit)
-  --compress <c>             participants compress their updates: none | int8 | topk:<ratio> (none)
+  --compress <c>             participants compress their updates: none | int8 | topk:<ratio>[,key=value…] (none);
+                             keys: momentum, clip, warmup, warmupDensity, staleness, average=all|senders
   --secagg                   secure aggregation (SecAgg+): the coordinator learns only the weighted sum (fedavg, no DP)
   --secagg-threshold <t>     secagg: shares that recover a secret, per neighbourhood (floor(neighbours/2) + 1)
   --secagg-neighbours <k>    secagg: neighbours per client (2 * ceil(log2 n), at most n - 1; up to 32)

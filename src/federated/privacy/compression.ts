@@ -41,17 +41,38 @@ export function topKOptions (ratio: number, options: Partial<Omit<TopKOptions, '
   return o
 }
 
+/** Keys of `topk:<ratio>,<key>=<value>,…` and the option each sets. */
+const TOPK_KEYS: Readonly<Record<string, keyof Omit<TopKOptions, 'ratio'>>> = {
+  momentum: 'momentum', clip: 'clipNorm', warmup: 'warmupRounds', warmupDensity: 'warmupDensity', staleness: 'staleness', average: 'average'
+}
+
 /**
  * Parse `none`, `int8` or `topk:<ratio>` (ratio in (0, 1], e.g. `topk:0.01`);
- * a top-k ratio takes the DGC options from `options` or their defaults.
+ * a top-k ratio takes the DGC options from `options` or their defaults, and
+ * any of them from a `,<key>=<value>` list after the ratio (`momentum`,
+ * `clip`, `warmup`, `warmupDensity`, `staleness`, `average=all|senders`), e.g.
+ * `topk:0.01,momentum=0,warmup=0,staleness=1,average=senders` (what
+ * docs/privacy.md measures for rare participation).
  */
 export function parseCompression (text: string | undefined, options: Partial<Omit<TopKOptions, 'ratio'>> = {}): Compression {
   if (text === undefined || text === 'none') return { scheme: 'none' }
   if (text === 'int8') return { scheme: 'int8' }
-  const m = /^topk:([0-9.eE+-]+)$/.exec(text)
+  const [head, ...pairs] = text.split(',')
+  const m = /^topk:([0-9.eE+-]+)$/.exec(head)
   const ratio = m === null ? Number.NaN : Number(m[1])
-  if (!(ratio > 0 && ratio <= 1)) throw new InvalidConfigError(`compression: expected none, int8 or topk:<ratio in (0, 1]>, got "${text}"`)
-  return { scheme: 'topk', ...topKOptions(ratio, options) }
+  if (!(ratio > 0 && ratio <= 1)) throw new InvalidConfigError(`compression: expected none, int8 or topk:<ratio in (0, 1]>[,<key>=<value>…], got "${text}"`)
+  const set: Record<string, number | string> = { ...options }
+  for (const pair of pairs) {
+    const [key, value, extra] = pair.split('=')
+    const field = Object.hasOwn(TOPK_KEYS, key) ? TOPK_KEYS[key] : undefined
+    if (field === undefined || value === undefined || value === '' || extra !== undefined) {
+      throw new InvalidConfigError(`compression: expected <key>=<value> with a key among ${Object.keys(TOPK_KEYS).join(', ')}, got "${pair}"`)
+    }
+    const num = Number(value)
+    if (field !== 'average' && !Number.isFinite(num)) throw new InvalidConfigError(`compression.${key}: expected a number, got "${value}"`)
+    set[field] = field === 'average' ? value : num
+  }
+  return { scheme: 'topk', ...topKOptions(ratio, set as Partial<Omit<TopKOptions, 'ratio'>>) }
 }
 
 /** The name `parseCompression` reads back (without the DGC options). */

@@ -3,7 +3,7 @@ import { encodedWeightRecordSize } from '../../../src/federated/weights/codec.js
 import { createMemoryGrid } from '../../../src/federated/simulation/memory-grid.js'
 import { createRng } from '../../../src/federated/rng.js'
 import { compressUpdate, decompressUpdate, withClientPipeline } from '../../../src/federated/privacy/client-pipeline.js'
-import { dequantizeInt8, densify, keptCount, parseCompression, quantizeInt8, topK } from '../../../src/federated/privacy/compression.js'
+import { dequantizeInt8, densify, keptCount, parseCompression, quantizeInt8, topK, topKOptions } from '../../../src/federated/privacy/compression.js'
 import { TopKState } from '../../../src/federated/privacy/dgc.js'
 import { decodeCompressed, encodeCompressed } from '../../../src/federated/privacy/compression-codec.js'
 import { dataset, fakeRuntime } from '../federated/helpers.js'
@@ -120,5 +120,19 @@ describe('client pipeline grid', () => {
     const packed = await grid.train('a', request, {})
     expect((plain.bytes?.up ?? 0) / (packed.bytes?.up ?? 1)).toBeGreaterThanOrEqual(3.9)
     expect(packed.weights[0].data[0]).toBeCloseTo(plain.weights[0].data[0], 2)
+  })
+})
+
+describe('parseCompression with top-k options after the ratio', () => {
+  it('reads every key and leaves the others at their defaults', () => {
+    const c = parseCompression('topk:0.01,momentum=0,warmup=0,staleness=1,average=senders')
+    expect(c).toEqual({ scheme: 'topk', ...topKOptions(0.01, { momentum: 0, warmupRounds: 0, staleness: 1, average: 'senders' }) })
+    expect(parseCompression('topk:0.05,clip=2,warmupDensity=0.2')).toMatchObject({ ratio: 0.05, clipNorm: 2, warmupDensity: 0.2 })
+  })
+
+  it('refuses an unknown key, a missing value, a non-number and an out-of-range value with InvalidConfigError', () => {
+    for (const bad of ['topk:0.01,speed=3', 'topk:0.01,momentum', 'topk:0.01,momentum=', 'topk:0.01,momentum=x', 'topk:0.01,momentum=1.5', 'topk:0.01,average=some', 'topk:0.01,a=b=c', 'int8,momentum=0']) {
+      expect(() => parseCompression(bad), bad).toThrow(expect.objectContaining({ name: 'InvalidConfigError' }))
+    }
   })
 })
