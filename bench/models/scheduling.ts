@@ -10,9 +10,8 @@
  * `loadFraction` of the pair's nominal capacity with `prefer: 'remote'`, in
  * rotating order; each round gives each policy's p99 and the ratios.
  */
-import { median, round3 } from '../shared/stats.js'
 import { startInProcessNode, waitForPeers } from '../offload/driver.js'
-import { emptyTally, report, segment } from '../offload/scheduling.js'
+import { emptyTally, report, roundRatios, segment } from '../offload/scheduling.js'
 import { closedLoop, summary } from '../offload/stats.js'
 import { MODEL, REAL_SCHEDULING, WARMUP } from './constants.js'
 import type { InProcessNode } from '../offload/driver.js'
@@ -95,11 +94,6 @@ export async function measureRealScheduling (processes: Processes, modelId: stri
         progress(`real scheduling (${slowness}): round ${round + 1}/${settings.rounds} ${policy}: p99 ${tally.roundP99[round]} ms, slow peer served ${tally.slow} of ${tally.ok} so far`)
       }
     }
-    const p99Of = (policy: SchedulingPolicy, round: number): number => tallies.get(policy)!.roundP99[round]
-    const runs = Array.from({ length: settings.rounds }, (_, round) => ({
-      vsRandom: round3(p99Of('p2c', round) / p99Of('random', round)),
-      vsLeastOutstanding: round3(p99Of('p2c', round) / p99Of('least-outstanding', round))
-    }))
     return {
       slowness,
       computeMs,
@@ -109,8 +103,7 @@ export async function measureRealScheduling (processes: Processes, modelId: stri
       random: report(tallies.get('random')!),
       leastOutstanding: report(tallies.get('least-outstanding')!),
       edgeMesh: report(tallies.get('p2c')!),
-      runs,
-      median: { vsRandom: round3(median(runs.map(r => r.vsRandom))), vsLeastOutstanding: round3(median(runs.map(r => r.vsLeastOutstanding))) }
+      ...roundRatios(tallies, settings.rounds)
     }
   } finally {
     for (const node of requesters.values()) await node.stop()

@@ -88,6 +88,16 @@ export function report (t: Tally): PolicyResult {
   return { p50, p99, success: Math.round(t.ok / t.sent * 10_000) / 10_000, requests: t.sent, slowShare: round2(t.slow / Math.max(1, t.ok)), retried: round2(t.retried / t.sent), queueP99: summary(t.queueMs).p99, roundP99: t.roundP99 }
 }
 
+/** p2c's p99 over random's and over least-outstanding's in each round, and their medians. */
+export function roundRatios (tallies: ReadonlyMap<SchedulingPolicy, Tally>, rounds: number): Pick<SchedulingResult, 'runs' | 'median'> {
+  const p99Of = (policy: SchedulingPolicy, round: number): number => tallies.get(policy)!.roundP99[round]
+  const runs = Array.from({ length: rounds }, (_, round) => ({
+    vsRandom: round3(p99Of('p2c', round) / p99Of('random', round)),
+    vsLeastOutstanding: round3(p99Of('p2c', round) / p99Of('least-outstanding', round))
+  }))
+  return { runs, median: { vsRandom: round3(median(runs.map(r => r.vsRandom))), vsLeastOutstanding: round3(median(runs.map(r => r.vsLeastOutstanding))) } }
+}
+
 export async function measureScheduling (processes: Processes, progress: (line: string) => void): Promise<SchedulingResult> {
   const input = await benchInput()
   const serviceMsOf = (i: number): number => SCHEDULING.serviceMs * (i === SCHEDULING.peers - 1 ? SCHEDULING.slowdown : 1)
@@ -126,16 +136,10 @@ export async function measureScheduling (processes: Processes, progress: (line: 
         progress(`scheduling: round ${round + 1}/${SCHEDULING.rounds} ${policy}: ${tally.roundP99[round]} ms p99`)
       }
     }
-    const p99Of = (policy: SchedulingPolicy, round: number): number => tallies.get(policy)!.roundP99[round]
-    const runs = Array.from({ length: SCHEDULING.rounds }, (_, round) => ({
-      vsRandom: round3(p99Of('p2c', round) / p99Of('random', round)),
-      vsLeastOutstanding: round3(p99Of('p2c', round) / p99Of('least-outstanding', round))
-    }))
     return {
       capacityRps,
       offeredRps: rate,
-      runs,
-      median: { vsRandom: round3(median(runs.map(r => r.vsRandom))), vsLeastOutstanding: round3(median(runs.map(r => r.vsLeastOutstanding))) },
+      ...roundRatios(tallies, SCHEDULING.rounds),
       random: report(tallies.get('random')!),
       roundRobin: report(tallies.get('round-robin')!),
       leastOutstanding: report(tallies.get('least-outstanding')!),
