@@ -21,9 +21,11 @@ export const SIZED_ECHO_PROTOCOL = '/edge-mesh-bench/sized-echo/1.0.0'
 /** Deadline of every benchmark request, ms: generous, so slowness shows as latency rather than failure. */
 export const DEADLINE_MS = 5000
 
-/** Latency phase: warm-up requests per kind, then measured rounds (one local, one remote, one echo per round, interleaved). */
+/** Latency phase: warm-up requests per kind, then measured rounds (one local, one remote, one open-stream echo per round, interleaved). */
 export const LATENCY_WARMUP = 300
 export const LATENCY_ROUNDS = 2000
+/** New-stream echoes of the latency phase, in their own block after the rounds (see latency.ts). */
+export const LATENCY_ECHO_NEW_STREAM = 1000
 
 /**
  * Scheduling phase. Peers run with micro-batching off, so each is a plain

@@ -1,19 +1,24 @@
 /**
  * Phase 1, latency at batch 1, measured side by side: for each round, one
  * local request (prefer `local` on the in-process node A), one remote request
- * (prefer `remote`, A to the serving process B, over `/edge-mesh/infer/1.1.0`),
- * one raw libp2p echo of a frame the size of a 1.0.0 request on a new stream
+ * (prefer `remote`, A to the serving process B, over `/edge-mesh/infer/1.1.0`)
  * and one size-matched echo on an already open stream (A to the echo process),
  * in a rotating order so that no kind always runs first. Timed around
  * `offload.infer()` and the echo exchanges inside A: no HTTP.
  *
- * `echo` opens one stream per exchange, writes one length-prefixed frame,
- * half-closes, reads one frame: what a 1.0.0 infer does, minus the model and
- * the codec. `echoOpen` sends a frame the size of the 1.1.0 request and gets
- * back one the size of the 1.1.0 result, on a stream opened once: the floor a
- * long-lived request stream can reach (issue #12's baseline). The rounds are
- * split into `LATENCY_RUNS` runs; each run gives (remote - local) / echoOpen
- * at the p50, and the goal is judged on their median.
+ * `echoOpen` sends a frame the size of the 1.1.0 request and gets back one the
+ * size of the 1.1.0 result, on a stream opened once: the floor a long-lived
+ * request stream can reach (issue #12's baseline). The rounds are split into
+ * `LATENCY_RUNS` runs; each run gives (remote - local) / echoOpen at the p50,
+ * and the goal is judged on their median.
+ *
+ * `echo`, the 1.0.0-shaped baseline, opens one stream per exchange, writes one
+ * length-prefixed frame, half-closes, reads one frame: what a 1.0.0 infer
+ * does, minus the model and the codec. It runs in its own block after the
+ * rounds, not between them: a new stream costs A 1.2-1.9 ms of CPU, more than
+ * the exchange's own wall time, so its teardown (stream close, peer-store
+ * update) spills into whatever A measures next. Interleaved, it raised the
+ * local p50 by 0.1-0.2 ms and the remote p50 by up to 0.5 ms (docs/benchmarks.md).
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -21,7 +26,7 @@ import * as lp from 'it-length-prefixed'
 import { FrameReader, sendWithBackpressure, writeFrame } from '../../src/wire/framing.js'
 import { encodeRequest } from '../../src/offload/codec.js'
 import { encodePipeRequest, encodePipeResult, toWireInputs } from '../../src/offload/pipe-codec.js'
-import { DEADLINE_MS, ECHO_PROTOCOL, LATENCY_ROUNDS, LATENCY_RUNS, LATENCY_WARMUP, MODEL_DIR, MODEL_ID, SIZED_ECHO_PROTOCOL } from './constants.js'
+import { DEADLINE_MS, ECHO_PROTOCOL, LATENCY_ECHO_NEW_STREAM, LATENCY_ROUNDS, LATENCY_RUNS, LATENCY_WARMUP, MODEL_DIR, MODEL_ID, SIZED_ECHO_PROTOCOL } from './constants.js'
 import { benchInput, startInProcessNode, waitForPeers } from './driver.js'
 import { median, round2, summary } from './stats.js'
 import type { InProcessNode } from './driver.js'
@@ -136,15 +141,19 @@ export async function measureLatency (processes: Processes, progress: (line: str
       const { ms, computeMs } = await inferOnce(a, input, kind, kind === 'local' ? a.peerId : b.node.peerId)
       if (keep) { samples[kind].push(ms); compute[kind].push(computeMs) }
     }
-    const orders: Kind[][] = [['local', 'remote', 'echo', 'echoOpen'], ['remote', 'echo', 'echoOpen', 'local'], ['echo', 'echoOpen', 'local', 'remote'], ['echoOpen', 'local', 'remote', 'echo']]
+    // Every order of the three kinds, in turn: each kind follows each other kind equally often.
+    const orders: Kind[][] = [['local', 'remote', 'echoOpen'], ['remote', 'echoOpen', 'local'], ['echoOpen', 'local', 'remote'], ['local', 'echoOpen', 'remote'], ['echoOpen', 'remote', 'local'], ['remote', 'local', 'echoOpen']]
     progress(`latency: warm-up, ${LATENCY_WARMUP} requests of each kind`)
     for (let i = 0; i < LATENCY_WARMUP; i++) for (const kind of orders[i % orders.length]) await run(kind, false)
-    progress(`latency: ${LATENCY_ROUNDS} interleaved rounds of local, remote, echo and open-stream echo`)
+    progress(`latency: ${LATENCY_ROUNDS} interleaved rounds of local, remote and open-stream echo`)
     for (let i = 0; i < LATENCY_ROUNDS; i++) {
       for (const kind of orders[i % orders.length]) await run(kind, true)
       if ((i + 1) % 500 === 0) progress(`latency: ${i + 1}/${LATENCY_ROUNDS} rounds`)
     }
     await open.close()
+    progress(`latency: ${LATENCY_ECHO_NEW_STREAM} new-stream echoes, in their own block`)
+    for (let i = 0; i < LATENCY_WARMUP; i++) await run('echo', false)
+    for (let i = 0; i < LATENCY_ECHO_NEW_STREAM; i++) await run('echo', true)
     const local = summary(samples.local)
     const remote = summary(samples.remote)
     const runs = perRun(samples)

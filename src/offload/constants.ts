@@ -57,6 +57,16 @@ export const DEFAULT_COALESCE = true
 /** Most requests coalesced into one frame (the engine's default micro-batch size). */
 export const DEFAULT_MAX_COALESCE_REQUESTS = 16
 
+/**
+ * A 1.1.0 send of at most this many bytes is copied into one buffer first. The
+ * TCP transport writes every chunk of what it is given with its own socket
+ * write (a system call and, with Nagle off, a segment), and Noise encrypts
+ * each chunk with its own `update`: a request of header, tensor header and
+ * data costs three more writes than one contiguous buffer would. Above this
+ * size the copy would cost more than the writes it saves.
+ */
+export const MAX_JOINED_SEND_BYTES = 256 * 1024
+
 /** Send int32 inputs whose values all fit 0..255 (images) as uint8 on 1.1.0. */
 export const DEFAULT_NARROW_UINT8 = true
 

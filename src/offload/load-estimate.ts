@@ -18,7 +18,9 @@
  *
  * `observedLoad` and `ownAt` are pure; {@link LoadEstimator} is the thin state
  * around them (bounded: one observation per peer, and per peer the own requests
- * still outstanding plus at most `maxHistory` finished ones of the last `historyMs`).
+ * still outstanding plus at most `maxHistory` finished ones of the last
+ * `historyMs`, in an {@link OwnLedger} that answers `ownAt` without a pass over
+ * all of them).
  */
 import { DEFAULT_GOSSIP_FIGURE_WINDOW_MS, DEFAULT_LOAD_FADE_MS, DEFAULT_OWN_HISTORY_MAX, DEFAULT_OWN_HISTORY_MS } from './scheduler-constants.js'
 import type { PeerLoad } from '../gossip/types.js'
@@ -54,13 +56,43 @@ export function ownAt (own: readonly OwnRequest[], t: number, windowMs = 0): num
   return n
 }
 
+/**
+ * This node's requests to one peer, kept for `ownAt` questions without a pass
+ * over all of them per request: the outstanding ones, and the finished ones in
+ * the order they finished (so `doneAt` ascending), of which the estimator
+ * drops the oldest. `at` walks the finished ones from the newest and stops at
+ * the first that finished before the window: a figure is usually recent, so
+ * it reads a handful of entries, not the whole history.
+ */
+export class OwnLedger {
+  readonly outstanding = new Set<OwnRequest>()
+  readonly finished: OwnRequest[] = []
+
+  /** Same as `ownAt` over every request of the ledger. */
+  at (t: number, windowMs = 0): number {
+    let n = 0
+    for (const r of this.outstanding) if (r.sentAt <= t) n++
+    for (let i = this.finished.length - 1; i >= 0; i--) {
+      const r = this.finished[i]
+      if ((r.doneAt as number) <= t - windowMs) break
+      if (r.sentAt <= t) n++
+    }
+    return n
+  }
+
+  get empty (): boolean {
+    return this.outstanding.size === 0 && this.finished.length === 0
+  }
+}
+
 /** `peer` with its reported work replaced by the other clients' share of its freshest figure, and `receivedAt` by that figure's time. */
-export function othersLoad (peer: PeerLoad, observation: LoadObservation | undefined, own: readonly OwnRequest[]): PeerLoad {
+export function othersLoad (peer: PeerLoad, observation: LoadObservation | undefined, own: readonly OwnRequest[] | OwnLedger): PeerLoad {
   const figure = observedLoad(peer, observation)
   // A gossiped figure is dated by its arrival, which a busy event loop delays: an own request
   // answered meanwhile may still be in it, and must not be taken for another client's.
   const windowMs = figure === observation ? 0 : DEFAULT_GOSSIP_FIGURE_WINDOW_MS
-  const others = Math.max(0, figure.outstanding - ownAt(own, figure.atMs, windowMs))
+  const mine = own instanceof OwnLedger ? own.at(figure.atMs, windowMs) : ownAt(own, figure.atMs, windowMs)
+  const others = Math.max(0, figure.outstanding - mine)
   const capacity = figure.capacity > 0 ? figure.capacity : peer.report.capacity
   const inFlight = Math.min(others, capacity)
   return { ...peer, receivedAt: figure.atMs, report: { ...peer.report, inFlight, queued: others - inFlight, capacity } }
@@ -104,7 +136,7 @@ export interface LoadEstimatorInit {
 /** This node's view of its peers' load: observations, its own requests, and the estimate built from them. */
 export class LoadEstimator {
   private readonly observations = new Map<string, LoadObservation>()
-  private readonly own = new Map<string, OwnRequest[]>()
+  private readonly own = new Map<string, OwnLedger>()
   private readonly historyMs: number
   private readonly maxHistory: number
   private readonly fadeMs: number
@@ -126,13 +158,19 @@ export class LoadEstimator {
   /** This node sent a request to `peerId`; call the returned function when it is answered or abandoned. */
   sent (peerId: string, atMs: number): (doneAtMs: number) => void {
     const entry: OwnRequest = { sentAt: atMs }
-    const list = this.own.get(peerId) ?? []
-    list.push(entry)
-    this.own.set(peerId, list)
+    let ledger = this.own.get(peerId)
+    if (ledger == null) {
+      ledger = new OwnLedger()
+      this.own.set(peerId, ledger)
+    }
+    ledger.outstanding.add(entry)
+    const own = ledger
     return (doneAtMs) => {
       if (entry.doneAt != null) return
       entry.doneAt = doneAtMs
-      this.prune(peerId, doneAtMs)
+      own.outstanding.delete(entry)
+      own.finished.push(entry)
+      this.prune(peerId, own, doneAtMs)
     }
   }
 
@@ -152,39 +190,24 @@ export class LoadEstimator {
    * with its age (`fadeMs`) toward the typical load of the peers seen lately.
    */
   estimate (peers: readonly PeerLoad[], now?: number): PeerLoad[] {
-    const estimated = peers.map(p => othersLoad(p, this.observations.get(p.peerId), this.own.get(p.peerId) ?? []))
+    const estimated = peers.map(p => othersLoad(p, this.observations.get(p.peerId), this.own.get(p.peerId) ?? NO_REQUESTS))
     return now == null || this.fadeMs <= 0 ? estimated : fadeStale(estimated, now, this.fadeMs)
   }
 
   /** Forget peers no longer in `live` (they left the load table). */
   retain (live: ReadonlySet<string>): void {
     for (const peerId of this.observations.keys()) if (!live.has(peerId)) this.observations.delete(peerId)
-    for (const [peerId, list] of this.own) if (!live.has(peerId) && list.every(r => r.doneAt != null)) this.own.delete(peerId)
+    for (const [peerId, ledger] of this.own) if (!live.has(peerId) && ledger.outstanding.size === 0) this.own.delete(peerId)
   }
 
-  private prune (peerId: string, now: number): void {
-    const list = this.own.get(peerId)
-    if (list == null) return
-    let finished = 0
-    const kept = list.filter(r => r.doneAt == null || (now - r.doneAt <= this.historyMs && ++finished > 0))
-    const excess = finished - this.maxHistory
-    const bounded = excess > 0 ? dropOldestFinished(kept, excess) : kept
-    if (bounded.length === 0) this.own.delete(peerId)
-    else this.own.set(peerId, bounded)
+  /** Drop the oldest finished requests beyond `maxHistory` or older than `historyMs` (amortised O(1) per answer). */
+  private prune (peerId: string, ledger: OwnLedger, now: number): void {
+    const finished = ledger.finished
+    let drop = Math.max(0, finished.length - this.maxHistory)
+    while (drop < finished.length && now - (finished[drop].doneAt as number) > this.historyMs) drop++
+    if (drop > 0) finished.splice(0, drop)
+    if (ledger.empty && this.own.get(peerId) === ledger) this.own.delete(peerId)
   }
 }
 
-/** `list` without its `n` earliest-finished entries. */
-function dropOldestFinished (list: OwnRequest[], n: number): OwnRequest[] {
-  // Usually one over the cap (one more answer): a linear minimum, not a sort on every answer.
-  const cutoff = n === 1 ? earliestDone(list) : list.filter(r => r.doneAt != null).map(r => r.doneAt as number).sort((a, b) => a - b)[n - 1]
-  let dropped = 0
-  return list.filter(r => !(r.doneAt != null && r.doneAt <= cutoff && dropped++ < n))
-}
-
-/** The earliest `doneAt` of `list` (Infinity when none finished). */
-function earliestDone (list: readonly OwnRequest[]): number {
-  let earliest = Infinity
-  for (const r of list) if (r.doneAt != null && r.doneAt < earliest) earliest = r.doneAt
-  return earliest
-}
+const NO_REQUESTS = new OwnLedger()

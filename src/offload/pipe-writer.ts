@@ -3,7 +3,8 @@
  * server: frames waiting when the writer runs leave in ONE `send()` (their
  * length prefixes and bytes as one Uint8ArrayList, not copied), so a burst of
  * requests or replies costs one muxer frame, one Noise message and one socket
- * write instead of one per frame.
+ * write instead of one per frame (and a send of up to `MAX_JOINED_SEND_BYTES`
+ * is one contiguous buffer, so its chunks do not each cost a socket write).
  *
  * When the writer is idle, a kick sends at the end of the current microtask
  * queue: a lone request (or reply) never waits for a timer or an event-loop
@@ -17,6 +18,7 @@
  */
 import * as lp from 'it-length-prefixed'
 import { Uint8ArrayList } from '../wire/framing.js'
+import { MAX_JOINED_SEND_BYTES } from './constants.js'
 import type { MessageStream } from '@libp2p/interface'
 
 export type Frame = Uint8Array | Uint8ArrayList
@@ -74,7 +76,8 @@ export class PipeWriter {
           this.warm = true
           setImmediate(this.cool)
         }
-        if (!this.stream.send(out)) await this.stream.onDrain()
+        // One contiguous buffer: one socket write instead of one per chunk (see MAX_JOINED_SEND_BYTES).
+        if (!this.stream.send(out.byteLength <= MAX_JOINED_SEND_BYTES ? out.subarray() : out)) await this.stream.onDrain()
       }
     } catch (err: any) {
       this.onError(err instanceof Error ? err : new Error(String(err)))

@@ -1,6 +1,7 @@
 /** The scheduler's load view: fresher observations override gossip, own requests are counted once, old figures fade. */
 import { describe, expect, it } from 'vitest'
-import { fadeStale, LoadEstimator, observedLoad, othersLoad, ownAt } from '../../../src/offload/load-estimate.js'
+import { fadeStale, LoadEstimator, observedLoad, othersLoad, OwnLedger, ownAt } from '../../../src/offload/load-estimate.js'
+import type { OwnRequest } from '../../../src/offload/load-estimate.js'
 import type { PeerLoad } from '../../../src/gossip/types.js'
 
 function peer (peerId: string, inFlight: number, queued: number, receivedAt: number, capacity = 1): PeerLoad {
@@ -46,6 +47,29 @@ describe('load estimate', () => {
     e.observeLoad('a', { outstanding: 3, capacity: 1 }, 140)
     e.observeLoad('a', { outstanding: 9, capacity: 1 }, 135)
     expect(work(e.estimate([peer('a', 1, 0, 120)])[0])).toBe(3)
+  })
+
+  it('a ledger counts what ownAt counts over the same requests', () => {
+    // Requests sent in order, answered in any order (finished kept in answer order), seeded.
+    let seed = 7
+    const random = (): number => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed / 2 ** 31 }
+    const ledger = new OwnLedger()
+    const all: OwnRequest[] = []
+    const events: Array<{ at: number, request: OwnRequest }> = []
+    for (let i = 0; i < 200; i++) {
+      const request: OwnRequest = { sentAt: i * 10 }
+      all.push(request)
+      ledger.outstanding.add(request)
+      if (random() < 0.9) events.push({ at: i * 10 + 1 + Math.floor(random() * 60), request })
+    }
+    for (const { at, request } of events.sort((x, y) => x.at - y.at)) {
+      request.doneAt = at
+      ledger.outstanding.delete(request)
+      ledger.finished.push(request)
+    }
+    for (let t = 0; t < 2100; t += 37) {
+      for (const windowMs of [0, 25]) expect(ledger.at(t, windowMs)).toBe(ownAt(all, t, windowMs))
+    }
   })
 
   it('bounds what it remembers per peer', () => {
