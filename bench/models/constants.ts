@@ -15,8 +15,15 @@ export const BURST = 200
 /** Requests run (and not timed) on each node before measuring, so TF.js has compiled and warmed every kernel. */
 export const WARMUP = 5
 
-/** Latency samples of each kind (local, remote), interleaved, after the bursts. */
-export const LATENCY_SAMPLES = 40
+/**
+ * Latency samples of each kind (local, remote), interleaved, after the bursts:
+ * enough that the p50s do not swing with the few-ms differences in compute
+ * time between the two processes (40 did: 0.08 to 0.14 of the model's time).
+ */
+export const LATENCY_SAMPLES = 100
+
+/** The `ceiling` phase (see `ceiling.ts`): rounds of one process alone, then two at once, each running `inferences` predictions. */
+export const CEILING = { rounds: 3, inferences: 100 } as const
 
 /**
  * Execution slots of every node: one, because TF.js on wasm computes on one

@@ -4,7 +4,9 @@
  * from the `@vladmandic/human` package; `BENCH_MODEL` picks another packaged
  * model) to one node alone, then with one idle peer in its own process, and
  * the latency price of running remotely (see `run.ts`). Three runs; the goals
- * are checked on the medians. Then the offload issue's scheduling benchmark
+ * are checked on the medians. Beside them, the physical ceiling of the
+ * speed-up on this machine: two pure-compute processes at once against one
+ * alone (see `ceiling.ts`). Then the offload issue's scheduling benchmark
  * with the same model and a slow peer that really gets half a core, beside the
  * same with the slowness emulated (see `scheduling.ts`; `BENCH_MODELS_SCHEDULING=0`
  * skips it). Prints JSON on stdout (progress on stderr) and writes it to
@@ -14,9 +16,10 @@ import { Processes } from '../offload/processes.js'
 import { machineInfo, writeReport } from '../shared/report.js'
 import { startBenchRun } from '../shared/run.js'
 import { median, round3 } from '../shared/stats.js'
-import { BURST, CAPACITY, GOALS, LATENCY_SAMPLES, MODEL, RUNS, SCHEDULING_GOALS } from './constants.js'
+import { BURST, CAPACITY, CEILING, GOALS, LATENCY_SAMPLES, MODEL, RUNS, SCHEDULING_GOALS } from './constants.js'
 import { benchInputs } from './inputs.js'
 import { runOnce } from './run.js'
+import { measureCeiling } from './ceiling.js'
 import { measureRealScheduling } from './scheduling.js'
 import type { RealSchedulingResult } from './scheduling.js'
 import type { Goal } from '../shared/run.js'
@@ -72,6 +75,8 @@ async function main (): Promise<void> {
       runs.push(result)
       progress(`run ${i}: alone ${result.alone.wallMs} ms, with peer ${result.withPeer.wallMs} ms (x${result.speedup}); remote - local p50 ${result.latency.overheadP50} ms of ${result.latency.computeP50} ms`)
     }
+    progress(`ceiling: ${CEILING.inferences} inferences in one pure-compute process, then in two at once (${CEILING.rounds} rounds)`)
+    const ceiling = await measureCeiling(progress)
     const speedup = round3(median(runs.map(r => r.speedup)))
     const overheadFraction = round3(median(runs.map(r => r.latency.overheadFraction)))
     const failed = runs.reduce((n, r) => n + r.alone.failed + r.withPeer.failed, 0)
@@ -88,7 +93,8 @@ async function main (): Promise<void> {
       model: model == null ? MODEL : { name: model.name, id: model.id, format: model.format, inputs: model.inputs, fixedBatch: model.fixedBatch, parameters: model.parameters },
       settings: { burst: BURST, runs: RUNS, capacityPerNode: CAPACITY, latencySamples: LATENCY_SAMPLES, hedging: false },
       runs,
-      median: { speedup, overheadFraction, overheadP50Ms: median(runs.map(r => r.latency.overheadP50)), computeP50Ms: median(runs.map(r => r.latency.computeP50)) },
+      ceiling,
+      median: { speedup, speedupOfCeiling: round3(speedup / ceiling.ceiling), overheadFraction, overheadP50Ms: median(runs.map(r => r.latency.overheadP50)), computeP50Ms: median(runs.map(r => r.latency.computeP50)) },
       scheduling,
       goals: [...goals(speedup, overheadFraction, failed), ...scheduling.flatMap(schedulingGoals)],
       durationS: Math.round(run.elapsedS())

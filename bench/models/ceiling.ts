@@ -1,0 +1,68 @@
+/**
+ * The physical ceiling of the burst speed-up on this machine, measured beside
+ * it: the issue's "ideal is 2x" assumes that a second process computes at the
+ * same speed as the first while both run. Here two pure-compute processes
+ * (`compute-child.ts`: the model in a bare model runtime, no mesh, no
+ * network) run `CEILING.inferences` predictions each, first one alone, then
+ * two at once. The ceiling is `2 x alone / slower of the two`: what two cores
+ * give this model when nothing but the model runs, the speed-up an offload
+ * with zero overhead would reach. Memory bandwidth, the shared L3 cache and
+ * the host's other tenants all lower it below 2.
+ */
+import { spawn } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { median, round3 } from '../shared/stats.js'
+import { CEILING } from './constants.js'
+
+export interface CeilingRound {
+  /** One process alone, ms per inference. */
+  aloneMs: number
+  /** Two processes at once, ms per inference of each. */
+  concurrentMs: [number, number]
+  /** 2 x aloneMs / max(concurrentMs). */
+  ceiling: number
+}
+
+export interface CeilingResult {
+  rounds: CeilingRound[]
+  /** Median of the rounds' ceilings. */
+  ceiling: number
+}
+
+interface Child { ready: Promise<void>, done: Promise<number>, go(): void }
+
+function startChild (count: number): Child {
+  const script = fileURLToPath(new URL('./compute-child.js', import.meta.url))
+  const child = spawn(process.execPath, [script, String(count)], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const lines = createInterface({ input: child.stdout })
+  let markReady: () => void = () => {}
+  const ready = new Promise<void>(resolve => { markReady = resolve })
+  const done = new Promise<number>((resolve, reject) => {
+    lines.on('line', line => {
+      if (line === 'ready') { markReady(); return }
+      try { resolve(JSON.parse(line).msPerInference) } catch (err) { reject(err) }
+    })
+    child.once('exit', code => { if (code !== 0) reject(new Error(`compute child exited with ${String(code)}`)) })
+  })
+  return { ready, done, go: () => { child.stdin.write('go\n') } }
+}
+
+async function timed (children: number, count: number): Promise<number[]> {
+  const started = Array.from({ length: children }, () => startChild(count))
+  await Promise.all(started.map(async c => { await c.ready }))
+  for (const c of started) c.go()
+  return await Promise.all(started.map(async c => await c.done))
+}
+
+export async function measureCeiling (progress: (line: string) => void): Promise<CeilingResult> {
+  const rounds: CeilingRound[] = []
+  for (let r = 0; r < CEILING.rounds; r++) {
+    const [aloneMs] = await timed(1, CEILING.inferences)
+    const [x, y] = await timed(2, CEILING.inferences)
+    const round = { aloneMs: round3(aloneMs), concurrentMs: [round3(x), round3(y)] as [number, number], ceiling: round3(2 * aloneMs / Math.max(x, y)) }
+    progress(`ceiling round ${r + 1}/${CEILING.rounds}: alone ${round.aloneMs} ms, two at once ${round.concurrentMs.join(' and ')} ms per inference: x${round.ceiling}`)
+    rounds.push(round)
+  }
+  return { rounds, ceiling: round3(median(rounds.map(r => r.ceiling))) }
+}
