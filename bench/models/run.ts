@@ -59,6 +59,12 @@ export interface RunResult {
     remote: LatencySummary
     /** The model's own p50 inference time on A (server-reported compute of the local requests), ms. */
     computeP50: number
+    /**
+     * The peer's own p50 inference time for the remote requests (server-reported), ms: remote -
+     * local is (remoteComputeP50 - computeP50), two processes computing at different speeds, plus
+     * what the network path adds.
+     */
+    remoteComputeP50: number
     /** remote p50 - local p50, ms. */
     overheadP50: number
     /** overheadP50 / computeP50. */
@@ -146,6 +152,7 @@ async function burst (a: InProcessNode, modelId: string, inputs: TensorData[], p
 async function latency (a: InProcessNode, peerId: string, modelId: string, inputs: TensorData[]): Promise<RunResult['latency']> {
   const samples: Record<'local' | 'remote', number[]> = { local: [], remote: [] }
   const compute: number[] = []
+  const remoteCompute: number[] = []
   const cpu: Record<'local' | 'remote', number[]> = { local: [], remote: [] }
   let remoteFallbacks = 0
   for (let i = 0; i < LATENCY_SAMPLES; i++) {
@@ -162,6 +169,7 @@ async function latency (a: InProcessNode, peerId: string, modelId: string, input
       samples[kind].push(r.ms)
       cpu[kind].push((used.user + used.system) / 1000)
       if (kind === 'local') compute.push(r.computeMs)
+      else remoteCompute.push(r.computeMs)
     }
   }
   const local = summarise(samples.local)
@@ -173,7 +181,7 @@ async function latency (a: InProcessNode, peerId: string, modelId: string, input
     remote: round2(percentile(cpu.remote, 0.5)),
     cpuShare: round3(percentile(cpu.local, 0.5) / local.p50)
   }
-  return { local, remote, computeP50, overheadP50, overheadFraction: round3(overheadP50 / computeP50), remoteFallbacks, cpuMsPerRequest }
+  return { local, remote, computeP50, remoteComputeP50: round2(percentile(remoteCompute, 0.5)), overheadP50, overheadFraction: round3(overheadP50 / computeP50), remoteFallbacks, cpuMsPerRequest }
 }
 
 /** One run: A alone, then A with the idle peer B, then latency; every node is stopped at the end. */
