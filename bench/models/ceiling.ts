@@ -37,14 +37,22 @@ function startChild (count: number): Child {
   const child = spawn(process.execPath, [script, String(count)], { stdio: ['pipe', 'pipe', 'inherit'] })
   const lines = createInterface({ input: child.stdout })
   let markReady: () => void = () => {}
-  const ready = new Promise<void>(resolve => { markReady = resolve })
+  let failReady: (err: Error) => void = () => {}
+  const ready = new Promise<void>((resolve, reject) => { markReady = resolve; failReady = reject })
   const done = new Promise<number>((resolve, reject) => {
     lines.on('line', line => {
       if (line === 'ready') { markReady(); return }
       try { resolve(JSON.parse(line).msPerInference) } catch (err) { reject(err) }
     })
-    child.once('exit', code => { if (code !== 0) reject(new Error(`compute child exited with ${String(code)}`)) })
+    // After its answer this rejects nothing (a settled promise stays settled); before it, it is a failure.
+    child.once('exit', code => {
+      const err = new Error(`compute child exited with ${String(code)} before its answer`)
+      failReady(err)
+      reject(err)
+    })
   })
+  // `done` is awaited only after `ready`: a child that dies early fails `ready`, not an unhandled `done`.
+  done.catch(() => {})
   return { ready, done, go: () => { child.stdin.write('go\n') } }
 }
 
