@@ -30,7 +30,7 @@ export interface CeilingResult {
   ceiling: number
 }
 
-interface Child { ready: Promise<void>, done: Promise<number>, go(): void }
+interface Child { ready: Promise<void>, done: Promise<number>, go(): void, stop(): void }
 
 function startChild (count: number): Child {
   const script = fileURLToPath(new URL('./compute-child.js', import.meta.url))
@@ -53,14 +53,19 @@ function startChild (count: number): Child {
   })
   // `done` is awaited only after `ready`: a child that dies early fails `ready`, not an unhandled `done`.
   done.catch(() => {})
-  return { ready, done, go: () => { child.stdin.write('go\n') } }
+  return { ready, done, go: () => { child.stdin.write('go\n') }, stop: () => { if (child.exitCode == null) child.kill('SIGTERM') } }
 }
 
 async function timed (children: number, count: number): Promise<number[]> {
   const started = Array.from({ length: children }, () => startChild(count))
-  await Promise.all(started.map(async c => { await c.ready }))
-  for (const c of started) c.go()
-  return await Promise.all(started.map(async c => await c.done))
+  try {
+    await Promise.all(started.map(async c => { await c.ready }))
+    for (const c of started) c.go()
+    return await Promise.all(started.map(async c => await c.done))
+  } finally {
+    // A child that failed must not leave its sibling waiting for a `go` that never comes.
+    for (const c of started) c.stop()
+  }
 }
 
 export async function measureCeiling (progress: (line: string) => void): Promise<CeilingResult> {
