@@ -7,13 +7,17 @@
  * two at once. The ceiling is `2 x alone / slower of the two`: what two cores
  * give this model when nothing but the model runs, the speed-up an offload
  * with zero overhead would reach. Memory bandwidth, the shared L3 cache and
- * the host's other tenants all lower it below 2.
+ * the host's other tenants all lower it below 2, and unpinned, the lone
+ * process's helper threads borrow the second core. It is measured in each
+ * placement (`placement.ts`) the bursts are.
  */
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { median, round3 } from '../shared/stats.js'
 import { CEILING } from './constants.js'
+import { corePrefix, PEER_CORE, SELF_CORE } from './placement.js'
+import type { Placement } from './placement.js'
 
 export interface CeilingRound {
   /** One process alone, ms per inference. */
@@ -32,9 +36,10 @@ export interface CeilingResult {
 
 interface Child { ready: Promise<void>, done: Promise<number>, go(): void, stop(): void }
 
-function startChild (count: number): Child {
+function startChild (count: number, prefix: string[] = []): Child {
   const script = fileURLToPath(new URL('./compute-child.js', import.meta.url))
-  const child = spawn(process.execPath, [script, String(count)], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const [command, ...args] = [...prefix, process.execPath, script, String(count)]
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] })
   const lines = createInterface({ input: child.stdout })
   let markReady: () => void = () => {}
   let failReady: (err: Error) => void = () => {}
@@ -56,8 +61,9 @@ function startChild (count: number): Child {
   return { ready, done, go: () => { child.stdin.write('go\n') }, stop: () => { if (child.exitCode == null) child.kill('SIGTERM') } }
 }
 
-async function timed (children: number, count: number): Promise<number[]> {
-  const started = Array.from({ length: children }, () => startChild(count))
+/** Runs one child per entry of `cores` (the core it is pinned to, as `placement` says) at once. */
+async function timed (placement: Placement, cores: number[], count: number): Promise<number[]> {
+  const started = cores.map(core => startChild(count, corePrefix(placement, core)))
   try {
     await Promise.all(started.map(async c => { await c.ready }))
     for (const c of started) c.go()
@@ -68,13 +74,14 @@ async function timed (children: number, count: number): Promise<number[]> {
   }
 }
 
-export async function measureCeiling (progress: (line: string) => void): Promise<CeilingResult> {
+/** The ceiling with the processes placed as `placement` says: the lone child where A runs, the pair where A and B run. */
+export async function measureCeiling (placement: Placement, progress: (line: string) => void): Promise<CeilingResult> {
   const rounds: CeilingRound[] = []
   for (let r = 0; r < CEILING.rounds; r++) {
-    const [aloneMs] = await timed(1, CEILING.inferences)
-    const [x, y] = await timed(2, CEILING.inferences)
+    const [aloneMs] = await timed(placement, [SELF_CORE], CEILING.inferences)
+    const [x, y] = await timed(placement, [SELF_CORE, PEER_CORE], CEILING.inferences)
     const round = { aloneMs: round3(aloneMs), concurrentMs: [round3(x), round3(y)] as [number, number], ceiling: round3(2 * aloneMs / Math.max(x, y)) }
-    progress(`ceiling round ${r + 1}/${CEILING.rounds}: alone ${round.aloneMs} ms, two at once ${round.concurrentMs.join(' and ')} ms per inference: x${round.ceiling}`)
+    progress(`ceiling (${placement}) round ${r + 1}/${CEILING.rounds}: alone ${round.aloneMs} ms, two at once ${round.concurrentMs.join(' and ')} ms per inference: x${round.ceiling}`)
     rounds.push(round)
   }
   return { rounds, ceiling: round3(median(rounds.map(r => r.ceiling))) }

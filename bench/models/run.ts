@@ -21,9 +21,11 @@ import { startInProcessNode, waitForPeers } from '../offload/driver.js'
 import { percentile, round2, round3 } from '../shared/stats.js'
 import { BURST, CAPACITY, DEADLINE_MS, LATENCY_SAMPLES, MAX_QUEUE, MODEL, WARMUP } from './constants.js'
 import { benchInputs } from './inputs.js'
+import { corePrefix, pinSelf, PEER_CORE, SELF_CORE } from './placement.js'
 import { summariseTimeline } from './timeline.js'
 import type { TimelineEntry, TimelineSummary } from './timeline.js'
 import type { InProcessNode } from '../offload/driver.js'
+import type { Placement } from './placement.js'
 import type { Processes } from '../offload/processes.js'
 import type { ModelInfo, ModelRuntime, TensorData } from '../../src/model/types.js'
 import type { AttemptRecord, Preference } from '../../src/offload/types.js'
@@ -184,8 +186,21 @@ async function latency (a: InProcessNode, peerId: string, modelId: string, input
   return { local, remote, computeP50, remoteComputeP50: round2(percentile(remoteCompute, 0.5)), overheadP50, overheadFraction: round3(overheadP50 / computeP50), remoteFallbacks, cpuMsPerRequest }
 }
 
-/** One run: A alone, then A with the idle peer B, then latency; every node is stopped at the end. */
-export async function runOnce (processes: Processes, progress: (line: string) => void): Promise<RunResult & { model: ModelInfo }> {
+/**
+ * One run: A alone, then A with the idle peer B, then latency; every node is
+ * stopped at the end. `placement` pins A (this process) and B to a core each,
+ * or leaves them unpinned (see `placement.ts`).
+ */
+export async function runOnce (processes: Processes, placement: Placement, progress: (line: string) => void): Promise<RunResult & { model: ModelInfo }> {
+  const unpin = pinSelf(placement, SELF_CORE)
+  try {
+    return await measure(processes, placement, progress)
+  } finally {
+    unpin()
+  }
+}
+
+async function measure (processes: Processes, placement: Placement, progress: (line: string) => void): Promise<RunResult & { model: ModelInfo }> {
   const a = await startInProcessNode({ models: [MODEL], hedging: false, capacity: CAPACITY, maxQueue: MAX_QUEUE, peers: [] })
   try {
     const runtime = (a.libp2p.services as unknown as { models: ModelRuntime }).models
@@ -195,7 +210,7 @@ export async function runOnce (processes: Processes, progress: (line: string) =>
     progress(`burst of ${BURST} on A alone`)
     const alone = await burst(a, model.id, inputs)
     progress(`alone: ${alone.wallMs} ms, attempts ${JSON.stringify(alone.attempts)}`)
-    const b = await processes.serving('models-peer', { capacity: CAPACITY, maxQueue: MAX_QUEUE, model: MODEL })
+    const b = await processes.serving('models-peer', { capacity: CAPACITY, maxQueue: MAX_QUEUE, model: MODEL, prefix: corePrefix(placement, PEER_CORE) })
     await a.libp2p.dial(multiaddr(b.address))
     await waitForPeers(a, [b.node.peerId], 60_000, model.id)
     for (let i = 0; i < WARMUP; i++) await infer(a, model.id, inputs, 'remote')
