@@ -29,12 +29,14 @@ export function corePrefix (placement: Placement, core: number): string[] | unde
 
 /**
  * Pins every thread of this process to `core` when `placement` pins, and
- * returns the function that frees it on both cores again. Threads started
- * later inherit the mask of the thread that starts them.
+ * returns the function that gives them back the affinity mask they had.
+ * Threads started later inherit the mask of the thread that starts them.
  */
 export function pinSelf (placement: Placement, core: number): () => void {
   if (placement !== 'one-core-each') return () => {}
-  const set = (cpus: string): void => { execFileSync('taskset', ['-a', '-p', '-c', cpus, String(process.pid)], { stdio: 'ignore' }) }
-  set(String(core))
-  return () => { set(`${SELF_CORE},${PEER_CORE}`) }
+  const pid = String(process.pid)
+  // `taskset -p PID` prints "pid N's current affinity mask: 3".
+  const mask = execFileSync('taskset', ['-p', pid], { encoding: 'utf8' }).trim().split(' ').at(-1) ?? ''
+  execFileSync('taskset', ['-a', '-p', '-c', String(core), pid], { stdio: 'ignore' })
+  return () => { execFileSync('taskset', ['-a', '-p', mask, pid], { stdio: 'ignore' }) }
 }
