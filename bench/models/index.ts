@@ -8,10 +8,11 @@
  * two one-core devices would be (the goals are checked on these medians), and
  * unpinned, where a lone node borrows part of the second core (reported beside
  * them). Beside each, the physical ceiling of the speed-up on this machine:
- * two pure-compute processes at once against one alone (see `ceiling.ts`). Then the offload issue's scheduling benchmark
- * with the same model and a slow peer that really gets half a core, beside the
- * same with the slowness emulated (see `scheduling.ts`; `BENCH_MODELS_SCHEDULING=0`
- * skips it). Prints JSON on stdout (progress on stderr) and writes it to
+ * two pure-compute processes at once against one alone (see `ceiling.ts`).
+ * Then the offload issue's scheduling benchmark with the same model and a slow
+ * peer that really gets half a core, beside the same with the slowness
+ * emulated (see `scheduling.ts`; `BENCH_MODELS_SCHEDULING=0` skips it).
+ * Prints JSON on stdout (progress on stderr) and writes it to
  * `bench-results/models.json`.
  */
 import { Processes } from '../offload/processes.js'
@@ -108,11 +109,11 @@ async function main (): Promise<void> {
       progress(`ceiling (${placement}): ${CEILING.inferences} inferences in one pure-compute process, then in two at once (${CEILING.rounds} rounds)`)
       ceiling[placement] = await measureCeiling(placement, progress)
     }
-    const summary = { 'one-core-each': summarisePlacement(runs['one-core-each'], ceiling['one-core-each']), unpinned: summarisePlacement(runs.unpinned, ceiling.unpinned) }
+    const summary = Object.fromEntries(PLACEMENTS.map(p => [p, summarisePlacement(runs[p], ceiling[p])])) as Record<Placement, PlacementSummary>
     const failed = PLACEMENTS.flatMap(p => runs[p]).reduce((n, r) => n + r.alone.failed + r.withPeer.failed, 0)
     const scheduling: RealSchedulingResult[] = []
     if (model != null && process.env.BENCH_MODELS_SCHEDULING !== '0') {
-      const computeMs = summary['one-core-each'].computeP50Ms
+      const computeMs = summary[GOAL_PLACEMENT].computeP50Ms
       for (const slowness of ['cpu-starved', 'emulated'] as const) {
         progress(`real-model scheduling, ${slowness} slow peer`)
         scheduling.push(await measureRealScheduling(processes, model.id, benchInputs(model), computeMs, slowness, progress))
