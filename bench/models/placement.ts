@@ -22,9 +22,14 @@ export const SELF_CORE = 0
 /** Core of the peer (B) and of the second compute child. */
 export const PEER_CORE = 1
 
-/** The command prefix that runs a process on `core` (none when unpinned). */
+/** The command prefix that runs a process pinned to `core` (`taskset -c core`). */
+export function pinnedTo (core: number): string[] {
+  return ['taskset', '-c', String(core)]
+}
+
+/** The command prefix that runs a process on `core` as `placement` says (none when unpinned). */
 export function corePrefix (placement: Placement, core: number): string[] | undefined {
-  return placement === 'one-core-each' ? ['taskset', '-c', String(core)] : undefined
+  return placement === 'one-core-each' ? pinnedTo(core) : undefined
 }
 
 /**

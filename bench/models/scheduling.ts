@@ -14,6 +14,7 @@ import { startInProcessNode, waitForPeers } from '../offload/driver.js'
 import { emptyTally, report, roundRatios, segment } from '../offload/scheduling.js'
 import { closedLoop, summary } from '../offload/stats.js'
 import { MODEL, REAL_SCHEDULING, WARMUP } from './constants.js'
+import { pinnedTo } from './placement.js'
 import type { InProcessNode } from '../offload/driver.js'
 import type { Processes } from '../offload/processes.js'
 import type { SchedulingResult, Tally } from '../offload/scheduling.js'
@@ -34,18 +35,13 @@ export interface RealSchedulingResult extends Pick<SchedulingResult, 'capacityRp
 
 const POLICIES: SchedulingPolicy[] = ['random', 'least-outstanding', 'p2c']
 
-/** Core `i` of the two (`taskset -c i`). */
-function pin (core: number): string[] {
-  return ['taskset', '-c', String(core)]
-}
-
 async function startPeers (processes: Processes, slowness: Slowness): Promise<{ fast: string, slow: string, addresses: string[], peerIds: string[] }> {
   const common = { capacity: 1, maxQueue: REAL_SCHEDULING.maxQueue, model: MODEL, batching: false }
   const [fast, slow] = await Promise.all([
-    processes.serving('real-fast', { ...common, prefix: pin(0) }),
-    processes.serving('real-slow', { ...common, prefix: pin(1), ...(slowness === 'emulated' ? { slowdown: REAL_SCHEDULING.slowdown } : {}) })
+    processes.serving('real-fast', { ...common, prefix: pinnedTo(0) }),
+    processes.serving('real-slow', { ...common, prefix: pinnedTo(1), ...(slowness === 'emulated' ? { slowdown: REAL_SCHEDULING.slowdown } : {}) })
   ])
-  if (slowness === 'cpu-starved') processes.burner(pin(1))
+  if (slowness === 'cpu-starved') processes.burner(pinnedTo(1))
   return { fast: fast.node.peerId, slow: slow.node.peerId, addresses: [fast.address, slow.address], peerIds: [fast.node.peerId, slow.node.peerId] }
 }
 
