@@ -36,9 +36,9 @@ export interface CeilingResult {
 
 interface Child { ready: Promise<void>, done: Promise<number>, go(): void, stop(): void }
 
-function startChild (count: number, prefix: string[] = []): Child {
+function startChild (model: string, count: number, prefix: string[] = []): Child {
   const script = fileURLToPath(new URL('./compute-child.js', import.meta.url))
-  const [command, ...args] = [...prefix, process.execPath, script, String(count)]
+  const [command, ...args] = [...prefix, process.execPath, script, String(count), model]
   const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] })
   const lines = createInterface({ input: child.stdout })
   let markReady: () => void = () => {}
@@ -61,9 +61,9 @@ function startChild (count: number, prefix: string[] = []): Child {
   return { ready, done, go: () => { child.stdin.write('go\n') }, stop: () => { if (child.exitCode == null) child.kill('SIGTERM') } }
 }
 
-/** Runs one child per entry of `cores` (the core it is pinned to, as `placement` says) at once. */
-async function timed (placement: Placement, cores: number[], count: number): Promise<number[]> {
-  const started = cores.map(core => startChild(count, corePrefix(placement, core)))
+/** Runs one child of `model` per entry of `cores` (the core it is pinned to, as `placement` says) at once. */
+async function timed (model: string, placement: Placement, cores: number[], count: number): Promise<number[]> {
+  const started = cores.map(core => startChild(model, count, corePrefix(placement, core)))
   try {
     await Promise.all(started.map(async c => { await c.ready }))
     for (const c of started) c.go()
@@ -74,12 +74,12 @@ async function timed (placement: Placement, cores: number[], count: number): Pro
   }
 }
 
-/** The ceiling with the processes placed as `placement` says: the lone child where A runs, the pair where A and B run. */
-export async function measureCeiling (placement: Placement, progress: (line: string) => void): Promise<CeilingResult> {
+/** The ceiling of `model` with the processes placed as `placement` says: the lone child where A runs, the pair where A and B run. */
+export async function measureCeiling (model: string, placement: Placement, progress: (line: string) => void): Promise<CeilingResult> {
   const rounds: CeilingRound[] = []
   for (let r = 0; r < CEILING.rounds; r++) {
-    const [aloneMs] = await timed(placement, [SELF_CORE], CEILING.inferences)
-    const [x, y] = await timed(placement, [SELF_CORE, PEER_CORE], CEILING.inferences)
+    const [aloneMs] = await timed(model, placement, [SELF_CORE], CEILING.inferences)
+    const [x, y] = await timed(model, placement, [SELF_CORE, PEER_CORE], CEILING.inferences)
     const round = { aloneMs: round3(aloneMs), concurrentMs: [round3(x), round3(y)] as [number, number], ceiling: round3(2 * aloneMs / Math.max(x, y)) }
     progress(`ceiling (${placement}) round ${r + 1}/${CEILING.rounds}: alone ${round.aloneMs} ms, two at once ${round.concurrentMs.join(' and ')} ms per inference: x${round.ceiling}`)
     rounds.push(round)

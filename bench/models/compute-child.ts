@@ -7,15 +7,15 @@
  * so that two of them at once show what two cores give this model when
  * nothing else runs.
  *
- * Usage: node dist/bench/models/compute-child.js <count>
+ * Usage: node dist/bench/models/compute-child.js <count> <packaged model name>
  */
 import { once } from 'node:events'
 import { createModelRuntime } from '../../src/model/index.js'
-import { MODEL, WARMUP } from './constants.js'
+import { WARMUP } from './constants.js'
 import { benchInputs } from './inputs.js'
 
 const count = Number(process.argv[2] ?? 100)
-const runtime = await createModelRuntime({ modelDirs: [MODEL] })
+const runtime = await createModelRuntime({ modelDirs: [process.argv[3] ?? 'human:movenet-lightning'] })
 const info = runtime.list()[0]
 const inputs = benchInputs(info)
 for (let i = 0; i < WARMUP; i++) await runtime.predict(info.id, inputs)

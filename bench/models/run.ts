@@ -19,7 +19,7 @@ import { readFile } from 'node:fs/promises'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { startInProcessNode, waitForPeers } from '../offload/driver.js'
 import { percentile, round2, round3 } from '../shared/stats.js'
-import { BURST, CAPACITY, DEADLINE_MS, LATENCY_SAMPLES, MAX_QUEUE, MODEL, WARMUP } from './constants.js'
+import { BURST, CAPACITY, DEADLINE_MS, LATENCY_SAMPLES, MAX_QUEUE, WARMUP } from './constants.js'
 import { benchInputs } from './inputs.js'
 import { corePrefix, pinSelf, PEER_CORE, SELF_CORE } from './placement.js'
 import { summariseTimeline } from './timeline.js'
@@ -187,21 +187,21 @@ async function latency (a: InProcessNode, peerId: string, modelId: string, input
 }
 
 /**
- * One run: A alone, then A with the idle peer B, then latency; every node is
- * stopped at the end. `placement` pins A (this process) and B to a core each,
+ * One run with the packaged model `name`: A alone, then A with the idle peer
+ * B, then latency; every node is stopped at the end. `placement` pins A (this process) and B to a core each,
  * or leaves them unpinned (see `placement.ts`).
  */
-export async function runOnce (processes: Processes, placement: Placement, progress: (line: string) => void): Promise<RunResult & { model: ModelInfo }> {
+export async function runOnce (processes: Processes, name: string, placement: Placement, progress: (line: string) => void): Promise<RunResult & { model: ModelInfo }> {
   const unpin = pinSelf(placement, SELF_CORE)
   try {
-    return await measure(processes, placement, progress)
+    return await measure(processes, name, placement, progress)
   } finally {
     unpin()
   }
 }
 
-async function measure (processes: Processes, placement: Placement, progress: (line: string) => void): Promise<RunResult & { model: ModelInfo }> {
-  const a = await startInProcessNode({ models: [MODEL], hedging: false, capacity: CAPACITY, maxQueue: MAX_QUEUE, peers: [] })
+async function measure (processes: Processes, name: string, placement: Placement, progress: (line: string) => void): Promise<RunResult & { model: ModelInfo }> {
+  const a = await startInProcessNode({ models: [name], hedging: false, capacity: CAPACITY, maxQueue: MAX_QUEUE, peers: [] })
   try {
     const runtime = (a.libp2p.services as unknown as { models: ModelRuntime }).models
     const model = runtime.list()[0]
@@ -210,7 +210,7 @@ async function measure (processes: Processes, placement: Placement, progress: (l
     progress(`burst of ${BURST} on A alone`)
     const alone = await burst(a, model.id, inputs)
     progress(`alone: ${alone.wallMs} ms, attempts ${JSON.stringify(alone.attempts)}`)
-    const b = await processes.serving('models-peer', { capacity: CAPACITY, maxQueue: MAX_QUEUE, model: MODEL, prefix: corePrefix(placement, PEER_CORE) })
+    const b = await processes.serving('models-peer', { capacity: CAPACITY, maxQueue: MAX_QUEUE, model: name, prefix: corePrefix(placement, PEER_CORE) })
     await a.libp2p.dial(multiaddr(b.address))
     await waitForPeers(a, [b.node.peerId], 60_000, model.id)
     for (let i = 0; i < WARMUP; i++) await infer(a, model.id, inputs, 'remote')

@@ -13,7 +13,7 @@
 import { startInProcessNode, waitForPeers } from '../offload/driver.js'
 import { emptyTally, report, roundRatios, segment } from '../offload/scheduling.js'
 import { closedLoop, summary } from '../offload/stats.js'
-import { MODEL, REAL_SCHEDULING, WARMUP } from './constants.js'
+import { REAL_SCHEDULING, SCHEDULING_MODEL, WARMUP } from './constants.js'
 import { pinnedTo } from './placement.js'
 import type { InProcessNode } from '../offload/driver.js'
 import type { Processes } from '../offload/processes.js'
@@ -36,7 +36,7 @@ export interface RealSchedulingResult extends Pick<SchedulingResult, 'capacityRp
 const POLICIES: SchedulingPolicy[] = ['random', 'least-outstanding', 'p2c']
 
 async function startPeers (processes: Processes, slowness: Slowness): Promise<{ fast: string, slow: string, addresses: string[], peerIds: string[] }> {
-  const common = { capacity: 1, maxQueue: REAL_SCHEDULING.maxQueue, model: MODEL, batching: false }
+  const common = { capacity: 1, maxQueue: REAL_SCHEDULING.maxQueue, model: SCHEDULING_MODEL, batching: false }
   const [fast, slow] = await Promise.all([
     processes.serving('real-fast', { ...common, prefix: pinnedTo(0) }),
     processes.serving('real-slow', { ...common, prefix: pinnedTo(1), ...(slowness === 'emulated' ? { slowdown: REAL_SCHEDULING.slowdown } : {}) })

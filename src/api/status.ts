@@ -83,7 +83,7 @@ export function buildStatus (components: ControlApiComponents, info: NodeInfo, n
     pid: process.pid,
     process: health,
     load: loadView.self() ?? null,
-    models: (models?.list() ?? []).map(modelStatus),
+    models: (models?.list() ?? []).map(m => modelStatus(m, readOffload(components)?.batchRows?.(m.id))),
     tensors: models?.memory?.() ?? { count: 0, bytes: 0 },
     modelMemory: models?.budget?.() ?? null,
     spotChecks: readOffload(components)?.stats().spotChecks ?? null,

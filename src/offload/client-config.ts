@@ -16,6 +16,7 @@ import {
   DEFAULT_DEADLINE_MS, DEFAULT_EWMA_TAU_MS, DEFAULT_HEDGE_MIN_SAMPLES, DEFAULT_HEDGING, DEFAULT_MAX_ATTEMPTS, DEFAULT_PARK_LOAD_PER_SLOT,
   DEFAULT_SCHEDULING_POLICY
 } from './scheduler-constants.js'
+import { DEFAULT_MAX_PEER_INFLIGHT_BYTES } from './constants.js'
 import type { LocalInvoker, RemoteInvoker } from './types.js'
 import type { AbortOptions, Logger } from '@libp2p/interface'
 
@@ -38,6 +39,12 @@ export interface ClientConfig {
   latencyWindow: LatencyWindowInit
   /** Late binding: park `auto` requests while the chosen node has this many requests per slot; 0 = off. @default 2 */
   parkLoadPerSlot: number
+  /**
+   * A serving peer's budget of request bytes in flight from this node (the
+   * protocol's default, 4 MiB): late binding never holds more requests at a
+   * peer than fit in it, since the peer refuses the rest PeerBusy. @default 4194304
+   */
+  peerInflightBytes: number
 }
 
 export interface ClientInit {
@@ -82,6 +89,7 @@ export function clientConfig (config?: Partial<ClientConfig>): ClientConfig {
     scheduler: DEFAULT_SCHEDULER_CONFIG,
     latencyWindow: {},
     parkLoadPerSlot: DEFAULT_PARK_LOAD_PER_SLOT,
+    peerInflightBytes: DEFAULT_MAX_PEER_INFLIGHT_BYTES,
     ...config
   }
 }

@@ -44,6 +44,20 @@ export function isTerminal (err: Error): boolean {
   return err.name === 'InvalidTensorError'
 }
 
+/**
+ * Bytes a request announces to a peer, at most: its tensors' data at their
+ * own width (int32 images may travel narrower) plus a frame header's worth.
+ */
+export function requestBytes (inputs: TensorData[]): number {
+  let bytes = REQUEST_HEADER_ALLOWANCE
+  for (const input of inputs) bytes += (input.data?.byteLength ?? 0) + TENSOR_HEADER_ALLOWANCE
+  return bytes
+}
+
+/** Header bytes of a request frame and of each of its tensors, rounded up (see docs/protocols.md, infer 1.1.0). */
+const REQUEST_HEADER_ALLOWANCE = 256
+const TENSOR_HEADER_ALLOWANCE = 64
+
 /** A new request started at `startedAt` with `deadlineMs` to run, aborted through `signal`. */
 export function newRequest (modelId: string, inputs: TensorData[], options: InferOptions, startedAt: number, deadlineMs: number,
   signal: AbortSignal, among?: ReadonlySet<string>): ClientRequest {

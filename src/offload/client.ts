@@ -34,7 +34,7 @@
 import { logger } from '@libp2p/logger'
 import { AbortError, ModelNotFoundError } from '../errors.js'
 import { EventQueue, runAttempt, toError } from './attempt.js'
-import { mayPark, ParkedQueue, PipelineDepths, pullCandidate, shouldPark, withRoom } from './parked.js'
+import { mayPark, ParkedQueue, PipelineDepths, pullCandidate, requestsWithinBudget, shouldPark, withRoom } from './parked.js'
 import type { LateBindingState } from './parked.js'
 import type { Attempt } from './attempt.js'
 import { backedOffPeers, emptyBackoff, pruneBackoff, recordBusy, recordFailure, recordSuccess } from './backoff.js'
@@ -53,7 +53,7 @@ import { PARK_RECHECK_MS } from './scheduler-constants.js'
 import type { AttemptRecord, InferOptions, InferResult, ServedResult } from './types.js'
 import type { TensorData } from '../model/types.js'
 import type { Logger } from '@libp2p/interface'
-import { allFailedError, attemptWork, deadlineExceededError, inferResult, isTerminal, LATENCY_FORGET_TAUS, newRequest } from './client-request.js'
+import { allFailedError, attemptWork, deadlineExceededError, inferResult, isTerminal, LATENCY_FORGET_TAUS, newRequest, requestBytes } from './client-request.js'
 import type { ClientRequest as Request, LoopEvent } from './client-request.js'
 export type { ClientConfig, ClientCounters, ClientInit } from './client-config.js'
 
@@ -323,7 +323,8 @@ export class OffloadClient {
 
   private lateBinding (req: Request): LateBindingState {
     const perSlot = this.config.parkLoadPerSlot <= 0 ? 0 : (this.init.parkLoadPerSlot?.(req.modelId) ?? this.config.parkLoadPerSlot)
-    return { prefer: req.prefer, attempts: req.log.length, candidates: this.candidates(req), perSlot, outstanding: this.outstanding, extra: this.depths.extras() }
+    const maxPerPeer = requestsWithinBudget(requestBytes(req.inputs), this.config.peerInflightBytes)
+    return { prefer: req.prefer, attempts: req.log.length, candidates: this.candidates(req), perSlot, outstanding: this.outstanding, extra: this.depths.extras(), maxPerPeer }
   }
 
   /** Fill in the attempt's entry of the attempt log with its outcome and duration. */

@@ -86,10 +86,12 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
       remote: this.tracked(this.remote),
       candidates: (modelId) => this.candidates(modelId),
       fetchLocal: async (modelId, options) => components.modelTransfer.ensure(modelId, options),
-      // Requests of a model whose batch size is not fixed may batch on the node: let a full batch wait there.
-      parkLoadPerSlot: (modelId) => components.models.get(modelId)?.fixedBatch === true
-        ? DEFAULT_PARK_LOAD_PER_SLOT
-        : DEFAULT_PARK_LOAD_PER_SLOT + (this.engine.settings.batching ? this.engine.settings.maxBatchSize : 0),
+      // Requests that batch on the node may wait there for a whole batch (`batchRows`: one row for a
+      // fixed-batch model or a slow one, so its queue stays short and a burst's tail stays balanced).
+      parkLoadPerSlot: (modelId) => {
+        const rows = this.engine.batchRows(modelId)
+        return DEFAULT_PARK_LOAD_PER_SLOT + (rows > 1 ? rows : 0)
+      },
       log: this.log.newScope('client'),
       config: {
         defaultDeadlineMs: init.defaultDeadlineMs ?? DEFAULT_DEADLINE_MS,
@@ -300,6 +302,10 @@ export class OffloadService extends TypedEventEmitter<OffloadEvents> implements 
       }
     }))
     return new Set(pair.map(c => c.peerId))
+  }
+
+  batchRows (modelId: string): number {
+    return this.engine.batchRows(modelId)
   }
 
   stats (): OffloadStats {

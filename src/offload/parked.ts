@@ -20,6 +20,24 @@ export interface LateBindingState {
   outstanding: ReadonlyMap<string, number>
   /** Extra requests per peer on the wire (see `pipelineExtra`); a peer not in it gets `DEFAULT_REMOTE_PIPELINE_EXTRA`. */
   extra?: ReadonlyMap<string, number>
+  /**
+   * Requests of this size that fit in a peer's budget of request bytes in
+   * flight (see `requestsWithinBudget`): a peer already holding that many of
+   * this node's requests is full, whatever its depth, because the next one
+   * would be refused PeerBusy. @default no limit
+   */
+  maxPerPeer?: number
+}
+
+/**
+ * How many requests of `requestBytes` fit at once in a serving peer's budget
+ * of request bytes in flight from one caller (`budgetBytes`; the server
+ * answers PeerBusy beyond it), at least 1: a request alone above the budget is
+ * the server's to refuse.
+ */
+export function requestsWithinBudget (requestBytes: number, budgetBytes: number): number {
+  if (!(requestBytes > 0) || !(budgetBytes > 0)) return Infinity
+  return Math.max(1, Math.floor(budgetBytes / requestBytes))
 }
 
 /**
@@ -47,8 +65,9 @@ export function pipelineExtra (serviceMs: number, gapMs: number): number {
   return Math.min(MAX_REMOTE_PIPELINE_EXTRA, Math.max(DEFAULT_REMOTE_PIPELINE_EXTRA, wanted))
 }
 
-/** True when `c` holds its full depth of requests (see `depthOf`). */
+/** True when `c` holds its full depth of requests (see `depthOf`), or, a peer, as many of this node's requests as its byte budget takes. */
 function full (state: LateBindingState, c: Candidate): boolean {
+  if (!c.local && state.maxPerPeer != null && (state.outstanding.get(c.peerId) ?? 0) >= state.maxPerPeer) return true
   return isSaturated(c, state.outstanding, depthOf(c, state.perSlot, state.extra?.get(c.peerId)))
 }
 

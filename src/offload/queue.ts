@@ -2,7 +2,7 @@
  * The engine's bounded FIFO of waiting requests and the pure batching policy
  * that picks what runs next, in the manner of Triton's dynamic batcher: the
  * oldest request of each batching key gathers later requests with the same key
- * up to `maxBatchSize` rows; the batch runs as soon as it is full or its oldest
+ * up to `maxBatchSize` rows (or the fewer rows its `maxRows` allows); the batch runs as soon as it is full or its oldest
  * request has waited `maxBatchDelayMs`. Keys are served oldest first, so a
  * model whose batch is still forming does not hold up another model's.
  */
@@ -17,6 +17,8 @@ export interface Queued {
   enqueuedAt: number
   /** Never merge this request with others (a model with a fixed batch size). @default false */
   alone?: boolean
+  /** Most rows a batch headed by this request may take, below the policy's `maxBatchSize` (see the engine's `batchRows`). @default maxBatchSize */
+  maxRows?: number
 }
 
 export interface BatchPolicy {
@@ -59,7 +61,7 @@ export function selectBatch<T extends Queued> (entries: readonly T[], now: numbe
   for (const head of entries) {
     if (seen.has(head.key)) continue
     seen.add(head.key)
-    const { batch, full } = gather(entries, head, policy.maxBatchSize)
+    const { batch, full } = gather(entries, head, Math.min(policy.maxBatchSize, head.maxRows ?? policy.maxBatchSize))
     const waited = now - head.enqueuedAt
     if (full || waited >= policy.maxBatchDelayMs) return { batch }
     waitMs = Math.min(waitMs, policy.maxBatchDelayMs - waited)

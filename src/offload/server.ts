@@ -22,7 +22,7 @@ import { logger } from '@libp2p/logger'
 import { AbortError, DeadlineExceededError, InvalidConfigError, ModelNotFoundError, NotStartedError, PeerBusyError } from '../errors.js'
 import { batchKey, concatInputs, sliceRows, splitOutputs, validateInputs } from './batcher.js'
 import {
-  DEFAULT_BATCHING, DEFAULT_CAPACITY, DEFAULT_MAX_BATCH_DELAY_MS, DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_QUEUE,
+  DEFAULT_BATCHING, DEFAULT_CAPACITY, DEFAULT_MAX_BATCH_DELAY_MS, DEFAULT_MAX_BATCH_MS, DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_QUEUE,
   DEFAULT_SIMULATE_SLOWDOWN, DEFAULT_SIMULATE_SERVICE_MS,
   MAX_ROWS_PER_PREDICT
 } from './constants.js'
@@ -45,6 +45,8 @@ export interface EngineInit {
   maxBatchSize?: number
   /** Longest a forming micro-batch waits for company while a slot is free, ms (0: adaptive batching from the queue). @default 0 */
   maxBatchDelayMs?: number
+  /** Longest a micro-batch should compute (from the model's measured time per row), ms; see `batchRows`. @default 100 */
+  maxBatchMs?: number
   /** Service-time stretch factor that emulates a slower device, >= 1. @default 1 */
   simulateSlowdown?: number
   /** Fixed service time per predict that emulates a slower device, ms (0: off). @default 0 */
@@ -103,6 +105,7 @@ function checkInit (init: Required<EngineInit>): void {
   if (!Number.isInteger(init.maxQueue) || init.maxQueue < 0) throw new InvalidConfigError('maxQueue must be an integer >= 0')
   if (!positiveInt(init.maxBatchSize)) throw new InvalidConfigError('maxBatchSize must be an integer >= 1')
   if (!(init.maxBatchDelayMs >= 0)) throw new InvalidConfigError('maxBatchDelayMs must be >= 0')
+  if (!(init.maxBatchMs > 0)) throw new InvalidConfigError('maxBatchMs must be > 0')
   if (!(init.simulateSlowdown >= 1) || !Number.isFinite(init.simulateSlowdown)) throw new InvalidConfigError('simulateSlowdown must be a finite number >= 1')
   if (!(init.simulateServiceMs >= 0) || !Number.isFinite(init.simulateServiceMs)) throw new InvalidConfigError('simulateServiceMs must be a finite number >= 0')
 }
@@ -129,11 +132,29 @@ export class InferenceEngine implements Startable {
       batching: init.batching ?? DEFAULT_BATCHING,
       maxBatchSize: init.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE,
       maxBatchDelayMs: init.maxBatchDelayMs ?? DEFAULT_MAX_BATCH_DELAY_MS,
+      maxBatchMs: init.maxBatchMs ?? DEFAULT_MAX_BATCH_MS,
       simulateSlowdown: init.simulateSlowdown ?? DEFAULT_SIMULATE_SLOWDOWN,
       simulateServiceMs: init.simulateServiceMs ?? DEFAULT_SIMULATE_SERVICE_MS
     }
     checkInit(this.settings)
     this.queue = new RequestQueue()
+  }
+
+  /**
+   * Most rows one batch of `modelId` takes here: 1 with batching off, for a
+   * model whose batch size is fixed, and until the model's time per row has
+   * been measured; otherwise as many rows as fit in `maxBatchMs` at its
+   * measured p50 time per row, between 1 and `maxBatchSize`. A model not
+   * loaded here gets `maxBatchSize` (its holders batch as they measure).
+   */
+  batchRows (modelId: string): number {
+    const { batching, maxBatchSize, maxBatchMs } = this.settings
+    if (!batching) return 1
+    const info = this.components.runtime.get(modelId)
+    if (info == null) return maxBatchSize
+    const perRow = info.timing?.p50MsPerRow
+    if (info.fixedBatch === true || perRow == null) return 1
+    return Math.max(1, Math.min(maxBatchSize, Math.floor(maxBatchMs / Math.max(perRow, 1e-3))))
   }
 
   /** This engine as a `LocalInvoker`. */
@@ -191,7 +212,7 @@ export class InferenceEngine implements Startable {
     return new Promise<ServedResult>((resolve, reject) => {
       const now = performance.now()
       const job: Job = {
-        key: batchKey(modelId, inputs), rows, enqueuedAt: now, alone: info.fixedBatch === true, modelId, inputs,
+        key: batchKey(modelId, inputs), rows, enqueuedAt: now, alone: info.fixedBatch === true, maxRows: this.batchRows(modelId), modelId, inputs,
         deadlineAt: now + options.deadlineMs, settled: false, resolve, reject, cleanup: () => {}
       }
       this.watch(job, options)

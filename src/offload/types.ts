@@ -108,6 +108,8 @@ export interface Offload {
   infer(modelId: string, inputs: TensorData[], options?: InferOptions): Promise<InferResult>
   /** Counters for status, metrics and the dashboard. */
   stats(): OffloadStats
+  /** Most rows one micro-batch of `modelId` takes on this node now (see the engine's `batchRows`). */
+  batchRows?(modelId: string): number
 }
 
 export interface OffloadStats {

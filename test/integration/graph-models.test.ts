@@ -57,7 +57,7 @@ describe('graph models on the mesh', () => {
       format: 'graph-model', inputs: [{ name: 'x', dtype: 'float32', shape: [-1, TINY.inputs] }], microBatching: true
     })
     expect(models.find(m => m.name === 'tiny-graph-int')).toMatchObject({
-      format: 'graph-model', inputs: [{ name: 'x', dtype: 'int32', shape: [1, TINY.inputs] }], microBatching: false
+      format: 'graph-model', inputs: [{ name: 'x', dtype: 'int32', shape: [1, TINY.inputs] }], microBatching: false, batchRows: 1
     })
     expect(models.find(m => m.id === MNIST_MODEL_ID)).toMatchObject({ format: 'layers-model', microBatching: true })
   })

@@ -108,6 +108,7 @@ function describeModel (m) {
   const inputs = (m.inputs ?? []).map(t => `${t.dtype}[${t.shape.map(d => d === -1 ? 'n' : d).join(',')}]`).join(', ')
   const parts = [m.name || shortId(m.id), m.format ?? 'layers-model', inputs]
   if (m.microBatching === false) parts.push('fixed batch')
+  else if (m.batchRows != null) parts.push(`batches ≤ ${m.batchRows} rows`)
   parts.push(m.timing == null ? 'not run yet' : `${m.timing.p50MsPerRow.toFixed(1)} ms/inference`)
   return parts.filter(p => p !== '').join(' · ')
 }

@@ -44,7 +44,7 @@ export function renderStatus (s: NodeStatus): string {
     ? []
     : ['', table(['MODEL', 'ID', 'FORMAT', 'INPUTS', 'BATCHING', 'P50/INFERENCE'], s.models.map(m => [
         m.name, m.id, m.format + (m.execution === 'async' ? ' (async)' : ''), formatSignature(m.inputs),
-        m.microBatching ? 'micro-batched' : 'fixed batch, none',
+        m.microBatching ? (m.batchRows == null ? 'micro-batched' : `micro-batched, <= ${m.batchRows} rows`) : 'fixed batch, none',
         m.timing == null ? '-' : `${m.timing.p50MsPerRow.toFixed(1)} ms`
       ]))]
   return [...head, ...models, ...meshModels(s), '', peers].join('\n')

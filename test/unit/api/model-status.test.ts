@@ -25,6 +25,7 @@ describe('model status', () => {
     })
     const old = modelStatus({ id: 'sha256-b', name: 'mlp', inputShapes: [[-1, 784]], outputShapes: [[-1, 10]], parameters: 1, sizeBytes: 1 })
     expect(old).toEqual({ id: 'sha256-b', name: 'mlp', parameters: 1, format: 'layers-model', inputs: [{ name: 'input_0', dtype: 'float32', shape: [-1, 784] }], microBatching: true })
+    expect(modelStatus(old, 4)).toMatchObject({ microBatching: true, batchRows: 4 })
     expect(formatSignature(movenet.inputs)).toBe('int32[1,192,192,3]')
     expect(formatSignature(old.inputs)).toBe('float32[n,784]')
   })
@@ -36,5 +37,7 @@ describe('model status', () => {
     } as unknown as NodeStatus
     const text = renderStatus(status)
     expect(text).toMatch(/human:movenet-lightning .* graph-model .* int32\[1,192,192,3\] .* fixed batch, none .* 33\.8 ms/)
+    const mobilenet = modelStatus({ ...movenet, name: 'nsfwjs:mobilenet_v2', format: 'layers-model', fixedBatch: false }, 1)
+    expect(renderStatus({ ...status, models: [mobilenet] })).toMatch(/nsfwjs:mobilenet_v2 .* micro-batched, <= 1 rows/)
   })
 })

@@ -70,6 +70,12 @@ describe('selectBatch', () => {
     expect(selectBatch([], 0, policy)).toBeUndefined()
   })
 
+  it('lets the head request cap the rows of its batch below the policy bound', () => {
+    const entries = [{ ...q('a', 1, 0), maxRows: 2 }, q('a', 1, 0), q('a', 1, 0)]
+    expect(selectBatch(entries, 0, policy)).toEqual({ batch: [entries[0], entries[1]] })
+    expect(selectBatch([{ ...q('a', 1, 0), maxRows: 1 }, q('a', 1, 0)], 0, policy)).toEqual({ batch: [{ ...q('a', 1, 0), maxRows: 1 }] })
+  })
+
   it('never merges requests for a model with a fixed batch size, and runs them without waiting', () => {
     const entries = [{ ...q('a', 1, 0), alone: true }, { ...q('a', 1, 0), alone: true }]
     expect(selectBatch(entries, 0, policy)).toEqual({ batch: [entries[0]] })

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { ModelNotFoundError, PeerBusyError, InvalidTensorError } from '../../../src/errors.js'
 import { OffloadClient } from '../../../src/offload/client.js'
-import { pipelineExtra, PipelineDepths, pullCandidate, shouldPark, withRoom } from '../../../src/offload/parked.js'
+import { pipelineExtra, PipelineDepths, pullCandidate, requestsWithinBudget, shouldPark, withRoom } from '../../../src/offload/parked.js'
 import type { LateBindingState } from '../../../src/offload/parked.js'
 import type { ClientConfig } from '../../../src/offload/client.js'
 import { DEFAULT_SCHEDULER_CONFIG } from '../../../src/offload/scheduler.js'
@@ -328,6 +328,20 @@ describe('late binding decisions', () => {
     expect(shouldPark(state({ extra: depths.extras() }), cand('a', { inFlight: 1, queued: 3 }))).toBe(true)
     depths.forget('a')
     expect(depths.extras().size).toBe(0)
+  })
+
+  it('never holds more requests at a peer than its budget of request bytes in flight takes', () => {
+    expect(requestsWithinBudget(602_368, 4 * 1024 * 1024)).toBe(6)
+    expect(requestsWithinBudget(8_000_000, 4 * 1024 * 1024)).toBe(1)
+    expect(requestsWithinBudget(0, 4 * 1024 * 1024)).toBe(Infinity)
+    // Depth allows 18 + 1 requests per slot, the budget 6: the peer is full at 6 of this node's requests.
+    const peer = cand('a', { inFlight: 1, queued: 0 })
+    const s = (mine: number): LateBindingState => state({ perSlot: 18, maxPerPeer: 6, outstanding: new Map([['a', mine]]) })
+    expect(shouldPark(s(5), peer)).toBe(false)
+    expect(shouldPark(s(6), peer)).toBe(true)
+    expect(withRoom(s(6)).map(c => c.peerId)).toEqual(['self'])
+    // This node's own queue is not bounded by a peer's budget.
+    expect(shouldPark(s(6), cand('self', { local: true, inFlight: 1, queued: 6 }))).toBe(false)
   })
 
   it('finds the holders with room when the chosen node is full', () => {

@@ -45,8 +45,13 @@ export class FakeRuntime {
     for (const [id, factor] of Object.entries(models)) this.models.set(id, { info: modelInfo(id), factor })
   }
 
+  /** The measured time per row `get` reports (the engine sizes batches by it); undefined: not measured yet. */
+  msPerRow?: number = 0.01
+
   get (id: string): ModelInfo | undefined {
-    return this.models.get(id)?.info
+    const info = this.models.get(id)?.info
+    if (info == null || this.msPerRow == null) return info
+    return { ...info, timing: { calls: this.calls.length, p50Ms: this.msPerRow, p50MsPerRow: this.msPerRow } }
   }
 
   has (id: string): boolean {

@@ -83,7 +83,7 @@ describe('inference engine admission', () => {
 
   it('validates its settings', () => {
     const runtime = new FakeRuntime()
-    for (const init of [{ capacity: 0 }, { maxQueue: -1 }, { maxBatchSize: 0 }, { simulateSlowdown: 0.5 }]) {
+    for (const init of [{ capacity: 0 }, { maxQueue: -1 }, { maxBatchSize: 0 }, { maxBatchMs: 0 }, { simulateSlowdown: 0.5 }]) {
       expect(() => createInferenceEngine({ runtime }, init)).toThrow(expect.objectContaining({ name: 'InvalidConfigError' }))
     }
   })
@@ -113,6 +113,25 @@ describe('inference engine micro-batching', () => {
     const results = await Promise.all([0, 1, 2].map(i => h.engine.invoke('double', [tensor(row(i))], opts)))
     expect(results.map(r => r.batchSize)).toEqual([1, 2, 2])
     expect(h.runtime.calls).toEqual([1, 2])
+  })
+
+  it('sizes a batch by the model\'s measured time per row: no longer than maxBatchMs, one row until measured', async () => {
+    const h = harness({ capacity: 1, maxBatchSize: 8, maxBatchDelayMs: 60_000, maxBatchMs: 100 }, false)
+    h.runtime.msPerRow = 30
+    expect(h.engine.batchRows('double')).toBe(3)
+    await runAll(h.engine)
+    // 8 rows in 5 requests: batches of at most 3 rows (100 ms at 30 ms per row), and some do batch.
+    expect(h.runtime.calls.reduce((a, b) => a + b, 0)).toBe(8)
+    expect(Math.max(...h.runtime.calls)).toBe(3)
+    expect(h.engine.stats().batchedRequests).toBeGreaterThan(0)
+    h.runtime.msPerRow = 500
+    expect(h.engine.batchRows('double')).toBe(1)
+    h.runtime.msPerRow = 0.01
+    expect(h.engine.batchRows('double')).toBe(8)
+    h.runtime.msPerRow = undefined
+    expect(h.engine.batchRows('double')).toBe(1)
+    expect(h.engine.batchRows('not-loaded')).toBe(8)
+    expect(harness({ batching: false }, false).engine.batchRows('double')).toBe(1)
   })
 
   it('refuses a malformed request alone; the others still batch', async () => {
