@@ -4,6 +4,10 @@
  *
  * - At most `maxInFlight` requests are in flight; more wait here for a slot
  *   (within their own deadline) rather than be refused busy by the server.
+ * - At most `maxInFlightBytes` of request frames are unanswered (the server's
+ *   budget of request bytes in flight per caller, counted as it does: a frame
+ *   until its last request is answered); a frame that would go beyond it waits
+ *   here, queued, unless nothing is in flight.
  * - Coalescing (`coalesce`): requests queued when the writer runs (see
  *   `pipe-writer.ts`) go in one frame per model and input key, at most
  *   `maxCoalesceRequests` per frame and never above `maxFrameBytes`.
@@ -27,6 +31,8 @@ import type { AbortOptions, Stream } from '@libp2p/interface'
 
 export interface PipeSessionInit {
   maxInFlight: number
+  /** Request-frame bytes unanswered at once (the server refuses PeerBusy beyond its budget). */
+  maxInFlightBytes: number
   maxFrameBytes: number
   coalesce: boolean
   maxCoalesceRequests: number
@@ -49,7 +55,15 @@ interface Pending extends PipeCall {
   id: number
   deadlineAt: number
   sent: boolean
+  /** The frame it went in, once sent. */
+  frame?: SentFrame
   settle(err: Error | undefined, result?: ServedResult): void
+}
+
+/** A sent request frame: its bytes count against `maxInFlightBytes` until its last request settles. */
+interface SentFrame {
+  bytes: number
+  left: number
 }
 
 const MAX_U32 = 0xffff_ffff
@@ -61,6 +75,8 @@ export class PipeSession {
   private slotWaiters: Array<() => void> = []
   private readonly writer: PipeWriter
   private nextId = 1
+  /** Bytes of sent frames not yet wholly answered. */
+  private bytesInFlight = 0
   private ended = false
   private idleTimer?: ReturnType<typeof setTimeout>
   /** When the last request in flight ended, ms (`performance.now()`). */
@@ -148,31 +164,44 @@ export class PipeSession {
       this.cancels.push(id)
       this.writer.kick()
     }
+    if (pending.frame != null && --pending.frame.left === 0) {
+      this.bytesInFlight -= pending.frame.bytes
+      if (this.queued.length > 0) this.writer.kick()
+    }
     pending.settle(err, result)
     this.slotWaiters[0]?.()
     if (this.pending.size === 0) this.armIdle()
   }
 
-  /** The writer's turn: cancels, then the queued requests as coalesced frames. */
+  /** The writer's turn: cancels, then the queued requests as coalesced frames, within the byte budget. */
   private collect (): Frame[] {
     const frames: Frame[] = this.cancels.splice(0).map(id => encodePipeCancel(id))
     const queued = this.queued
     this.queued = []
+    const held: Pending[] = []
     const now = performance.now()
     for (const group of this.groups(queued)) {
+      const bytes = (group.length === 1 ? group[0].frameBytes : undefined) ?? requestFrameBytes(group[0].modelId, group.map(p => p.inputs))
+      if (this.bytesInFlight > 0 && this.bytesInFlight + bytes > this.init.maxInFlightBytes) {
+        held.push(...group)
+        continue
+      }
       const entries: PipeEntry[] = group.map(p => ({ id: p.id, rows: p.rows, deadlineMs: Math.max(1, Math.floor(p.deadlineAt - now)) }))
       try {
-        const frameBytes = group.length === 1 ? group[0].frameBytes : undefined
-        frames.push(encodePipeRequest(group[0].modelId, entries, group.map(p => p.inputs), { maxFrameBytes: this.init.maxFrameBytes, frameBytes }))
-        for (const p of group) p.sent = true
+        frames.push(encodePipeRequest(group[0].modelId, entries, group.map(p => p.inputs), { maxFrameBytes: this.init.maxFrameBytes, frameBytes: bytes }))
+        const frame: SentFrame = { bytes, left: group.length }
+        this.bytesInFlight += bytes
+        for (const p of group) { p.sent = true; p.frame = frame }
       } catch (err: any) {
         for (const p of group) this.give(p.id, err, false)
       }
     }
+    // Held requests keep their place: they go first when an answer frees bytes.
+    this.queued = [...held, ...this.queued]
     return frames
   }
 
-  /** Split queued requests into frames: same key, at most `maxCoalesceRequests`, within the frame size. */
+  /** Split queued requests into frames: same key, at most `maxCoalesceRequests`, within the frame size and the byte budget. */
   private groups (queued: Pending[]): Pending[][] {
     if (!this.init.coalesce || queued.length === 1) return queued.map(p => [p])
     const byKey = new Map<string, Pending[][]>()
@@ -181,7 +210,7 @@ export class PipeSession {
       byKey.set(p.key, groups)
       const last = groups[groups.length - 1]
       const fits = last != null && last.length < this.init.maxCoalesceRequests &&
-        requestFrameBytes(p.modelId, [...last, p].map(q => q.inputs)) <= this.init.maxFrameBytes
+        requestFrameBytes(p.modelId, [...last, p].map(q => q.inputs)) <= Math.min(this.init.maxFrameBytes, this.init.maxInFlightBytes)
       if (fits) last.push(p)
       else groups.push([p])
     }

@@ -20,7 +20,7 @@ import { request, toPeerId } from '../wire/request.js'
 import { deadline } from '../wire/deadline.js'
 import { decodeResponse, encodeRequest, randomRequestId } from './codec.js'
 import {
-  DEFAULT_COALESCE, DEFAULT_MAX_COALESCE_REQUESTS, DEFAULT_MAX_INFER_FRAME_BYTES, DEFAULT_NARROW_UINT8, DEFAULT_PIPE_IDLE_TIMEOUT_MS,
+  DEFAULT_COALESCE, DEFAULT_MAX_COALESCE_REQUESTS, DEFAULT_MAX_INFER_FRAME_BYTES, DEFAULT_MAX_PEER_INFLIGHT_BYTES, DEFAULT_NARROW_UINT8, DEFAULT_PIPE_IDLE_TIMEOUT_MS,
   DEFAULT_PIPE_MAX_INFLIGHT, INFER_PIPE_PROTOCOL, INFER_PROTOCOL, LEGACY_PEER_MEMORY_MS
 } from './constants.js'
 import { errorFromCode } from '../wire/error-codes.js'
@@ -45,6 +45,8 @@ export interface RemoteInvokerInit {
   narrowUint8?: boolean
   /** Requests in flight per 1.1.0 stream; more wait for a slot. @default 64 */
   maxInFlight?: number
+  /** Request-frame bytes unanswered per 1.1.0 stream (the peer's budget per caller); more wait. @default 4 MiB */
+  maxInFlightBytes?: number
   /** A 1.1.0 stream with nothing in flight this long is closed, ms. @default 60000 */
   idleTimeoutMs?: number
 }
@@ -119,6 +121,7 @@ export function createRemoteInvoker (components: RemoteInvokerComponents, init: 
       const session: PipeSession = new PipeSession(stream, {
         maxFrameBytes,
         maxInFlight: init.maxInFlight ?? DEFAULT_PIPE_MAX_INFLIGHT,
+        maxInFlightBytes: init.maxInFlightBytes ?? DEFAULT_MAX_PEER_INFLIGHT_BYTES,
         coalesce: init.coalesce ?? DEFAULT_COALESCE,
         maxCoalesceRequests: init.maxCoalesceRequests ?? DEFAULT_MAX_COALESCE_REQUESTS,
         idleTimeoutMs: init.idleTimeoutMs ?? DEFAULT_PIPE_IDLE_TIMEOUT_MS,

@@ -9,7 +9,7 @@ import { DeadlineExceededError } from '../../../src/errors.js'
 import { FrameReader, readFrames, writeFrame } from '../../../src/wire/framing.js'
 import { INFER_PIPE_PROTOCOL, INFER_PROTOCOL } from '../../../src/offload/constants.js'
 import { createInferHandler } from '../../../src/offload/infer-handler.js'
-import { decodePipeInbound, decodePipeResponse, encodePipeRequest, encodePipeResult, toWireInputs } from '../../../src/offload/pipe-codec.js'
+import { decodePipeInbound, decodePipeResponse, encodePipeRequest, encodePipeResult, requestFrameBytes, toWireInputs } from '../../../src/offload/pipe-codec.js'
 import { createRemoteInvoker } from '../../../src/offload/remote-invoker.js'
 import { ErrorCode } from '../../../src/wire/error-codes.js'
 import { pairedConnectionManager, randomPeerId, tensor } from './protocol-fixtures.js'
@@ -120,6 +120,24 @@ describe('/edge-mesh/infer/1.1.0 pipelining', () => {
     // Counted for GET /metrics (edge_mesh_infer_inbound_cancelled_total).
     expect(s.handler.stats().cancelled).toBe(1)
     await expect(s.invoke(s.peer, 'm', row(3), { deadlineMs: 30 })).rejects.toThrow(expect.objectContaining({ name: 'DeadlineExceededError' }))
+  })
+
+  it('keeps its unanswered request bytes within the server\'s budget: the rest wait, none is refused busy', async () => {
+    const { engine, held } = heldEngine()
+    const frameBytes = requestFrameBytes('m', [toWireInputs(row(1), false)])
+    const budget = 2 * frameBytes + 8
+    const handler = createInferHandler({ registrar, engine, load: () => LOAD }, { maxPeerInflightBytes: budget })
+    const s = await setup(engine, { maxInFlightBytes: budget, coalesce: false }, async (stream) => { await handler.handlePipe(stream) })
+    const answers = [1, 2, 3, 4, 5, 6].map(async v => await s.invoke(s.peer, 'm', row(v), { deadlineMs: 5000 }))
+    // Two frames fit in the budget; the other four wait at the caller until answers free bytes.
+    await expect.poll(() => held.length).toBe(2)
+    for (let i = 0; i < 6; i++) {
+      await expect.poll(() => held.length).toBeGreaterThan(i)
+      expect(held.length - i).toBeLessThanOrEqual(2)
+      held[i].release()
+    }
+    expect((await Promise.all(answers)).map(r => r.outputs[0].data[0])).toEqual([2, 4, 6, 8, 10, 12])
+    expect(handler.stats().errorReplies).toBe(0)
   })
 
   it('the server closes a stream once it has been idle since its last answer', async () => {
