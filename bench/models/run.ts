@@ -4,7 +4,9 @@
  * bench/offload/driver.ts):
  *
  * 1. **alone**: a burst of `BURST` requests sent to A at once (`prefer: auto`);
- *    A has no peer, so it computes all of them on its one wasm core;
+ *    A has no peer, so it computes all of them on its one wasm core; for a
+ *    model that batches, the same on a second lone node whose batches are not
+ *    bounded in time, and the faster of the two is the baseline;
  * 2. **with one idle peer**: a serving process B (its own process, so its own
  *    core) holding the same model joins; the same burst again: A's scheduler
  *    sends part of it to B;
@@ -53,9 +55,18 @@ export interface LatencySummary { p50: number, p90: number, n: number }
 
 export interface RunResult {
   alone: BurstResult
+  /**
+   * The same burst on a second lone node whose batches are not bounded in time
+   * (`maxBatchMs` unbounded: up to 16 rows), for a model that batches: the
+   * sceptic's other baseline, since the default bound costs a lone node its
+   * big batches. Absent for a model with a fixed batch size.
+   */
+  aloneUnboundedBatches?: BurstResult
   withPeer: BurstResult
-  /** alone.wallMs / withPeer.wallMs. */
+  /** Wall time of the faster lone burst / withPeer.wallMs: the speed-up over the node alone at its best setting. */
   speedup: number
+  /** Which lone burst `speedup` is measured against. */
+  baseline: 'alone' | 'aloneUnboundedBatches'
   latency: {
     local: LatencySummary
     remote: LatencySummary
@@ -186,6 +197,22 @@ async function latency (a: InProcessNode, peerId: string, modelId: string, input
   return { local, remote, computeP50, remoteComputeP50: round2(percentile(remoteCompute, 0.5)), overheadP50, overheadFraction: round3(overheadP50 / computeP50), remoteFallbacks, cpuMsPerRequest }
 }
 
+/** The lone burst on a second node whose batches are bounded only by `maxBatchSize` (16 rows), stopped after it. */
+async function unboundedBatches (name: string, progress: (line: string) => void): Promise<BurstResult> {
+  const node = await startInProcessNode({ models: [name], hedging: false, capacity: CAPACITY, maxQueue: MAX_QUEUE, peers: [], maxBatchMs: Number.MAX_SAFE_INTEGER })
+  try {
+    const model = (node.libp2p.services as unknown as { models: ModelRuntime }).models.list()[0]
+    const inputs = benchInputs(model)
+    for (let i = 0; i < WARMUP; i++) await infer(node, model.id, inputs, 'local')
+    progress(`burst of ${BURST} on a lone node with unbounded batches`)
+    const result = await burst(node, model.id, inputs)
+    progress(`alone, unbounded batches: ${result.wallMs} ms`)
+    return result
+  } finally {
+    await node.stop()
+  }
+}
+
 /**
  * One run with the packaged model `name`: A alone, then A with the idle peer
  * B, then latency; every node is stopped at the end. `placement` pins A (this process) and B to a core each,
@@ -210,6 +237,7 @@ async function measure (processes: Processes, name: string, placement: Placement
     progress(`burst of ${BURST} on A alone`)
     const alone = await burst(a, model.id, inputs)
     progress(`alone: ${alone.wallMs} ms, attempts ${JSON.stringify(alone.attempts)}`)
+    const aloneUnboundedBatches = model.fixedBatch === true ? undefined : await unboundedBatches(name, progress)
     const b = await processes.serving('models-peer', { capacity: CAPACITY, maxQueue: MAX_QUEUE, model: name, prefix: corePrefix(placement, PEER_CORE) })
     await a.libp2p.dial(multiaddr(b.address))
     await waitForPeers(a, [b.node.peerId], 60_000, model.id)
@@ -219,7 +247,17 @@ async function measure (processes: Processes, name: string, placement: Placement
     progress(`with peer: ${withPeer.wallMs} ms, attempts ${JSON.stringify(withPeer.attempts)}, timeline ${JSON.stringify(withPeer.timeline)}, CPU share ${JSON.stringify(withPeer.cpuShare)}`)
     progress(`latency: ${LATENCY_SAMPLES} local and ${LATENCY_SAMPLES} remote requests, interleaved`)
     const lat = await latency(a, b.node.peerId, model.id, inputs)
-    return { model: runtime.get(model.id) ?? model, alone, withPeer, speedup: round3(alone.wallMs / withPeer.wallMs), latency: lat }
+    const baseline = aloneUnboundedBatches != null && aloneUnboundedBatches.wallMs < alone.wallMs ? 'aloneUnboundedBatches' : 'alone'
+    const aloneMs = Math.min(alone.wallMs, aloneUnboundedBatches?.wallMs ?? Infinity)
+    return {
+      model: runtime.get(model.id) ?? model,
+      alone,
+      ...(aloneUnboundedBatches != null ? { aloneUnboundedBatches } : {}),
+      withPeer,
+      speedup: round3(aloneMs / withPeer.wallMs),
+      baseline,
+      latency: lat
+    }
   } finally {
     await a.stop()
     await processes.stopAll()

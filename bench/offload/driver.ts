@@ -70,6 +70,8 @@ export interface InProcessInit {
   spotCheckRate?: number
   /** Random source of spot-check sampling. @default Math.random */
   random?(): number
+  /** Longest a micro-batch of this node's engine should compute, ms. @default the offload default (100) */
+  maxBatchMs?: number
 }
 
 /** An edge-mesh node in this process, connected to `peers`. */
@@ -88,7 +90,7 @@ export async function startInProcessNode (init: InProcessInit): Promise<InProces
       localLoad: localLoad({ capacity }),
       loadView: loadGossip({ intervalMs: timings.reportIntervalMs, expiryIntervals: timings.expiryIntervals, name: 'bench-driver' }),
       modelTransfer: modelTransfer(),
-      offload: offload({ policy: init.policy, hedging: init.hedging, capacity, maxQueue: init.maxQueue, spotCheckRate: init.spotCheckRate ?? 0, random: init.random })
+      offload: offload({ policy: init.policy, hedging: init.hedging, capacity, maxQueue: init.maxQueue, spotCheckRate: init.spotCheckRate ?? 0, random: init.random, maxBatchMs: init.maxBatchMs })
     }
   })
   await Promise.all(init.peers.map(async a => await libp2p.dial(multiaddr(a))))
