@@ -68,7 +68,7 @@ export const DEFAULT_MAX_COALESCE_REQUESTS = 16
  */
 export const MAX_JOINED_SEND_BYTES = 256 * 1024
 
-/** Send int32 inputs whose values all fit 0..255 (images) as uint8 on 1.1.0. */
+/** On 1.1.0, send int32 inputs whose values all fit 0..255 and float32 inputs whose values are all k / 255 (images) one byte per value. */
 export const DEFAULT_NARROW_UINT8 = true
 
 /** How long a peer that refused 1.1.0 is remembered as 1.0.0-only before 1.1.0 is proposed again, ms. */

@@ -41,7 +41,7 @@ export interface RemoteInvokerInit {
   coalesce?: boolean
   /** Most requests per coalesced frame. @default 16 */
   maxCoalesceRequests?: number
-  /** Send int32 inputs whose values all fit 0..255 as uint8 on 1.1.0. @default true */
+  /** On 1.1.0, send int32 inputs whose values all fit 0..255, and float32 inputs whose values are all k / 255, one byte per value. @default true */
   narrowUint8?: boolean
   /** Requests in flight per 1.1.0 stream; more wait for a slot. @default 64 */
   maxInFlight?: number

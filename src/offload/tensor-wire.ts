@@ -24,6 +24,16 @@ const DTYPES_BY_CODE: ReadonlyMap<number, DType> = new Map([[1, 'float32'], [2, 
  * only): every value was in 0..255, and the receiver widens them back to int32.
  */
 export const WIRE_UINT8 = 3
+/**
+ * Wire code of float32 values sent as one byte each (`/edge-mesh/infer/1.1.0`
+ * only): every value was exactly `UNIT_BYTE_VALUES[k]`, the float32 nearest
+ * k / 255 for a byte k (an 8-bit image scaled to [0, 1]), bit for bit; the
+ * receiver rebuilds the same float32 values.
+ */
+export const WIRE_UNIT_BYTE = 4
+
+/** The float32 value of each unit byte k: `Math.fround(k / 255)`. */
+export const UNIT_BYTE_VALUES: Float32Array = Float32Array.from({ length: 256 }, (_, k) => k / 255)
 const ELEMENT_BYTES = 4
 const MAX_U32 = 0xffff_ffff
 const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
@@ -119,13 +129,22 @@ function widened (bytes: Uint8Array): Int32Array {
   return out
 }
 
+/** float32 data from unit bytes (the `WIRE_UNIT_BYTE` encoding): a table lookup per value. */
+function unitValues (bytes: Uint8Array): Float32Array {
+  const out = new Float32Array(bytes.length)
+  for (let i = 0; i < bytes.length; i++) out[i] = UNIT_BYTE_VALUES[bytes[i]]
+  return out
+}
+
 /**
  * Decode one tensor at the cursor, validating dtype, rank, dims, length and
- * pad. `uint8` allows the `WIRE_UINT8` code (1.1.0 frames), decoded as int32.
+ * pad. `uint8` allows the one-byte codes of 1.1.0 request frames:
+ * `WIRE_UINT8`, decoded as int32, and `WIRE_UNIT_BYTE`, decoded as float32.
  */
 export function decodeTensor (cursor: FrameCursor, what: string, uint8 = false): TensorData {
   const code = cursor.u8(`${what} dtype`)
-  if (uint8 && code === WIRE_UINT8) return decodeUint8Tensor(cursor, what)
+  if (uint8 && code === WIRE_UINT8) return decodeByteTensor(cursor, what, 'int32')
+  if (uint8 && code === WIRE_UNIT_BYTE) return decodeByteTensor(cursor, what, 'float32')
   const dtype = DTYPES_BY_CODE.get(code)
   if (dtype == null) throw new InvalidMessageError(`${what}: unknown dtype code`)
   const shape = readShape(cursor, what)
@@ -149,12 +168,14 @@ function checkPad (cursor: FrameCursor, what: string): void {
   if (pad.some(b => b !== 0)) throw new InvalidMessageError(`${what}: non-zero pad byte`)
 }
 
-function decodeUint8Tensor (cursor: FrameCursor, what: string): TensorData {
+/** A tensor sent one byte per value: int32 widened from `WIRE_UINT8`, float32 rebuilt from `WIRE_UNIT_BYTE`. */
+function decodeByteTensor (cursor: FrameCursor, what: string, dtype: DType): TensorData {
   const shape = readShape(cursor, what)
   const byteLength = cursor.u32(`${what} byte length`)
   checkPad(cursor, what)
   if (elementCount(shape) !== byteLength) throw new InvalidMessageError(`${what}: shape [${shape.join(', ')}] does not match ${byteLength} bytes`)
-  return { dtype: 'int32', shape, data: widened(cursor.take(byteLength, `${what} data`)) }
+  const bytes = cursor.take(byteLength, `${what} data`)
+  return { dtype, shape, data: dtype === 'int32' ? widened(bytes) : unitValues(bytes) }
 }
 
 /** Decode a tensor count and that many tensors (`uint8`: see `decodeTensor`). */

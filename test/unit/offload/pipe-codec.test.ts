@@ -7,7 +7,7 @@ import {
   decodePipeInbound, decodePipeResponse, encodePipeCancel, encodePipeError, encodePipeRequest, encodePipeResult,
   peekPipeIds, requestFrameBytes, toWireInputs, wireKey
 } from '../../../src/offload/pipe-codec.js'
-import { WIRE_UINT8 } from '../../../src/offload/tensor-wire.js'
+import { UNIT_BYTE_VALUES, WIRE_UINT8, WIRE_UNIT_BYTE } from '../../../src/offload/tensor-wire.js'
 import { ErrorCode } from '../../../src/wire/error-codes.js'
 import type { PipeRequest } from '../../../src/offload/pipe-codec.js'
 import type { TensorData } from '../../../src/model/types.js'
@@ -56,6 +56,33 @@ describe('infer 1.1.0 codec round trip', () => {
       expect(toWireInputs([image(1, i => i === 7 ? outlier : 1)], true)[0].code).toBe(2)
     }
     expect(wireKey('m', toWireInputs([pixels], true))).not.toBe(wireKey('m', toWireInputs([pixels], false)))
+  })
+
+  it('sends float32 inputs that are all k / 255 as one byte each and rebuilds the same float32 bits', () => {
+    const scaled: TensorData = { dtype: 'float32', shape: [2, 4, 4, 3], data: Float32Array.from({ length: 96 }, (_, i) => (i * 37 % 256) / 255) }
+    const [wire] = toWireInputs([scaled], true)
+    expect(wire.code).toBe(WIRE_UNIT_BYTE)
+    expect(wire.bytes.byteLength).toBe(96)
+    const decoded = decodePipeInbound(request('m', [[scaled]], true)) as PipeRequest
+    expect(decoded.inputs[0].dtype).toBe('float32')
+    expect(Buffer.from(decoded.inputs[0].data.buffer, decoded.inputs[0].data.byteOffset, 384).equals(Buffer.from(scaled.data.buffer))).toBe(true)
+    // One value that is not a unit byte's float32, bit for bit, keeps the whole tensor float32.
+    const nextUp = new Float32Array(new Uint32Array([new Uint32Array(UNIT_BYTE_VALUES.buffer)[7] + 1]).buffer)[0]
+    for (const outlier of [0.5, -0, Number.NaN, 2, -1 / 255, nextUp]) {
+      const data = Float32Array.from(scaled.data)
+      data[50] = outlier
+      expect(toWireInputs([{ ...scaled, data }], true)[0].code).toBe(1)
+    }
+    expect(toWireInputs([scaled], false)[0].code).toBe(1)
+  })
+
+  it('rebuilds any unit bytes exactly (property)', () => {
+    fc.assert(fc.property(fc.uint8Array({ minLength: 1, maxLength: 64 }), (bytes) => {
+      const data = Float32Array.from(bytes, k => UNIT_BYTE_VALUES[k])
+      const t: TensorData = { dtype: 'float32', shape: [1, bytes.length], data }
+      const decoded = decodePipeInbound(request('m', [[t]], true)) as PipeRequest
+      expect(Array.from(decoded.inputs[0].data)).toEqual(Array.from(data))
+    }), { numRuns: 200 })
   })
 
   it('keeps results, errors, load and cancels', () => {
