@@ -93,14 +93,16 @@ const UNIT_BYTE_BITS = new Uint32Array(UNIT_BYTE_VALUES.buffer)
 /**
  * float32 values that are all, bit for bit, a unit byte's value (k / 255 as
  * float32: an 8-bit image scaled to [0, 1]), as the bytes k; undefined at the
- * first value that is not (NaN, -0, 0.5, ...). One pass, stopping early.
+ * first value that is not (NaN, -0, 0.5, ...). One pass, stopping early. The
+ * candidate k is rounded with `| 0` (about twice as fast as Math.round here);
+ * whatever k a strange value gives, the bit comparison decides.
  */
 function unitBytes (data: Float32Array): Uint8Array | undefined {
   const bits = new Uint32Array(data.buffer, data.byteOffset, data.length)
   const out = new Uint8Array(data.length)
   for (let i = 0; i < data.length; i++) {
-    const k = Math.round(data[i] * 255)
-    if (!(k >= 0 && k <= 255) || UNIT_BYTE_BITS[k] !== bits[i]) return undefined
+    const k = (data[i] * 255 + 0.5) | 0
+    if (k < 0 || k > 255 || UNIT_BYTE_BITS[k] !== bits[i]) return undefined
     out[i] = k
   }
   return out

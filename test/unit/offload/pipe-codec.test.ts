@@ -68,7 +68,7 @@ describe('infer 1.1.0 codec round trip', () => {
     expect(Buffer.from(decoded.inputs[0].data.buffer, decoded.inputs[0].data.byteOffset, 384).equals(Buffer.from(scaled.data.buffer))).toBe(true)
     // One value that is not a unit byte's float32, bit for bit, keeps the whole tensor float32.
     const nextUp = new Float32Array(new Uint32Array([new Uint32Array(UNIT_BYTE_VALUES.buffer)[7] + 1]).buffer)[0]
-    for (const outlier of [0.5, -0, Number.NaN, 2, -1 / 255, nextUp]) {
+    for (const outlier of [0.5, -0, Number.NaN, Number.POSITIVE_INFINITY, 2, -1 / 255, 16843009.5, 1e10, nextUp]) {
       const data = Float32Array.from(scaled.data)
       data[50] = outlier
       expect(toWireInputs([{ ...scaled, data }], true)[0].code).toBe(1)
