@@ -46,7 +46,7 @@ export function isTerminal (err: Error): boolean {
 
 /**
  * Bytes a request announces to a peer, at most: its tensors' data at their
- * own width (int32 images may travel narrower) plus a frame header's worth.
+ * own width (images may travel as one byte per value) plus a frame header's worth.
  */
 export function requestBytes (inputs: TensorData[]): number {
   let bytes = REQUEST_HEADER_ALLOWANCE
