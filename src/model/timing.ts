@@ -9,6 +9,8 @@ import type { InferenceTiming } from './types.js'
 export class TimingWindow {
   private readonly samples: Array<{ ms: number, rows: number }> = []
   private calls = 0
+  /** The summary as of `calls`, reused until the next record (the engine reads it per request). */
+  private cached?: { calls: number, summary: InferenceTiming }
 
   constructor (private readonly size = TIMING_WINDOW) {}
 
@@ -21,11 +23,15 @@ export class TimingWindow {
   /** Medians over the window; `undefined` before the first call. */
   summary (): InferenceTiming | undefined {
     if (this.samples.length === 0) return undefined
-    return {
-      calls: this.calls,
-      p50Ms: lowerMedian(this.samples.map((s) => s.ms)),
-      p50MsPerRow: lowerMedian(this.samples.map((s) => s.ms / s.rows))
+    if (this.cached?.calls !== this.calls) {
+      const summary = {
+        calls: this.calls,
+        p50Ms: lowerMedian(this.samples.map((s) => s.ms)),
+        p50MsPerRow: lowerMedian(this.samples.map((s) => s.ms / s.rows))
+      }
+      this.cached = { calls: this.calls, summary }
     }
+    return { ...this.cached.summary }
   }
 }
 
