@@ -2,8 +2,9 @@
  * The engine's bounded FIFO of waiting requests and the pure batching policy
  * that picks what runs next, in the manner of Triton's dynamic batcher: the
  * oldest request of each batching key gathers later requests with the same key
- * up to `maxBatchSize` rows (or the fewer rows its `maxRows` allows); the batch runs as soon as it is full or its oldest
- * request has waited `maxBatchDelayMs`. Keys are served oldest first, so a
+ * up to `maxBatchSize` rows (or the fewer rows its `maxRows` allows); the
+ * batch runs as soon as it is full or its oldest request has waited
+ * `maxBatchDelayMs`. Keys are served oldest first, so a
  * model whose batch is still forming does not hold up another model's.
  */
 

@@ -30,7 +30,7 @@ import { RequestQueue, selectBatch } from './queue.js'
 import { MAX_TIMER_MS } from '../wire/deadline.js'
 import type { Queued } from './queue.js'
 import type { LocalLoad } from '../gossip/types.js'
-import type { ModelRuntime, TensorData } from '../model/types.js'
+import type { ModelInfo, ModelRuntime, TensorData } from '../model/types.js'
 import type { LocalInvoker, ServedResult } from './types.js'
 import type { AbortOptions, Logger, Startable } from '@libp2p/interface'
 
@@ -148,9 +148,12 @@ export class InferenceEngine implements Startable {
    * loaded here gets `maxBatchSize` (its holders batch as they measure).
    */
   batchRows (modelId: string): number {
+    return this.rowsFor(this.components.runtime.get(modelId))
+  }
+
+  private rowsFor (info: ModelInfo | undefined): number {
     const { batching, maxBatchSize, maxBatchMs } = this.settings
     if (!batching) return 1
-    const info = this.components.runtime.get(modelId)
     if (info == null) return maxBatchSize
     const perRow = info.timing?.p50MsPerRow
     if (info.fixedBatch === true || perRow == null) return 1
@@ -212,7 +215,7 @@ export class InferenceEngine implements Startable {
     return new Promise<ServedResult>((resolve, reject) => {
       const now = performance.now()
       const job: Job = {
-        key: batchKey(modelId, inputs), rows, enqueuedAt: now, alone: info.fixedBatch === true, maxRows: this.batchRows(modelId), modelId, inputs,
+        key: batchKey(modelId, inputs), rows, enqueuedAt: now, alone: info.fixedBatch === true, maxRows: this.rowsFor(info), modelId, inputs,
         deadlineAt: now + options.deadlineMs, settled: false, resolve, reject, cleanup: () => {}
       }
       this.watch(job, options)
