@@ -6,6 +6,7 @@
  * scheduler state and the counters stay in `OffloadClient`.
  */
 import { AllPeersFailedError, DeadlineExceededError, ModelNotFoundError } from '../errors.js'
+import { likelyByteWidth } from './tensor-wire.js'
 import type { Attempt, AttemptOutcome } from './attempt.js'
 import type { ClientInit } from './client-config.js'
 import type { Candidate, Choice } from './scheduler.js'
@@ -45,12 +46,15 @@ export function isTerminal (err: Error): boolean {
 }
 
 /**
- * Bytes a request announces to a peer, at most: its tensors' data at their
- * own width (images may travel as one byte per value) plus a frame header's worth.
+ * Bytes a request will probably take in a peer's budget: a frame header's
+ * worth, and its tensors' values at the width they will travel (one byte for
+ * an 8-bit image, as int32 or scaled to [0, 1]; see `likelyByteWidth`). An
+ * estimate: when it falls short, the stream's byte window (`PipeSession`)
+ * holds the frame back rather than have it refused.
  */
 export function requestBytes (inputs: TensorData[]): number {
   let bytes = REQUEST_HEADER_ALLOWANCE
-  for (const input of inputs) bytes += (input.data?.byteLength ?? 0) + TENSOR_HEADER_ALLOWANCE
+  for (const input of inputs) bytes += (input.data?.length ?? 0) * likelyByteWidth(input) + TENSOR_HEADER_ALLOWANCE
   return bytes
 }
 

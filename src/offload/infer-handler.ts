@@ -22,6 +22,7 @@ import {
   INFER_REGISTRAR_STREAMS_FACTOR
 } from './constants.js'
 import { PipeHandler } from './pipe-handler.js'
+import type { PooledArrayStats } from './array-pool.js'
 import { ServingGuard } from './serving-guard.js'
 import type { Reservation, InferHandlerStats } from './serving-guard.js'
 import type { LocalInvoker, ServerLoad } from './types.js'
@@ -133,6 +134,11 @@ export class InferHandler implements Startable {
 
   stats (): InferHandlerStats {
     return { ...this.counters }
+  }
+
+  /** The 1.1.0 handler's reused arrays (see `array-pool.ts`): taken, reused, kept and dropped, and free bytes held. */
+  pooledArrays (): PooledArrayStats {
+    return this.pipe.pooledArrays()
   }
 
   /** The stream handler; never rejects. */

@@ -23,6 +23,7 @@ import {
   checkTensors, decodeTensors, DTYPE_CODES, encodeTensor, FrameCursor, littleEndianBytes, padTo4, tensorHeader, tensorWireBytes, UNIT_BYTE_VALUES,
   WIRE_UINT8, WIRE_UNIT_BYTE
 } from './tensor-wire.js'
+import type { FrameArrays } from './array-pool.js'
 import type { TensorData } from '../model/types.js'
 import type { ServedResult, ServerLoad } from './types.js'
 
@@ -244,8 +245,11 @@ function readEntries (cursor: FrameCursor, count: number): PipeEntry[] {
   return entries
 }
 
-/** Decode a caller-to-server frame: a request frame, or a cancel frame (`{ cancel: id }`). */
-export function decodePipeInbound (bytes: Uint8Array, options: PipeCodecOptions = {}): PipeRequest | { cancel: number } {
+/**
+ * Decode a caller-to-server frame: a request frame, or a cancel frame (`{ cancel: id }`).
+ * Byte tensors are widened into arrays borrowed from `options.arrays` when given.
+ */
+export function decodePipeInbound (bytes: Uint8Array, options: PipeCodecOptions & { arrays?: FrameArrays } = {}): PipeRequest | { cancel: number } {
   const cursor = new FrameCursor(bytes)
   const type = openFrame(cursor, options)
   if (type === PipeType.Cancel) {
@@ -260,7 +264,7 @@ export function decodePipeInbound (bytes: Uint8Array, options: PipeCodecOptions 
   if (idLength === 0 || idLength > MAX_MODEL_ID_BYTES) throw new InvalidMessageError(`model id length ${idLength} outside 1..${MAX_MODEL_ID_BYTES}`)
   const entries = readEntries(cursor, count)
   const modelId = utf8(cursor.take(idLength, 'model id'), 'model id')
-  const inputs = decodeTensors(cursor, 'input', true)
+  const inputs = decodeTensors(cursor, 'input', true, options.arrays)
   cursor.end('the last input')
   const rows = entries.reduce((n, e) => n + e.rows, 0)
   const fits = inputs.every(t => t.shape.length === 0 ? rows === 1 : t.shape[0] === rows)

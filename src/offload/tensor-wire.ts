@@ -11,6 +11,7 @@
 import { InvalidMessageError, InvalidTensorError, MessageTooLargeError } from '../errors.js'
 import { MAX_TENSORS, MAX_TENSOR_RANK } from './constants.js'
 import { FrameCursor } from '../wire/frame-cursor.js'
+import type { FrameArrays } from './array-pool.js'
 import type { DType, TensorData } from '../model/types.js'
 
 /** Re-exported for the infer codec, which reads its frames with it. */
@@ -48,6 +49,26 @@ export function elementCount (shape: readonly number[]): number {
   let count = 1
   for (const dim of shape) count = Math.min(count * dim, Number.MAX_SAFE_INTEGER)
   return count
+}
+
+/** Values `likelyByteWidth` looks at, evenly spaced over the tensor. */
+const BYTE_WIDTH_SAMPLES = 64
+
+/**
+ * Bytes per value a tensor will probably take on infer 1.1.0: 1 when every
+ * value of an evenly spaced sample of `BYTE_WIDTH_SAMPLES` would travel as a
+ * byte (int32 in 0..255, or float32 exactly k / 255), else 4. An estimate for
+ * scheduling, in constant time: the encoder still checks every value.
+ */
+export function likelyByteWidth (tensor: TensorData): 1 | 4 {
+  const data = tensor.data
+  if (data == null || data.length === 0) return 4
+  const step = Math.max(1, Math.floor(data.length / BYTE_WIDTH_SAMPLES))
+  for (let i = 0; i < data.length; i += step) {
+    const v = data[i]
+    if (tensor.dtype === 'int32' ? (v < 0 || v > 255) : !(UNIT_BYTE_VALUES[(v * 255 + 0.5) | 0] === v && !Object.is(v, -0))) return 4
+  }
+  return 1
 }
 
 /** Check that a tensor can be put on the wire. Throws InvalidTensorError. */
@@ -123,15 +144,15 @@ function typedData (dtype: DType, bytes: Uint8Array): Float32Array | Int32Array 
 }
 
 /** int32 data from one byte per value (the `WIRE_UINT8` encoding): one native widening copy. */
-function widened (bytes: Uint8Array): Int32Array {
-  const out = new Int32Array(bytes.length)
+function widened (bytes: Uint8Array, arrays?: FrameArrays): Int32Array {
+  const out = arrays?.take(Int32Array, bytes.length) ?? new Int32Array(bytes.length)
   out.set(bytes)
   return out
 }
 
 /** float32 data from unit bytes (the `WIRE_UNIT_BYTE` encoding): a table lookup per value. */
-function unitValues (bytes: Uint8Array): Float32Array {
-  const out = new Float32Array(bytes.length)
+function unitValues (bytes: Uint8Array, arrays?: FrameArrays): Float32Array {
+  const out = arrays?.take(Float32Array, bytes.length) ?? new Float32Array(bytes.length)
   for (let i = 0; i < bytes.length; i++) out[i] = UNIT_BYTE_VALUES[bytes[i]]
   return out
 }
@@ -139,12 +160,13 @@ function unitValues (bytes: Uint8Array): Float32Array {
 /**
  * Decode one tensor at the cursor, validating dtype, rank, dims, length and
  * pad. `uint8` allows the one-byte codes of 1.1.0 request frames:
- * `WIRE_UINT8`, decoded as int32, and `WIRE_UNIT_BYTE`, decoded as float32.
+ * `WIRE_UINT8`, decoded as int32, and `WIRE_UNIT_BYTE`, decoded as float32,
+ * into arrays borrowed from `arrays` when given (see `array-pool.ts`).
  */
-export function decodeTensor (cursor: FrameCursor, what: string, uint8 = false): TensorData {
+export function decodeTensor (cursor: FrameCursor, what: string, uint8 = false, arrays?: FrameArrays): TensorData {
   const code = cursor.u8(`${what} dtype`)
-  if (uint8 && code === WIRE_UINT8) return decodeByteTensor(cursor, what, 'int32')
-  if (uint8 && code === WIRE_UNIT_BYTE) return decodeByteTensor(cursor, what, 'float32')
+  if (uint8 && code === WIRE_UINT8) return decodeByteTensor(cursor, what, 'int32', arrays)
+  if (uint8 && code === WIRE_UNIT_BYTE) return decodeByteTensor(cursor, what, 'float32', arrays)
   const dtype = DTYPES_BY_CODE.get(code)
   if (dtype == null) throw new InvalidMessageError(`${what}: unknown dtype code`)
   const shape = readShape(cursor, what)
@@ -169,21 +191,21 @@ function checkPad (cursor: FrameCursor, what: string): void {
 }
 
 /** A tensor sent one byte per value: int32 widened from `WIRE_UINT8`, float32 rebuilt from `WIRE_UNIT_BYTE`. */
-function decodeByteTensor (cursor: FrameCursor, what: string, dtype: DType): TensorData {
+function decodeByteTensor (cursor: FrameCursor, what: string, dtype: DType, arrays?: FrameArrays): TensorData {
   const shape = readShape(cursor, what)
   const byteLength = cursor.u32(`${what} byte length`)
   checkPad(cursor, what)
   if (elementCount(shape) !== byteLength) throw new InvalidMessageError(`${what}: shape [${shape.join(', ')}] does not match ${byteLength} bytes`)
   const bytes = cursor.take(byteLength, `${what} data`)
-  return { dtype, shape, data: dtype === 'int32' ? widened(bytes) : unitValues(bytes) }
+  return { dtype, shape, data: dtype === 'int32' ? widened(bytes, arrays) : unitValues(bytes, arrays) }
 }
 
 /** Decode a tensor count and that many tensors (`uint8`: see `decodeTensor`). */
-export function decodeTensors (cursor: FrameCursor, what: string, uint8 = false): TensorData[] {
+export function decodeTensors (cursor: FrameCursor, what: string, uint8 = false, arrays?: FrameArrays): TensorData[] {
   const count = cursor.u8(`${what} count`)
   if (count > MAX_TENSORS) throw new InvalidMessageError(`${count} ${what} exceed ${MAX_TENSORS}`)
   const tensors: TensorData[] = []
-  for (let i = 0; i < count; i++) tensors.push(decodeTensor(cursor, `${what} ${i}`, uint8))
+  for (let i = 0; i < count; i++) tensors.push(decodeTensor(cursor, `${what} ${i}`, uint8, arrays))
   return tensors
 }
 

@@ -7,7 +7,8 @@ import {
   decodePipeInbound, decodePipeResponse, encodePipeCancel, encodePipeError, encodePipeRequest, encodePipeResult,
   peekPipeIds, requestFrameBytes, toWireInputs, wireKey
 } from '../../../src/offload/pipe-codec.js'
-import { UNIT_BYTE_VALUES, WIRE_UINT8, WIRE_UNIT_BYTE } from '../../../src/offload/tensor-wire.js'
+import { requestBytes } from '../../../src/offload/client-request.js'
+import { likelyByteWidth, UNIT_BYTE_VALUES, WIRE_UINT8, WIRE_UNIT_BYTE } from '../../../src/offload/tensor-wire.js'
 import { ErrorCode } from '../../../src/wire/error-codes.js'
 import type { PipeRequest } from '../../../src/offload/pipe-codec.js'
 import type { TensorData } from '../../../src/model/types.js'
@@ -83,6 +84,24 @@ describe('infer 1.1.0 codec round trip', () => {
       const decoded = decodePipeInbound(request('m', [[t]], true)) as PipeRequest
       expect(Array.from(decoded.inputs[0].data)).toEqual(Array.from(data))
     }), { numRuns: 200 })
+  })
+
+  it('estimates the bytes a request takes from a sample of its values (likelyByteWidth, requestBytes)', () => {
+    const pixels = 224 * 224 * 3
+    const image: TensorData = { dtype: 'float32', shape: [1, 224, 224, 3], data: Float32Array.from({ length: pixels }, (_, i) => UNIT_BYTE_VALUES[i * 31 % 256]) }
+    const ints: TensorData = { dtype: 'int32', shape: [1, 192, 192, 3], data: Int32Array.from({ length: 192 * 192 * 3 }, (_, i) => i % 256) }
+    const floats: TensorData = { dtype: 'float32', shape: [1, 1000], data: Float32Array.from({ length: 1000 }, (_, i) => i / 1000 + 0.0001) }
+    const wide: TensorData = { dtype: 'int32', shape: [1, 1000], data: Int32Array.from({ length: 1000 }, (_, i) => i) }
+    expect([image, ints, floats, wide].map(likelyByteWidth)).toEqual([1, 1, 4, 4])
+    expect(likelyByteWidth({ dtype: 'float32', shape: [1, 3], data: Float32Array.from([0, -0, 1]) })).toBe(4)
+    // 8-bit images count a byte per value, so a peer's 4 MiB budget holds 27 MobileNetV2 requests, not 6.
+    expect(requestBytes([image])).toBe(pixels + 256 + 64)
+    expect(requestBytes([floats])).toBe(4000 + 256 + 64)
+    // The sample decides; the encoder still checks every value and sends an off value's tensor as float32.
+    const data = Float32Array.from(image.data)
+    data[1] = 0.5
+    expect(likelyByteWidth({ ...image, data })).toBe(1)
+    expect(toWireInputs([{ ...image, data }], true)[0].code).toBe(1)
   })
 
   it('keeps results, errors, load and cancels', () => {

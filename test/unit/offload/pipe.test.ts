@@ -11,6 +11,7 @@ import { INFER_PIPE_PROTOCOL, INFER_PROTOCOL } from '../../../src/offload/consta
 import { createInferHandler } from '../../../src/offload/infer-handler.js'
 import { decodePipeInbound, decodePipeResponse, encodePipeRequest, encodePipeResult, requestFrameBytes, toWireInputs } from '../../../src/offload/pipe-codec.js'
 import { createRemoteInvoker } from '../../../src/offload/remote-invoker.js'
+import { UNIT_BYTE_VALUES } from '../../../src/offload/tensor-wire.js'
 import { ErrorCode } from '../../../src/wire/error-codes.js'
 import { pairedConnectionManager, randomPeerId, tensor } from './protocol-fixtures.js'
 import type { InferHandler } from '../../../src/offload/infer-handler.js'
@@ -138,6 +139,31 @@ describe('/edge-mesh/infer/1.1.0 pipelining', () => {
     }
     expect((await Promise.all(answers)).map(r => r.outputs[0].data[0])).toEqual([2, 4, 6, 8, 10, 12])
     expect(handler.stats().errorReplies).toBe(0)
+  })
+
+  it('reuses the arrays of answered image frames, never those of a frame still in flight, and every answer is its own', async () => {
+    const { engine, held } = heldEngine()
+    const s = await setup(engine)
+    // 64x64 RGB scaled to [0, 1]: sent as unit bytes, widened into a pooled float32 array.
+    const image = (v: number): TensorData[] => [{ dtype: 'float32', shape: [1, 64, 64, 3], data: Float32Array.from({ length: 12_288 }, (_, i) => UNIT_BYTE_VALUES[(v + i) % 256]) }]
+    const firstTwo = [1, 2].map(async v => await s.invoke(s.peer, 'm', image(v), { deadlineMs: 5000 }))
+    await expect.poll(() => held.length).toBe(2)
+    held[0].release()
+    expect((await firstTwo[0]).outputs[0].data[0]).toBe(2 * UNIT_BYTE_VALUES[1])
+    // One request of the frame is still running on its rows: nothing is given back yet.
+    expect(s.handler.pooledArrays().heldBytes).toBe(0)
+    held[1].release()
+    await firstTwo[1]
+    await expect.poll(() => s.handler.pooledArrays().heldBytes).toBeGreaterThan(0)
+    for (let v = 3; v < 13; v++) {
+      const answer = s.invoke(s.peer, 'm', image(v), { deadlineMs: 5000 })
+      await expect.poll(() => held.length).toBe(v)
+      held[v - 1].release()
+      const out = (await answer).outputs[0].data
+      expect([out[0], out[12_287]]).toEqual([2 * UNIT_BYTE_VALUES[v % 256], 2 * UNIT_BYTE_VALUES[(v + 12_287) % 256]])
+    }
+    // The first two went as one frame of 2 rows (another length): requests 4 to 12 reuse the array of 3.
+    expect(s.handler.pooledArrays().reused).toBeGreaterThanOrEqual(9)
   })
 
   it('the server closes a stream once it has been idle since its last answer', async () => {
