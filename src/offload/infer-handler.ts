@@ -22,8 +22,8 @@ import {
   INFER_REGISTRAR_STREAMS_FACTOR
 } from './constants.js'
 import { PipeHandler } from './pipe-handler.js'
-import type { PooledArrayStats } from './array-pool.js'
 import { ServingGuard } from './serving-guard.js'
+import type { PooledArrayStats } from './array-pool.js'
 import type { Reservation, InferHandlerStats } from './serving-guard.js'
 import type { LocalInvoker, ServerLoad } from './types.js'
 import type { Uint8ArrayList } from '../wire/framing.js'

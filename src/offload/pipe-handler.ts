@@ -21,7 +21,6 @@
  */
 import { AbortError, InvalidMessageError, PeerBusyError } from '../errors.js'
 import { ArrayPool, DEFAULT_ARRAY_POOL_BYTES, FrameArrays } from './array-pool.js'
-import type { PooledArrayStats } from './array-pool.js'
 import { readFrames } from '../wire/framing.js'
 import { sliceRows } from './batcher.js'
 import {
@@ -30,6 +29,7 @@ import {
 } from './constants.js'
 import { decodePipeInbound, encodePipeError, encodePipeResult, peekPipeIds } from './pipe-codec.js'
 import { PipeWriter } from './pipe-writer.js'
+import type { PooledArrayStats } from './array-pool.js'
 import type { PipeEntry, PipeRequest } from './pipe-codec.js'
 import type { Frame } from './pipe-writer.js'
 import type { Uint8ArrayList } from '../wire/framing.js'
@@ -234,11 +234,12 @@ class ServedPipe {
     try {
       frame = decodePipeInbound(bytes, { maxFrameBytes: this.limits.maxFrameBytes, arrays })
     } catch (err: any) {
-      arrays.release()
       guard.release(this.peer, budget)
       guard.malformed(this.peer)
       const ids = peekPipeIds(bytes)
       for (const id of ids.length === 0 ? [0] : ids) this.reply(encodePipeError(id, err, this.load()))
+      // `bytes` may be a borrowed array: given back only once nothing reads it.
+      arrays.release()
       return
     }
     if ('cancel' in frame) {

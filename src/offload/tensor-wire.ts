@@ -64,12 +64,14 @@ export function likelyByteWidth (tensor: TensorData): 1 | 4 {
   const data = tensor.data
   if (data == null || data.length === 0) return 4
   const step = Math.max(1, Math.floor(data.length / BYTE_WIDTH_SAMPLES))
-  for (let i = 0; i < data.length; i += step) {
-    const v = data[i]
-    if (tensor.dtype === 'int32' ? (v < 0 || v > 255) : !(UNIT_BYTE_VALUES[(v * 255 + 0.5) | 0] === v && !Object.is(v, -0))) return 4
-  }
+  const travels = tensor.dtype === 'int32' ? isByte : isUnitByte
+  for (let i = 0; i < data.length; i += step) if (!travels(data[i])) return 4
   return 1
 }
+
+const isByte = (v: number): boolean => v >= 0 && v <= 255
+/** `v` is exactly some k / 255 as float32 (and not -0, which stays float32 on the wire). */
+const isUnitByte = (v: number): boolean => UNIT_BYTE_VALUES[(v * 255 + 0.5) | 0] === v && !Object.is(v, -0)
 
 /** Check that a tensor can be put on the wire. Throws InvalidTensorError. */
 export function checkTensor (tensor: TensorData, what: string): void {
