@@ -24,6 +24,16 @@ export const BURST = 200
 export const WARMUP = 5
 
 /**
+ * An untimed burst every node runs before its timed ones (A locally, the
+ * unbounded-batches node locally, B through A with `prefer: remote`), so that
+ * every burst measures a node in its steady state. TF.js is warm after
+ * `WARMUP` requests, V8 is not: on a fresh node the first burst of 200
+ * MoveNet requests ran 3-9 % slower than the second and spent 330-380 ms of
+ * CPU on V8's helper threads (optimising compilers, GC) against 90-120 ms.
+ */
+export const WARM_BURST = BURST
+
+/**
  * Latency samples of each kind (local, remote), interleaved, after the bursts:
  * enough that the p50s do not swing with the few-ms differences in compute
  * time between the two processes (40 did: 0.08 to 0.14 of the model's time).
