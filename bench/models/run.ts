@@ -236,9 +236,10 @@ async function unboundedBatches (name: string, progress: (line: string) => void)
 }
 
 /**
- * One run with the packaged model `name`: A alone, then A with the idle peer
- * B, then latency; every node is stopped at the end. `placement` pins A (this process) and B to a core each,
- * or leaves them unpinned (see `placement.ts`).
+ * One run with the packaged model `name`, every node warmed first: A alone,
+ * A with the idle peer B twice (latency between), A alone again after B
+ * stopped; every node is stopped at the end. `placement` pins A (this
+ * process) and B to a core each, or leaves them unpinned (see `placement.ts`).
  */
 export async function runOnce (processes: Processes, name: string, placement: Placement, progress: (line: string) => void): Promise<RunResult & { model: ModelInfo }> {
   const unpin = pinSelf(placement, SELF_CORE)
