@@ -105,6 +105,11 @@ describe('edge-mesh CLI with running nodes', () => {
   })
 
   it('an ambiguous name lists the candidates\' ids; an unknown one is ModelNotFoundError', async () => {
+    // The name is ambiguous at the edge only once the edge has heard the hub's model, with its name, from the hub's load report.
+    await waitFor('the edge to learn the name of the hub\'s model', async () => {
+      const r = await runCli(['status', '--api', edge.apiUrl])
+      return new RegExp(`mnist-mlp\\s+${MNIST_MODEL_ID}\\s+1 peer`).test(r.stdout) ? true : undefined
+    })
     const ambiguous = await runCli(['infer', '--api', edge.apiUrl, '--model', 'mnist-mlp', '--input', 'examples/inputs/mnist-digit-7.json'])
     expect(ambiguous.code).toBe(1)
     expect(ambiguous.stderr).toContain('AmbiguousModelNameError')
