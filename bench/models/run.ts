@@ -33,7 +33,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { readFile } from 'node:fs/promises'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { startInProcessNode, waitForPeers } from '../offload/driver.js'
-import { percentile, round2, round3 } from '../shared/stats.js'
+import { mean, percentile, round2, round3 } from '../shared/stats.js'
 import { BURST, CAPACITY, DEADLINE_MS, LATENCY_SAMPLES, MAX_QUEUE, WARM_BURST, WARMUP } from './constants.js'
 import { benchInputs } from './inputs.js'
 import { corePrefix, pinSelf, PEER_CORE, SELF_CORE } from './placement.js'
@@ -264,8 +264,6 @@ async function disconnected (a: InProcessNode, peerId: string, timeoutMs: number
     await new Promise(resolve => setTimeout(resolve, 50))
   }
 }
-
-const mean = (xs: number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length
 
 async function measure (processes: Processes, name: string, placement: Placement, progress: (line: string) => void): Promise<RunResult & { model: ModelInfo }> {
   const a = await startInProcessNode({ models: [name], hedging: false, capacity: CAPACITY, maxQueue: MAX_QUEUE, peers: [] })

@@ -23,7 +23,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { loopbackAddress } from '../../src/cli/cluster.js'
 import { mulberry32 } from '../../src/model/random.js'
-import { median, round2, round3 } from '../shared/stats.js'
+import { mean, median, round2, round3 } from '../shared/stats.js'
 import { startBenchRun } from '../shared/run.js'
 import { DEADLINE_MS, MODEL_DIR, MODEL_ID, SPOT_CHECK } from './constants.js'
 import { benchInput, startInProcessNode, waitForPeers } from './driver.js'
@@ -59,8 +59,6 @@ async function closedLoop (node: InProcessNode, input: TensorData, n: number, co
   await Promise.all(Array.from({ length: concurrency }, worker))
   return { ms: performance.now() - started, latencies, failed }
 }
-
-const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length)
 
 async function measureOverhead (processes: Processes, input: TensorData): Promise<Record<string, unknown>> {
   const honest = await processes.serving('spot-honest', { capacity: 2, maxQueue: 256 })

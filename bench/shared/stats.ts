@@ -8,6 +8,11 @@ export function median (samples: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
 }
 
+/** Arithmetic mean of a sample; 0 when empty. */
+export function mean (samples: readonly number[]): number {
+  return samples.reduce((a, b) => a + b, 0) / Math.max(1, samples.length)
+}
+
 /** Percentile `q` (0..1) by nearest rank of an unsorted sample; NaN when empty. */
 export function percentile (samples: readonly number[], q: number): number {
   if (samples.length === 0) return NaN
